@@ -1,0 +1,149 @@
+import { env, exports } from "cloudflare:workers";
+import { signToken, type TokenKind } from "../../worker/auth/tokens.ts";
+import { type DataFrame, decodeFrame, type ServerMessage, SUBPROTOCOL } from "../../worker/protocol/index.ts";
+
+export const BASE = "http://edgepulse.test";
+
+/** A board name no other test uses. */
+export function freshBoard(): string {
+  return `b-${crypto.randomUUID()}`;
+}
+
+export function boardStub(board: string) {
+  return env.BOARDS.get(env.BOARDS.idFromName(board));
+}
+
+export async function token(kind: TokenKind, board: string, device?: string, exp?: number): Promise<string> {
+  return signToken(env.EDGEPULSE_SECRET, {
+    kind,
+    board,
+    ...(device ? { device } : {}),
+    iat: Math.floor(Date.now() / 1000),
+    ...(exp ? { exp } : {}),
+  });
+}
+
+export function request(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`${BASE}${path}`, init));
+}
+
+/** POSTs a JSON ingest body (an object is stringified, a string is sent as is). */
+export function ingest(
+  deviceToken: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return request("/api/v1/ingest", {
+    method: "POST",
+    headers: { authorization: `Bearer ${deviceToken}`, "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Asserts nothing: returns status and parsed body for `expect`. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies.
+export async function answer(response: Response | Promise<Response>): Promise<{ status: number; body: any }> {
+  const resolved = await response;
+  const text = await resolved.text();
+  return { status: resolved.status, body: text ? JSON.parse(text) : null };
+}
+
+export type Received = { kind: "message"; message: ServerMessage } | { kind: "frame"; frame: DataFrame };
+
+/** A viewer's socket with a queue of what it received and a way to wait for the next item. */
+export class Viewer {
+  readonly socket: WebSocket;
+  readonly received: Received[] = [];
+  private waiters: Array<() => void> = [];
+  private cursor = 0;
+  closed: { code: number; reason: string } | null = null;
+
+  constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.accept();
+    socket.addEventListener("message", (event) => {
+      this.received.push(
+        typeof event.data === "string"
+          ? { kind: "message", message: JSON.parse(event.data) as ServerMessage }
+          : { kind: "frame", frame: decodeFrame(new Uint8Array(event.data as ArrayBuffer)) },
+      );
+      this.wake();
+    });
+    socket.addEventListener("close", (event) => {
+      this.closed = { code: event.code, reason: event.reason };
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  /** The next item not yet taken; rejects after `timeoutMs`. */
+  async next(timeoutMs = 2000): Promise<Received> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.cursor >= this.received.length) {
+      if (this.closed) throw new Error(`socket closed ${this.closed.code} ${this.closed.reason}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting for a message");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.received[this.cursor++]!;
+  }
+
+  async nextMessage<T extends ServerMessage["type"]>(type: T): Promise<Extract<ServerMessage, { type: T }>> {
+    const item = await this.next();
+    if (item.kind !== "message" || item.message.type !== type) {
+      throw new Error(
+        `expected ${type}, got ${JSON.stringify(item.kind === "message" ? item.message : "a frame")}`,
+      );
+    }
+    return item.message as Extract<ServerMessage, { type: T }>;
+  }
+
+  async nextFrame(): Promise<DataFrame> {
+    const item = await this.next();
+    if (item.kind !== "frame") throw new Error(`expected a frame, got ${JSON.stringify(item.message)}`);
+    return item.frame;
+  }
+
+  /** Asserts nothing more arrives within `ms`. */
+  async quiet(ms = 100): Promise<boolean> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return this.cursor >= this.received.length;
+  }
+
+  close(): void {
+    try {
+      this.socket.close(1000, "done");
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** Opens a live socket for `board`; `query` adds subscription or resume parameters. */
+export async function connect(board: string, viewerToken: string, query = ""): Promise<Viewer> {
+  const response = await request(`/api/v1/boards/${board}/live${query}`, {
+    headers: { upgrade: "websocket", "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.${viewerToken}` },
+  });
+  if (response.status !== 101 || !response.webSocket) {
+    throw new Error(`upgrade failed: ${response.status} ${await response.text()}`);
+  }
+  return new Viewer(response.webSocket);
+}
+
+/** Flattens a frame into [seriesId, ts, value] triples. */
+export function framePoints(frame: DataFrame): Array<[number, number, number]> {
+  return frame.groups.flatMap((group) =>
+    group.ts.map((ts, i) => [group.seriesId, ts, group.values[i]!] as [number, number, number]),
+  );
+}

@@ -1,0 +1,24 @@
+import type { Env } from "../env.ts";
+
+/** A board's tunables, read once from the environment. */
+export interface BoardConfig {
+  tickMs: number;
+  presenceTimeoutMs: number;
+  rawRetentionMs: number;
+}
+
+function readMs(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  return value;
+}
+
+export function boardConfig(env: Env): BoardConfig {
+  return {
+    tickMs: readMs(env.LIVE_TICK_MS, 100, "LIVE_TICK_MS"),
+    presenceTimeoutMs: readMs(env.PRESENCE_TIMEOUT_MS, 30_000, "PRESENCE_TIMEOUT_MS"),
+    rawRetentionMs: readMs(env.RAW_RETENTION_MS, 3_600_000, "RAW_RETENTION_MS"),
+  };
+}

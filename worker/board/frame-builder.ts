@@ -1,0 +1,44 @@
+import { encodeFrame, type FramePoints } from "../protocol/index.ts";
+import type { StoredBatch } from "./batch-codec.ts";
+
+export interface SequencedBatch {
+  seq: number;
+  batch: StoredBatch;
+}
+
+/** Which series a subscription wants; `null` means every series. */
+export type SeriesFilter = ReadonlySet<number> | null;
+
+/**
+ * Encodes the points of consecutive batches that pass `filter` as one binary frame, or returns null when none do.
+ * Points keep their batch order within each series.
+ */
+export function buildFrame(
+  epoch: number,
+  batches: SequencedBatch[],
+  filter: SeriesFilter,
+): Uint8Array | null {
+  if (batches.length === 0) return null;
+  const groups = new Map<number, FramePoints>();
+  for (const { batch } of batches) {
+    const { seriesIds, ts, values } = batch;
+    for (let i = 0; i < seriesIds.length; i++) {
+      const id = seriesIds[i]!;
+      if (filter && !filter.has(id)) continue;
+      let group = groups.get(id);
+      if (!group) {
+        group = { seriesId: id, ts: [], values: [] };
+        groups.set(id, group);
+      }
+      group.ts.push(ts[i]!);
+      group.values.push(values[i]!);
+    }
+  }
+  if (groups.size === 0) return null;
+  return encodeFrame({
+    epoch,
+    fromSeq: batches[0]!.seq,
+    toSeq: batches[batches.length - 1]!.seq,
+    groups: [...groups.values()],
+  });
+}

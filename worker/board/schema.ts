@@ -1,0 +1,34 @@
+/**
+ * SQLite schema of a board. One row per accepted ingest request goes to `batches` (the durable log);
+ * `series` and `meta` change only at checkpoints, so ingest writes O(1) rows however many points it carries.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+  seq INTEGER PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS series (
+  id INTEGER PRIMARY KEY,
+  device TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  last_ts INTEGER,
+  last_value REAL,
+  UNIQUE (device, metric)
+);
+`;
+
+/** Keys of the `meta` table. */
+export const META = {
+  /** Random u32 naming this board's history; a new one means earlier seqs are gone. */
+  epoch: "epoch",
+  /** Every batch with seq <= this is folded into `series` (and rollups); later ones are replayed on wake. */
+  checkpointSeq: "checkpoint_seq",
+} as const;

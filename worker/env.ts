@@ -1,0 +1,14 @@
+import type { BoardObject } from "./board/board-object.ts";
+
+/** Bindings and variables from wrangler.toml and secrets. */
+export interface Env {
+  BOARDS: DurableObjectNamespace<BoardObject>;
+  /** HMAC key for every token; `npm run dev` writes a random one to .dev.vars. */
+  EDGEPULSE_SECRET: string;
+  ALLOWED_ORIGINS: string;
+  LIVE_TICK_MS: string;
+  PRESENCE_TIMEOUT_MS: string;
+  RAW_RETENTION_MS: string;
+  UPGRADE_LIMITER: RateLimit;
+  INGEST_LIMITER: RateLimit;
+}

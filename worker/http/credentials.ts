@@ -1,0 +1,54 @@
+import { type TokenClaims, type TokenKind, verifyToken } from "../auth/tokens.ts";
+import type { Env } from "../env.ts";
+import { TOKEN_SUBPROTOCOL_PREFIX } from "../protocol/index.ts";
+import { ApiError } from "./errors.ts";
+
+/** Where a request may carry its token: the Authorization header always; sockets and streams have more. */
+export function bearerToken(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  if (header) return /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? "";
+  const protocols = request.headers.get("sec-websocket-protocol");
+  for (const protocol of protocols?.split(",") ?? []) {
+    const trimmed = protocol.trim();
+    if (trimmed.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return trimmed.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+  }
+  return new URL(request.url).searchParams.get("ticket");
+}
+
+/**
+ * Verifies the request's token and that it grants `kinds` on `board` (any board when omitted).
+ * 401 when the token is missing or bad, 403 when it is good but not for this.
+ */
+export async function authorize(
+  request: Request,
+  env: Env,
+  kinds: readonly TokenKind[],
+  board?: string,
+): Promise<TokenClaims> {
+  const token = bearerToken(request);
+  if (token === null) {
+    throw new ApiError(401, "missing_token", "send a token as Authorization: Bearer <token>");
+  }
+  const claims = await verifyToken(env.EDGEPULSE_SECRET, token);
+  if (!claims) throw new ApiError(401, "invalid_token", "token is malformed, badly signed or expired");
+  if (!kinds.includes(claims.kind)) {
+    throw new ApiError(
+      403,
+      "wrong_token_kind",
+      `a ${claims.kind} token cannot do this; use a ${kinds[0]} token`,
+    );
+  }
+  if (board !== undefined && claims.board !== board) {
+    throw new ApiError(403, "wrong_board", `token is for board ${claims.board}, not ${board}`);
+  }
+  return claims;
+}
+
+/** Applies a rate limiting binding; 429 with Retry-After past the limit. */
+export async function enforceRateLimit(limiter: RateLimit, key: string, what: string): Promise<void> {
+  const { success } = await limiter.limit({ key });
+  if (!success)
+    throw new ApiError(429, "rate_limited", `too many ${what}; retry later`, undefined, {
+      "retry-after": "10",
+    });
+}

@@ -1,0 +1,22 @@
+import { Hono } from "hono";
+import { assertSecret } from "./auth/tokens.ts";
+import type { Env } from "./env.ts";
+import { ApiError, errorResponse } from "./http/errors.ts";
+import { ingestRoutes } from "./routes/ingest.ts";
+import { liveRoutes } from "./routes/live.ts";
+
+export { BoardObject } from "./board/board-object.ts";
+
+const app = new Hono<{ Bindings: Env }>()
+  .use("/api/*", async (c, next) => {
+    assertSecret(c.env.EDGEPULSE_SECRET);
+    await next();
+  })
+  .route("/api/v1", ingestRoutes)
+  .route("/api/v1", liveRoutes)
+  .notFound((c) =>
+    errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c),
+  )
+  .onError(errorResponse);
+
+export default app;

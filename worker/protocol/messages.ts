@@ -1,0 +1,105 @@
+/**
+ * edgepulse live protocol, version 1: the JSON control messages.
+ * Shared by the Worker and the dashboard; no runtime dependencies.
+ * Data travels separately as binary frames (see `frame.ts`).
+ */
+
+export const PROTOCOL_VERSION = 1;
+/** WebSocket subprotocol the server selects. */
+export const SUBPROTOCOL = "edgepulse.v1";
+/** A viewer token travels as a second subprotocol `bearer.<token>`: browsers cannot set headers on a WebSocket. */
+export const TOKEN_SUBPROTOCOL_PREFIX = "bearer.";
+/** Text the runtime answers with `pong` without waking the board. */
+export const PING = "ping";
+export const PONG = "pong";
+/** Subscribes to every series of the board. */
+export const ALL_SERIES = "*";
+
+/** A series is one metric of one device; its `id` is assigned by the board and never reused within an epoch. */
+export interface SeriesDef {
+  id: number;
+  device: string;
+  metric: string;
+}
+
+export interface SeriesState extends SeriesDef {
+  /** Last value and its timestamp (ms), absent until checkpointed state or a point exists. */
+  last?: { ts: number; value: number };
+}
+
+export interface DevicePresence {
+  device: string;
+  online: boolean;
+  lastSeen: number;
+}
+
+/** Position in a board's stream: `epoch` changes when history is lost, `seq` counts accepted batches. */
+export interface StreamPosition {
+  epoch: number;
+  seq: number;
+}
+
+export type ServerMessage =
+  | ({
+      type: "hello";
+      v: typeof PROTOCOL_VERSION;
+      board: string;
+      tickMs: number;
+      resumed: boolean;
+    } & StreamPosition)
+  /** Catalog of the subscribed series with their last values; sent on connect and after `subscribe`. */
+  | ({ type: "snapshot"; series: SeriesState[] } & StreamPosition)
+  /** New series entered the subscription: their ids appear in frames from now on. */
+  | { type: "series"; series: SeriesDef[] }
+  | { type: "presence"; devices: DevicePresence[]; viewers: number }
+  | { type: "alert"; device: string; metric: string; message: string; ts: number }
+  /** The resume point is gone: drop local state and refetch history. */
+  | ({ type: "reset"; reason: string } & StreamPosition)
+  | { type: "error"; code: string; message: string };
+
+export type ClientMessage =
+  /** Replaces the subscription; selectors are `*`, `device:*`, `*:metric` or `device:metric`. */
+  { type: "subscribe"; series: string[] } | { type: "unsubscribe"; series: string[] };
+
+/** Selectors one connection may hold; keeps the socket attachment small. */
+export const MAX_SELECTORS = 32;
+export const MAX_SELECTOR_LENGTH = 260;
+
+/** Parses and checks a client message; returns an error text instead of throwing. */
+export function parseClientMessage(text: string): ClientMessage | { error: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { error: "message is not valid JSON" };
+  }
+  if (typeof raw !== "object" || raw === null) return { error: "message must be an object" };
+  const { type, series } = raw as Record<string, unknown>;
+  if (type !== "subscribe" && type !== "unsubscribe")
+    return { error: "type must be subscribe or unsubscribe" };
+  if (!Array.isArray(series) || series.length > MAX_SELECTORS) {
+    return { error: `series must be an array of at most ${MAX_SELECTORS} selectors` };
+  }
+  for (const selector of series) {
+    if (typeof selector !== "string" || !isSelector(selector)) {
+      return { error: `invalid selector ${JSON.stringify(selector)}` };
+    }
+  }
+  return { type, series: series as string[] };
+}
+
+export function isSelector(selector: string): boolean {
+  if (selector === ALL_SERIES) return true;
+  if (selector.length > MAX_SELECTOR_LENGTH) return false;
+  const colon = selector.indexOf(":");
+  return colon > 0 && colon < selector.length - 1;
+}
+
+/** Does a selector match a series? `device` ids contain no `:` so the first colon splits. */
+export function selectorMatches(selector: string, device: string, metric: string): boolean {
+  if (selector === ALL_SERIES) return true;
+  const colon = selector.indexOf(":");
+  const wantDevice = selector.slice(0, colon);
+  const wantMetric = selector.slice(colon + 1);
+  return (wantDevice === "*" || wantDevice === device) && (wantMetric === "*" || wantMetric === metric);
+}

@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import type { Env } from "../env.ts";
+import { authorize, enforceRateLimit } from "../http/credentials.ts";
+import { ApiError } from "../http/errors.ts";
+import { methodNotAllowed } from "../http/methods.ts";
+import { INGEST_LIMITS } from "../ingest/limits.ts";
+import { parseIngestBody, readBodyCapped } from "../ingest/parse.ts";
+
+const decoder = new TextDecoder();
+
+/** `POST /ingest`: a device's batch, validated here and stored by its board. */
+export const ingestRoutes = new Hono<{ Bindings: Env }>()
+  .post("/ingest", async (c) => {
+    const claims = await authorize(c.req.raw, c.env, ["device"]);
+    const device = claims.device ?? "";
+    await enforceRateLimit(
+      c.env.INGEST_LIMITER,
+      `${claims.board}/${device}`,
+      "ingest requests from this device",
+    );
+    const contentType = c.req.header("content-type");
+    if (contentType && !/^application\/json\b/i.test(contentType)) {
+      throw new ApiError(
+        415,
+        "unsupported_media_type",
+        "send Content-Type: application/json",
+        "content-type",
+      );
+    }
+    const bytes = await readBodyCapped(c.req.raw, INGEST_LIMITS.maxBodyBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(decoder.decode(bytes));
+    } catch {
+      throw new ApiError(400, "invalid_json", "body is not valid JSON", "body");
+    }
+    const points = parseIngestBody(body, Date.now());
+    const board = c.env.BOARDS.get(c.env.BOARDS.idFromName(claims.board));
+    const result = await board.ingest({ device, points });
+    if (!result.ok) throw new ApiError(result.status, result.code, result.message, result.path);
+    return c.json({ accepted: result.accepted, seq: result.seq }, 202);
+  })
+  .all("/ingest", methodNotAllowed("POST"));

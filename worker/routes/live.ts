@@ -1,0 +1,71 @@
+import { Hono } from "hono";
+import { BOARD_PATTERN, signToken } from "../auth/tokens.ts";
+import type { Env } from "../env.ts";
+import { authorize, enforceRateLimit } from "../http/credentials.ts";
+import { ApiError } from "../http/errors.ts";
+import { methodNotAllowed } from "../http/methods.ts";
+import { SUBPROTOCOL } from "../protocol/index.ts";
+
+/** Tickets let a browser open a socket or stream without putting its long-lived token in a URL. */
+export const TICKET_TTL_SECONDS = 60;
+
+function checkBoard(board: string): string {
+  if (!BOARD_PATTERN.test(board))
+    throw new ApiError(400, "invalid_board", `board must match ${BOARD_PATTERN.source}`, "board");
+  return board;
+}
+
+/** Browsers send Origin on WebSocket upgrades; only the dashboard's own origin and configured ones may connect. */
+function checkOrigin(request: Request, allowed: string): void {
+  const origin = request.headers.get("origin");
+  if (origin === null || origin === new URL(request.url).origin) return;
+  const extra = allowed.split(",").map((entry) => entry.trim());
+  if (!extra.includes(origin))
+    throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not open live sockets`);
+}
+
+function offeredProtocols(request: Request): string[] {
+  return (request.headers.get("sec-websocket-protocol") ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+/** `/boards/:board/live` (WebSocket) and `/boards/:board/tickets`. */
+export const liveRoutes = new Hono<{ Bindings: Env }>()
+  .get("/boards/:board/live", async (c) => {
+    const board = checkBoard(c.req.param("board"));
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(426, "upgrade_required", "this endpoint speaks WebSocket only", undefined, {
+        upgrade: "websocket",
+      });
+    }
+    checkOrigin(c.req.raw, c.env.ALLOWED_ORIGINS);
+    await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
+    const protocols = offeredProtocols(c.req.raw);
+    if (protocols.length > 0 && !protocols.includes(SUBPROTOCOL)) {
+      throw new ApiError(
+        400,
+        "unsupported_subprotocol",
+        `offer the ${SUBPROTOCOL} subprotocol`,
+        "sec-websocket-protocol",
+      );
+    }
+    const address = c.req.header("cf-connecting-ip") ?? "local";
+    await enforceRateLimit(c.env.UPGRADE_LIMITER, `${address}/${board}`, "connections from this address");
+    const stub = c.env.BOARDS.get(c.env.BOARDS.idFromName(board));
+    const upstream = await stub.fetch(c.req.raw);
+    // The object has no view of what the client offered: answer a subprotocol only when one was asked for.
+    const headers = protocols.length > 0 ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    return new Response(null, { status: upstream.status, webSocket: upstream.webSocket, headers });
+  })
+  .all("/boards/:board/live", methodNotAllowed("GET"))
+  .post("/boards/:board/tickets", async (c) => {
+    const board = checkBoard(c.req.param("board"));
+    await authorize(c.req.raw, c.env, ["viewer"], board);
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + TICKET_TTL_SECONDS;
+    const ticket = await signToken(c.env.EDGEPULSE_SECRET, { kind: "ticket", board, iat: now, exp });
+    return c.json({ ticket, expiresAt: exp * 1000 }, 201);
+  })
+  .all("/boards/:board/tickets", methodNotAllowed("POST"));
