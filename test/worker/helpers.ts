@@ -60,6 +60,8 @@ export class Viewer {
 
   constructor(socket: WebSocket) {
     this.socket = socket;
+    // Recent compatibility dates follow the standard and default to Blob.
+    socket.binaryType = "arraybuffer";
     socket.accept();
     socket.addEventListener("message", (event) => {
       this.received.push(

@@ -1,0 +1,347 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { SUBPROTOCOL } from "../../worker/protocol/index.ts";
+import {
+  answer,
+  boardStub,
+  connect,
+  framePoints,
+  freshBoard,
+  ingest,
+  request,
+  token,
+  type Viewer,
+} from "./helpers.ts";
+
+const livePath = (board: string) => `/api/v1/boards/${board}/live`;
+
+async function withViewers<T>(viewers: Viewer[], body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } finally {
+    for (const viewer of viewers) viewer.close();
+  }
+}
+
+describe("live upgrade checks", () => {
+  it("answers 426 with Upgrade: websocket to a plain GET", async () => {
+    const board = freshBoard();
+    const response = await request(livePath(board), {
+      headers: { authorization: `Bearer ${await token("viewer", board)}` },
+    });
+    expect(response.status).toBe(426);
+    expect(response.headers.get("upgrade")).toBe("websocket");
+    expect((await answer(response)).body.error.code).toBe("upgrade_required");
+  });
+
+  it("answers 405 to a POST", async () => {
+    expect((await request(livePath(freshBoard()), { method: "POST" })).status).toBe(405);
+  });
+
+  it("answers 401 without a credential and with a forged one", async () => {
+    const board = freshBoard();
+    const none = await answer(request(livePath(board), { headers: { upgrade: "websocket" } }));
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe("missing_token");
+    const forged = await answer(
+      request(livePath(board), {
+        headers: { upgrade: "websocket", "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.ep1.e30.AAAA` },
+      }),
+    );
+    expect(forged.status).toBe(401);
+    expect(forged.body.error.code).toBe("invalid_token");
+  });
+
+  it("answers 403 to a viewer token of another board and to a device token", async () => {
+    const board = freshBoard();
+    const protocols = async (t: Promise<string>) => `${SUBPROTOCOL}, bearer.${await t}`;
+    const otherBoard = await answer(
+      request(livePath(board), {
+        headers: {
+          upgrade: "websocket",
+          "sec-websocket-protocol": await protocols(token("viewer", freshBoard())),
+        },
+      }),
+    );
+    expect(otherBoard.status).toBe(403);
+    expect(otherBoard.body.error.code).toBe("wrong_board");
+    const device = await answer(
+      request(livePath(board), {
+        headers: {
+          upgrade: "websocket",
+          "sec-websocket-protocol": await protocols(token("device", board, "d")),
+        },
+      }),
+    );
+    expect(device.status).toBe(403);
+    expect(device.body.error.code).toBe("wrong_token_kind");
+  });
+
+  it("answers 403 to a foreign Origin", async () => {
+    const board = freshBoard();
+    const result = await answer(
+      request(livePath(board), {
+        headers: {
+          upgrade: "websocket",
+          origin: "https://evil.example",
+          "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.${await token("viewer", board)}`,
+        },
+      }),
+    );
+    expect(result.status).toBe(403);
+    expect(result.body.error.code).toBe("origin_not_allowed");
+  });
+
+  it("answers 400 when subprotocols are offered without edgepulse.v1", async () => {
+    const board = freshBoard();
+    const result = await answer(
+      request(livePath(board), {
+        headers: { upgrade: "websocket", "sec-websocket-protocol": `bearer.${await token("viewer", board)}` },
+      }),
+    );
+    expect(result.status).toBe(400);
+    expect(result.body.error.code).toBe("unsupported_subprotocol");
+  });
+
+  it("selects the edgepulse.v1 subprotocol and accepts a short-lived ticket", async () => {
+    const board = freshBoard();
+    const viewer = await token("viewer", board);
+    const ticket = await answer(
+      request(`/api/v1/boards/${board}/tickets`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${viewer}` },
+      }),
+    );
+    expect(ticket.status).toBe(201);
+    expect(ticket.body.expiresAt).toBeGreaterThan(Date.now());
+    const response = await request(`${livePath(board)}?ticket=${ticket.body.ticket}`, {
+      headers: { upgrade: "websocket", "sec-websocket-protocol": SUBPROTOCOL },
+    });
+    expect(response.status).toBe(101);
+    expect(response.headers.get("sec-websocket-protocol")).toBe(SUBPROTOCOL);
+    response.webSocket?.accept();
+    response.webSocket?.close(1000);
+  });
+
+  it("refuses a ticket for minting tickets: only viewer tokens do that", async () => {
+    const board = freshBoard();
+    const ticket = await token("ticket", board, undefined, Math.floor(Date.now() / 1000) + 60);
+    const result = await answer(
+      request(`/api/v1/boards/${board}/tickets`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ticket}` },
+      }),
+    );
+    expect(result.status).toBe(403);
+  });
+});
+
+describe("live delivery", () => {
+  it("greets a viewer with hello and a snapshot holding last values", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "sensor-1");
+    await ingest(device, { metrics: { temp_c: 21.5 }, ts: Date.now() - 10 });
+    const viewer = await connect(board, await token("viewer", board));
+    await withViewers([viewer], async () => {
+      const hello = await viewer.nextMessage("hello");
+      expect(hello).toMatchObject({ v: 1, board, seq: 1, resumed: false });
+      const snapshot = await viewer.nextMessage("snapshot");
+      expect(snapshot.series).toEqual([
+        { id: 0, device: "sensor-1", metric: "temp_c", last: { ts: expect.any(Number), value: 21.5 } },
+      ]);
+    });
+  });
+
+  it("broadcasts a batch to two viewers as one frame each", async () => {
+    const board = freshBoard();
+    const viewerToken = await token("viewer", board);
+    const viewers = [await connect(board, viewerToken), await connect(board, viewerToken)];
+    await withViewers(viewers, async () => {
+      for (const viewer of viewers) {
+        await viewer.nextMessage("hello");
+        await viewer.nextMessage("snapshot");
+      }
+      const ts = Date.now();
+      await ingest(await token("device", board, "sensor-1"), {
+        points: [
+          { metric: "temp_c", value: 21.5, ts },
+          { metric: "temp_c", value: 21.75, ts: ts + 100 },
+          { metric: "rh", value: 40, ts },
+        ],
+      });
+      for (const viewer of viewers) {
+        const named = await viewer.nextMessage("series");
+        expect(named.series.map((s) => s.metric)).toEqual(["temp_c", "rh"]);
+        const frame = await viewer.nextFrame();
+        expect(frame).toMatchObject({ fromSeq: 1, toSeq: 1 });
+        expect(framePoints(frame)).toEqual([
+          [0, ts, 21.5],
+          [0, ts + 100, 21.75],
+          [1, ts, 40],
+        ]);
+        expect(await viewer.quiet()).toBe(true);
+      }
+    });
+  });
+
+  it("sends a viewer only the series it subscribed to", async () => {
+    const board = freshBoard();
+    const viewerToken = await token("viewer", board);
+    const onlyTemp = await connect(board, viewerToken, "?series=*:temp_c");
+    const onlyB = await connect(board, viewerToken, "?series=dev-b:*");
+    await withViewers([onlyTemp, onlyB], async () => {
+      for (const viewer of [onlyTemp, onlyB]) {
+        await viewer.nextMessage("hello");
+        await viewer.nextMessage("snapshot");
+      }
+      await ingest(await token("device", board, "dev-a"), { metrics: { temp_c: 1, rh: 2 } });
+      await ingest(await token("device", board, "dev-b"), { metrics: { temp_c: 3, rh: 4 } });
+
+      expect((await onlyTemp.nextMessage("series")).series).toMatchObject([
+        { device: "dev-a", metric: "temp_c" },
+      ]);
+      expect(framePoints(await onlyTemp.nextFrame()).map(([, , v]) => v)).toEqual([1]);
+      expect((await onlyTemp.nextMessage("series")).series).toMatchObject([
+        { device: "dev-b", metric: "temp_c" },
+      ]);
+      expect(framePoints(await onlyTemp.nextFrame()).map(([, , v]) => v)).toEqual([3]);
+
+      expect((await onlyB.nextMessage("series")).series.map((s) => s.metric)).toEqual(["temp_c", "rh"]);
+      expect(framePoints(await onlyB.nextFrame()).map(([, , v]) => v)).toEqual([3, 4]);
+      expect(await onlyB.quiet()).toBe(true);
+    });
+  });
+
+  it("changes a subscription on request and answers with a fresh snapshot", async () => {
+    const board = freshBoard();
+    await ingest(await token("device", board, "dev-a"), { metrics: { temp_c: 1, rh: 2 } });
+    const viewer = await connect(board, await token("viewer", board));
+    await withViewers([viewer], async () => {
+      await viewer.nextMessage("hello");
+      expect((await viewer.nextMessage("snapshot")).series).toHaveLength(2);
+      viewer.socket.send(JSON.stringify({ type: "subscribe", series: ["dev-a:rh"] }));
+      expect((await viewer.nextMessage("snapshot")).series.map((s) => s.metric)).toEqual(["rh"]);
+      await ingest(await token("device", board, "dev-a"), { metrics: { temp_c: 5, rh: 6 } });
+      expect(framePoints(await viewer.nextFrame()).map(([, , v]) => v)).toEqual([6]);
+    });
+  });
+
+  it("answers a malformed control message with an error and keeps the socket", async () => {
+    const board = freshBoard();
+    const viewer = await connect(board, await token("viewer", board));
+    await withViewers([viewer], async () => {
+      await viewer.nextMessage("hello");
+      await viewer.nextMessage("snapshot");
+      viewer.socket.send("{nope");
+      expect(await viewer.nextMessage("error")).toMatchObject({ code: "bad_message" });
+      viewer.socket.send(JSON.stringify({ type: "subscribe", series: ["no-colon"] }));
+      expect(await viewer.nextMessage("error")).toMatchObject({ code: "bad_message" });
+      await ingest(await token("device", board, "d"), { metrics: { m: 1 } });
+      await viewer.nextMessage("series");
+      expect(framePoints(await viewer.nextFrame())).toHaveLength(1);
+    });
+  });
+});
+
+describe("resume", () => {
+  it("replays exactly the batches a client missed, in order", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    const viewerToken = await token("viewer", board);
+    await ingest(device, { metrics: { m: 1 } });
+    const first = await connect(board, viewerToken);
+    const hello = await first.nextMessage("hello");
+    first.close();
+    for (let value = 2; value <= 5; value++) await ingest(device, { metrics: { m: value } });
+
+    const again = await connect(board, viewerToken, `?epoch=${hello.epoch}&seq=${hello.seq}`);
+    await withViewers([again], async () => {
+      expect(await again.nextMessage("hello")).toMatchObject({ resumed: true, seq: 5 });
+      expect((await again.nextMessage("series")).series).toMatchObject([{ device: "d", metric: "m" }]);
+      const frame = await again.nextFrame();
+      expect(frame).toMatchObject({ fromSeq: 2, toSeq: 5 });
+      expect(framePoints(frame).map(([, , v]) => v)).toEqual([2, 3, 4, 5]);
+      await ingest(device, { metrics: { m: 6 } });
+      expect(await again.nextFrame()).toMatchObject({ fromSeq: 6, toSeq: 6 });
+    });
+  });
+
+  it("answers reset and a snapshot when the epoch is unknown", async () => {
+    const board = freshBoard();
+    await ingest(await token("device", board, "d"), { metrics: { m: 1 } });
+    const viewer = await connect(board, await token("viewer", board), "?epoch=12345&seq=1");
+    await withViewers([viewer], async () => {
+      expect(await viewer.nextMessage("hello")).toMatchObject({ resumed: false });
+      expect(await viewer.nextMessage("reset")).toMatchObject({ seq: 1 });
+      expect((await viewer.nextMessage("snapshot")).series).toHaveLength(1);
+    });
+  });
+
+  it("answers reset when the missed batches were already deleted", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    await ingest(device, { metrics: { m: 1 } });
+    await ingest(device, { metrics: { m: 2 } });
+    const epoch = await runInDurableObject(boardStub(board), (instance, state) => {
+      (instance as unknown as { checkpoint(): void }).checkpoint();
+      state.storage.sql.exec("DELETE FROM batches WHERE seq = 1");
+      return state.storage.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'epoch'").one()
+        .value;
+    });
+    const viewer = await connect(board, await token("viewer", board), `?epoch=${epoch}&seq=0`);
+    await withViewers([viewer], async () => {
+      await viewer.nextMessage("hello");
+      expect(await viewer.nextMessage("reset")).toMatchObject({ epoch, seq: 2 });
+    });
+  });
+});
+
+describe("hibernation", () => {
+  it("keeps sockets open across eviction and delivers the next batch", async () => {
+    const board = freshBoard();
+    const viewerToken = await token("viewer", board);
+    const device = await token("device", board, "d");
+    await ingest(device, { metrics: { m: 1 } });
+    const viewers = [await connect(board, viewerToken, "?series=d:m"), await connect(board, viewerToken)];
+    await withViewers(viewers, async () => {
+      for (const viewer of viewers) {
+        await viewer.nextMessage("hello");
+        await viewer.nextMessage("snapshot");
+      }
+      await evictDurableObject(boardStub(board), { webSockets: "hibernate" });
+      await ingest(device, { metrics: { m: 2, other: 3 } });
+      expect(framePoints(await viewers[0]!.nextFrame()).map(([, , v]) => v)).toEqual([2]);
+      expect((await viewers[1]!.nextMessage("series")).series.map((s) => s.metric)).toEqual(["other"]);
+      expect(framePoints(await viewers[1]!.nextFrame()).map(([, , v]) => v)).toEqual([2, 3]);
+      for (const viewer of viewers) expect(viewer.closed).toBeNull();
+    });
+  });
+
+  it("rebuilds latest values from the log after an eviction without a checkpoint", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    await ingest(device, { metrics: { m: 1 } });
+    await ingest(device, { metrics: { m: 7 } });
+    await evictDurableObject(boardStub(board));
+    const viewer = await connect(board, await token("viewer", board));
+    await withViewers([viewer], async () => {
+      expect(await viewer.nextMessage("hello")).toMatchObject({ seq: 2 });
+      expect((await viewer.nextMessage("snapshot")).series[0]?.last?.value).toBe(7);
+    });
+  });
+
+  it("knows its board name after waking from hibernation", async () => {
+    const board = freshBoard();
+    const viewer = await connect(board, await token("viewer", board));
+    await withViewers([viewer], async () => {
+      await viewer.nextMessage("hello");
+      await viewer.nextMessage("snapshot");
+      await evictDurableObject(boardStub(board));
+      viewer.socket.send(JSON.stringify({ type: "subscribe", series: ["*"] }));
+      expect(await viewer.nextMessage("snapshot")).toMatchObject({ seq: 0 });
+      const second = await connect(board, await token("viewer", board));
+      expect(await second.nextMessage("hello")).toMatchObject({ board });
+      second.close();
+    });
+  });
+});
