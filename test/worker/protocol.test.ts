@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import {
+  type DataFrame,
+  decodeFrame,
+  encodeFrame,
+  parseClientMessage,
+  selectorMatches,
+} from "../../worker/protocol/index.ts";
+
+/** Small deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const VALUE_KINDS: Array<(r: () => number) => number> = [
+  (r) => Math.round(r() * 1000) / 10,
+  (r) => Math.round((r() - 0.5) * 2e6),
+  (r) => (r() - 0.5) * 1e300,
+  (r) => r() * Number.MIN_VALUE * 1000,
+  (r) => Math.round(r() * 1e9) / 1e6,
+  () => Number.MAX_SAFE_INTEGER,
+  () => -Number.MAX_VALUE,
+  () => -0,
+  (r) => r(),
+];
+
+function randomFrame(r: () => number): DataFrame {
+  const base = 1_700_000_000_000 + Math.floor(r() * 1e11);
+  const fromSeq = Math.floor(r() * 2 ** 40);
+  const groups = Array.from({ length: 1 + Math.floor(r() * 6) }, (_, g) => {
+    const count = 1 + Math.floor(r() * 40);
+    return {
+      seriesId: g * 1000 + Math.floor(r() * 1000),
+      ts: Array.from({ length: count }, () => base + Math.floor((r() - 0.3) * 600_000)),
+      values: Array.from({ length: count }, () => VALUE_KINDS[Math.floor(r() * VALUE_KINDS.length)]!(r)),
+    };
+  });
+  return { epoch: Math.floor(r() * 2 ** 32), fromSeq, toSeq: fromSeq + Math.floor(r() * 100), groups };
+}
+
+describe("data frame codec", () => {
+  it("round-trips 500 random frames exactly, including -0, extremes and subnormals", () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const frame = randomFrame(random(seed));
+      const decoded = decodeFrame(encodeFrame(frame));
+      expect(decoded, `seed ${seed}`).toEqual(frame);
+      for (const [g, group] of decoded.groups.entries()) {
+        for (const [i, value] of group.values.entries()) {
+          expect(Object.is(value, frame.groups[g]!.values[i]), `seed ${seed}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it("spends under 7 bytes per point on typical sensor readings", () => {
+    const r = random(7);
+    const start = 1_764_000_000_000;
+    const groups = Array.from({ length: 50 }, (_, id) => ({
+      seriesId: id,
+      ts: Array.from({ length: 20 }, (_, i) => start + i * 5 + id),
+      values: Array.from({ length: 20 }, () => Math.round((20 + r() * 5) * 100) / 100),
+    }));
+    const bytes = encodeFrame({ epoch: 1, fromSeq: 10, toSeq: 19, groups }).byteLength;
+    expect(bytes / 1000).toBeLessThan(7);
+  });
+
+  it("rejects truncated, trailing and unknown input", () => {
+    const frame = encodeFrame({
+      epoch: 1,
+      fromSeq: 1,
+      toSeq: 1,
+      groups: [{ seriesId: 1, ts: [5], values: [1.5] }],
+    });
+    expect(() => decodeFrame(frame.subarray(0, frame.length - 1))).toThrow(RangeError);
+    expect(() => decodeFrame(new Uint8Array([...frame, 0]))).toThrow(RangeError);
+    expect(() => decodeFrame(new Uint8Array([9, ...frame.subarray(1)]))).toThrow(/unknown frame kind/);
+  });
+});
+
+describe("client messages", () => {
+  it("accepts subscribe and unsubscribe with valid selectors", () => {
+    expect(parseClientMessage('{"type":"subscribe","series":["*","dev:*","*:temp","dev:temp"]}')).toEqual({
+      type: "subscribe",
+      series: ["*", "dev:*", "*:temp", "dev:temp"],
+    });
+    expect(parseClientMessage('{"type":"unsubscribe","series":[]}')).toEqual({
+      type: "unsubscribe",
+      series: [],
+    });
+  });
+
+  it.each([
+    ["not json", "message is not valid JSON"],
+    ["[1]", "type must be subscribe or unsubscribe"],
+    ['{"type":"publish","series":[]}', "type must be subscribe or unsubscribe"],
+    ['{"type":"subscribe","series":"*"}', "series must be an array of at most 32 selectors"],
+    ['{"type":"subscribe","series":[":x"]}', 'invalid selector ":x"'],
+    [`{"type":"subscribe","series":${JSON.stringify(Array(33).fill("*"))}}`, "at most 32"],
+  ])("refuses %s", (text, error) => {
+    const parsed = parseClientMessage(text);
+    expect("error" in parsed && parsed.error).toContain(error);
+  });
+
+  it("matches selectors by device, metric or both", () => {
+    expect(selectorMatches("*", "d", "m")).toBe(true);
+    expect(selectorMatches("d:*", "d", "m")).toBe(true);
+    expect(selectorMatches("*:m", "d", "m")).toBe(true);
+    expect(selectorMatches("d:m", "d", "m")).toBe(true);
+    expect(selectorMatches("d:m", "d", "n")).toBe(false);
+    expect(selectorMatches("e:*", "d", "m")).toBe(false);
+    expect(selectorMatches("d:a:b", "d", "a:b")).toBe(true);
+  });
+});
