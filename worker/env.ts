@@ -9,6 +9,7 @@ export interface Env {
   LIVE_TICK_MS: string;
   PRESENCE_TIMEOUT_MS: string;
   RAW_RETENTION_MS: string;
+  RAW_MAX_POINTS: string;
   UPGRADE_LIMITER: RateLimit;
   INGEST_LIMITER: RateLimit;
 }

@@ -4,6 +4,7 @@ import type { Env } from "./env.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { liveRoutes } from "./routes/live.ts";
+import { queryRoutes } from "./routes/query.ts";
 
 export { BoardObject } from "./board/board-object.ts";
 
@@ -14,6 +15,7 @@ const app = new Hono<{ Bindings: Env }>()
   })
   .route("/api/v1", ingestRoutes)
   .route("/api/v1", liveRoutes)
+  .route("/api/v1", queryRoutes)
   .notFound((c) =>
     errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c),
   )

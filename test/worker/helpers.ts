@@ -54,6 +54,8 @@ export type Received = { kind: "message"; message: ServerMessage } | { kind: "fr
 export class Viewer {
   readonly socket: WebSocket;
   readonly received: Received[] = [];
+  /** Presence messages are kept apart so tests of the data stream need not step over them. */
+  readonly presence: Array<Extract<ServerMessage, { type: "presence" }>> = [];
   private waiters: Array<() => void> = [];
   private cursor = 0;
   closed: { code: number; reason: string } | null = null;
@@ -64,11 +66,13 @@ export class Viewer {
     socket.binaryType = "arraybuffer";
     socket.accept();
     socket.addEventListener("message", (event) => {
-      this.received.push(
-        typeof event.data === "string"
-          ? { kind: "message", message: JSON.parse(event.data) as ServerMessage }
-          : { kind: "frame", frame: decodeFrame(new Uint8Array(event.data as ArrayBuffer)) },
-      );
+      if (typeof event.data !== "string") {
+        this.received.push({ kind: "frame", frame: decodeFrame(new Uint8Array(event.data as ArrayBuffer)) });
+      } else {
+        const message = JSON.parse(event.data) as ServerMessage;
+        if (message.type === "presence") this.presence.push(message);
+        else this.received.push({ kind: "message", message });
+      }
       this.wake();
     });
     socket.addEventListener("close", (event) => {

@@ -5,9 +5,11 @@ export interface BoardConfig {
   tickMs: number;
   presenceTimeoutMs: number;
   rawRetentionMs: number;
+  /** The raw log is also trimmed past this many points, whatever their age (bounds storage at high rates). */
+  rawMaxPoints: number;
 }
 
-function readMs(raw: string | undefined, fallback: number, name: string): number {
+function readCount(raw: string | undefined, fallback: number, name: string): number {
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0)
@@ -17,8 +19,9 @@ function readMs(raw: string | undefined, fallback: number, name: string): number
 
 export function boardConfig(env: Env): BoardConfig {
   return {
-    tickMs: readMs(env.LIVE_TICK_MS, 100, "LIVE_TICK_MS"),
-    presenceTimeoutMs: readMs(env.PRESENCE_TIMEOUT_MS, 30_000, "PRESENCE_TIMEOUT_MS"),
-    rawRetentionMs: readMs(env.RAW_RETENTION_MS, 3_600_000, "RAW_RETENTION_MS"),
+    tickMs: readCount(env.LIVE_TICK_MS, 100, "LIVE_TICK_MS"),
+    presenceTimeoutMs: readCount(env.PRESENCE_TIMEOUT_MS, 30_000, "PRESENCE_TIMEOUT_MS"),
+    rawRetentionMs: readCount(env.RAW_RETENTION_MS, 3_600_000, "RAW_RETENTION_MS"),
+    rawMaxPoints: readCount(env.RAW_MAX_POINTS, 20_000_000, "RAW_MAX_POINTS"),
   };
 }

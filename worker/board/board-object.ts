@@ -1,15 +1,32 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { INGEST_LIMITS } from "../ingest/limits.ts";
 import type { PointColumns } from "../ingest/parse.ts";
-import { isSelector, parseClientMessage, type StreamPosition, SUBPROTOCOL } from "../protocol/index.ts";
-import { BatchLog } from "./batch-log.ts";
+import {
+  type DevicePresence,
+  isSelector,
+  PING,
+  PONG,
+  parseClientMessage,
+  type StreamPosition,
+} from "../protocol/index.ts";
+import { BatchLog, type LoggedBatch } from "./batch-log.ts";
 import { type BoardConfig, boardConfig } from "./board-config.ts";
+import { type HistoryRequest, type HistoryResult, queryHistory } from "./history.ts";
 import { LiveHub } from "./live-hub.ts";
+import { Presence } from "./presence.ts";
+import { RESOLUTIONS, Rollups } from "./rollups.ts";
 import { META, SCHEMA } from "./schema.ts";
 import { MAX_SERIES_PER_BOARD, SeriesCatalog } from "./series-catalog.ts";
 
-/** Latest values are folded into `series` at most this often while batches arrive. */
+/** In-memory state is folded into SQLite at most this often while batches arrive. */
 const CHECKPOINT_INTERVAL_MS = 5_000;
+/** Rows one alarm run may delete, so it never holds up ingest for long; the rest goes to the next run. */
+const RETENTION_BUDGET_ROWS = 20_000;
+const RAW_TRIM_CHUNK = 1_000;
+/** Retention work is batched: raw trims at most this often, rollup sweeps less often still. */
+const RAW_SWEEP_GAP_MS = 30_000;
+const ROLLUP_SWEEP_GAP_MS = 10 * 60_000;
 
 export interface IngestRequest {
   device: string;
@@ -20,9 +37,18 @@ export type IngestResult =
   | { ok: true; accepted: number; seq: number }
   | { ok: false; status: 422; code: string; message: string; path: string };
 
+export interface SeriesSummary {
+  device: string;
+  metric: string;
+  last: { ts: number; value: number } | null;
+  pointsLastMinute: number;
+  online: boolean;
+}
+
 /**
- * One board: durable batch log, series catalog with latest values, and live fan-out over hibernatable WebSockets.
- * All state is rebuilt from SQLite and socket attachments whenever the object wakes.
+ * One board: durable batch log, series catalog, rollups, presence, and live fan-out over hibernatable WebSockets.
+ * All state is rebuilt from SQLite and socket attachments whenever the object wakes; only an alarm (retention and
+ * presence deadlines) or a tick flush in progress keeps it awake.
  */
 export class BoardObject extends DurableObject<Env> {
   private readonly config: BoardConfig;
@@ -30,25 +56,38 @@ export class BoardObject extends DurableObject<Env> {
   private epoch = 0;
   private catalog!: SeriesCatalog;
   private log!: BatchLog;
+  private rollups!: Rollups;
+  private presence!: Presence;
   private hub!: LiveHub;
+  private checkpointSeq = 0;
   private lastCheckpointAt = 0;
+  private rawPoints = 0;
+  private alarmAt: number | null = null;
+  private lastRawSweepAt = 0;
+  private lastRollupSweepAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = boardConfig(env);
     this.sql = ctx.storage.sql;
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    void ctx.blockConcurrencyWhile(async () => this.load());
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    void ctx.blockConcurrencyWhile(async () => {
+      this.load();
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
   }
 
-  /** Opens the schema and replays batches accepted after the last checkpoint. */
+  /** Opens the schema and replays the batches accepted after the last checkpoint. */
   private load(): void {
     this.sql.exec(SCHEMA);
     this.epoch = this.readMeta(META.epoch) ?? this.createEpoch();
-    const checkpointSeq = this.readMeta(META.checkpointSeq) ?? 0;
+    this.checkpointSeq = this.readMeta(META.checkpointSeq) ?? 0;
+    this.rawPoints = this.readMeta(META.rawPoints) ?? 0;
     this.catalog = new SeriesCatalog(this.sql);
-    this.log = new BatchLog(this.sql, checkpointSeq);
-    for (const { batch } of this.log.read(checkpointSeq)) this.fold(batch.seriesIds, batch.ts, batch.values);
+    this.log = new BatchLog(this.sql, this.checkpointSeq);
+    this.rollups = new Rollups(this.sql);
+    this.presence = new Presence(this.sql, this.config.presenceTimeoutMs);
+    for (const logged of this.log.read(this.checkpointSeq)) this.fold(logged);
     this.lastCheckpointAt = Date.now();
     this.hub = new LiveHub(this.ctx, this.catalog, this.log, {
       board: this.ctx.id.name ?? "",
@@ -58,15 +97,16 @@ export class BoardObject extends DurableObject<Env> {
   }
 
   private readMeta(key: string): number | null {
-    const rows = this.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = ?", key).toArray();
-    return rows[0]?.value ?? null;
+    return (
+      this.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ??
+      null
+    );
   }
 
   private writeMeta(key: string, value: number): void {
     this.sql.exec(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?",
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       key,
-      value,
       value,
     );
   }
@@ -77,52 +117,172 @@ export class BoardObject extends DurableObject<Env> {
     return epoch;
   }
 
-  /** Stores a validated batch atomically (one log row, plus a row per new series) and queues it for viewers. */
+  /** Applies a logged batch to the in-memory state; returns the device if it just came online. */
+  private fold({ batch, receivedAt }: LoggedBatch): DevicePresence | null {
+    const { seriesIds, ts, values } = batch;
+    for (let i = 0; i < seriesIds.length; i++) {
+      this.catalog.observe(seriesIds[i]!, ts[i]!, values[i]!);
+      this.rollups.add(seriesIds[i]!, ts[i]!, values[i]!);
+    }
+    this.rawPoints += seriesIds.length;
+    const device = this.catalog.get(seriesIds[0]!)?.device;
+    return device === undefined ? null : this.presence.seen(device, receivedAt);
+  }
+
+  /** Stores a validated batch atomically (one log row, plus one per new series) and queues it for viewers. */
   async ingest(request: IngestRequest): Promise<IngestResult> {
     const { points } = request;
-    let result: IngestResult | undefined;
-    this.ctx.storage.transactionSync(() => {
+    const receivedAt = Date.now();
+    const ts = Float64Array.from(points.ts);
+    const values = Float64Array.from(points.values);
+    const stored = this.ctx.storage.transactionSync(() => {
       const resolved = this.catalog.resolve(request.device, points.metrics);
-      if (!resolved) {
-        result = {
-          ok: false,
-          status: 422,
-          code: "series_limit",
-          message: `a board holds at most ${MAX_SERIES_PER_BOARD} series`,
-          path: "points",
-        };
-        return;
-      }
-      const batch = {
-        seriesIds: resolved.ids,
-        ts: Float64Array.from(points.ts),
-        values: Float64Array.from(points.values),
-      };
-      const seq = this.log.append(batch, Date.now());
-      this.fold(batch.seriesIds, batch.ts, batch.values);
-      this.hub.publish(seq, batch, resolved.created);
-      result = { ok: true, accepted: batch.ts.length, seq };
+      if (!resolved) return null;
+      const batch = { seriesIds: resolved.ids, ts, values };
+      return { batch, created: resolved.created, seq: this.log.append(batch, receivedAt) };
     });
-    this.maybeCheckpoint();
-    return result!;
-  }
-
-  /** Applies points to in-memory state (latest values); replayed on wake for batches after the checkpoint. */
-  private fold(seriesIds: Uint32Array, ts: Float64Array, values: Float64Array): void {
-    for (let i = 0; i < seriesIds.length; i++) this.catalog.observe(seriesIds[i]!, ts[i]!, values[i]!);
-  }
-
-  private maybeCheckpoint(): void {
-    if (Date.now() - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) this.checkpoint();
+    if (!stored) {
+      const message = `a board holds at most ${MAX_SERIES_PER_BOARD} series`;
+      return { ok: false, status: 422, code: "series_limit", message, path: "points" };
+    }
+    const { batch, created, seq } = stored;
+    const cameOnline = this.fold({ seq, receivedAt, batch });
+    if (cameOnline) this.hub.queuePresence([cameOnline]);
+    this.hub.publish(seq, batch, created);
+    if (receivedAt - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) this.checkpoint();
+    await this.ensureAlarm(receivedAt, receivedAt + this.config.presenceTimeoutMs);
+    return { ok: true, accepted: batch.ts.length, seq };
   }
 
   /** Persists in-memory state and the seq it covers, atomically: a wake-up replays exactly what follows. */
   checkpoint(): void {
     this.ctx.storage.transactionSync(() => {
       this.catalog.checkpoint();
+      this.rollups.checkpoint();
+      this.presence.checkpoint();
       this.writeMeta(META.checkpointSeq, this.log.lastSeq);
+      this.writeMeta(META.rawPoints, this.rawPoints);
     });
+    this.checkpointSeq = this.log.lastSeq;
     this.lastCheckpointAt = Date.now();
+  }
+
+  /** Aggregated history of some series; see `queryHistory`. */
+  async history(request: HistoryRequest): Promise<HistoryResult> {
+    this.checkpoint();
+    const ids = request.series.map(({ device, metric }) => this.catalog.find(device, metric)?.id);
+    // A point with timestamp t was received no earlier than t minus the allowed clock skew.
+    return queryHistory(request, ids, this.rollups, this.log, (ts) => ts - INGEST_LIMITS.maxFutureMs);
+  }
+
+  /** The series catalog with last values, recent rate and device presence. */
+  async listSeries(): Promise<SeriesSummary[]> {
+    this.checkpoint();
+    const now = Date.now();
+    const online = new Map(this.presence.list().map((p) => [p.device, p.online]));
+    return this.catalog.all().map((def) => {
+      const recent = this.rollups.read(0, def.id, now - 60_000, now + 1);
+      return {
+        device: def.device,
+        metric: def.metric,
+        last: this.catalog.state(def).last ?? null,
+        pointsLastMinute: recent.reduce((sum, row) => sum + row.count, 0),
+        online: online.get(def.device) ?? false,
+      };
+    });
+  }
+
+  /** Retention and presence deadlines; see `compact`. */
+  override async alarm(): Promise<void> {
+    await this.compact(Date.now());
+  }
+
+  /**
+   * Marks silent devices offline, then deletes expired raw batches and rollup buckets in bounded chunks
+   * (raw batches only once checkpointed, so nothing acknowledged is lost). Re-arms the alarm.
+   */
+  async compact(now: number): Promise<void> {
+    this.alarmAt = null;
+    this.checkpoint();
+    const offline = this.presence.expire(now);
+    if (offline.length > 0) this.hub.queuePresence(offline);
+    let budget = RETENTION_BUDGET_ROWS;
+    if (now - this.lastRawSweepAt >= RAW_SWEEP_GAP_MS || this.rawPoints > this.config.rawMaxPoints) {
+      budget -= this.trimRaw(now, budget);
+      this.lastRawSweepAt = now;
+    }
+    if (now - this.lastRollupSweepAt >= ROLLUP_SWEEP_GAP_MS && budget > 0) {
+      budget -= this.sweepRollups(now, budget);
+      if (budget > 0) this.lastRollupSweepAt = now;
+    }
+    this.checkpoint();
+    await this.ensureAlarm(now, budget <= 0 ? now : undefined);
+  }
+
+  private trimRaw(now: number, budget: number): number {
+    let deleted = 0;
+    while (deleted < budget) {
+      const excess = Math.max(0, this.rawPoints - this.config.rawMaxPoints);
+      const chunk = Math.min(RAW_TRIM_CHUNK, budget - deleted);
+      const trimmed = this.log.trimHead(now - this.config.rawRetentionMs, excess, this.checkpointSeq, chunk);
+      deleted += trimmed.rows;
+      this.rawPoints -= trimmed.points;
+      if (trimmed.rows < chunk) break;
+    }
+    return deleted;
+  }
+
+  private sweepRollups(now: number, budget: number): number {
+    let deleted = 0;
+    for (let r = 0; r < RESOLUTIONS.length; r++) {
+      for (const def of this.catalog.all()) {
+        deleted += this.rollups.expire(r, def.id, now, budget - deleted);
+        if (deleted >= budget) return deleted;
+      }
+    }
+    return deleted;
+  }
+
+  /** When retention or presence next needs the object. */
+  private nextAlarm(now: number): number | null {
+    const candidates: number[] = [];
+    const presenceDeadline = this.presence.nextDeadline();
+    if (presenceDeadline !== null) candidates.push(presenceDeadline);
+    const oldestRaw = this.log.oldestReceivedAt();
+    if (oldestRaw !== null) {
+      const due = this.rawPoints > this.config.rawMaxPoints ? now : oldestRaw + this.config.rawRetentionMs;
+      candidates.push(Math.max(due, this.lastRawSweepAt + RAW_SWEEP_GAP_MS));
+    }
+    const rollupDue = this.nextRollupExpiry();
+    if (rollupDue !== null)
+      candidates.push(Math.max(rollupDue, this.lastRollupSweepAt + ROLLUP_SWEEP_GAP_MS));
+    return candidates.length > 0 ? Math.min(...candidates) : null;
+  }
+
+  private nextRollupExpiry(): number | null {
+    let next: number | null = null;
+    for (let r = 0; r < RESOLUTIONS.length; r++) {
+      for (const def of this.catalog.all()) {
+        const due = this.rollups.nextExpiry(r, def.id);
+        if (due !== null) next = Math.min(next ?? due, due);
+      }
+    }
+    return next;
+  }
+
+  /**
+   * Arms the alarm for the next deadline, or for `earliest` when that comes first. The full computation runs only
+   * when no alarm is armed; an armed one is only ever moved earlier.
+   */
+  private async ensureAlarm(now: number, earliest?: number): Promise<void> {
+    if (this.alarmAt !== null && (earliest === undefined || this.alarmAt <= earliest)) return;
+    const next = Math.min(
+      this.nextAlarm(now) ?? Number.POSITIVE_INFINITY,
+      earliest ?? Number.POSITIVE_INFINITY,
+    );
+    if (!Number.isFinite(next)) return;
+    this.alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
   }
 
   /** Live WebSocket: the Worker has checked the upgrade and the viewer's credential. */
@@ -130,22 +290,25 @@ export class BoardObject extends DurableObject<Env> {
     const url = new URL(request.url);
     const selectors = url.searchParams.getAll("series").filter(isSelector);
     const pair = new WebSocketPair();
-    this.hub.connect(pair[1], selectors.length > 0 ? selectors : ["*"], resumePosition(url));
-    return new Response(null, {
-      status: 101,
-      webSocket: pair[0],
-      headers: { "sec-websocket-protocol": SUBPROTOCOL },
+    const socket = pair[1];
+    this.hub.connect(socket, selectors.length > 0 ? selectors : ["*"], resumePosition(url));
+    this.hub.sendTo(socket, {
+      type: "presence",
+      devices: this.presence.list(),
+      viewers: this.hub.viewerCount,
     });
+    this.hub.queuePresence([]);
+    return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (typeof message !== "string") {
-      socket.send(JSON.stringify({ type: "error", code: "binary_not_accepted", message: "send JSON text" }));
+      this.hub.sendTo(socket, { type: "error", code: "binary_not_accepted", message: "send JSON text" });
       return;
     }
     const parsed = parseClientMessage(message);
     if ("error" in parsed)
-      socket.send(JSON.stringify({ type: "error", code: "bad_message", message: parsed.error }));
+      this.hub.sendTo(socket, { type: "error", code: "bad_message", message: parsed.error });
     else this.hub.handle(socket, parsed);
   }
 

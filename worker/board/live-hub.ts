@@ -1,6 +1,7 @@
 import {
   ALL_SERIES,
   type ClientMessage,
+  type DevicePresence,
   PROTOCOL_VERSION,
   type SeriesDef,
   type ServerMessage,
@@ -55,6 +56,8 @@ export class LiveHub {
   private readonly groupOf = new Map<WebSocket, SubscriptionGroup>();
   private pending: SequencedBatch[] = [];
   private pendingSeries: SeriesDef[] = [];
+  /** Presence changes since the last flush, by device; a viewer count change alone flushes an empty list. */
+  private pendingPresence: Map<string, DevicePresence> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** Every batch up to this seq has been sent to the sockets that want it. */
   private flushedSeq: number;
@@ -85,7 +88,7 @@ export class LiveHub {
     socket.serializeAttachment({ selectors } satisfies ViewerAttachment);
     const group = this.join(socket, selectors);
     const replay = resume ? this.replayFrom(resume, group.filter) : null;
-    this.send(socket, {
+    this.sendTo(socket, {
       type: "hello",
       v: PROTOCOL_VERSION,
       board: this.options.board,
@@ -94,12 +97,12 @@ export class LiveHub {
       ...this.position,
     });
     if (replay) {
-      this.send(socket, { type: "series", series: this.matching(group) });
+      this.sendTo(socket, { type: "series", series: this.matching(group) });
       for (const frame of replay) this.sendFrame(socket, frame);
       return;
     }
     if (resume)
-      this.send(socket, { type: "reset", reason: "resume point is no longer available", ...this.position });
+      this.sendTo(socket, { type: "reset", reason: "resume point is no longer available", ...this.position });
     this.sendSnapshot(socket, group);
   }
 
@@ -134,18 +137,40 @@ export class LiveHub {
       return;
     }
     this.pending.push({ seq, batch });
+    this.scheduleFlush();
+  }
+
+  /** Queues presence changes (and the current viewer count) for the next tick. */
+  queuePresence(devices: DevicePresence[]): void {
+    if (this.groupOf.size === 0) return;
+    this.pendingPresence ??= new Map();
+    for (const device of devices) this.pendingPresence.set(device.device, device);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.options.tickMs === 0) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.options.tickMs);
   }
 
-  /** Sends the pending batches: new series first, then one frame per subscription group. */
+  /** Sends what is pending: presence, then new series, then one frame per subscription group. */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const batches = this.pending;
     const created = this.pendingSeries;
+    const presence = this.pendingPresence;
     this.pending = [];
     this.pendingSeries = [];
+    this.pendingPresence = null;
+    if (presence) {
+      const message = JSON.stringify({
+        type: "presence",
+        devices: [...presence.values()],
+        viewers: this.viewerCount,
+      } satisfies ServerMessage);
+      for (const group of this.groups.values()) this.broadcast(group, message);
+    }
     if (batches.length === 0) return;
     this.flushedSeq = batches[batches.length - 1]!.seq;
     for (const group of this.groups.values()) {
@@ -211,10 +236,11 @@ export class LiveHub {
 
   private sendSnapshot(socket: WebSocket, group: SubscriptionGroup): void {
     const series = this.matching(group).map((def) => this.catalog.state(def));
-    this.send(socket, { type: "snapshot", series, ...this.position });
+    this.sendTo(socket, { type: "snapshot", series, ...this.position });
   }
 
-  private send(socket: WebSocket, message: ServerMessage): void {
+  /** Sends one control message to one socket. */
+  sendTo(socket: WebSocket, message: ServerMessage): void {
     this.sendFrame(socket, JSON.stringify(message));
   }
 

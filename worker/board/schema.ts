@@ -1,6 +1,6 @@
 /**
  * SQLite schema of a board. One row per accepted ingest request goes to `batches` (the durable log);
- * `series` and `meta` change only at checkpoints, so ingest writes O(1) rows however many points it carries.
+ * `series`, `rollups`, `devices` and `meta` change only at checkpoints, so ingest writes O(1) rows however many points it carries.
  */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -23,6 +23,25 @@ CREATE TABLE IF NOT EXISTS series (
   last_value REAL,
   UNIQUE (device, metric)
 );
+CREATE TABLE IF NOT EXISTS rollups (
+  res INTEGER NOT NULL,
+  series INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  sum REAL NOT NULL,
+  min REAL NOT NULL,
+  max REAL NOT NULL,
+  first_ts INTEGER NOT NULL,
+  first REAL NOT NULL,
+  last_ts INTEGER NOT NULL,
+  last REAL NOT NULL,
+  PRIMARY KEY (res, series, bucket)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS devices (
+  device TEXT PRIMARY KEY,
+  last_seen INTEGER NOT NULL,
+  online INTEGER NOT NULL
+);
 `;
 
 /** Keys of the `meta` table. */
@@ -31,4 +50,6 @@ export const META = {
   epoch: "epoch",
   /** Every batch with seq <= this is folded into `series` (and rollups); later ones are replayed on wake. */
   checkpointSeq: "checkpoint_seq",
+  /** Points held in the raw log as of the checkpoint; batches after it are added on wake. */
+  rawPoints: "raw_points",
 } as const;

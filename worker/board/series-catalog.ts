@@ -50,6 +50,10 @@ export class SeriesCatalog {
     return this.byId[id];
   }
 
+  find(device: string, metric: string): SeriesDef | undefined {
+    return this.byKey.get(`${device}\u0000${metric}`);
+  }
+
   all(): SeriesDef[] {
     return [...this.byKey.values()];
   }

@@ -1,19 +1,14 @@
 import { Hono } from "hono";
-import { BOARD_PATTERN, signToken } from "../auth/tokens.ts";
+import { signToken } from "../auth/tokens.ts";
 import type { Env } from "../env.ts";
 import { authorize, enforceRateLimit } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { SUBPROTOCOL } from "../protocol/index.ts";
+import { checkBoard } from "./board-param.ts";
 
 /** Tickets let a browser open a socket or stream without putting its long-lived token in a URL. */
 export const TICKET_TTL_SECONDS = 60;
-
-function checkBoard(board: string): string {
-  if (!BOARD_PATTERN.test(board))
-    throw new ApiError(400, "invalid_board", `board must match ${BOARD_PATTERN.source}`, "board");
-  return board;
-}
 
 /** Browsers send Origin on WebSocket upgrades; only the dashboard's own origin and configured ones may connect. */
 function checkOrigin(request: Request, allowed: string): void {

@@ -1,0 +1,120 @@
+import type { BatchLog } from "./batch-log.ts";
+import {
+  type Aggregate,
+  foldPoint,
+  mergeAggregate,
+  pointAggregate,
+  RESOLUTIONS,
+  type Rollups,
+} from "./rollups.ts";
+
+/** At most this many buckets per series in one answer. */
+export const MAX_BUCKETS = 2000;
+/** At most this many series in one query. */
+export const MAX_QUERY_SERIES = 100;
+
+export interface HistoryRequest {
+  series: Array<{ device: string; metric: string }>;
+  from: number;
+  to: number;
+  step: number;
+}
+
+/** Aggregated points of one series, in columns: bucket i covers [ts[i], ts[i] + step). Empty buckets are left out. */
+export interface SeriesHistory {
+  device: string;
+  metric: string;
+  ts: number[];
+  avg: number[];
+  min: number[];
+  max: number[];
+  count: number[];
+  last: number[];
+}
+
+export type ResolutionName = "raw" | "1s" | "1m" | "1h";
+
+export interface HistoryResult {
+  from: number;
+  to: number;
+  /** The bucket width used: the requested step rounded up to a multiple of the resolution. */
+  step: number;
+  resolution: ResolutionName;
+  series: SeriesHistory[];
+}
+
+const NAMES: ResolutionName[] = ["1s", "1m", "1h"];
+
+/** The coarsest rollup resolution no wider than `step` (-1 for the raw log) and the step aligned to it. */
+export function chooseResolution(step: number): { resolution: number; step: number } {
+  let resolution = -1;
+  for (let r = 0; r < RESOLUTIONS.length; r++) if (RESOLUTIONS[r]!.ms <= step) resolution = r;
+  if (resolution < 0) return { resolution, step: Math.max(1, Math.ceil(step)) };
+  const width = RESOLUTIONS[resolution]!.ms;
+  return { resolution, step: Math.ceil(step / width) * width };
+}
+
+type Buckets = Map<number, Aggregate>;
+
+function toHistory(device: string, metric: string, buckets: Buckets): SeriesHistory {
+  const history: SeriesHistory = { device, metric, ts: [], avg: [], min: [], max: [], count: [], last: [] };
+  for (const [ts, agg] of [...buckets].sort((a, b) => a[0] - b[0])) {
+    history.ts.push(ts);
+    history.avg.push(agg.sum / agg.count);
+    history.min.push(agg.min);
+    history.max.push(agg.max);
+    history.count.push(agg.count);
+    history.last.push(agg.last);
+  }
+  return history;
+}
+
+/**
+ * Answers a history query from rollups (step >= 1 s) or the raw log (finer steps, within raw retention).
+ * `seriesIds[i]` is the id of `request.series[i]`, or undefined for a series the board does not have.
+ */
+export function queryHistory(
+  request: HistoryRequest,
+  seriesIds: Array<number | undefined>,
+  rollups: Rollups,
+  log: BatchLog,
+  earliestReceipt: (ts: number) => number,
+): HistoryResult {
+  const { resolution, step } = chooseResolution(request.step);
+  const from = request.from - (request.from % step);
+  const buckets: Buckets[] = seriesIds.map(() => new Map());
+  if (resolution >= 0) {
+    seriesIds.forEach((id, i) => {
+      if (id === undefined) return;
+      for (const row of rollups.read(resolution, id, from, request.to)) {
+        const start = row.bucket - (row.bucket % step);
+        const agg = buckets[i]!.get(start);
+        if (agg) mergeAggregate(agg, row);
+        else buckets[i]!.set(start, { ...row });
+      }
+    });
+  } else {
+    const wanted = new Map<number, Buckets>();
+    seriesIds.forEach((id, i) => {
+      if (id !== undefined) wanted.set(id, buckets[i]!);
+    });
+    for (const { batch } of log.readReceivedSince(earliestReceipt(from))) {
+      for (let p = 0; p < batch.seriesIds.length; p++) {
+        const target = wanted.get(batch.seriesIds[p]!);
+        const ts = batch.ts[p]!;
+        if (!target || ts < from || ts >= request.to) continue;
+        const start = ts - (ts % step);
+        const agg = target.get(start);
+        if (agg) foldPoint(agg, ts, batch.values[p]!);
+        else target.set(start, pointAggregate(ts, batch.values[p]!));
+      }
+    }
+  }
+  return {
+    from,
+    to: request.to,
+    step,
+    resolution: resolution < 0 ? "raw" : NAMES[resolution]!,
+    series: request.series.map(({ device, metric }, i) => toHistory(device, metric, buckets[i]!)),
+  };
+}

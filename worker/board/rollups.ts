@@ -1,0 +1,213 @@
+/** A rollup resolution: bucket width and how long its buckets are kept. */
+export interface Resolution {
+  ms: number;
+  retentionMs: number;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** Finest first. The raw log sits below these (see BatchLog); 1 s buckets 24 h, 1 min 30 d, 1 h 1 year. */
+export const RESOLUTIONS: readonly Resolution[] = [
+  { ms: 1_000, retentionMs: DAY },
+  { ms: 60_000, retentionMs: 30 * DAY },
+  { ms: HOUR, retentionMs: 365 * DAY },
+];
+
+/** Aggregate of the points in one bucket: enough for avg, min/max bands and rates. */
+export interface Aggregate {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  firstTs: number;
+  first: number;
+  lastTs: number;
+  last: number;
+}
+
+/** Folds a point into an aggregate. On equal timestamps the earlier arrival stays first and the later becomes last. */
+export function foldPoint(agg: Aggregate, ts: number, value: number): void {
+  agg.count++;
+  agg.sum += value;
+  if (value < agg.min) agg.min = value;
+  if (value > agg.max) agg.max = value;
+  if (ts < agg.firstTs) {
+    agg.firstTs = ts;
+    agg.first = value;
+  }
+  if (ts >= agg.lastTs) {
+    agg.lastTs = ts;
+    agg.last = value;
+  }
+}
+
+/** Folds `b` (which arrived later) into `a`, with the same tie rules as `foldPoint`. */
+export function mergeAggregate(a: Aggregate, b: Aggregate): void {
+  a.count += b.count;
+  a.sum += b.sum;
+  a.min = Math.min(a.min, b.min);
+  a.max = Math.max(a.max, b.max);
+  if (b.firstTs < a.firstTs) {
+    a.firstTs = b.firstTs;
+    a.first = b.first;
+  }
+  if (b.lastTs >= a.lastTs) {
+    a.lastTs = b.lastTs;
+    a.last = b.last;
+  }
+}
+
+export function pointAggregate(ts: number, value: number): Aggregate {
+  return { count: 1, sum: value, min: value, max: value, firstTs: ts, first: value, lastTs: ts, last: value };
+}
+
+// SQLite evaluates every SET expression against the old row, so the CASEs see the old first_ts / last_ts.
+const UPSERT = `
+INSERT INTO rollups (res, series, bucket, count, sum, min, max, first_ts, first, last_ts, last)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (res, series, bucket) DO UPDATE SET
+  count = count + excluded.count,
+  sum = sum + excluded.sum,
+  min = min(min, excluded.min),
+  max = max(max, excluded.max),
+  first = CASE WHEN excluded.first_ts < first_ts THEN excluded.first ELSE first END,
+  first_ts = min(first_ts, excluded.first_ts),
+  last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
+  last_ts = max(last_ts, excluded.last_ts)`;
+
+export interface RollupRow extends Aggregate {
+  bucket: number;
+}
+
+/**
+ * Rollups of every series at each resolution. Points are folded into in-memory deltas; `checkpoint` merges the
+ * deltas into SQLite with an upsert, so persisted rows plus the log after the checkpoint always give the exact state.
+ */
+export class Rollups {
+  private readonly sql: SqlStorage;
+  /** Per resolution: series id → bucket start → delta since the last checkpoint. */
+  private deltas: Map<number, Map<number, Aggregate>>[] = RESOLUTIONS.map(() => new Map());
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+  }
+
+  /** Folds one point into every resolution's delta. */
+  add(seriesId: number, ts: number, value: number): void {
+    for (let r = 0; r < RESOLUTIONS.length; r++) {
+      const bucket = ts - (ts % RESOLUTIONS[r]!.ms);
+      let perSeries = this.deltas[r]!.get(seriesId);
+      if (!perSeries) {
+        perSeries = new Map();
+        this.deltas[r]!.set(seriesId, perSeries);
+      }
+      const agg = perSeries.get(bucket);
+      if (agg) foldPoint(agg, ts, value);
+      else perSeries.set(bucket, pointAggregate(ts, value));
+    }
+  }
+
+  /** Merges the deltas into storage; call inside the checkpoint transaction. Returns rows written. */
+  checkpoint(): number {
+    let rows = 0;
+    for (let r = 0; r < RESOLUTIONS.length; r++) {
+      for (const [seriesId, buckets] of this.deltas[r]!) {
+        for (const [bucket, a] of buckets) {
+          this.sql.exec(
+            UPSERT,
+            r,
+            seriesId,
+            bucket,
+            a.count,
+            a.sum,
+            a.min,
+            a.max,
+            a.firstTs,
+            a.first,
+            a.lastTs,
+            a.last,
+          );
+          rows++;
+        }
+      }
+    }
+    this.deltas = RESOLUTIONS.map(() => new Map());
+    return rows;
+  }
+
+  /** Persisted buckets of one series with `from <= bucket < to`, in order. Checkpoint first to include deltas. */
+  read(resolution: number, seriesId: number, from: number, to: number): RollupRow[] {
+    return this.sql
+      .exec<{
+        bucket: number;
+        count: number;
+        sum: number;
+        min: number;
+        max: number;
+        first_ts: number;
+        first: number;
+        last_ts: number;
+        last: number;
+      }>(
+        `SELECT bucket, count, sum, min, max, first_ts, first, last_ts, last FROM rollups
+         WHERE res = ? AND series = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
+        resolution,
+        seriesId,
+        from,
+        to,
+      )
+      .toArray()
+      .map((row) => ({
+        bucket: row.bucket,
+        count: row.count,
+        sum: row.sum,
+        min: row.min,
+        max: row.max,
+        firstTs: row.first_ts,
+        first: row.first,
+        lastTs: row.last_ts,
+        last: row.last,
+      }));
+  }
+
+  /**
+   * Deletes expired buckets of one series at one resolution, at most `budget` rows.
+   * Returns the rows deleted; fewer than `budget` means the series is clean.
+   */
+  expire(resolution: number, seriesId: number, now: number, budget: number): number {
+    const { ms, retentionMs } = RESOLUTIONS[resolution]!;
+    // A bucket goes once its whole span is older than the retention window.
+    const cutoff = now - retentionMs - ms;
+    const boundary = this.sql
+      .exec<{ bucket: number }>(
+        "SELECT bucket FROM rollups WHERE res = ? AND series = ? AND bucket < ? ORDER BY bucket LIMIT 1 OFFSET ?",
+        resolution,
+        seriesId,
+        cutoff,
+        budget - 1,
+      )
+      .toArray()[0];
+    const through = boundary ? boundary.bucket + 1 : cutoff;
+    return this.sql.exec(
+      "DELETE FROM rollups WHERE res = ? AND series = ? AND bucket < ?",
+      resolution,
+      seriesId,
+      through,
+    ).rowsWritten;
+  }
+
+  /** When the oldest stored bucket of a series at a resolution expires, or null when it has none. */
+  nextExpiry(resolution: number, seriesId: number): number | null {
+    const oldest = this.sql
+      .exec<{ bucket: number }>(
+        "SELECT bucket FROM rollups WHERE res = ? AND series = ? ORDER BY bucket LIMIT 1",
+        resolution,
+        seriesId,
+      )
+      .toArray()[0];
+    return oldest
+      ? oldest.bucket + RESOLUTIONS[resolution]!.ms + RESOLUTIONS[resolution]!.retentionMs + 1
+      : null;
+  }
+}

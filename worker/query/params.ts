@@ -1,0 +1,85 @@
+import type { HistoryRequest } from "../board/history.ts";
+import { MAX_BUCKETS, MAX_QUERY_SERIES } from "../board/history.ts";
+import { ApiError } from "../http/errors.ts";
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+/** Default bucket count when no step is given. */
+const DEFAULT_BUCKETS = 500;
+const DEFAULT_RANGE_MS = 3_600_000;
+
+function invalid(code: string, message: string, path: string): ApiError {
+  return new ApiError(400, code, message, path);
+}
+
+/** `1500`, `30s`, `5m`, `1h`, `7d` → ms. */
+export function parseDuration(raw: string, path: string): number {
+  const match = DURATION.exec(raw);
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2]!]! : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw invalid(
+      "invalid_duration",
+      `${path} must be milliseconds or a duration like 30s, 5m, 1h, 7d`,
+      path,
+    );
+  }
+  return Math.round(ms);
+}
+
+/** `now`, ms since the epoch, or relative to now like `-1h`. */
+export function parseTime(raw: string, now: number, path: string): number {
+  if (raw === "now") return now;
+  if (raw.startsWith("-")) return now - parseDuration(raw.slice(1), path);
+  if (/^\d+$/.test(raw)) return Number(raw);
+  throw invalid("invalid_time", `${path} must be ms since the Unix epoch, "now" or relative like -1h`, path);
+}
+
+/** Series named by `series=device:metric,...` (repeatable) or by `device=` with repeated `metric=`. */
+function parseSeries(params: URLSearchParams): HistoryRequest["series"] {
+  const series: HistoryRequest["series"] = [];
+  for (const list of params.getAll("series")) {
+    for (const entry of list.split(",")) {
+      const colon = entry.indexOf(":");
+      if (colon <= 0 || colon === entry.length - 1) {
+        throw invalid(
+          "invalid_series",
+          `series entries must be device:metric, got ${JSON.stringify(entry)}`,
+          "series",
+        );
+      }
+      series.push({ device: entry.slice(0, colon), metric: entry.slice(colon + 1) });
+    }
+  }
+  const device = params.get("device");
+  const metrics = params.getAll("metric");
+  if (device !== null || metrics.length > 0) {
+    if (device === null || metrics.length === 0)
+      throw invalid("invalid_series", "device and metric go together", "metric");
+    for (const metric of metrics) series.push({ device, metric });
+  }
+  if (series.length === 0)
+    throw invalid("invalid_series", "name series with series=device:metric or device=&metric=", "series");
+  if (series.length > MAX_QUERY_SERIES) {
+    throw invalid("too_many_series", `a query may name at most ${MAX_QUERY_SERIES} series`, "series");
+  }
+  return series;
+}
+
+/** Reads and checks a history query's parameters. */
+export function parseHistoryQuery(params: URLSearchParams, now: number): HistoryRequest {
+  const to = parseTime(params.get("to") ?? "now", now, "to");
+  const from = parseTime(params.get("from") ?? String(to - DEFAULT_RANGE_MS), now, "from");
+  if (from >= to) throw invalid("invalid_range", "from must be before to", "from");
+  const rawStep = params.get("step");
+  const step = rawStep === null ? Math.ceil((to - from) / DEFAULT_BUCKETS) : parseDuration(rawStep, "step");
+  const buckets = Math.ceil((to - from) / step);
+  if (buckets > MAX_BUCKETS) {
+    const minimum = Math.ceil((to - from) / MAX_BUCKETS);
+    throw invalid(
+      "too_many_buckets",
+      `from..to at this step gives ${buckets} buckets; at most ${MAX_BUCKETS} (use step >= ${minimum}ms)`,
+      "step",
+    );
+  }
+  return { series: parseSeries(params), from, to, step };
+}

@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import type { Env } from "../env.ts";
+import { authorize } from "../http/credentials.ts";
+import { methodNotAllowed } from "../http/methods.ts";
+import { parseHistoryQuery } from "../query/params.ts";
+import { checkBoard } from "./board-param.ts";
+
+/** `GET /boards/:board/series` (catalog) and `GET /boards/:board/query` (aggregated history). */
+export const queryRoutes = new Hono<{ Bindings: Env }>()
+  .get("/boards/:board/series", async (c) => {
+    const board = checkBoard(c.req.param("board"));
+    await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
+    const stub = c.env.BOARDS.get(c.env.BOARDS.idFromName(board));
+    return c.json({ series: await stub.listSeries() });
+  })
+  .all("/boards/:board/series", methodNotAllowed("GET"))
+  .get("/boards/:board/query", async (c) => {
+    const board = checkBoard(c.req.param("board"));
+    await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
+    const request = parseHistoryQuery(new URL(c.req.url).searchParams, Date.now());
+    const stub = c.env.BOARDS.get(c.env.BOARDS.idFromName(board));
+    return c.json(await stub.history(request));
+  })
+  .all("/boards/:board/query", methodNotAllowed("GET"));
