@@ -172,7 +172,14 @@ export class BoardObject extends DurableObject<Env> {
     this.checkpoint();
     const ids = request.series.map(({ device, metric }) => this.catalog.find(device, metric)?.id);
     // A point with timestamp t was received no earlier than t minus the allowed clock skew.
-    return queryHistory(request, ids, this.rollups, this.log, (ts) => ts - INGEST_LIMITS.maxFutureMs);
+    return queryHistory(
+      request,
+      ids,
+      this.rollups,
+      this.log,
+      (ts) => ts - INGEST_LIMITS.maxFutureMs,
+      Date.now(),
+    );
   }
 
   /** The series catalog with last values, recent rate and device presence. */

@@ -45,11 +45,22 @@ export interface HistoryResult {
 
 const NAMES: ResolutionName[] = ["1s", "1m", "1h"];
 
-/** The coarsest rollup resolution no wider than `step` (-1 for the raw log) and the step aligned to it. */
-export function chooseResolution(step: number): { resolution: number; step: number } {
-  let resolution = -1;
-  for (let r = 0; r < RESOLUTIONS.length; r++) if (RESOLUTIONS[r]!.ms <= step) resolution = r;
-  if (resolution < 0) return { resolution, step: Math.max(1, Math.ceil(step)) };
+/**
+ * Where a query reads from: the raw log (-1) for steps under 1 s, else a rollup resolution no wider than the step
+ * whose retention still covers `from`, preferring the coarsest that divides the step exactly. The step is rounded
+ * up to a multiple of the resolution when none divides it.
+ */
+export function chooseResolution(
+  step: number,
+  from: number,
+  now: number,
+): { resolution: number; step: number } {
+  if (step < RESOLUTIONS[0]!.ms) return { resolution: -1, step: Math.max(1, Math.ceil(step)) };
+  const usable = RESOLUTIONS.map((_, r) => r).filter((r) => RESOLUTIONS[r]!.ms <= step);
+  const covering = usable.filter((r) => from >= now - RESOLUTIONS[r]!.retentionMs);
+  const pool = covering.length > 0 ? covering : [usable[usable.length - 1]!];
+  const exact = pool.filter((r) => step % RESOLUTIONS[r]!.ms === 0);
+  const resolution = (exact.length > 0 ? exact : pool).at(-1)!;
   const width = RESOLUTIONS[resolution]!.ms;
   return { resolution, step: Math.ceil(step / width) * width };
 }
@@ -79,8 +90,9 @@ export function queryHistory(
   rollups: Rollups,
   log: BatchLog,
   earliestReceipt: (ts: number) => number,
+  now: number,
 ): HistoryResult {
-  const { resolution, step } = chooseResolution(request.step);
+  const { resolution, step } = chooseResolution(request.step, request.from, now);
   const from = request.from - (request.from % step);
   const buckets: Buckets[] = seriesIds.map(() => new Map());
   if (resolution >= 0) {
