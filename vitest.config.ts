@@ -14,7 +14,24 @@ export default defineConfig({
             miniflare: { bindings: { EDGEPULSE_SECRET: TEST_SECRET, LIVE_TICK_MS: "0" } },
           }),
         ],
-        test: { name: "workerd", include: ["test/worker/**/*.test.ts"] },
+        test: { name: "workerd", include: ["test/worker/**/*.test.ts"], exclude: ["test/worker/timed/**"] },
+      },
+      {
+        // Short clocks so tests can watch ticks, presence timeouts and raw retention happen for real.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                EDGEPULSE_SECRET: TEST_SECRET,
+                LIVE_TICK_MS: "50",
+                PRESENCE_TIMEOUT_MS: "300",
+                RAW_RETENTION_MS: "400",
+              },
+            },
+          }),
+        ],
+        test: { name: "workerd-timed", include: ["test/worker/timed/**/*.test.ts"] },
       },
       {
         test: {

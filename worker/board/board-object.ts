@@ -24,8 +24,8 @@ const CHECKPOINT_INTERVAL_MS = 5_000;
 /** Rows one alarm run may delete, so it never holds up ingest for long; the rest goes to the next run. */
 const RETENTION_BUDGET_ROWS = 20_000;
 const RAW_TRIM_CHUNK = 1_000;
-/** Retention work is batched: raw trims at most this often, rollup sweeps less often still. */
-const RAW_SWEEP_GAP_MS = 30_000;
+/** Retention work is batched: raw trims at most every 30 s (or a tenth of a shorter window), rollup sweeps every 10 min. */
+const MAX_RAW_SWEEP_GAP_MS = 30_000;
 const ROLLUP_SWEEP_GAP_MS = 10 * 60_000;
 
 export interface IngestRequest {
@@ -65,11 +65,13 @@ export class BoardObject extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private lastRawSweepAt = 0;
   private lastRollupSweepAt = 0;
+  private readonly rawSweepGapMs: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = boardConfig(env);
     this.sql = ctx.storage.sql;
+    this.rawSweepGapMs = Math.min(MAX_RAW_SWEEP_GAP_MS, this.config.rawRetentionMs / 10);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     void ctx.blockConcurrencyWhile(async () => {
       this.load();
@@ -214,7 +216,7 @@ export class BoardObject extends DurableObject<Env> {
     const offline = this.presence.expire(now);
     if (offline.length > 0) this.hub.queuePresence(offline);
     let budget = RETENTION_BUDGET_ROWS;
-    if (now - this.lastRawSweepAt >= RAW_SWEEP_GAP_MS || this.rawPoints > this.config.rawMaxPoints) {
+    if (now - this.lastRawSweepAt >= this.rawSweepGapMs || this.rawPoints > this.config.rawMaxPoints) {
       budget -= this.trimRaw(now, budget);
       this.lastRawSweepAt = now;
     }
@@ -258,7 +260,7 @@ export class BoardObject extends DurableObject<Env> {
     const oldestRaw = this.log.oldestReceivedAt();
     if (oldestRaw !== null) {
       const due = this.rawPoints > this.config.rawMaxPoints ? now : oldestRaw + this.config.rawRetentionMs;
-      candidates.push(Math.max(due, this.lastRawSweepAt + RAW_SWEEP_GAP_MS));
+      candidates.push(Math.max(due, this.lastRawSweepAt + this.rawSweepGapMs));
     }
     const rollupDue = this.nextRollupExpiry();
     if (rollupDue !== null)

@@ -1,0 +1,105 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { boardStub, connect, framePoints, freshBoard, ingest, token } from "../helpers.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function eventually(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(20);
+  }
+}
+
+describe("coalescing (tick 50 ms)", () => {
+  it("sends the batches of one tick as one frame per viewer", async () => {
+    const board = freshBoard();
+    const viewer = await connect(board, await token("viewer", board));
+    try {
+      await viewer.nextMessage("hello");
+      await viewer.nextMessage("snapshot");
+      const device = await token("device", board, "d");
+      await Promise.all([1, 2, 3, 4, 5].map((value) => ingest(device, { metrics: { m: value } })));
+      await viewer.nextMessage("series");
+      const frame = await viewer.nextFrame();
+      expect(frame).toMatchObject({ fromSeq: 1, toSeq: 5 });
+      expect(
+        framePoints(frame)
+          .map(([, , v]) => v)
+          .sort(),
+      ).toEqual([1, 2, 3, 4, 5]);
+      expect(await viewer.quiet(150)).toBe(true);
+    } finally {
+      viewer.close();
+    }
+  });
+});
+
+describe("presence (timeout 300 ms)", () => {
+  it("pushes online on the first post and offline from the alarm after the timeout", async () => {
+    const board = freshBoard();
+    const viewer = await connect(board, await token("viewer", board));
+    try {
+      await viewer.nextMessage("hello");
+      await viewer.nextMessage("snapshot");
+      await ingest(await token("device", board, "sensor-1"), { metrics: { m: 1 } });
+      await viewer.nextMessage("series");
+      await viewer.nextFrame();
+      expect(viewer.presence.flatMap((p) => p.devices)).toContainEqual(
+        expect.objectContaining({ device: "sensor-1", online: true }),
+      );
+      // The alarm is due 300 ms after the post; it may already have fired on its own, or we run it now.
+      await sleep(350);
+      await runDurableObjectAlarm(boardStub(board));
+      await eventually(() => viewer.presence.at(-1)?.devices[0]?.online === false);
+      expect(viewer.presence.at(-1)?.devices).toEqual([
+        expect.objectContaining({ device: "sensor-1", online: false }),
+      ]);
+    } finally {
+      viewer.close();
+    }
+  });
+
+  it("pushes the viewer count when viewers come and go", async () => {
+    const board = freshBoard();
+    const viewerToken = await token("viewer", board);
+    const first = await connect(board, viewerToken);
+    try {
+      await first.nextMessage("hello");
+      const second = await connect(board, viewerToken);
+      await second.nextMessage("hello");
+      await sleep(100);
+      expect(first.presence.at(-1)?.viewers).toBe(2);
+      second.close();
+      await sleep(100);
+      const third = await connect(board, viewerToken);
+      await third.nextMessage("hello");
+      await sleep(100);
+      expect(third.presence.at(-1)?.viewers).toBe(2);
+      third.close();
+    } finally {
+      first.close();
+    }
+  });
+});
+
+describe("raw retention (window 400 ms)", () => {
+  it("deletes expired raw batches when the alarm runs, keeping rollups and latest values", async () => {
+    const board = freshBoard();
+    await ingest(await token("device", board, "d"), { metrics: { m: 42 } });
+    await sleep(450);
+    await runDurableObjectAlarm(boardStub(board));
+    const state = await runInDurableObject(boardStub(board), (_instance, ctx) => ({
+      batches: ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM batches").one().n,
+      rollups: ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM rollups").one().n,
+      last: ctx.storage.sql.exec<{ v: number }>("SELECT last_value AS v FROM series").one().v,
+    }));
+    expect(state).toEqual({ batches: 0, rollups: 3, last: 42 });
+  });
+
+  it("lets an idle board go without a pending alarm once nothing is left to expire", async () => {
+    const board = freshBoard();
+    expect(await runDurableObjectAlarm(boardStub(board))).toBe(false);
+  });
+});
