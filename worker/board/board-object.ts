@@ -3,11 +3,13 @@ import type { Env } from "../env.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
 import type { PointColumns } from "../ingest/parse.ts";
 import {
+  ALL_SERIES,
   type DevicePresence,
   isSelector,
   PING,
   PONG,
   parseClientMessage,
+  parseEventId,
   type StreamPosition,
 } from "../protocol/index.ts";
 import { BatchLog, type LoggedBatch } from "./batch-log.ts";
@@ -27,6 +29,8 @@ const RAW_TRIM_CHUNK = 1_000;
 /** Retention work is batched: raw trims at most every 30 s (or a tenth of a shorter window), rollup sweeps every 10 min. */
 const MAX_RAW_SWEEP_GAP_MS = 30_000;
 const ROLLUP_SWEEP_GAP_MS = 10 * 60_000;
+/** A long poll with nothing to say answers after at most this long. */
+export const MAX_POLL_WAIT_MS = 25_000;
 
 export interface IngestRequest {
   device: string;
@@ -294,13 +298,26 @@ export class BoardObject extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(next);
   }
 
-  /** Live WebSocket: the Worker has checked the upgrade and the viewer's credential. */
+  /** Live transports; the Worker has checked the request and the viewer's credential. */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const selectors = url.searchParams.getAll("series").filter(isSelector);
+    const subscription = selectors.length > 0 ? selectors : [ALL_SERIES];
+    const transport = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
+    if (transport === "poll") {
+      const wait = Math.min(MAX_POLL_WAIT_MS, Number(url.searchParams.get("wait") ?? MAX_POLL_WAIT_MS) || 0);
+      return Response.json(await this.hub.poll(subscription, positionParams(url, "after"), wait));
+    }
+    if (transport === "events") {
+      const lastEventId = request.headers.get("last-event-id");
+      const resume = lastEventId ? parseEventId(lastEventId) : positionParams(url, "seq");
+      const response = this.hub.openStream(subscription, resume);
+      this.hub.queuePresence([]);
+      return response;
+    }
     const pair = new WebSocketPair();
     const socket = pair[1];
-    this.hub.connect(socket, selectors.length > 0 ? selectors : ["*"], resumePosition(url));
+    this.hub.connect(socket, subscription, positionParams(url, "seq"));
     this.hub.sendTo(socket, {
       type: "presence",
       devices: this.presence.list(),
@@ -330,11 +347,11 @@ export class BoardObject extends DurableObject<Env> {
   }
 }
 
-/** `?epoch=&seq=` on a reconnect names the last position the client saw. */
-function resumePosition(url: URL): StreamPosition | null {
+/** `?epoch=&<seqParam>=` names the last position a client saw. */
+function positionParams(url: URL, seqParam: string): StreamPosition | null {
   const epoch = Number(url.searchParams.get("epoch"));
-  const seq = Number(url.searchParams.get("seq"));
-  if (!url.searchParams.has("epoch") || !Number.isInteger(epoch) || !Number.isInteger(seq) || seq < 0)
-    return null;
+  const seq = Number(url.searchParams.get(seqParam));
+  if (!url.searchParams.has("epoch") || !url.searchParams.has(seqParam)) return null;
+  if (!Number.isInteger(epoch) || !Number.isInteger(seq) || seq < 0) return null;
   return { epoch, seq };
 }

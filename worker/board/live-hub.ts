@@ -2,33 +2,50 @@ import {
   ALL_SERIES,
   type ClientMessage,
   type DevicePresence,
+  type PollAnswer,
   PROTOCOL_VERSION,
   type SeriesDef,
   type ServerMessage,
   type StreamPosition,
   selectorMatches,
+  toBase64,
 } from "../protocol/index.ts";
 import type { StoredBatch } from "./batch-codec.ts";
 import type { BatchLog } from "./batch-log.ts";
 import { buildFrame, type SequencedBatch, type SeriesFilter } from "./frame-builder.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
+import { SseSink } from "./sse-sink.ts";
 
 /** What a viewer socket carries across hibernation. */
 export interface ViewerAttachment {
   selectors: string[];
 }
 
+/** Anything the hub pushes to: a hibernatable WebSocket or an SSE stream. */
+export type LiveSink = WebSocket | SseSink;
+
 /** A replay longer than this answers `reset`: the client reloads history instead. */
 export const MAX_REPLAY_POINTS = 200_000;
+/** A socket with more than this many bytes unsent is too slow: it is closed with 1013 and resumes later. */
+export const MAX_SOCKET_BACKLOG_BYTES = 4 * 1024 * 1024;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Replayed frames are cut at about this many points. */
 const REPLAY_FRAME_POINTS = 20_000;
+const STREAM_KEEPALIVE_MS = 25_000;
 export const VIEWER_TAG = "viewer";
 
 /** Viewers with the same selectors share one encoded frame per tick. */
 interface SubscriptionGroup {
   selectors: string[];
-  sockets: Set<WebSocket>;
+  members: Set<LiveSink>;
   filter: SeriesFilter;
+}
+
+/** What a viewer receives on connect after `hello`: control messages, then replayed frames. */
+interface Greeting {
+  resumed: boolean;
+  messages: ServerMessage[];
+  frames: Uint8Array[];
 }
 
 export interface LiveHubOptions {
@@ -43,9 +60,10 @@ function groupKey(selectors: string[]): string {
 }
 
 /**
- * Fans accepted batches out to viewer sockets: coalesces a tick's batches into one binary frame per subscription
- * group, names series before frames use them, and replays missed batches from the log on resume.
- * Holds no timer once a tick is flushed, so an idle board can hibernate.
+ * Fans accepted batches out to viewers: coalesces a tick's batches into one binary frame per subscription group,
+ * names series before frames use them, and replays missed batches from the log on resume. WebSockets, SSE streams
+ * and long polls share the same greeting and replay. Holds no timer once a tick is flushed (unless SSE streams are
+ * open), so an idle board can hibernate.
  */
 export class LiveHub {
   private readonly ctx: DurableObjectState;
@@ -53,13 +71,16 @@ export class LiveHub {
   private readonly log: BatchLog;
   private readonly options: LiveHubOptions;
   private readonly groups = new Map<string, SubscriptionGroup>();
-  private readonly groupOf = new Map<WebSocket, SubscriptionGroup>();
+  private readonly groupOf = new Map<LiveSink, SubscriptionGroup>();
+  private readonly streams = new Set<SseSink>();
+  private readonly pollers = new Set<() => void>();
   private pending: SequencedBatch[] = [];
   private pendingSeries: SeriesDef[] = [];
   /** Presence changes since the last flush, by device; a viewer count change alone flushes an empty list. */
   private pendingPresence: Map<string, DevicePresence> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Every batch up to this seq has been sent to the sockets that want it. */
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  /** Every batch up to this seq has been sent to the viewers that want it. */
   private flushedSeq: number;
 
   constructor(ctx: DurableObjectState, catalog: SeriesCatalog, log: BatchLog, options: LiveHubOptions) {
@@ -86,24 +107,39 @@ export class LiveHub {
   connect(socket: WebSocket, selectors: string[], resume: StreamPosition | null): void {
     this.ctx.acceptWebSocket(socket, [VIEWER_TAG]);
     socket.serializeAttachment({ selectors } satisfies ViewerAttachment);
-    const group = this.join(socket, selectors);
-    const replay = resume ? this.replayFrom(resume, group.filter) : null;
-    this.sendTo(socket, {
-      type: "hello",
-      v: PROTOCOL_VERSION,
-      board: this.options.board,
-      tickMs: this.options.tickMs,
-      resumed: replay !== null,
-      ...this.position,
+    this.welcome(socket, selectors, resume);
+  }
+
+  /** Opens an SSE stream greeted like a socket; `resume` usually comes from `Last-Event-ID`. */
+  openStream(selectors: string[], resume: StreamPosition | null): Response {
+    const stream = new SseSink((closed) => {
+      this.streams.delete(closed);
+      this.leave(closed);
     });
-    if (replay) {
-      this.sendTo(socket, { type: "series", series: this.matching(group) });
-      for (const frame of replay) this.sendFrame(socket, frame);
-      return;
+    this.streams.add(stream);
+    this.keepAliveTimer ??= setInterval(() => this.keepStreamsAlive(), STREAM_KEEPALIVE_MS);
+    this.welcome(stream, selectors, resume);
+    return stream.response;
+  }
+
+  /**
+   * Long poll: answers at once when batches after `after` exist (or the position is unusable), else waits up to
+   * `waitMs` for the next flush. A waiting poll keeps the board awake.
+   */
+  async poll(selectors: string[], after: StreamPosition | null, waitMs: number): Promise<PollAnswer> {
+    if (after && after.epoch === this.options.epoch && after.seq === this.flushedSeq) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.pollers.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        this.pollers.add(done);
+      });
     }
-    if (resume)
-      this.sendTo(socket, { type: "reset", reason: "resume point is no longer available", ...this.position });
-    this.sendSnapshot(socket, group);
+    const greeting = this.greeting(selectors, after);
+    return { ...this.position, messages: greeting.messages, frames: greeting.frames.map(toBase64) };
   }
 
   /** Applies a client's control message. */
@@ -113,16 +149,21 @@ export class LiveHub {
       message.type === "subscribe" ? message.series : current.filter((s) => !message.series.includes(s));
     socket.serializeAttachment({ selectors } satisfies ViewerAttachment);
     this.leave(socket);
-    this.sendSnapshot(socket, this.join(socket, selectors));
+    const group = this.join(socket, selectors);
+    this.sendTo(socket, this.snapshot(group));
   }
 
-  /** Forgets a closed or failed socket. */
-  leave(socket: WebSocket): void {
-    const group = this.groupOf.get(socket);
+  /** Forgets a closed or failed viewer. */
+  leave(sink: LiveSink): void {
+    const group = this.groupOf.get(sink);
     if (!group) return;
-    this.groupOf.delete(socket);
-    group.sockets.delete(socket);
-    if (group.sockets.size === 0) this.groups.delete(groupKey(group.selectors));
+    this.groupOf.delete(sink);
+    group.members.delete(sink);
+    if (group.members.size === 0) this.groups.delete(groupKey(group.selectors));
+    if (this.streams.size === 0 && this.keepAliveTimer !== undefined) {
+      clearInterval(this.keepAliveTimer);
+      this.keepAliveTimer = undefined;
+    }
   }
 
   /** Queues an accepted batch for the next tick; `created` are the series it introduced. */
@@ -131,7 +172,7 @@ export class LiveHub {
       this.pendingSeries.push(...created);
       for (const group of this.groups.values()) this.extendFilter(group, created);
     }
-    if (this.groupOf.size === 0) {
+    if (this.groupOf.size === 0 && this.pollers.size === 0) {
       this.flushedSeq = seq;
       this.pendingSeries = [];
       return;
@@ -146,11 +187,6 @@ export class LiveHub {
     this.pendingPresence ??= new Map();
     for (const device of devices) this.pendingPresence.set(device.device, device);
     this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.options.tickMs === 0) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), this.options.tickMs);
   }
 
   /** Sends what is pending: presence, then new series, then one frame per subscription group. */
@@ -174,39 +210,97 @@ export class LiveHub {
     if (batches.length === 0) return;
     this.flushedSeq = batches[batches.length - 1]!.seq;
     for (const group of this.groups.values()) {
-      const named = created.filter((def) => this.wants(group, def));
+      const named = created.filter((def) => this.wants(group.selectors, def));
       if (named.length > 0) this.broadcast(group, JSON.stringify({ type: "series", series: named }));
       const frame = buildFrame(this.options.epoch, batches, group.filter);
       if (frame) this.broadcast(group, frame);
     }
+    for (const wake of [...this.pollers]) wake();
   }
 
-  private join(socket: WebSocket, selectors: string[]): SubscriptionGroup {
-    const key = groupKey(selectors);
-    let group = this.groups.get(key);
-    if (!group) {
-      group = { selectors: JSON.parse(key) as string[], sockets: new Set(), filter: null };
-      group.filter = group.selectors.includes(ALL_SERIES) ? null : new Set();
-      this.extendFilter(group, this.catalog.all());
-      this.groups.set(key, group);
+  /** Sends one control message to one viewer. */
+  sendTo(sink: LiveSink, message: ServerMessage): void {
+    this.deliver(sink, JSON.stringify(message));
+  }
+
+  private scheduleFlush(): void {
+    if (this.options.tickMs === 0) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), this.options.tickMs);
+  }
+
+  private welcome(sink: LiveSink, selectors: string[], resume: StreamPosition | null): void {
+    const greeting = this.greeting(selectors, resume);
+    this.join(sink, selectors);
+    this.sendTo(sink, {
+      type: "hello",
+      v: PROTOCOL_VERSION,
+      board: this.options.board,
+      tickMs: this.options.tickMs,
+      resumed: greeting.resumed,
+      ...this.position,
+    });
+    for (const message of greeting.messages) this.sendTo(sink, message);
+    for (const frame of greeting.frames) this.deliver(sink, frame);
+  }
+
+  /** A resumed viewer gets the series catalog and the frames it missed; any other a snapshot (after `reset`). */
+  private greeting(selectors: string[], resume: StreamPosition | null): Greeting {
+    const group = this.groups.get(groupKey(selectors)) ?? this.detachedGroup(selectors);
+    const frames = resume ? this.replayFrom(resume, group.filter) : null;
+    if (frames) {
+      return {
+        resumed: true,
+        messages: [{ type: "series", series: this.matching(group.selectors) }],
+        frames,
+      };
     }
-    group.sockets.add(socket);
-    this.groupOf.set(socket, group);
+    const messages: ServerMessage[] = [];
+    if (resume)
+      messages.push({ type: "reset", reason: "resume point is no longer available", ...this.position });
+    messages.push(this.snapshot(group));
+    return { resumed: false, messages, frames: [] };
+  }
+
+  private snapshot(group: SubscriptionGroup): ServerMessage {
+    const series = this.matching(group.selectors).map((def) => this.catalog.state(def));
+    return { type: "snapshot", series, ...this.position };
+  }
+
+  private detachedGroup(selectors: string[]): SubscriptionGroup {
+    const unique = JSON.parse(groupKey(selectors)) as string[];
+    const group: SubscriptionGroup = {
+      selectors: unique,
+      members: new Set(),
+      filter: unique.includes(ALL_SERIES) ? null : new Set(),
+    };
+    this.extendFilter(group, this.catalog.all());
     return group;
   }
 
-  private wants(group: SubscriptionGroup, def: SeriesDef): boolean {
-    return group.selectors.some((selector) => selectorMatches(selector, def.device, def.metric));
+  private join(sink: LiveSink, selectors: string[]): SubscriptionGroup {
+    const key = groupKey(selectors);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = this.detachedGroup(selectors);
+      this.groups.set(key, group);
+    }
+    group.members.add(sink);
+    this.groupOf.set(sink, group);
+    return group;
+  }
+
+  private wants(selectors: string[], def: SeriesDef): boolean {
+    return selectors.some((selector) => selectorMatches(selector, def.device, def.metric));
   }
 
   private extendFilter(group: SubscriptionGroup, defs: SeriesDef[]): void {
     if (group.filter === null) return;
     const filter = group.filter as Set<number>;
-    for (const def of defs) if (this.wants(group, def)) filter.add(def.id);
+    for (const def of defs) if (this.wants(group.selectors, def)) filter.add(def.id);
   }
 
-  private matching(group: SubscriptionGroup): SeriesDef[] {
-    return this.catalog.all().filter((def) => this.wants(group, def));
+  private matching(selectors: string[]): SeriesDef[] {
+    return this.catalog.all().filter((def) => this.wants(selectors, def));
   }
 
   /** Frames covering what a client missed since `resume`, or null when that cannot be replayed exactly. */
@@ -234,33 +328,39 @@ export class LiveHub {
     return frames;
   }
 
-  private sendSnapshot(socket: WebSocket, group: SubscriptionGroup): void {
-    const series = this.matching(group).map((def) => this.catalog.state(def));
-    this.sendTo(socket, { type: "snapshot", series, ...this.position });
+  private keepStreamsAlive(): void {
+    for (const stream of this.streams) stream.keepAlive();
   }
 
-  /** Sends one control message to one socket. */
-  sendTo(socket: WebSocket, message: ServerMessage): void {
-    this.sendFrame(socket, JSON.stringify(message));
-  }
-
-  /** Sends to every open socket of a group; the payload was encoded once for all of them. */
+  /** Sends to every member of a group; the payload was encoded once for all of them. */
   private broadcast(group: SubscriptionGroup, payload: string | Uint8Array): void {
-    for (const socket of group.sockets) this.sendFrame(socket, payload);
+    for (const sink of group.members) this.deliver(sink, payload);
   }
 
-  private sendFrame(socket: WebSocket, payload: string | Uint8Array): void {
-    if (socket.readyState !== WebSocket.OPEN) return;
+  private deliver(sink: LiveSink, payload: string | Uint8Array): void {
+    if (sink instanceof SseSink) {
+      sink.send(payload);
+      return;
+    }
+    if (sink.readyState !== WebSocket.OPEN) return;
+    if ((sink.bufferedAmount ?? 0) > MAX_SOCKET_BACKLOG_BYTES) {
+      this.drop(sink, CLOSE_TRY_AGAIN_LATER, "viewer too slow; resume later");
+      return;
+    }
     try {
-      socket.send(payload);
+      sink.send(payload);
     } catch (error) {
       console.warn(`board ${this.options.board}: send failed, closing viewer`, error);
-      this.leave(socket);
-      try {
-        socket.close(1011, "send failed");
-      } catch {
-        // Already closing.
-      }
+      this.drop(sink, 1011, "send failed");
+    }
+  }
+
+  private drop(socket: WebSocket, code: number, reason: string): void {
+    this.leave(socket);
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Already closing.
     }
   }
 }

@@ -183,6 +183,16 @@ export function encodeFrame(frame: DataFrame): Uint8Array {
   return out.finish();
 }
 
+/** Reads only a frame's stream position (epoch and last seq), e.g. for an SSE event id. */
+export function readFrameHeader(bytes: Uint8Array): { epoch: number; fromSeq: number; toSeq: number } {
+  const input = new ByteReader(bytes);
+  const kind = input.u8();
+  if (kind !== FRAME_KIND_DATA) throw new RangeError(`unknown frame kind ${kind}`);
+  const epoch = input.u32();
+  const fromSeq = input.varuint();
+  return { epoch, fromSeq, toSeq: input.varuint() };
+}
+
 /** Decodes a frame; throws RangeError on malformed input. */
 export function decodeFrame(bytes: Uint8Array): DataFrame {
   const input = new ByteReader(bytes);

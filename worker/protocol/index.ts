@@ -1,2 +1,3 @@
+export * from "./base64.ts";
 export * from "./frame.ts";
 export * from "./messages.ts";

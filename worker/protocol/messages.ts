@@ -57,6 +57,22 @@ export type ServerMessage =
   | ({ type: "reset"; reason: string } & StreamPosition)
   | { type: "error"; code: string; message: string };
 
+/** Answer of `GET /boards/:board/poll`: control messages, then base64 frames, and the position to poll after. */
+export interface PollAnswer extends StreamPosition {
+  messages: ServerMessage[];
+  frames: string[];
+}
+
+/** SSE event ids are `epoch:seq`, so `Last-Event-ID` carries a full resume position. */
+export function formatEventId(position: StreamPosition): string {
+  return `${position.epoch}:${position.seq}`;
+}
+
+export function parseEventId(id: string): StreamPosition | null {
+  const match = /^(\d+):(\d+)$/.exec(id);
+  return match ? { epoch: Number(match[1]), seq: Number(match[2]) } : null;
+}
+
 export type ClientMessage =
   /** Replaces the subscription; selectors are `*`, `device:*`, `*:metric` or `device:metric`. */
   { type: "subscribe"; series: string[] } | { type: "unsubscribe"; series: string[] };

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { signToken } from "../auth/tokens.ts";
 import type { Env } from "../env.ts";
 import { authorize, enforceRateLimit } from "../http/credentials.ts";
@@ -26,7 +26,14 @@ function offeredProtocols(request: Request): string[] {
     .filter(Boolean);
 }
 
-/** `/boards/:board/live` (WebSocket) and `/boards/:board/tickets`. */
+/** SSE and long polling: same credentials and subscriptions as the socket, answered by the board. */
+async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const board = checkBoard(c.req.param("board") ?? "");
+  await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
+  return c.env.BOARDS.get(c.env.BOARDS.idFromName(board)).fetch(c.req.raw);
+}
+
+/** `/boards/:board/live` (WebSocket), `/events` (SSE), `/poll` (long polling) and `/tickets`. */
 export const liveRoutes = new Hono<{ Bindings: Env }>()
   .get("/boards/:board/live", async (c) => {
     const board = checkBoard(c.req.param("board"));
@@ -55,6 +62,10 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
     return new Response(null, { status: upstream.status, webSocket: upstream.webSocket, headers });
   })
   .all("/boards/:board/live", methodNotAllowed("GET"))
+  .get("/boards/:board/events", forwardViewerRequest)
+  .all("/boards/:board/events", methodNotAllowed("GET"))
+  .get("/boards/:board/poll", forwardViewerRequest)
+  .all("/boards/:board/poll", methodNotAllowed("GET"))
   .post("/boards/:board/tickets", async (c) => {
     const board = checkBoard(c.req.param("board"));
     await authorize(c.req.raw, c.env, ["viewer"], board);

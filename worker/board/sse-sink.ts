@@ -1,0 +1,69 @@
+import { formatEventId, readFrameHeader, toBase64 } from "../protocol/index.ts";
+
+const encoder = new TextEncoder();
+/** Each frame is base64-encoded once, however many streams share it. */
+const base64Frames = new WeakMap<Uint8Array, string>();
+/** A stream whose unread backlog passes this many bytes is cut; its client resumes from its last event id. */
+export const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A Server-Sent Events response the hub pushes to. Control messages go out as `data:` JSON; frames as
+ * `event: frame` with base64 data and `id: epoch:seq`. An open stream keeps the board awake (no hibernation).
+ */
+export class SseSink {
+  readonly response: Response;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly onClose: (sink: SseSink) => void;
+  private closed = false;
+
+  constructor(onClose: (sink: SseSink) => void) {
+    this.onClose = onClose;
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>(undefined, {
+      highWaterMark: MAX_STREAM_BACKLOG_BYTES,
+      size: (chunk) => chunk.byteLength,
+    });
+    this.writer = writable.getWriter();
+    this.response = new Response(readable, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        "x-accel-buffering": "no",
+      },
+    });
+  }
+
+  send(payload: string | Uint8Array): void {
+    if (typeof payload === "string") {
+      this.write(`data: ${payload}\n\n`);
+      return;
+    }
+    let data = base64Frames.get(payload);
+    if (data === undefined) {
+      data = toBase64(payload);
+      base64Frames.set(payload, data);
+    }
+    const { epoch, toSeq } = readFrameHeader(payload);
+    this.write(`event: frame\nid: ${formatEventId({ epoch, seq: toSeq })}\ndata: ${data}\n\n`);
+  }
+
+  /** A comment line: keeps proxies from timing out an idle stream and reveals dead clients. */
+  keepAlive(): void {
+    this.write(": keepalive\n\n");
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(this);
+    this.writer.close().catch(() => {});
+  }
+
+  private write(text: string): void {
+    if (this.closed) return;
+    if ((this.writer.desiredSize ?? 0) <= 0) {
+      this.close();
+      return;
+    }
+    this.writer.write(encoder.encode(text)).catch(() => this.close());
+  }
+}
