@@ -10,13 +10,17 @@ export class BatchLog {
   private readonly sql: SqlStorage;
   /** Seq of the newest appended batch (0 before the first). */
   lastSeq: number;
+  /** Points held in the log. */
+  points: number;
   private lastReceivedAt: number;
 
-  constructor(sql: SqlStorage, checkpointSeq: number) {
+  /** `checkpointPoints` is the point count stored at the last checkpoint; batches after it are counted here. */
+  constructor(sql: SqlStorage, checkpointSeq: number, checkpointPoints: number) {
     this.sql = sql;
     const newest = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM batches").one().seq;
     // Retention never deletes past the checkpoint, so seqs stay monotonic even when the table empties.
     this.lastSeq = Math.max(newest ?? 0, checkpointSeq);
+    this.points = checkpointPoints + this.pointsAfter(checkpointSeq);
     this.lastReceivedAt =
       sql
         .exec<{ at: number | null }>("SELECT received_at AS at FROM batches WHERE seq = ?", this.lastSeq)
@@ -43,6 +47,7 @@ export class BatchLog {
       encodeBatch(batch),
     );
     this.lastSeq = seq;
+    this.points += batch.ts.length;
     return seq;
   }
 
@@ -92,14 +97,9 @@ export class BatchLog {
   /**
    * Deletes batches from the head of the log while they are older than `cutoff` or the log holds `excessPoints`
    * too many, never past `throughSeq` and at most `limit` rows. Reads only the head (received_at grows with seq),
-   * so each call is bounded; callers go on in chunks. Returns the rows and points deleted.
+   * so each call is bounded; callers go on in chunks. Returns the rows deleted.
    */
-  trimHead(
-    cutoff: number,
-    excessPoints: number,
-    throughSeq: number,
-    limit: number,
-  ): { rows: number; points: number } {
+  trimHead(cutoff: number, excessPoints: number, throughSeq: number, limit: number): number {
     let last: number | null = null;
     let points = 0;
     for (const row of this.sql.exec<{ seq: number; received_at: number; points: number }>(
@@ -110,8 +110,9 @@ export class BatchLog {
       last = row.seq;
       points += row.points;
     }
-    if (last === null) return { rows: 0, points: 0 };
-    return { rows: this.sql.exec("DELETE FROM batches WHERE seq <= ?", last).rowsWritten, points };
+    if (last === null) return 0;
+    this.points -= points;
+    return this.sql.exec("DELETE FROM batches WHERE seq <= ?", last).rowsWritten;
   }
 
   /** When the oldest stored batch was received, or null when the log is empty. */

@@ -16,19 +16,15 @@ import { BatchLog, type LoggedBatch } from "./batch-log.ts";
 import { type BoardConfig, boardConfig } from "./board-config.ts";
 import { type HistoryRequest, type HistoryResult, queryHistory } from "./history.ts";
 import { LiveHub } from "./live-hub.ts";
+import { Meta } from "./meta.ts";
 import { Presence } from "./presence.ts";
-import { RESOLUTIONS, Rollups } from "./rollups.ts";
+import { Retention } from "./retention.ts";
+import { Rollups } from "./rollups.ts";
 import { META, SCHEMA } from "./schema.ts";
 import { MAX_SERIES_PER_BOARD, SeriesCatalog } from "./series-catalog.ts";
 
 /** In-memory state is folded into SQLite at most this often while batches arrive. */
 const CHECKPOINT_INTERVAL_MS = 5_000;
-/** Rows one alarm run may delete, so it never holds up ingest for long; the rest goes to the next run. */
-const RETENTION_BUDGET_ROWS = 20_000;
-const RAW_TRIM_CHUNK = 1_000;
-/** Retention work is batched: raw trims at most every 30 s (or a tenth of a shorter window), rollup sweeps every 10 min. */
-const MAX_RAW_SWEEP_GAP_MS = 30_000;
-const ROLLUP_SWEEP_GAP_MS = 10 * 60_000;
 /** A long poll with nothing to say answers after at most this long. */
 export const MAX_POLL_WAIT_MS = 25_000;
 
@@ -65,17 +61,14 @@ export class BoardObject extends DurableObject<Env> {
   private hub!: LiveHub;
   private checkpointSeq = 0;
   private lastCheckpointAt = 0;
-  private rawPoints = 0;
   private alarmAt: number | null = null;
-  private lastRawSweepAt = 0;
-  private lastRollupSweepAt = 0;
-  private readonly rawSweepGapMs: number;
+  private retention!: Retention;
+  private meta!: Meta;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = boardConfig(env);
     this.sql = ctx.storage.sql;
-    this.rawSweepGapMs = Math.min(MAX_RAW_SWEEP_GAP_MS, this.config.rawRetentionMs / 10);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     void ctx.blockConcurrencyWhile(async () => {
       this.load();
@@ -86,12 +79,13 @@ export class BoardObject extends DurableObject<Env> {
   /** Opens the schema and replays the batches accepted after the last checkpoint. */
   private load(): void {
     this.sql.exec(SCHEMA);
-    this.epoch = this.readMeta(META.epoch) ?? this.createEpoch();
-    this.checkpointSeq = this.readMeta(META.checkpointSeq) ?? 0;
-    this.rawPoints = this.readMeta(META.rawPoints) ?? 0;
+    this.meta = new Meta(this.sql);
+    this.epoch = this.meta.get(META.epoch) ?? this.createEpoch();
+    this.checkpointSeq = this.meta.get(META.checkpointSeq) ?? 0;
     this.catalog = new SeriesCatalog(this.sql);
-    this.log = new BatchLog(this.sql, this.checkpointSeq);
+    this.log = new BatchLog(this.sql, this.checkpointSeq, this.meta.get(META.rawPoints) ?? 0);
     this.rollups = new Rollups(this.sql);
+    this.retention = new Retention(this.log, this.rollups, this.catalog, this.config);
     this.presence = new Presence(this.sql, this.config.presenceTimeoutMs);
     for (const logged of this.log.read(this.checkpointSeq)) this.fold(logged);
     this.lastCheckpointAt = Date.now();
@@ -102,24 +96,9 @@ export class BoardObject extends DurableObject<Env> {
     });
   }
 
-  private readMeta(key: string): number | null {
-    return (
-      this.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ??
-      null
-    );
-  }
-
-  private writeMeta(key: string, value: number): void {
-    this.sql.exec(
-      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      key,
-      value,
-    );
-  }
-
   private createEpoch(): number {
     const epoch = crypto.getRandomValues(new Uint32Array(1))[0]! || 1;
-    this.writeMeta(META.epoch, epoch);
+    this.meta.set(META.epoch, epoch);
     return epoch;
   }
 
@@ -130,7 +109,6 @@ export class BoardObject extends DurableObject<Env> {
       this.catalog.observe(seriesIds[i]!, ts[i]!, values[i]!);
       this.rollups.add(seriesIds[i]!, ts[i]!, values[i]!);
     }
-    this.rawPoints += seriesIds.length;
     const device = this.catalog.get(seriesIds[0]!)?.device;
     return device === undefined ? null : this.presence.seen(device, receivedAt);
   }
@@ -166,8 +144,8 @@ export class BoardObject extends DurableObject<Env> {
       this.catalog.checkpoint();
       this.rollups.checkpoint();
       this.presence.checkpoint();
-      this.writeMeta(META.checkpointSeq, this.log.lastSeq);
-      this.writeMeta(META.rawPoints, this.rawPoints);
+      this.meta.set(META.checkpointSeq, this.log.lastSeq);
+      this.meta.set(META.rawPoints, this.log.points);
     });
     this.checkpointSeq = this.log.lastSeq;
     this.lastCheckpointAt = Date.now();
@@ -219,68 +197,15 @@ export class BoardObject extends DurableObject<Env> {
     this.checkpoint();
     const offline = this.presence.expire(now);
     if (offline.length > 0) this.hub.queuePresence(offline);
-    let budget = RETENTION_BUDGET_ROWS;
-    if (now - this.lastRawSweepAt >= this.rawSweepGapMs || this.rawPoints > this.config.rawMaxPoints) {
-      budget -= this.trimRaw(now, budget);
-      this.lastRawSweepAt = now;
-    }
-    if (now - this.lastRollupSweepAt >= ROLLUP_SWEEP_GAP_MS && budget > 0) {
-      budget -= this.sweepRollups(now, budget);
-      if (budget > 0) this.lastRollupSweepAt = now;
-    }
+    const backlog = this.retention.run(now, this.checkpointSeq);
     this.checkpoint();
-    await this.ensureAlarm(now, budget <= 0 ? now : undefined);
+    await this.ensureAlarm(now, backlog ? now : undefined);
   }
 
-  private trimRaw(now: number, budget: number): number {
-    let deleted = 0;
-    while (deleted < budget) {
-      const excess = Math.max(0, this.rawPoints - this.config.rawMaxPoints);
-      const chunk = Math.min(RAW_TRIM_CHUNK, budget - deleted);
-      const trimmed = this.log.trimHead(now - this.config.rawRetentionMs, excess, this.checkpointSeq, chunk);
-      deleted += trimmed.rows;
-      this.rawPoints -= trimmed.points;
-      if (trimmed.rows < chunk) break;
-    }
-    return deleted;
-  }
-
-  private sweepRollups(now: number, budget: number): number {
-    let deleted = 0;
-    for (let r = 0; r < RESOLUTIONS.length; r++) {
-      for (const def of this.catalog.all()) {
-        deleted += this.rollups.expire(r, def.id, now, budget - deleted);
-        if (deleted >= budget) return deleted;
-      }
-    }
-    return deleted;
-  }
-
-  /** When retention or presence next needs the object. */
+  /** When presence or retention next needs the object. */
   private nextAlarm(now: number): number | null {
-    const candidates: number[] = [];
-    const presenceDeadline = this.presence.nextDeadline();
-    if (presenceDeadline !== null) candidates.push(presenceDeadline);
-    const oldestRaw = this.log.oldestReceivedAt();
-    if (oldestRaw !== null) {
-      const due = this.rawPoints > this.config.rawMaxPoints ? now : oldestRaw + this.config.rawRetentionMs;
-      candidates.push(Math.max(due, this.lastRawSweepAt + this.rawSweepGapMs));
-    }
-    const rollupDue = this.nextRollupExpiry();
-    if (rollupDue !== null)
-      candidates.push(Math.max(rollupDue, this.lastRollupSweepAt + ROLLUP_SWEEP_GAP_MS));
-    return candidates.length > 0 ? Math.min(...candidates) : null;
-  }
-
-  private nextRollupExpiry(): number | null {
-    let next: number | null = null;
-    for (let r = 0; r < RESOLUTIONS.length; r++) {
-      for (const def of this.catalog.all()) {
-        const due = this.rollups.nextExpiry(r, def.id);
-        if (due !== null) next = Math.min(next ?? due, due);
-      }
-    }
-    return next;
+    const deadlines = [this.presence.nextDeadline(), this.retention.nextDue(now)].filter((t) => t !== null);
+    return deadlines.length > 0 ? Math.min(...deadlines) : null;
   }
 
   /**

@@ -42,3 +42,30 @@ export function buildFrame(
     groups: [...groups.values()],
   });
 }
+
+/** Replayed frames are cut at about this many points. */
+const REPLAY_FRAME_POINTS = 20_000;
+
+/** Frames for a run of logged batches, each covering consecutive batches and about REPLAY_FRAME_POINTS points. */
+export function replayFrames(
+  epoch: number,
+  batches: Iterable<SequencedBatch>,
+  filter: SeriesFilter,
+): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  let chunk: SequencedBatch[] = [];
+  let chunkPoints = 0;
+  const emit = () => {
+    const frame = buildFrame(epoch, chunk, filter);
+    if (frame) frames.push(frame);
+    chunk = [];
+    chunkPoints = 0;
+  };
+  for (const entry of batches) {
+    chunk.push(entry);
+    chunkPoints += entry.batch.ts.length;
+    if (chunkPoints >= REPLAY_FRAME_POINTS) emit();
+  }
+  emit();
+  return frames;
+}

@@ -1,5 +1,4 @@
 import {
-  ALL_SERIES,
   type ClientMessage,
   type DevicePresence,
   type PollAnswer,
@@ -7,14 +6,14 @@ import {
   type SeriesDef,
   type ServerMessage,
   type StreamPosition,
-  selectorMatches,
   toBase64,
 } from "../protocol/index.ts";
 import type { StoredBatch } from "./batch-codec.ts";
 import type { BatchLog } from "./batch-log.ts";
-import { buildFrame, type SequencedBatch, type SeriesFilter } from "./frame-builder.ts";
+import { buildFrame, replayFrames, type SequencedBatch, type SeriesFilter } from "./frame-builder.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
 import { SseSink } from "./sse-sink.ts";
+import { type SubscriptionGroup, Subscriptions, wants } from "./subscriptions.ts";
 
 /** What a viewer socket carries across hibernation. */
 export interface ViewerAttachment {
@@ -29,17 +28,8 @@ export const MAX_REPLAY_POINTS = 200_000;
 /** A socket with more than this many bytes unsent is too slow: it is closed with 1013 and resumes later. */
 export const MAX_SOCKET_BACKLOG_BYTES = 4 * 1024 * 1024;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
-/** Replayed frames are cut at about this many points. */
-const REPLAY_FRAME_POINTS = 20_000;
 const STREAM_KEEPALIVE_MS = 25_000;
 export const VIEWER_TAG = "viewer";
-
-/** Viewers with the same selectors share one encoded frame per tick. */
-interface SubscriptionGroup {
-  selectors: string[];
-  members: Set<LiveSink>;
-  filter: SeriesFilter;
-}
 
 /** What a viewer receives on connect after `hello`: control messages, then replayed frames. */
 interface Greeting {
@@ -55,10 +45,6 @@ export interface LiveHubOptions {
   tickMs: number;
 }
 
-function groupKey(selectors: string[]): string {
-  return JSON.stringify([...new Set(selectors)].sort());
-}
-
 /**
  * Fans accepted batches out to viewers: coalesces a tick's batches into one binary frame per subscription group,
  * names series before frames use them, and replays missed batches from the log on resume. WebSockets, SSE streams
@@ -70,8 +56,7 @@ export class LiveHub {
   private readonly catalog: SeriesCatalog;
   private readonly log: BatchLog;
   private readonly options: LiveHubOptions;
-  private readonly groups = new Map<string, SubscriptionGroup>();
-  private readonly groupOf = new Map<LiveSink, SubscriptionGroup>();
+  private readonly subscriptions: Subscriptions<LiveSink>;
   private readonly streams = new Set<SseSink>();
   private readonly pollers = new Set<() => void>();
   private pending: SequencedBatch[] = [];
@@ -89,9 +74,10 @@ export class LiveHub {
     this.log = log;
     this.options = options;
     this.flushedSeq = log.lastSeq;
+    this.subscriptions = new Subscriptions(catalog);
     for (const socket of ctx.getWebSockets(VIEWER_TAG)) {
       const attachment = socket.deserializeAttachment() as ViewerAttachment | null;
-      if (attachment) this.join(socket, attachment.selectors);
+      if (attachment) this.subscriptions.join(socket, attachment.selectors);
     }
   }
 
@@ -100,7 +86,7 @@ export class LiveHub {
   }
 
   get viewerCount(): number {
-    return this.groupOf.size;
+    return this.subscriptions.size;
   }
 
   /** Accepts a viewer socket, greets it, and either replays from `resume` or sends a fresh snapshot. */
@@ -144,22 +130,17 @@ export class LiveHub {
 
   /** Applies a client's control message. */
   handle(socket: WebSocket, message: ClientMessage): void {
-    const current = this.groupOf.get(socket)?.selectors ?? [];
+    const current = this.subscriptions.of(socket)?.selectors ?? [];
     const selectors =
       message.type === "subscribe" ? message.series : current.filter((s) => !message.series.includes(s));
     socket.serializeAttachment({ selectors } satisfies ViewerAttachment);
     this.leave(socket);
-    const group = this.join(socket, selectors);
-    this.sendTo(socket, this.snapshot(group));
+    this.sendTo(socket, this.snapshot(this.subscriptions.join(socket, selectors)));
   }
 
   /** Forgets a closed or failed viewer. */
   leave(sink: LiveSink): void {
-    const group = this.groupOf.get(sink);
-    if (!group) return;
-    this.groupOf.delete(sink);
-    group.members.delete(sink);
-    if (group.members.size === 0) this.groups.delete(groupKey(group.selectors));
+    this.subscriptions.leave(sink);
     if (this.streams.size === 0 && this.keepAliveTimer !== undefined) {
       clearInterval(this.keepAliveTimer);
       this.keepAliveTimer = undefined;
@@ -170,9 +151,9 @@ export class LiveHub {
   publish(seq: number, batch: StoredBatch, created: SeriesDef[]): void {
     if (created.length > 0) {
       this.pendingSeries.push(...created);
-      for (const group of this.groups.values()) this.extendFilter(group, created);
+      this.subscriptions.addSeries(created);
     }
-    if (this.groupOf.size === 0 && this.pollers.size === 0) {
+    if (this.subscriptions.size === 0 && this.pollers.size === 0) {
       this.flushedSeq = seq;
       this.pendingSeries = [];
       return;
@@ -183,7 +164,7 @@ export class LiveHub {
 
   /** Queues presence changes (and the current viewer count) for the next tick. */
   queuePresence(devices: DevicePresence[]): void {
-    if (this.groupOf.size === 0) return;
+    if (this.subscriptions.size === 0) return;
     this.pendingPresence ??= new Map();
     for (const device of devices) this.pendingPresence.set(device.device, device);
     this.scheduleFlush();
@@ -205,12 +186,12 @@ export class LiveHub {
         devices: [...presence.values()],
         viewers: this.viewerCount,
       } satisfies ServerMessage);
-      for (const group of this.groups.values()) this.broadcast(group, message);
+      for (const group of this.subscriptions.all()) this.broadcast(group, message);
     }
     if (batches.length === 0) return;
     this.flushedSeq = batches[batches.length - 1]!.seq;
-    for (const group of this.groups.values()) {
-      const named = created.filter((def) => this.wants(group.selectors, def));
+    for (const group of this.subscriptions.all()) {
+      const named = created.filter((def) => wants(group.selectors, def));
       if (named.length > 0) this.broadcast(group, JSON.stringify({ type: "series", series: named }));
       const frame = buildFrame(this.options.epoch, batches, group.filter);
       if (frame) this.broadcast(group, frame);
@@ -230,7 +211,7 @@ export class LiveHub {
 
   private welcome(sink: LiveSink, selectors: string[], resume: StreamPosition | null): void {
     const greeting = this.greeting(selectors, resume);
-    this.join(sink, selectors);
+    this.subscriptions.join(sink, selectors);
     this.sendTo(sink, {
       type: "hello",
       v: PROTOCOL_VERSION,
@@ -245,12 +226,12 @@ export class LiveHub {
 
   /** A resumed viewer gets the series catalog and the frames it missed; any other a snapshot (after `reset`). */
   private greeting(selectors: string[], resume: StreamPosition | null): Greeting {
-    const group = this.groups.get(groupKey(selectors)) ?? this.detachedGroup(selectors);
+    const group = this.subscriptions.lookup(selectors);
     const frames = resume ? this.replayFrom(resume, group.filter) : null;
     if (frames) {
       return {
         resumed: true,
-        messages: [{ type: "series", series: this.matching(group.selectors) }],
+        messages: [{ type: "series", series: this.subscriptions.matching(group.selectors) }],
         frames,
       };
     }
@@ -261,46 +242,9 @@ export class LiveHub {
     return { resumed: false, messages, frames: [] };
   }
 
-  private snapshot(group: SubscriptionGroup): ServerMessage {
-    const series = this.matching(group.selectors).map((def) => this.catalog.state(def));
+  private snapshot(group: SubscriptionGroup<LiveSink>): ServerMessage {
+    const series = this.subscriptions.matching(group.selectors).map((def) => this.catalog.state(def));
     return { type: "snapshot", series, ...this.position };
-  }
-
-  private detachedGroup(selectors: string[]): SubscriptionGroup {
-    const unique = JSON.parse(groupKey(selectors)) as string[];
-    const group: SubscriptionGroup = {
-      selectors: unique,
-      members: new Set(),
-      filter: unique.includes(ALL_SERIES) ? null : new Set(),
-    };
-    this.extendFilter(group, this.catalog.all());
-    return group;
-  }
-
-  private join(sink: LiveSink, selectors: string[]): SubscriptionGroup {
-    const key = groupKey(selectors);
-    let group = this.groups.get(key);
-    if (!group) {
-      group = this.detachedGroup(selectors);
-      this.groups.set(key, group);
-    }
-    group.members.add(sink);
-    this.groupOf.set(sink, group);
-    return group;
-  }
-
-  private wants(selectors: string[], def: SeriesDef): boolean {
-    return selectors.some((selector) => selectorMatches(selector, def.device, def.metric));
-  }
-
-  private extendFilter(group: SubscriptionGroup, defs: SeriesDef[]): void {
-    if (group.filter === null) return;
-    const filter = group.filter as Set<number>;
-    for (const def of defs) if (this.wants(group.selectors, def)) filter.add(def.id);
-  }
-
-  private matching(selectors: string[]): SeriesDef[] {
-    return this.catalog.all().filter((def) => this.wants(selectors, def));
   }
 
   /** Frames covering what a client missed since `resume`, or null when that cannot be replayed exactly. */
@@ -310,22 +254,7 @@ export class LiveHub {
     const first = this.log.firstSeq();
     if (first === null || first > resume.seq + 1) return null;
     if (this.log.pointsAfter(resume.seq) > MAX_REPLAY_POINTS) return null;
-    const frames: Uint8Array[] = [];
-    let chunk: SequencedBatch[] = [];
-    let chunkPoints = 0;
-    const emit = () => {
-      const frame = buildFrame(this.options.epoch, chunk, filter);
-      if (frame) frames.push(frame);
-      chunk = [];
-      chunkPoints = 0;
-    };
-    for (const entry of this.log.read(resume.seq, this.flushedSeq)) {
-      chunk.push(entry);
-      chunkPoints += entry.batch.ts.length;
-      if (chunkPoints >= REPLAY_FRAME_POINTS) emit();
-    }
-    emit();
-    return frames;
+    return replayFrames(this.options.epoch, this.log.read(resume.seq, this.flushedSeq), filter);
   }
 
   private keepStreamsAlive(): void {
@@ -333,7 +262,7 @@ export class LiveHub {
   }
 
   /** Sends to every member of a group; the payload was encoded once for all of them. */
-  private broadcast(group: SubscriptionGroup, payload: string | Uint8Array): void {
+  private broadcast(group: SubscriptionGroup<LiveSink>, payload: string | Uint8Array): void {
     for (const sink of group.members) this.deliver(sink, payload);
   }
 
