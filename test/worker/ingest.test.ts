@@ -238,3 +238,17 @@ describe("POST /api/v1/ingest", () => {
     expect(unknown.body.error.code).toBe("not_found");
   });
 });
+
+describe("series limit", () => {
+  it("refuses a batch that would pass 500 series with 422 and keeps the board as it was", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    const metrics = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ metric: `m${from + i}`, value: 1 }));
+    expect((await ingest(device, { points: metrics(0, 499) })).status).toBe(202);
+    const refused = await answer(ingest(device, { points: metrics(499, 2) }));
+    expect(refused).toMatchObject({ status: 422, body: { error: { code: "series_limit", path: "points" } } });
+    expect(await storedBatches(board)).toEqual([{ seq: 1, points: 499 }]);
+    expect((await ingest(device, { points: metrics(499, 1) })).status).toBe(202);
+  });
+});

@@ -1,7 +1,7 @@
 import type { SeriesDef, SeriesState } from "../protocol/index.ts";
 
 /** Series a single board may hold; bounds its storage (see README "Limits"). */
-export const MAX_SERIES_PER_BOARD = 1000;
+export const MAX_SERIES_PER_BOARD = 500;
 
 interface SeriesEntry extends SeriesDef {
   lastTs: number | null;
