@@ -113,7 +113,7 @@ async function expectMatchesBruteForce(
       max: want.max,
       last: want.last,
     });
-    got.avg.forEach((avg, i) => expect(avg).toBeCloseTo(want.avg[i]!, 6));
+    for (const [i, avg] of got.avg.entries()) expect(avg).toBeCloseTo(want.avg[i]!, 6);
   }
   return body;
 }

@@ -1,0 +1,166 @@
+import { PING } from "../../worker/protocol/index.ts";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+
+/** The WebSocket readyState names, which the connection indicator shows. */
+export type ConnectionState = "CONNECTING" | "OPEN" | "CLOSING" | "CLOSED";
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Reconnect attempts since the server last answered. */
+  attempt: number;
+  /** Set while waiting to reconnect. */
+  retryInMs?: number;
+}
+
+export interface SocketHandlers {
+  open(): void;
+  message(data: string | ArrayBuffer): void;
+  close(code: number, reason: string): void;
+}
+
+/** The parts of a WebSocket this module drives. */
+export interface SocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type SocketFactory = (url: string, protocols: string[], handlers: SocketHandlers) => SocketLike;
+
+export interface ReconnectingSocketOptions {
+  /** Called before every attempt, so a reconnect can carry the latest resume position. */
+  url: () => string;
+  protocols: string[];
+  onMessage(data: string | ArrayBuffer): void;
+  onStatus(status: ConnectionStatus): void;
+  createSocket?: SocketFactory;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  /** A `ping` goes out this often; a socket that sent nothing since the previous ping is given up. */
+  keepaliveMs?: number;
+}
+
+const KEEPALIVE_TIMEOUT_CODE = 4000;
+
+/** Opens a browser WebSocket that delivers binary messages as ArrayBuffers. */
+export const browserSocket: SocketFactory = (url, protocols, handlers) => {
+  const socket = new WebSocket(url, protocols);
+  socket.binaryType = "arraybuffer";
+  socket.onopen = () => handlers.open();
+  socket.onmessage = (event) => handlers.message(event.data as string | ArrayBuffer);
+  socket.onclose = (event) => handlers.close(event.code, event.reason);
+  return socket;
+};
+
+/**
+ * A WebSocket that comes back: after any close it waits a capped, fully jittered exponential backoff and
+ * reconnects, until `close()` is called. Reports every state change.
+ */
+export class ReconnectingSocket {
+  private readonly options: Required<Omit<ReconnectingSocketOptions, "backoff">> & {
+    backoff: BackoffOptions;
+  };
+  private socket: SocketLike | null = null;
+  private attempt = 0;
+  private stopped = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
+  private lastReceivedAt = 0;
+  private lastPingAt = 0;
+
+  constructor(options: ReconnectingSocketOptions) {
+    this.options = {
+      createSocket: browserSocket,
+      random: Math.random,
+      backoff: DEFAULT_BACKOFF,
+      keepaliveMs: 25_000,
+      ...options,
+    };
+  }
+
+  /** Connects now. */
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Closes for good: no more reconnects. */
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const socket = this.socket;
+    if (!socket) {
+      this.report("CLOSED");
+      return;
+    }
+    this.report("CLOSING");
+    socket.close(1000, "dashboard closed");
+  }
+
+  private connect(): void {
+    this.retryTimer = undefined;
+    this.report("CONNECTING");
+    // Events of a socket we have given up on must not touch the current one.
+    const isCurrent = () => this.socket === socket;
+    const socket: SocketLike = this.options.createSocket(this.options.url(), this.options.protocols, {
+      open: () => {
+        if (!isCurrent()) return;
+        this.startKeepalive();
+        this.report("OPEN");
+      },
+      message: (data) => {
+        if (!isCurrent()) return;
+        this.lastReceivedAt = Date.now();
+        this.attempt = 0;
+        this.options.onMessage(data);
+      },
+      close: () => {
+        if (isCurrent()) this.closed();
+      },
+    });
+    this.socket = socket;
+  }
+
+  private closed(): void {
+    this.socket = null;
+    clearInterval(this.keepaliveTimer);
+    if (this.stopped) {
+      this.report("CLOSED");
+      return;
+    }
+    const delay = backoffDelay(this.attempt, this.options.random, this.options.backoff);
+    this.attempt++;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.report("CLOSED", delay);
+  }
+
+  /**
+   * Compares against the last ping rather than a fixed timeout: background tabs may run timers only once a minute
+   * (https://developer.chrome.com/blog/timer-throttling-in-chrome-88), and a pong still arrives in between.
+   */
+  private startKeepalive(): void {
+    clearInterval(this.keepaliveTimer);
+    this.lastPingAt = 0;
+    this.lastReceivedAt = Date.now();
+    this.keepaliveTimer = setInterval(() => {
+      const socket = this.socket;
+      if (!socket) return;
+      if (this.lastReceivedAt >= this.lastPingAt) {
+        this.lastPingAt = Date.now();
+        socket.send(PING);
+        return;
+      }
+      // A half-open connection may never deliver its close event: stop waiting for it.
+      this.socket = null;
+      socket.close(KEEPALIVE_TIMEOUT_CODE, "keepalive timeout");
+      this.closed();
+    }, this.options.keepaliveMs);
+  }
+
+  private report(state: ConnectionState, retryInMs?: number): void {
+    this.options.onStatus({
+      state,
+      attempt: this.attempt,
+      ...(retryInMs !== undefined ? { retryInMs } : {}),
+    });
+  }
+}

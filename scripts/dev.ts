@@ -1,0 +1,84 @@
+/**
+ * `npm run dev`: builds the dashboard, runs the Worker locally with simulated devices, prints the dashboard URL.
+ * Ctrl-C stops everything it started.
+ */
+import { DEV_VARS_PATH, ensureDevSecret, readSecret } from "./dev-vars.ts";
+import { mintToken } from "./mint-token.ts";
+import { waitForHttp } from "./net.ts";
+import { type GroupProcess, startGroup } from "./processes.ts";
+import { type Simulation, startSimulation } from "./simulation.ts";
+import {
+  DEV_BOARD,
+  DEV_DEVICES,
+  DEV_HOST,
+  DEV_INTERVAL_MS,
+  DEV_PORT,
+  viteBuild,
+  wranglerDev,
+} from "./tools.ts";
+
+const BASE_URL = `http://${DEV_HOST}:${DEV_PORT}`;
+const READY_TIMEOUT_MS = 60_000;
+/** wrangler logs every request: the simulator's dozen accepted posts a second would bury everything else. */
+const ACCEPTED_INGEST_LOG = /POST \/api\/v1\/ingest 202\b/;
+
+function prefixed(prefix: string): (line: string) => void {
+  return (line) => console.log(`${prefix} ${line}`);
+}
+
+const running: { build?: GroupProcess; wrangler?: GroupProcess; simulation?: Simulation } = {};
+let shuttingDown = false;
+
+async function shutdown(exitCode: number): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    console.log("[dev] stopping…");
+    await running.simulation?.stop();
+    await Promise.all([running.build?.stop(), running.wrangler?.stop()]);
+  }
+  process.exit(exitCode);
+}
+
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+async function main(): Promise<void> {
+  if (ensureDevSecret()) console.log(`[dev] wrote a new EDGEPULSE_SECRET to ${DEV_VARS_PATH}`);
+  // wrangler reads .dev.vars, not our environment: sign with the same secret it will verify with.
+  const secret = readSecret({}, DEV_VARS_PATH);
+
+  running.build = startGroup(viteBuild(), { output: prefixed("[vite]") });
+  const buildCode = await running.build.exited;
+  if (buildCode !== 0) throw new Error(`dashboard build failed (exit ${buildCode})`);
+
+  running.wrangler = startGroup(wranglerDev(DEV_PORT), {
+    output: (line) => {
+      if (!ACCEPTED_INGEST_LOG.test(line)) console.log(`[wrangler] ${line}`);
+    },
+  });
+  void running.wrangler.exited.then((code) => {
+    if (shuttingDown) return;
+    console.error(`[dev] wrangler exited (${code}); stopping`);
+    void shutdown(code || 1);
+  });
+  await waitForHttp(`${BASE_URL}/`, READY_TIMEOUT_MS, running.wrangler.exited);
+
+  running.simulation = await startSimulation({
+    url: BASE_URL,
+    board: DEV_BOARD,
+    devices: DEV_DEVICES,
+    intervalMs: DEV_INTERVAL_MS,
+    secret,
+    log: prefixed("[sim]"),
+  });
+  const viewerToken = await mintToken(secret, { kind: "viewer", board: DEV_BOARD });
+  console.log(`\nDashboard: ${BASE_URL}/#board=${DEV_BOARD}&token=${viewerToken}\n`);
+  console.log(
+    `[dev] ${DEV_DEVICES} simulated devices post every ${DEV_INTERVAL_MS} ms. Ctrl-C stops everything.`,
+  );
+}
+
+main().catch((error: Error) => {
+  console.error(`[dev] ${error.message}`);
+  void shutdown(1);
+});

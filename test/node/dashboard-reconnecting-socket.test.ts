@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  type ConnectionStatus,
+  ReconnectingSocket,
+  type SocketHandlers,
+} from "../../dashboard/src/reconnecting-socket.ts";
+
+/** A socket the test drives by hand. */
+class FakeSocket {
+  readonly sent: string[] = [];
+  closedWith: [number | undefined, string | undefined] | null = null;
+  readonly url: string;
+  readonly handlers: SocketHandlers;
+
+  constructor(url: string, handlers: SocketHandlers) {
+    this.url = url;
+    this.handlers = handlers;
+  }
+
+  send(data: string): void {
+    this.sent.push(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.closedWith = [code, reason];
+  }
+}
+
+function harness(random = () => 0.5) {
+  const sockets: FakeSocket[] = [];
+  const statuses: ConnectionStatus[] = [];
+  const messages: Array<string | ArrayBuffer> = [];
+  let resume = 0;
+  const socket = new ReconnectingSocket({
+    url: () => `ws://x/live?seq=${resume}`,
+    protocols: ["edgepulse.v1"],
+    onMessage: (data) => messages.push(data),
+    onStatus: (status) => statuses.push(status),
+    createSocket: (url, _protocols, handlers) => {
+      const fake = new FakeSocket(url, handlers);
+      sockets.push(fake);
+      return fake;
+    },
+    random,
+    keepaliveMs: 1000,
+  });
+  return {
+    socket,
+    sockets,
+    statuses,
+    messages,
+    states: () => statuses.map((status) => status.state),
+    setResume: (seq: number) => {
+      resume = seq;
+    },
+  };
+}
+
+describe("ReconnectingSocket", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("reports CONNECTING then OPEN and delivers messages", () => {
+    const h = harness();
+    h.socket.start();
+    h.sockets[0]!.handlers.open();
+    h.sockets[0]!.handlers.message("hello");
+    expect(h.states()).toEqual(["CONNECTING", "OPEN"]);
+    expect(h.messages).toEqual(["hello"]);
+  });
+
+  it("reconnects after a backoff delay, asking for the URL again so it carries the resume position", () => {
+    const h = harness(() => 0.5);
+    h.socket.start();
+    h.sockets[0]!.handlers.open();
+    h.setResume(42);
+    h.sockets[0]!.handlers.close(1006, "");
+    expect(h.statuses.at(-1)).toEqual({ state: "CLOSED", attempt: 1, retryInMs: 250 });
+    vi.advanceTimersByTime(249);
+    expect(h.sockets).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(h.sockets).toHaveLength(2);
+    expect(h.sockets[1]!.url).toBe("ws://x/live?seq=42");
+  });
+
+  it("backs off further after each failed attempt and starts over once the server answers", () => {
+    const h = harness(() => 0.999);
+    h.socket.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      h.sockets.at(-1)!.handlers.close(1006, "");
+      delays.push(h.statuses.at(-1)!.retryInMs!);
+      vi.advanceTimersByTime(delays.at(-1)!);
+    }
+    expect(delays).toEqual([499, 999, 1998, 3996]);
+    h.sockets.at(-1)!.handlers.open();
+    h.sockets.at(-1)!.handlers.message("hello");
+    h.sockets.at(-1)!.handlers.close(1006, "");
+    expect(h.statuses.at(-1)!.retryInMs).toBe(499);
+  });
+
+  it("pings while open and gives up on a socket that sent nothing since the previous ping", () => {
+    const h = harness();
+    h.socket.start();
+    const first = h.sockets[0]!;
+    first.handlers.open();
+    vi.advanceTimersByTime(1000);
+    expect(first.sent).toEqual(["ping"]);
+    first.handlers.message("pong");
+    vi.advanceTimersByTime(1000);
+    expect(first.sent).toEqual(["ping", "ping"]);
+    expect(first.closedWith).toBeNull();
+    vi.advanceTimersByTime(1000);
+    expect(first.closedWith).toEqual([4000, "keepalive timeout"]);
+    expect(h.states().at(-1)).toBe("CLOSED");
+    // The abandoned socket's late close event changes nothing.
+    first.handlers.close(4000, "keepalive timeout");
+    vi.advanceTimersByTime(30_000);
+    expect(h.sockets).toHaveLength(2);
+  });
+
+  it("keeps a slow-ticking connection that answers every ping, as in a throttled background tab", () => {
+    const h = harness();
+    h.socket.start();
+    const first = h.sockets[0]!;
+    first.handlers.open();
+    for (let i = 0; i < 5; i++) {
+      vi.advanceTimersByTime(1000);
+      vi.setSystemTime(Date.now() + 60_000);
+      first.handlers.message("pong");
+    }
+    expect(first.closedWith).toBeNull();
+    expect(first.sent).toHaveLength(5);
+  });
+
+  it("stops for good on close(): CLOSING, then CLOSED, and no reconnect", () => {
+    const h = harness();
+    h.socket.start();
+    h.sockets[0]!.handlers.open();
+    h.socket.close();
+    expect(h.sockets[0]!.closedWith).toEqual([1000, "dashboard closed"]);
+    h.sockets[0]!.handlers.close(1000, "dashboard closed");
+    vi.advanceTimersByTime(60_000);
+    expect(h.states()).toEqual(["CONNECTING", "OPEN", "CLOSING", "CLOSED"]);
+    expect(h.sockets).toHaveLength(1);
+  });
+});
