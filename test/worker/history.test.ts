@@ -178,6 +178,7 @@ describe("GET /api/v1/boards/:board/query", () => {
     await ingest(await token("device", board, "d"), { metrics: { a: 1, b: 2 } });
     const { status, body } = await query(board, "device=d&metric=a&metric=b&from=-5m&to=now&step=1m");
     expect(status).toBe(200);
+    expect(body.seq).toBe(1);
     expect(body.resolution).toBe("1m");
     expect(body.series.map((s) => [s.metric, s.count.reduce((x, y) => x + y, 0)])).toEqual([
       ["a", 1],

@@ -151,19 +151,21 @@ export class BoardObject extends DurableObject<Env> {
     this.lastCheckpointAt = Date.now();
   }
 
-  /** Aggregated history of some series; see `queryHistory`. */
+  /**
+   * Aggregated history of some series; see `queryHistory`. Pending live points are flushed first, so the answer
+   * holds exactly the batches up to its `seq`: a client splices live frames after it without gap or duplicate.
+   */
   async history(request: HistoryRequest): Promise<HistoryResult> {
+    this.hub.flush();
     this.checkpoint();
     const ids = request.series.map(({ device, metric }) => this.catalog.find(device, metric)?.id);
+    const now = Date.now();
     // A point with timestamp t was received no earlier than t minus the allowed clock skew.
-    return queryHistory(
-      request,
-      ids,
-      this.rollups,
-      this.log,
-      (ts) => ts - INGEST_LIMITS.maxFutureMs,
-      Date.now(),
-    );
+    const earliestReceipt = (ts: number) => ts - INGEST_LIMITS.maxFutureMs;
+    return {
+      ...this.hub.position,
+      ...queryHistory(request, ids, this.rollups, this.log, earliestReceipt, now),
+    };
   }
 
   /** The series catalog with last values, recent rate and device presence. */

@@ -35,6 +35,9 @@ export interface SeriesHistory {
 export type ResolutionName = "raw" | "1s" | "1m" | "1h";
 
 export interface HistoryResult {
+  /** Stream position the answer includes: live frames up to `seq` are in it, later ones are not. */
+  epoch?: number;
+  seq?: number;
   from: number;
   to: number;
   /** The bucket width used: the requested step rounded up to a multiple of the resolution. */

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { boardStub, connect, framePoints, freshBoard, ingest, token } from "../helpers.ts";
+import { answer, boardStub, connect, framePoints, freshBoard, ingest, request, token } from "../helpers.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -101,5 +101,33 @@ describe("raw retention (window 400 ms)", () => {
   it("lets an idle board go without a pending alarm once nothing is left to expire", async () => {
     const board = freshBoard();
     expect(await runDurableObjectAlarm(boardStub(board))).toBe(false);
+  });
+});
+
+describe("history and live seam (tick 50 ms)", () => {
+  it("answers history with the seq it includes, flushing pending live points first", async () => {
+    const board = freshBoard();
+    const viewerToken = await token("viewer", board);
+    const viewer = await connect(board, viewerToken);
+    try {
+      await viewer.nextMessage("hello");
+      await viewer.nextMessage("snapshot");
+      const device = await token("device", board, "d");
+      await ingest(device, { metrics: { m: 1 } });
+      // Queried inside the tick: the pending batch must be either in the answer or after it, never both.
+      const history = await answer(
+        request(`/api/v1/boards/${board}/query?series=d:m&from=-1m&step=1s`, {
+          headers: { authorization: `Bearer ${viewerToken}` },
+        }),
+      );
+      expect(history.body.seq).toBe(1);
+      expect(history.body.series[0].count).toEqual([1]);
+      await viewer.nextMessage("series");
+      expect((await viewer.nextFrame()).toSeq).toBeLessThanOrEqual(history.body.seq);
+      await ingest(device, { metrics: { m: 2 } });
+      expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 2, toSeq: 2 });
+    } finally {
+      viewer.close();
+    }
   });
 });
