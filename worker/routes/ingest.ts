@@ -5,6 +5,7 @@ import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
 import { parseIngestBody, readBodyCapped } from "../ingest/parse.ts";
+import { checkBoard } from "./board-param.ts";
 
 const decoder = new TextDecoder();
 
@@ -35,7 +36,7 @@ export const ingestRoutes = new Hono<{ Bindings: Env }>()
       throw new ApiError(400, "invalid_json", "body is not valid JSON", "body");
     }
     const points = parseIngestBody(body, Date.now());
-    const board = c.env.BOARDS.get(c.env.BOARDS.idFromName(claims.board));
+    const board = c.env.BOARDS.get(c.env.BOARDS.idFromName(checkBoard(claims.board)));
     const result = await board.ingest({ device, points });
     if (!result.ok) throw new ApiError(result.status, result.code, result.message, result.path);
     return c.json({ accepted: result.accepted, seq: result.seq }, 202);
