@@ -27,6 +27,7 @@ export default defineConfig({
                 LIVE_TICK_MS: "50",
                 PRESENCE_TIMEOUT_MS: "300",
                 RAW_RETENTION_MS: "400",
+                LIVE_MAX_UNACKED_BYTES: "2000",
               },
             },
           }),

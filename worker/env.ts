@@ -10,6 +10,7 @@ export interface Env {
   PRESENCE_TIMEOUT_MS: string;
   RAW_RETENTION_MS: string;
   RAW_MAX_POINTS: string;
+  LIVE_MAX_UNACKED_BYTES: string;
   UPGRADE_LIMITER: RateLimit;
   INGEST_LIMITER: RateLimit;
 }

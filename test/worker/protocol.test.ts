@@ -98,8 +98,9 @@ describe("client messages", () => {
 
   it.each([
     ["not json", "message is not valid JSON"],
-    ["[1]", "type must be subscribe or unsubscribe"],
-    ['{"type":"publish","series":[]}', "type must be subscribe or unsubscribe"],
+    ["[1]", "type must be subscribe, unsubscribe or ack"],
+    ['{"type":"publish","series":[]}', "type must be subscribe, unsubscribe or ack"],
+    ['{"type":"ack","seq":-1}', "ack needs a non-negative integer seq"],
     ['{"type":"subscribe","series":"*"}', "series must be an array of at most 32 selectors"],
     ['{"type":"subscribe","series":[":x"]}', 'invalid selector ":x"'],
     [`{"type":"subscribe","series":${JSON.stringify(Array(33).fill("*"))}}`, "at most 32"],

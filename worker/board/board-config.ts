@@ -7,6 +7,8 @@ export interface BoardConfig {
   rawRetentionMs: number;
   /** The raw log is also trimmed past this many points, whatever their age (bounds storage at high rates). */
   rawMaxPoints: number;
+  /** Frame bytes an acking viewer may leave unacknowledged before it is closed with 1013. */
+  maxUnackedBytes: number;
 }
 
 function readCount(raw: string | undefined, fallback: number, name: string): number {
@@ -23,5 +25,6 @@ export function boardConfig(env: Env): BoardConfig {
     presenceTimeoutMs: readCount(env.PRESENCE_TIMEOUT_MS, 30_000, "PRESENCE_TIMEOUT_MS"),
     rawRetentionMs: readCount(env.RAW_RETENTION_MS, 3_600_000, "RAW_RETENTION_MS"),
     rawMaxPoints: readCount(env.RAW_MAX_POINTS, 20_000_000, "RAW_MAX_POINTS"),
+    maxUnackedBytes: readCount(env.LIVE_MAX_UNACKED_BYTES, 4 * 1024 * 1024, "LIVE_MAX_UNACKED_BYTES"),
   };
 }

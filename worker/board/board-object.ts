@@ -93,6 +93,7 @@ export class BoardObject extends DurableObject<Env> {
       board: this.ctx.id.name ?? "",
       epoch: this.epoch,
       tickMs: this.config.tickMs,
+      maxUnackedBytes: this.config.maxUnackedBytes,
     });
   }
 

@@ -3,6 +3,7 @@ import {
   type DevicePresence,
   type PollAnswer,
   PROTOCOL_VERSION,
+  readFrameHeader,
   type SeriesDef,
   type ServerMessage,
   type StreamPosition,
@@ -10,6 +11,7 @@ import {
 } from "../protocol/index.ts";
 import type { StoredBatch } from "./batch-codec.ts";
 import type { BatchLog } from "./batch-log.ts";
+import { FlowControl } from "./flow-control.ts";
 import { buildFrame, replayFrames, type SequencedBatch, type SeriesFilter } from "./frame-builder.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
 import { SseSink } from "./sse-sink.ts";
@@ -25,8 +27,6 @@ export type LiveSink = WebSocket | SseSink;
 
 /** A replay longer than this answers `reset`: the client reloads history instead. */
 export const MAX_REPLAY_POINTS = 200_000;
-/** A socket with more than this many bytes unsent is too slow: it is closed with 1013 and resumes later. */
-export const MAX_SOCKET_BACKLOG_BYTES = 4 * 1024 * 1024;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 const STREAM_KEEPALIVE_MS = 25_000;
 export const VIEWER_TAG = "viewer";
@@ -43,6 +43,8 @@ export interface LiveHubOptions {
   epoch: number;
   /** Coalescing window; 0 sends each batch at once. */
   tickMs: number;
+  /** Frame bytes an acking socket may leave unacknowledged before it is closed with 1013. */
+  maxUnackedBytes: number;
 }
 
 /**
@@ -57,6 +59,7 @@ export class LiveHub {
   private readonly log: BatchLog;
   private readonly options: LiveHubOptions;
   private readonly subscriptions: Subscriptions<LiveSink>;
+  private readonly flow: FlowControl<WebSocket>;
   private readonly streams = new Set<SseSink>();
   private readonly pollers = new Set<() => void>();
   private pending: SequencedBatch[] = [];
@@ -75,6 +78,7 @@ export class LiveHub {
     this.options = options;
     this.flushedSeq = log.lastSeq;
     this.subscriptions = new Subscriptions(catalog);
+    this.flow = new FlowControl(options.maxUnackedBytes);
     for (const socket of ctx.getWebSockets(VIEWER_TAG)) {
       const attachment = socket.deserializeAttachment() as ViewerAttachment | null;
       if (attachment) this.subscriptions.join(socket, attachment.selectors);
@@ -130,6 +134,10 @@ export class LiveHub {
 
   /** Applies a client's control message. */
   handle(socket: WebSocket, message: ClientMessage): void {
+    if (message.type === "ack") {
+      this.flow.ack(socket, message.seq);
+      return;
+    }
     const current = this.subscriptions.of(socket)?.selectors ?? [];
     const selectors =
       message.type === "subscribe" ? message.series : current.filter((s) => !message.series.includes(s));
@@ -141,6 +149,7 @@ export class LiveHub {
   /** Forgets a closed or failed viewer. */
   leave(sink: LiveSink): void {
     this.subscriptions.leave(sink);
+    if (!(sink instanceof SseSink)) this.flow.forget(sink);
     if (this.streams.size === 0 && this.keepAliveTimer !== undefined) {
       clearInterval(this.keepAliveTimer);
       this.keepAliveTimer = undefined;
@@ -272,8 +281,11 @@ export class LiveHub {
       return;
     }
     if (sink.readyState !== WebSocket.OPEN) return;
-    if ((sink.bufferedAmount ?? 0) > MAX_SOCKET_BACKLOG_BYTES) {
-      this.drop(sink, CLOSE_TRY_AGAIN_LATER, "viewer too slow; resume later");
+    if (
+      typeof payload !== "string" &&
+      !this.flow.sent(sink, readFrameHeader(payload).toSeq, payload.byteLength)
+    ) {
+      this.drop(sink, CLOSE_TRY_AGAIN_LATER, "viewer too far behind; resume later");
       return;
     }
     try {

@@ -75,7 +75,10 @@ export function parseEventId(id: string): StreamPosition | null {
 
 export type ClientMessage =
   /** Replaces the subscription; selectors are `*`, `device:*`, `*:metric` or `device:metric`. */
-  { type: "subscribe"; series: string[] } | { type: "unsubscribe"; series: string[] };
+  | { type: "subscribe"; series: string[] }
+  | { type: "unsubscribe"; series: string[] }
+  /** Flow control: every frame up to `seq` has been processed. Clients that ack are cut off (1013) when far behind. */
+  | { type: "ack"; seq: number };
 
 /** Selectors one connection may hold; keeps the socket attachment small. */
 export const MAX_SELECTORS = 32;
@@ -90,9 +93,15 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
     return { error: "message is not valid JSON" };
   }
   if (typeof raw !== "object" || raw === null) return { error: "message must be an object" };
-  const { type, series } = raw as Record<string, unknown>;
-  if (type !== "subscribe" && type !== "unsubscribe")
-    return { error: "type must be subscribe or unsubscribe" };
+  const { type, series, seq } = raw as Record<string, unknown>;
+  if (type === "ack") {
+    return Number.isSafeInteger(seq) && (seq as number) >= 0
+      ? { type, seq: seq as number }
+      : { error: "ack needs a non-negative integer seq" };
+  }
+  if (type !== "subscribe" && type !== "unsubscribe") {
+    return { error: "type must be subscribe, unsubscribe or ack" };
+  }
   if (!Array.isArray(series) || series.length > MAX_SELECTORS) {
     return { error: `series must be an array of at most ${MAX_SELECTORS} selectors` };
   }

@@ -131,3 +131,36 @@ describe("history and live seam (tick 50 ms)", () => {
     }
   });
 });
+
+describe("flow control (2000 unacknowledged bytes)", () => {
+  it("closes a viewer that acks but falls behind with 1013, and spares the one that keeps up", async () => {
+    const board = freshBoard();
+    const viewerToken = await token("viewer", board);
+    const lagging = await connect(board, viewerToken);
+    const keeping = await connect(board, viewerToken);
+    try {
+      for (const viewer of [lagging, keeping]) {
+        await viewer.nextMessage("hello");
+        await viewer.nextMessage("snapshot");
+        viewer.socket.send(JSON.stringify({ type: "ack", seq: 0 }));
+      }
+      const device = await token("device", board, "d");
+      // About 800 frame bytes a round: the lagging viewer passes 2000 unacknowledged bytes in its third round.
+      const points = Array.from({ length: 200 }, (_, i) => ({ metric: `m${i % 4}`, value: i }));
+      for (let round = 0; round < 6 && !lagging.closed; round++) {
+        await ingest(device, { points });
+        await eventually(() =>
+          keeping.received.some((r) => r.kind === "frame" && r.frame.toSeq === round + 1),
+        );
+        keeping.socket.send(JSON.stringify({ type: "ack", seq: round + 1 }));
+        await sleep(60);
+      }
+      await eventually(() => lagging.closed !== null);
+      expect(lagging.closed).toMatchObject({ code: 1013 });
+      expect(keeping.closed).toBeNull();
+    } finally {
+      lagging.close();
+      keeping.close();
+    }
+  });
+});
