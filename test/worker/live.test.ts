@@ -123,6 +123,30 @@ describe("live upgrade checks", () => {
     response.webSocket?.close(1000);
   });
 
+  it("answers 429 with Retry-After past 60 upgrades a minute from one address to one board", async () => {
+    const board = freshBoard();
+    const viewer = await token("viewer", board);
+    const address = `203.0.113.${Math.floor(Math.random() * 250)}`;
+    const upgrade = () =>
+      request(livePath(board), {
+        headers: {
+          upgrade: "websocket",
+          "cf-connecting-ip": address,
+          "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.${viewer}`,
+        },
+      });
+    for (let i = 0; i < 60; i++) {
+      const response = await upgrade();
+      expect(response.status).toBe(101);
+      response.webSocket?.accept();
+      response.webSocket?.close(1000);
+    }
+    const limited = await upgrade();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("10");
+    expect((await answer(limited)).body.error.code).toBe("rate_limited");
+  });
+
   it("refuses a ticket for minting tickets: only viewer tokens do that", async () => {
     const board = freshBoard();
     const ticket = await token("ticket", board, undefined, Math.floor(Date.now() / 1000) + 60);
@@ -314,6 +338,24 @@ describe("hibernation", () => {
       expect((await viewers[1]!.nextMessage("series")).series.map((s) => s.metric)).toEqual(["other"]);
       expect(framePoints(await viewers[1]!.nextFrame()).map(([, , v]) => v)).toEqual([2, 3]);
       for (const viewer of viewers) expect(viewer.closed).toBeNull();
+    });
+  });
+
+  it("resumes a viewer from its position after the board was evicted", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    const viewerToken = await token("viewer", board);
+    await ingest(device, { metrics: { m: 1 } });
+    const first = await connect(board, viewerToken);
+    const hello = await first.nextMessage("hello");
+    first.close();
+    await ingest(device, { metrics: { m: 2 } });
+    await evictDurableObject(boardStub(board));
+    const again = await connect(board, viewerToken, `?epoch=${hello.epoch}&seq=${hello.seq}`);
+    await withViewers([again], async () => {
+      expect(await again.nextMessage("hello")).toMatchObject({ resumed: true, epoch: hello.epoch, seq: 2 });
+      await again.nextMessage("series");
+      expect(framePoints(await again.nextFrame()).map(([, , v]) => v)).toEqual([2]);
     });
   });
 
