@@ -60,6 +60,8 @@ export class BoardObject extends DurableObject<Env> {
   private presence!: Presence;
   private hub!: LiveHub;
   private checkpointSeq = 0;
+  /** Raw points stored as of the last checkpoint; retention changes it without new batches. */
+  private checkpointPoints = 0;
   private lastCheckpointAt = 0;
   private alarmAt: number | null = null;
   private retention!: Retention;
@@ -83,7 +85,8 @@ export class BoardObject extends DurableObject<Env> {
     this.epoch = this.meta.get(META.epoch) ?? this.createEpoch();
     this.checkpointSeq = this.meta.get(META.checkpointSeq) ?? 0;
     this.catalog = new SeriesCatalog(this.sql);
-    this.log = new BatchLog(this.sql, this.checkpointSeq, this.meta.get(META.rawPoints) ?? 0);
+    this.checkpointPoints = this.meta.get(META.rawPoints) ?? 0;
+    this.log = new BatchLog(this.sql, this.checkpointSeq, this.checkpointPoints);
     this.rollups = new Rollups(this.sql);
     this.retention = new Retention(this.log, this.rollups, this.catalog, this.config);
     this.presence = new Presence(this.sql, this.config.presenceTimeoutMs);
@@ -141,14 +144,21 @@ export class BoardObject extends DurableObject<Env> {
 
   /** Persists in-memory state and the seq it covers, atomically: a wake-up replays exactly what follows. */
   checkpoint(): void {
-    this.ctx.storage.transactionSync(() => {
-      this.catalog.checkpoint();
-      this.rollups.checkpoint();
-      this.presence.checkpoint();
-      this.meta.set(META.checkpointSeq, this.log.lastSeq);
-      this.meta.set(META.rawPoints, this.log.points);
-    });
-    this.checkpointSeq = this.log.lastSeq;
+    const clean =
+      this.checkpointSeq === this.log.lastSeq &&
+      this.checkpointPoints === this.log.points &&
+      !this.presence.changed;
+    if (!clean) {
+      this.ctx.storage.transactionSync(() => {
+        this.catalog.checkpoint();
+        this.rollups.checkpoint();
+        this.presence.checkpoint();
+        this.meta.set(META.checkpointSeq, this.log.lastSeq);
+        this.meta.set(META.rawPoints, this.log.points);
+      });
+      this.checkpointSeq = this.log.lastSeq;
+      this.checkpointPoints = this.log.points;
+    }
     this.lastCheckpointAt = Date.now();
   }
 

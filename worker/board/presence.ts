@@ -61,6 +61,11 @@ export class Presence {
     return next;
   }
 
+  /** Whether anything awaits the next checkpoint. */
+  get changed(): boolean {
+    return this.dirty.size > 0;
+  }
+
   list(): DevicePresence[] {
     return [...this.devices].map(([device, state]) => ({
       device,
