@@ -1,44 +1,70 @@
-import type { SeriesState } from "../../worker/protocol/index.ts";
+import type { DataFrame, SeriesDef, SeriesState } from "../../worker/protocol/index.ts";
 import { frameBatcher } from "./frame-batcher.ts";
-import type { LiveListener } from "./live-client.ts";
+import { type HistoryAnswer, seriesKey } from "./history-query.ts";
+import type { HistoryView } from "./history-sync.ts";
 import { SeriesCard } from "./series-card.ts";
 import type { WindowLimits } from "./series-window.ts";
-
-/** Five minutes of history per series, and never more than 1500 points (5 a second for 5 minutes). */
-export const WINDOW_LIMITS: WindowLimits = { maxPoints: 1500, spanMs: 5 * 60_000 };
+import { showsBand, type TimeRange } from "./time-range.ts";
 
 function sortKey(card: SeriesCard): string {
   return `${card.def.device}\u0000${card.def.metric}`;
 }
 
-/** The grid of series cards, fed by the live client; draws changed cards once per animation frame. */
-export class BoardView implements LiveListener {
+/** The grid of series cards, fed by the live client and history; draws changed cards once per animation frame. */
+export class BoardView implements HistoryView {
   private readonly grid: HTMLElement;
   private readonly onSeriesCount: (count: number) => void;
   private readonly cards = new Map<number, SeriesCard>();
   private readonly changed = new Set<SeriesCard>();
   private readonly requestRender = frameBatcher(() => this.render(), requestAnimationFrame);
+  private limits: WindowLimits;
+  private band = false;
 
-  constructor(grid: HTMLElement, onSeriesCount: (count: number) => void) {
+  constructor(grid: HTMLElement, range: TimeRange, onSeriesCount: (count: number) => void) {
     this.grid = grid;
+    this.limits = { spanMs: range.spanMs, stepMs: range.stepMs };
     this.onSeriesCount = onSeriesCount;
   }
 
+  seriesDefs(): SeriesDef[] {
+    return [...this.cards.values()].map((card) => card.def);
+  }
+
   series(series: readonly SeriesState[]): void {
+    // Long polls repeat the whole catalog with every answer: redraw only cards that are new or have a reading.
     for (const state of series) {
-      const card = this.cards.get(state.id) ?? this.addCard(state);
-      if (state.last) card.window.append([state.last.ts], [state.last.value]);
-      this.changed.add(card);
+      const known = this.cards.get(state.id);
+      const card = known ?? this.addCard(state);
+      if (state.last) card.window.note(state.last.ts, state.last.value);
+      if (!known || state.last) this.changed.add(card);
     }
     this.onSeriesCount(this.cards.size);
     this.requestRender();
   }
 
-  points(seriesId: number, ts: readonly number[], values: readonly number[]): void {
-    const card = this.cards.get(seriesId);
-    if (!card) return;
-    card.window.append(ts, values);
-    this.changed.add(card);
+  frame(frame: DataFrame): void {
+    for (const { seriesId, ts, values } of frame.groups) {
+      const card = this.cards.get(seriesId);
+      if (!card) continue;
+      card.window.append(ts, values);
+      this.changed.add(card);
+    }
+    this.requestRender();
+  }
+
+  /** Buckets as wide as the board answered (it may round the step up), with a band when they are coarse. */
+  showHistory(range: TimeRange, answers: readonly HistoryAnswer[]): void {
+    const first = answers[0];
+    this.limits = { spanMs: range.spanMs, stepMs: first?.step ?? range.stepMs };
+    this.band = showsBand(this.limits.stepMs, first?.resolution ?? "raw");
+    const byKey = new Map([...this.cards.values()].map((card) => [seriesKey(card.def), card]));
+    for (const card of this.cards.values()) {
+      card.show(this.limits, this.band);
+      this.changed.add(card);
+    }
+    for (const answer of answers) {
+      for (const history of answer.series) byKey.get(seriesKey(history))?.window.load(history);
+    }
     this.requestRender();
   }
 
@@ -55,7 +81,7 @@ export class BoardView implements LiveListener {
 
   /** Cards stay sorted by device, then metric. */
   private addCard(state: SeriesState): SeriesCard {
-    const card = new SeriesCard(state, WINDOW_LIMITS);
+    const card = new SeriesCard(state, this.limits, this.band);
     const key = sortKey(card);
     let next: SeriesCard | undefined;
     for (const other of this.cards.values()) {

@@ -20,3 +20,11 @@ export function formatValue(value: number): string {
 export function formatAxisValue(value: number): string {
   return axisFormat.format(value);
 }
+
+/** A bucket width: `500 ms`, `6 s`, `2 min`, `1 h`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${ms} ms`;
+  if (ms < 60_000) return `${ms / 1_000} s`;
+  if (ms < 3_600_000) return `${ms / 60_000} min`;
+  return `${ms / 3_600_000} h`;
+}

@@ -1,6 +1,7 @@
 import {
   type DataFrame,
   decodeFrame,
+  type FramePoints,
   PONG,
   type SeriesDef,
   type SeriesState,
@@ -12,7 +13,8 @@ import {
 export interface LiveListener {
   /** Series now known, with their last values when the server has them; may repeat known ones. */
   series(series: readonly SeriesState[]): void;
-  points(seriesId: number, ts: readonly number[], values: readonly number[]): void;
+  /** A frame's points, only for announced series; `fromSeq..toSeq` place it in the stream. */
+  frame(frame: DataFrame): void;
   /** Everything shown so far is void (history lost, or ids renumbered): drop it. */
   reset(): void;
   /** Something worth a console line: a server `error`, or input that breaks the protocol. */
@@ -41,7 +43,7 @@ export class LiveClient {
     return this.dictionary.get(id);
   }
 
-  /** Feeds one socket message: JSON text or a binary data frame. */
+  /** Feeds one transport message: JSON text or a binary data frame. */
   receive(data: string | ArrayBuffer | Uint8Array): void {
     if (typeof data !== "string") {
       this.receiveFrame(data instanceof Uint8Array ? data : new Uint8Array(data));
@@ -99,13 +101,12 @@ export class LiveClient {
     }
     if (this.position?.epoch === frame.epoch && frame.toSeq <= this.position.seq) return;
     if (this.position && this.position.epoch !== frame.epoch) this.clear();
+    const known: FramePoints[] = [];
     for (const group of frame.groups) {
-      if (!this.dictionary.has(group.seriesId)) {
-        this.listener.problem(`frame has points for unannounced series ${group.seriesId}`);
-        continue;
-      }
-      this.listener.points(group.seriesId, group.ts, group.values);
+      if (this.dictionary.has(group.seriesId)) known.push(group);
+      else this.listener.problem(`frame has points for unannounced series ${group.seriesId}`);
     }
+    if (known.length > 0) this.listener.frame({ ...frame, groups: known });
     this.position = { epoch: frame.epoch, seq: frame.toSeq };
   }
 

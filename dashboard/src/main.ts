@@ -1,10 +1,18 @@
-import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../../worker/protocol/index.ts";
 import { BoardView } from "./board-view.ts";
 import { showConnectionStatus } from "./connection-badge.ts";
 import { parseFragment } from "./fragment.ts";
+import { showHistoryStatus } from "./history-badge.ts";
+import { fetchHistory } from "./history-query.ts";
+import { HistorySync } from "./history-sync.ts";
 import { LiveClient } from "./live-client.ts";
-import { liveSocketUrl } from "./live-url.ts";
+import { pollConnector } from "./poll-transport.ts";
+import { createRangePicker } from "./range-picker.ts";
 import { ReconnectingSocket } from "./reconnecting-socket.ts";
+import { sseConnector } from "./sse-transport.ts";
+import { DEFAULT_RANGE } from "./time-range.ts";
+import type { StreamTarget } from "./transport-attempt.ts";
+import { availableTransports, chainConnector, TransportChain } from "./transport-chain.ts";
+import { webSocketConnector } from "./websocket-transport.ts";
 
 function byId(id: string): HTMLElement {
   const element = document.getElementById(id);
@@ -25,19 +33,35 @@ if (!target.ok) {
   byId("board-name").textContent = board;
   document.title = `${board} · edgepulse`;
   const seriesCount = byId("series-count");
-  const view = new BoardView(byId("grid"), (count) => {
+  const view = new BoardView(byId("grid"), DEFAULT_RANGE, (count) => {
     seriesCount.textContent = `${count} series`;
   });
-  const client = new LiveClient(view);
+  const historyBadge = byId("history");
+  const history = new HistorySync({
+    view,
+    range: DEFAULT_RANGE,
+    load: (series, range, signal) => fetchHistory(location.href, board, token, series, range, signal),
+    liveEpoch: (): number | null => client.resumePosition?.epoch ?? null,
+    onStatus: (status) => showHistoryStatus(historyBadge, status),
+  });
+  const client = new LiveClient(history);
+  createRangePicker(byId("ranges"), DEFAULT_RANGE, (range) => history.select(range));
+
+  const stream: StreamTarget = { page: location.href, board, token, resume: () => client.resumePosition };
+  const transport = byId("transport");
   const connection = {
     container: byId("connection"),
     state: byId("connection-state"),
     detail: byId("connection-detail"),
   };
   const socket = new ReconnectingSocket({
-    url: () => liveSocketUrl(location.href, board, client.resumePosition),
-    // Browsers cannot set headers on a WebSocket: the token travels as a subprotocol.
-    protocols: [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`],
+    connect: chainConnector(
+      new TransportChain(availableTransports(globalThis)),
+      { websocket: webSocketConnector(stream), sse: sseConnector(stream), poll: pollConnector(stream) },
+      (name) => {
+        transport.textContent = name;
+      },
+    ),
     onMessage: (data) => client.receive(data),
     onStatus: (status) => showConnectionStatus(connection, status),
   });

@@ -12,27 +12,28 @@ export interface ConnectionStatus {
   retryInMs?: number;
 }
 
+/** What a transport may deliver: JSON text, or a binary data frame. */
+export type TransportData = string | ArrayBuffer | Uint8Array;
+
 export interface SocketHandlers {
   open(): void;
-  message(data: string | ArrayBuffer): void;
+  message(data: TransportData): void;
   close(code: number, reason: string): void;
 }
 
-/** The parts of a WebSocket this module drives. */
+/** The parts of a connection this module drives; one without `send` gets no keepalive pings. */
 export interface SocketLike {
-  send(data: string): void;
+  send?(data: string): void;
   close(code?: number, reason?: string): void;
 }
 
-export type SocketFactory = (url: string, protocols: string[], handlers: SocketHandlers) => SocketLike;
+/** Opens one connection attempt; asked again for every reconnect, so it can carry the latest resume position. */
+export type Connector = (handlers: SocketHandlers) => SocketLike;
 
 export interface ReconnectingSocketOptions {
-  /** Called before every attempt, so a reconnect can carry the latest resume position. */
-  url: () => string;
-  protocols: string[];
-  onMessage(data: string | ArrayBuffer): void;
+  connect: Connector;
+  onMessage(data: TransportData): void;
   onStatus(status: ConnectionStatus): void;
-  createSocket?: SocketFactory;
   random?: () => number;
   backoff?: BackoffOptions;
   /** A `ping` goes out this often; a socket that sent nothing since the previous ping is given up. */
@@ -41,19 +42,9 @@ export interface ReconnectingSocketOptions {
 
 const KEEPALIVE_TIMEOUT_CODE = 4000;
 
-/** Opens a browser WebSocket that delivers binary messages as ArrayBuffers. */
-export const browserSocket: SocketFactory = (url, protocols, handlers) => {
-  const socket = new WebSocket(url, protocols);
-  socket.binaryType = "arraybuffer";
-  socket.onopen = () => handlers.open();
-  socket.onmessage = (event) => handlers.message(event.data as string | ArrayBuffer);
-  socket.onclose = (event) => handlers.close(event.code, event.reason);
-  return socket;
-};
-
 /**
- * A WebSocket that comes back: after any close it waits a capped, fully jittered exponential backoff and
- * reconnects, until `close()` is called. Reports every state change.
+ * A connection that comes back (a WebSocket, or a fallback with the same shape): after any close it waits a capped,
+ * fully jittered exponential backoff and reconnects, until `close()` is called. Reports every state change.
  */
 export class ReconnectingSocket {
   private readonly options: Required<Omit<ReconnectingSocketOptions, "backoff">> & {
@@ -69,7 +60,6 @@ export class ReconnectingSocket {
 
   constructor(options: ReconnectingSocketOptions) {
     this.options = {
-      createSocket: browserSocket,
       random: Math.random,
       backoff: DEFAULT_BACKOFF,
       keepaliveMs: 25_000,
@@ -101,7 +91,7 @@ export class ReconnectingSocket {
     this.report("CONNECTING");
     // Events of a socket we have given up on must not touch the current one.
     const isCurrent = () => this.socket === socket;
-    const socket: SocketLike = this.options.createSocket(this.options.url(), this.options.protocols, {
+    const socket: SocketLike = this.options.connect({
       open: () => {
         if (!isCurrent()) return;
         this.startKeepalive();
@@ -139,6 +129,7 @@ export class ReconnectingSocket {
    */
   private startKeepalive(): void {
     clearInterval(this.keepaliveTimer);
+    if (!this.socket?.send) return;
     this.lastPingAt = 0;
     this.lastReceivedAt = Date.now();
     this.keepaliveTimer = setInterval(() => {
@@ -146,7 +137,7 @@ export class ReconnectingSocket {
       if (!socket) return;
       if (this.lastReceivedAt >= this.lastPingAt) {
         this.lastPingAt = Date.now();
-        socket.send(PING);
+        socket.send?.(PING);
         return;
       }
       // A half-open connection may never deliver its close event: stop waiting for it.

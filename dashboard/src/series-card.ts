@@ -1,6 +1,6 @@
 import type { SeriesDef } from "../../worker/protocol/index.ts";
 import { formatClock, formatValue } from "./format.ts";
-import { createLineChart, type LineChart } from "./line-chart.ts";
+import { createLineChart, type LineChart, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { SeriesWindow, type WindowLimits } from "./series-window.ts";
 
@@ -15,19 +15,17 @@ function child<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** One series' card: title, latest value and a streaming line chart over its window. */
+/** One series' card: title, latest value and a streaming chart of its buckets. */
 export class SeriesCard {
   readonly def: SeriesDef;
   readonly element: HTMLElement;
   readonly window: SeriesWindow;
-  private readonly limits: WindowLimits;
   private readonly value: HTMLElement;
   private readonly updatedAt: HTMLElement;
   private readonly chart: LineChart;
 
-  constructor(def: SeriesDef, limits: WindowLimits) {
+  constructor(def: SeriesDef, limits: WindowLimits, band: boolean) {
     this.def = def;
-    this.limits = limits;
     this.window = new SeriesWindow(limits);
     this.element = document.createElement("article");
     this.element.className = "card";
@@ -43,21 +41,36 @@ export class SeriesCard {
     this.value.textContent = "–";
     this.updatedAt = child(reading, "span", "card-updated");
     const canvas = child(child(this.element, "div", "card-chart"), "canvas", "");
-    this.chart = createLineChart(canvas, this.window.points, metricColor(def.metric));
+    this.chart = createLineChart(canvas, this.window, metricColor(def.metric));
+    this.drawBand(band);
+  }
+
+  /** Starts over with other buckets (cleared until filled), drawn with or without their min/max band. */
+  show(limits: WindowLimits, band: boolean): void {
+    this.window.configure(limits);
+    this.drawBand(band);
   }
 
   /** Shows the window's current points; call once per animation frame at most. */
   render(): void {
-    const points = this.window.points;
+    const points = this.window.avg;
     const latest = this.window.latest;
+    const newest = points[points.length - 1];
     this.element.dataset.points = String(points.length);
+    this.element.dataset.samples = String(this.window.sampleCount);
+    this.element.dataset.from = String(points[0]?.x ?? "");
     this.value.textContent = latest ? formatValue(latest.y) : "–";
     this.updatedAt.textContent = latest ? formatClock(latest.x) : "";
-    // Scroll: the axis ends at the newest point and spans the window, or less while it fills.
+    // Scroll: the axis ends at the newest bucket and spans the window (trimmed to the range), or less while it fills.
     const x = this.chart.options.scales!.x!;
-    x.max = latest?.x;
-    x.min = latest ? Math.max(points[0]!.x, latest.x - this.limits.spanMs) : undefined;
+    x.max = newest?.x;
+    x.min = points[0]?.x;
     this.chart.update("none");
+  }
+
+  private drawBand(band: boolean): void {
+    showBand(this.chart, band);
+    this.element.dataset.band = String(band);
   }
 
   destroy(): void {

@@ -5,64 +5,141 @@ export interface ChartPoint {
 }
 
 export interface WindowLimits {
-  /** Most points held. */
-  maxPoints: number;
-  /** Points older than the newest by more than this are dropped, ms. */
+  /** Buckets older than the newest by more than this are dropped, ms. */
   spanMs: number;
+  /** Bucket width, ms: points fold into the bucket starting at `ts - ts % stepMs`, as the board's rollups do. */
+  stepMs: number;
+}
+
+/** Aggregated buckets in columns, as a history answer carries them (`avg` over `count` points). */
+export interface BucketColumns {
+  ts: readonly number[];
+  avg: readonly number[];
+  min: readonly number[];
+  max: readonly number[];
+  count: readonly number[];
+  last: readonly number[];
 }
 
 /**
- * A series' recent points, sorted by time with unique timestamps (what Chart.js' `normalized` promises).
- * The `points` array is mutated in place so a chart can hold on to it.
+ * A series' buckets over a time range, sorted by start with one entry per bucket (what Chart.js' `normalized`
+ * promises): the average as the line, min and max as the band. Loaded from history, then fed live points, which
+ * merge into the same buckets exactly. The point arrays are mutated in place so a chart can hold on to them.
  */
 export class SeriesWindow {
-  readonly points: ChartPoint[] = [];
-  private readonly limits: WindowLimits;
+  readonly avg: ChartPoint[] = [];
+  readonly min: ChartPoint[] = [];
+  readonly max: ChartPoint[] = [];
+  private readonly sums: number[] = [];
+  private readonly counts: number[] = [];
+  private limits: WindowLimits;
+  private reading: ChartPoint | undefined;
 
   constructor(limits: WindowLimits) {
     this.limits = limits;
   }
 
+  /** The newest reading by timestamp, unaggregated: what the card shows big. */
   get latest(): ChartPoint | undefined {
-    return this.points[this.points.length - 1];
+    return this.reading;
   }
 
-  /** Adds points (usually newer than all held ones), then trims to the limits. */
-  append(ts: readonly number[], values: readonly number[]): void {
-    for (let i = 0; i < ts.length; i++) this.insert(ts[i]!, values[i]!);
+  /** How many points the buckets hold. */
+  get sampleCount(): number {
+    let total = 0;
+    for (const count of this.counts) total += count;
+    return total;
+  }
+
+  /** Drops the buckets and takes new limits; the latest reading stays. */
+  configure(limits: WindowLimits): void {
+    this.limits = limits;
+    this.clear();
+  }
+
+  /** Replaces the buckets with a history answer's. */
+  load(history: BucketColumns): void {
+    this.clear();
+    for (let i = 0; i < history.ts.length; i++) {
+      const count = history.count[i]!;
+      this.insert(
+        this.avg.length,
+        history.ts[i]!,
+        history.avg[i]! * count,
+        count,
+        history.min[i]!,
+        history.max[i]!,
+      );
+      this.note(history.ts[i]!, history.last[i]!);
+    }
     this.trim();
   }
 
-  clear(): void {
-    this.points.length = 0;
+  /** Folds live points into their buckets, then drops buckets that left the span. */
+  append(ts: readonly number[], values: readonly number[]): void {
+    for (let i = 0; i < ts.length; i++) {
+      this.fold(ts[i]!, values[i]!);
+      this.note(ts[i]!, values[i]!);
+    }
+    this.trim();
   }
 
-  private insert(x: number, y: number): void {
-    const points = this.points;
-    const last = points[points.length - 1];
-    if (!last || x > last.x) {
-      points.push({ x, y });
+  /** Takes a reading known from elsewhere (a snapshot's last value) without charting it. */
+  note(ts: number, value: number): void {
+    if (!this.reading || ts >= this.reading.x) this.reading = { x: ts, y: value };
+  }
+
+  clear(): void {
+    for (const column of this.columns()) column.length = 0;
+  }
+
+  private fold(ts: number, value: number): void {
+    const start = ts - (ts % this.limits.stepMs);
+    const index = this.bucketIndex(start);
+    if (this.avg[index]?.x !== start) {
+      this.insert(index, start, value, 1, value, value);
       return;
     }
-    // Late point: binary search for its place; a repeated timestamp replaces the value.
+    const count = ++this.counts[index]!;
+    this.sums[index]! += value;
+    this.avg[index]!.y = this.sums[index]! / count;
+    this.min[index]!.y = Math.min(this.min[index]!.y, value);
+    this.max[index]!.y = Math.max(this.max[index]!.y, value);
+  }
+
+  /** Where the bucket starting at `start` is or belongs; live points nearly always land in the last one. */
+  private bucketIndex(start: number): number {
+    const last = this.avg.length - 1;
+    if (last < 0 || this.avg[last]!.x < start) return last + 1;
+    if (this.avg[last]!.x === start) return last;
     let low = 0;
-    let high = points.length;
+    let high = last;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (points[mid]!.x < x) low = mid + 1;
+      if (this.avg[mid]!.x < start) low = mid + 1;
       else high = mid;
     }
-    if (points[low]?.x === x) points[low]!.y = y;
-    else points.splice(low, 0, { x, y });
+    return low;
+  }
+
+  private insert(index: number, start: number, sum: number, count: number, min: number, max: number): void {
+    this.avg.splice(index, 0, { x: start, y: sum / count });
+    this.min.splice(index, 0, { x: start, y: min });
+    this.max.splice(index, 0, { x: start, y: max });
+    this.sums.splice(index, 0, sum);
+    this.counts.splice(index, 0, count);
   }
 
   private trim(): void {
-    const points = this.points;
-    const newest = this.latest;
+    const newest = this.avg[this.avg.length - 1];
     if (!newest) return;
     const oldestKept = newest.x - this.limits.spanMs;
-    let drop = Math.max(0, points.length - this.limits.maxPoints);
-    while (drop < points.length && points[drop]!.x < oldestKept) drop++;
-    if (drop > 0) points.splice(0, drop);
+    let drop = 0;
+    while (drop < this.avg.length && this.avg[drop]!.x < oldestKept) drop++;
+    if (drop > 0) for (const column of this.columns()) column.splice(0, drop);
+  }
+
+  private columns(): unknown[][] {
+    return [this.avg, this.min, this.max, this.sums, this.counts];
   }
 }

@@ -9,7 +9,7 @@ import {
 
 type Call =
   | ["series", SeriesState[]]
-  | ["points", number, number[], number[]]
+  | ["frame", number, number, Array<[number, number[], number[]]>]
   | ["reset"]
   | ["problem", string];
 
@@ -17,7 +17,8 @@ function recordingClient(): { client: LiveClient; calls: Call[] } {
   const calls: Call[] = [];
   const listener: LiveListener = {
     series: (series) => calls.push(["series", [...series]]),
-    points: (id, ts, values) => calls.push(["points", id, [...ts], [...values]]),
+    frame: (f) =>
+      calls.push(["frame", f.fromSeq, f.toSeq, f.groups.map((g) => [g.seriesId, [...g.ts], [...g.values]])]),
     reset: () => calls.push(["reset"]),
     problem: (text) => calls.push(["problem", text]),
   };
@@ -54,7 +55,7 @@ describe("LiveClient", () => {
     expect(client.seriesDef(1)).toEqual(cpu);
   });
 
-  it("hands frame points to the listener per series and advances the position to toSeq", () => {
+  it("hands a frame's points to the listener with its seq range and advances the position to toSeq", () => {
     const { client, calls } = recordingClient();
     send(client, { type: "snapshot", series: [temp, cpu], epoch: 7, seq: 3 });
     calls.length = 0;
@@ -68,8 +69,15 @@ describe("LiveClient", () => {
       ],
     });
     expect(calls).toEqual([
-      ["points", 0, [2000, 2250], [21.6, 21.7]],
-      ["points", 1, [2000], [12.5]],
+      [
+        "frame",
+        4,
+        6,
+        [
+          [0, [2000, 2250], [21.6, 21.7]],
+          [1, [2000], [12.5]],
+        ],
+      ],
     ]);
     expect(client.resumePosition).toEqual({ epoch: 7, seq: 6 });
   });
@@ -94,7 +102,7 @@ describe("LiveClient", () => {
     frame(client, { epoch: 7, fromSeq: 4, toSeq: 9, groups: [{ seriesId: 0, ts: [5000], values: [22] }] });
     expect(calls).toEqual([
       ["series", [temp]],
-      ["points", 0, [5000], [22]],
+      ["frame", 4, 9, [[0, [5000], [22]]]],
     ]);
     expect(client.resumePosition).toEqual({ epoch: 7, seq: 9 });
   });
@@ -120,7 +128,7 @@ describe("LiveClient", () => {
     expect(client.resumePosition).toEqual({ epoch: 9, seq: 1 });
   });
 
-  it("adds series announced later and skips points of series never announced", () => {
+  it("adds series announced later and leaves out the points of series never announced", () => {
     const { client, calls } = recordingClient();
     send(client, { type: "snapshot", series: [], epoch: 7, seq: 0 });
     send(client, { type: "series", series: [temp] });
@@ -136,8 +144,8 @@ describe("LiveClient", () => {
     expect(calls).toEqual([
       ["series", []],
       ["series", [temp]],
-      ["points", 0, [1], [1]],
       ["problem", "frame has points for unannounced series 5"],
+      ["frame", 1, 1, [[0, [1], [1]]]],
     ]);
   });
 

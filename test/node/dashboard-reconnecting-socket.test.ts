@@ -3,6 +3,7 @@ import {
   type ConnectionStatus,
   ReconnectingSocket,
   type SocketHandlers,
+  type TransportData,
 } from "../../dashboard/src/reconnecting-socket.ts";
 
 /** A socket the test drives by hand. */
@@ -29,18 +30,16 @@ class FakeSocket {
 function harness(random = () => 0.5) {
   const sockets: FakeSocket[] = [];
   const statuses: ConnectionStatus[] = [];
-  const messages: Array<string | ArrayBuffer> = [];
+  const messages: TransportData[] = [];
   let resume = 0;
   const socket = new ReconnectingSocket({
-    url: () => `ws://x/live?seq=${resume}`,
-    protocols: ["edgepulse.v1"],
-    onMessage: (data) => messages.push(data),
-    onStatus: (status) => statuses.push(status),
-    createSocket: (url, _protocols, handlers) => {
-      const fake = new FakeSocket(url, handlers);
+    connect: (handlers) => {
+      const fake = new FakeSocket(`ws://x/live?seq=${resume}`, handlers);
       sockets.push(fake);
       return fake;
     },
+    onMessage: (data) => messages.push(data),
+    onStatus: (status) => statuses.push(status),
     random,
     keepaliveMs: 1000,
   });
@@ -73,7 +72,7 @@ describe("ReconnectingSocket", () => {
     expect(h.messages).toEqual(["hello"]);
   });
 
-  it("reconnects after a backoff delay, asking for the URL again so it carries the resume position", () => {
+  it("reconnects after a backoff delay, connecting anew so the attempt carries the latest resume position", () => {
     const h = harness(() => 0.5);
     h.socket.start();
     h.sockets[0]!.handlers.open();
@@ -147,5 +146,23 @@ describe("ReconnectingSocket", () => {
     vi.advanceTimersByTime(60_000);
     expect(h.states()).toEqual(["CONNECTING", "OPEN", "CLOSING", "CLOSED"]);
     expect(h.sockets).toHaveLength(1);
+  });
+
+  it("sends no keepalive pings over a connection that cannot send, and never gives it up for silence", () => {
+    const closes: string[] = [];
+    let handlers: SocketHandlers | undefined;
+    const socket = new ReconnectingSocket({
+      connect: (given) => {
+        handlers = given;
+        return { close: (_code, reason) => closes.push(reason ?? "") };
+      },
+      onMessage: () => {},
+      onStatus: () => {},
+      keepaliveMs: 1000,
+    });
+    socket.start();
+    handlers!.open();
+    vi.advanceTimersByTime(10_000);
+    expect(closes).toEqual([]);
   });
 });

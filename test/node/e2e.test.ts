@@ -1,6 +1,7 @@
 /**
  * End to end: the built dashboard, served by `wrangler dev` with its own secret and storage, shows the points
- * of simulated devices in a real (Debian) Chromium. Nothing here touches the developer's .dev.vars or state.
+ * of simulated devices in a real (Debian) Chromium, over each transport of the fallback chain, with history for
+ * the selected range. Nothing here touches the developer's .dev.vars or state.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,14 +12,21 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import { mintToken } from "../../scripts/mint-token.ts";
 import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
 import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
+import { initialSignals, nextSignals, readings } from "../../scripts/signals.ts";
 import { type Simulation, startSimulation } from "../../scripts/simulation.ts";
 import { DEV_HOST, viteBuild, wranglerDev } from "../../scripts/tools.ts";
 
 const SCREENSHOT_PATH = "/tmp/edgepulse-e2e.png";
+const RANGE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-24h.png";
 const CONNECTION_STATE = '[data-testid="connection-state"]';
+const TRANSPORT = '[data-testid="transport"]';
+const HISTORY = '[data-testid="history"]';
 const SERIES_CARD = '[data-testid="series-card"]';
 const DEVICES = 2;
-const METRICS_PER_DEVICE = 4;
+const METRICS = ["cpu_pct", "humidity_pct", "requests_total", "temp_c"];
+const SERIES = ["sensor-1", "sensor-2"].flatMap((device) => METRICS.map((metric) => `${device}:${metric}`));
+/** Backfilled history: a reading every 30 s from two hours to ten minutes ago, outside the live 5 minutes. */
+const BACKFILL = { fromMs: 2 * 3_600_000, toMs: 10 * 60_000, everyMs: 30_000 };
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -40,16 +48,81 @@ const secret = randomBytes(32).toString("hex");
 const board = `e2e-${randomBytes(4).toString("hex")}`;
 const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-e2e-"));
 let baseUrl = "";
+let sessionStart = 0;
 let wrangler: GroupProcess | undefined;
 let simulation: Simulation | undefined;
 let browser: Browser | undefined;
+/** Dashboards left streaming in the live range, by transport, for the exactly-once check at the end. */
+const streaming = new Map<string, Page>();
 
-async function pointCounts(page: Page): Promise<Record<string, number>> {
-  return page.$$eval(SERIES_CARD, (cards) =>
-    Object.fromEntries(
-      cards.map((card) => [card.getAttribute("data-series"), Number(card.getAttribute("data-points"))]),
-    ),
+/** Posts each simulated device's readings of the past, as devices that were offline would upload them. */
+async function backfill(now: number): Promise<void> {
+  for (let d = 1; d <= DEVICES; d++) {
+    const device = `sensor-${d}`;
+    const token = await mintToken(secret, { kind: "device", board, device });
+    let signals = initialSignals(Math.random);
+    const points: Array<{ metric: string; value: number; ts: number }> = [];
+    for (let ts = now - BACKFILL.fromMs; ts <= now - BACKFILL.toMs; ts += BACKFILL.everyMs) {
+      signals = nextSignals(signals, Math.random);
+      for (const [metric, value] of Object.entries(readings(signals))) points.push({ metric, value, ts });
+    }
+    const response = await fetch(`${baseUrl}/api/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ points }),
+    });
+    if (response.status !== 202)
+      throw new Error(`backfill of ${device}: ${response.status} ${await response.text()}`);
+  }
+}
+
+/** A card attribute for every series shown. */
+async function cardData(page: Page, attribute: string): Promise<Record<string, number>> {
+  return page.$$eval(
+    SERIES_CARD,
+    (cards, name) =>
+      Object.fromEntries(
+        cards.map((card) => [card.getAttribute("data-series"), Number(card.getAttribute(name))]),
+      ),
+    `data-${attribute}`,
   );
+}
+
+/** What the page's browser lacks: globals removed, or WebSockets that never get through (as behind a proxy). */
+interface BrowserPatch {
+  remove: string[];
+  blockWebSockets: boolean;
+}
+
+/** Opens the dashboard in a patched browser, and waits until it streams with every card shown. */
+async function openDashboard(
+  patch: BrowserPatch = { remove: [], blockWebSockets: false },
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.addInitScript(({ remove, blockWebSockets }) => {
+    for (const name of remove) Reflect.deleteProperty(globalThis, name);
+    if (blockWebSockets) {
+      const Native = globalThis.WebSocket;
+      // Node's WebSocket type stands in for the browser's here; only the constructor call matters.
+      (globalThis as { WebSocket: unknown }).WebSocket = class extends Native {
+        constructor(_url: string | URL, protocols?: string | string[]) {
+          // Nothing listens on the discard port: the socket closes before any hello.
+          super("ws://127.0.0.1:9/", protocols);
+        }
+      };
+    }
+  }, patch);
+  const viewerToken = await mintToken(secret, { kind: "viewer", board });
+  await page.goto(`${baseUrl}/#board=${board}&token=${viewerToken}`);
+  await page.locator(CONNECTION_STATE, { hasText: /^OPEN$/ }).waitFor({ timeout: 15_000 });
+  await page
+    .locator(SERIES_CARD)
+    .nth(SERIES.length - 1)
+    .waitFor({ timeout: 15_000 });
+  await page.locator(`${HISTORY}[data-state="ready"]`).waitFor({ timeout: 15_000 });
+  return { page, errors };
 }
 
 describe("dashboard end to end", () => {
@@ -71,6 +144,8 @@ describe("dashboard end to end", () => {
         { output: record },
       );
       await waitForHttp(`${baseUrl}/`, 60_000, wrangler.exited);
+      sessionStart = Date.now();
+      await backfill(sessionStart);
       simulation = await startSimulation({
         url: baseUrl,
         board,
@@ -92,36 +167,74 @@ describe("dashboard end to end", () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  it("connects, shows a card per series and keeps adding points as devices post", async () => {
+  it.each([
+    { transport: "websocket", lacking: "nothing", patch: { remove: [], blockWebSockets: false } },
+    { transport: "sse", lacking: "WebSocket", patch: { remove: ["WebSocket"], blockWebSockets: false } },
+    { transport: "sse", lacking: "working WebSockets", patch: { remove: [], blockWebSockets: true } },
+    {
+      transport: "poll",
+      lacking: "WebSocket and EventSource",
+      patch: { remove: ["WebSocket", "EventSource"], blockWebSockets: false },
+    },
+  ])(
+    "streams over $transport when the browser lacks $lacking, adding points as devices post",
+    async ({ transport, lacking, patch }) => {
+      onTestFailed(() => console.error(`--- recent output ---\n${recentOutput.join("\n")}`));
+      const { page, errors } = await openDashboard(patch);
+      streaming.set(`${transport} (lacking ${lacking})`, page);
+
+      const before = await cardData(page, "points");
+      await page.waitForTimeout(3_000);
+      const after = await cardData(page, "points");
+      if (transport === "websocket") await page.screenshot({ path: SCREENSHOT_PATH });
+
+      expect(await page.textContent(TRANSPORT)).toBe(transport);
+      expect(Object.keys(after).sort()).toEqual(SERIES);
+      // 3 s at 4 posts/s fill 6 buckets of 500 ms per series; allow for a slow machine.
+      for (const [series, count] of Object.entries(after)) {
+        expect(count - (before[series] ?? 0), series).toBeGreaterThanOrEqual(3);
+      }
+      expect(await page.textContent(CONNECTION_STATE)).toBe("OPEN");
+      expect(errors).toEqual([]);
+    },
+  );
+
+  it("loads history older than the session on switching to 1 h, and draws min/max bands", async () => {
     onTestFailed(() => console.error(`--- recent output ---\n${recentOutput.join("\n")}`));
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
-    const pageErrors: string[] = [];
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    const viewerToken = await mintToken(secret, { kind: "viewer", board });
+    const { page, errors } = await openDashboard();
+    // Cards redraw at the next animation frame: poll the oldest bucket each card shows.
+    const starts = async () => Object.values(await cardData(page, "from"));
+    await expect
+      .poll(async () => Math.min(...(await starts())))
+      .toBeGreaterThan(sessionStart - BACKFILL.toMs);
 
-    await page.goto(`${baseUrl}/#board=${board}&token=${viewerToken}`);
-    await page.locator(CONNECTION_STATE, { hasText: /^OPEN$/ }).waitFor({ timeout: 15_000 });
-    await page
-      .locator(SERIES_CARD)
-      .nth(DEVICES * METRICS_PER_DEVICE - 1)
-      .waitFor({ timeout: 15_000 });
+    await page.click('[data-testid="range-1h"]');
+    await page.locator(HISTORY, { hasText: "6 s buckets" }).waitFor({ timeout: 10_000 });
+    await expect.poll(async () => Math.max(...(await starts()))).toBeLessThan(sessionStart - 50 * 60_000);
+    expect(await page.locator(`${SERIES_CARD}[data-band="true"]`).count()).toBe(SERIES.length);
 
-    const before = await pointCounts(page);
-    await page.waitForTimeout(3_000);
-    const after = await pointCounts(page);
-    await page.screenshot({ path: SCREENSHOT_PATH });
+    await page.click('[data-testid="range-24h"]');
+    await page.locator(HISTORY, { hasText: "2 min buckets" }).waitFor({ timeout: 10_000 });
+    await expect
+      .poll(async () => Math.max(...(await starts())))
+      .toBeLessThan(sessionStart - BACKFILL.fromMs + 2 * 60_000);
+    await page.screenshot({ path: RANGE_SCREENSHOT_PATH });
+    expect(await page.getAttribute('[data-testid="range-24h"]', "aria-pressed")).toBe("true");
+    expect(errors).toEqual([]);
+  });
 
-    expect(Object.keys(after).sort()).toEqual(
-      ["sensor-1", "sensor-2"].flatMap((device) =>
-        ["cpu_pct", "humidity_pct", "requests_total", "temp_c"].map((metric) => `${device}:${metric}`),
-      ),
-    );
-    // 3 s at 4 posts/s is 12 points per series; allow for a slow machine.
-    for (const [series, count] of Object.entries(after)) {
-      expect(count - (before[series] ?? 0), series).toBeGreaterThanOrEqual(4);
+  it("shows every accepted point exactly once across the history seam, over every transport", async () => {
+    await simulation!.stop();
+    const accepted = simulation!.accepted;
+    expect(simulation!.failed).toBe(0);
+    for (const [transport, page] of streaming) {
+      // Every accepted post carries one temp_c reading; the backfill lies outside the live 5 minutes. Counts only
+      // grow, so waiting for the last frames to land cannot hide a duplicate.
+      const shown = async () => {
+        const samples = await cardData(page, "samples");
+        return (samples["sensor-1:temp_c"] ?? 0) + (samples["sensor-2:temp_c"] ?? 0);
+      };
+      await expect.poll(shown, { message: transport, timeout: 10_000 }).toBe(accepted);
     }
-    expect(await page.textContent(CONNECTION_STATE)).toBe("OPEN");
-    expect(pageErrors).toEqual([]);
-    expect(simulation!.accepted).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,72 @@
+import type { SeriesDef, StreamPosition } from "../../worker/protocol/index.ts";
+import { fetchJson } from "./api.ts";
+import { boardUrl } from "./live-url.ts";
+import type { BucketColumns } from "./series-window.ts";
+import type { TimeRange } from "./time-range.ts";
+
+/** Most series one query may name (the board answers `too_many_series` beyond). */
+export const MAX_QUERY_SERIES = 100;
+
+/** One series' buckets in a history answer. */
+export interface SeriesHistory extends BucketColumns {
+  device: string;
+  metric: string;
+}
+
+/** Answer of `GET /boards/:board/query`, with the stream position it includes (the Worker's `HistoryResult`). */
+export interface HistoryAnswer extends StreamPosition {
+  from: number;
+  to: number;
+  /** Bucket width the board used: the requested step, rounded up to its resolution. */
+  step: number;
+  resolution: string;
+  series: SeriesHistory[];
+}
+
+/** `device:metric`, how queries name a series. */
+export function seriesKey(series: { device: string; metric: string }): string {
+  return `${series.device}:${series.metric}`;
+}
+
+/** Query URLs for a range's history of `series`, at most MAX_QUERY_SERIES per URL. */
+export function historyQueryUrls(
+  page: string | URL,
+  board: string,
+  series: readonly SeriesDef[],
+  range: TimeRange,
+): string[] {
+  const urls: string[] = [];
+  for (let start = 0; start < series.length; start += MAX_QUERY_SERIES) {
+    const url = boardUrl(page, board, "query");
+    url.searchParams.set(
+      "series",
+      series
+        .slice(start, start + MAX_QUERY_SERIES)
+        .map(seriesKey)
+        .join(","),
+    );
+    url.searchParams.set("from", `-${range.id}`);
+    url.searchParams.set("step", String(range.stepMs));
+    urls.push(url.toString());
+  }
+  return urls;
+}
+
+/** Loads a range's history of `series`, in as many requests as the series need. */
+export async function fetchHistory(
+  page: string | URL,
+  board: string,
+  token: string,
+  series: readonly SeriesDef[],
+  range: TimeRange,
+  signal: AbortSignal,
+): Promise<HistoryAnswer[]> {
+  const urls = historyQueryUrls(page, board, series, range);
+  const answers = await Promise.all(urls.map((url) => fetchJson<HistoryAnswer>(url, token, { signal })));
+  for (const answer of answers) {
+    if (!Number.isInteger(answer.epoch) || !Number.isInteger(answer.seq)) {
+      throw new Error("history answer lacks the stream position it includes");
+    }
+  }
+  return answers;
+}
