@@ -1,27 +1,10 @@
-import type { SeriesDef, StreamPosition } from "../../worker/protocol/index.ts";
+import { type HistoryResult, MAX_QUERY_SERIES, type SeriesDef } from "../../worker/protocol/index.ts";
 import { fetchJson } from "./api.ts";
 import { boardUrl } from "./live-url.ts";
-import type { BucketColumns } from "./series-window.ts";
 import type { TimeRange } from "./time-range.ts";
 
-/** Most series one query may name (the board answers `too_many_series` beyond). */
-export const MAX_QUERY_SERIES = 100;
-
-/** One series' buckets in a history answer. */
-export interface SeriesHistory extends BucketColumns {
-  device: string;
-  metric: string;
-}
-
-/** Answer of `GET /boards/:board/query`, with the stream position it includes (the Worker's `HistoryResult`). */
-export interface HistoryAnswer extends StreamPosition {
-  from: number;
-  to: number;
-  /** Bucket width the board used: the requested step, rounded up to its resolution. */
-  step: number;
-  resolution: string;
-  series: SeriesHistory[];
-}
+/** A history answer as the dashboard uses it. */
+export type HistoryAnswer = HistoryResult;
 
 /** `device:metric`, how queries name a series. */
 export function seriesKey(series: { device: string; metric: string }): string {

@@ -1,3 +1,4 @@
+import { AckScheduler } from "./ack-scheduler.ts";
 import { BoardView } from "./board-view.ts";
 import { showConnectionStatus } from "./connection-badge.ts";
 import { parseFragment } from "./fragment.ts";
@@ -62,9 +63,13 @@ if (!target.ok) {
         transport.textContent = name;
       },
     ),
-    onMessage: (data) => client.receive(data),
+    onMessage: (data) => {
+      client.receive(data);
+      if (typeof data !== "string") acks.applied(client.resumePosition?.seq ?? 0);
+    },
     onStatus: (status) => showConnectionStatus(connection, status),
   });
+  const acks = new AckScheduler((text) => socket.send(text));
   socket.start();
   window.addEventListener("pagehide", () => socket.close());
 }

@@ -74,6 +74,11 @@ export class ReconnectingSocket {
   }
 
   /** Closes for good: no more reconnects. */
+  /** Sends on the current connection when it can send (WebSocket); a no-op otherwise. */
+  send(text: string): void {
+    this.socket?.send?.(text);
+  }
+
   close(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);

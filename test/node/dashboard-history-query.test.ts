@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { historyQueryUrls, MAX_QUERY_SERIES } from "../../dashboard/src/history-query.ts";
+import { historyQueryUrls } from "../../dashboard/src/history-query.ts";
 import { RANGES, showsBand } from "../../dashboard/src/time-range.ts";
+import { MAX_QUERY_SERIES } from "../../worker/protocol/index.ts";
 
 const range = (id: string) => RANGES.find((r) => r.id === id)!;
 

@@ -1,7 +1,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { BoardObject } from "../../worker/board/board-object.ts";
-import { chooseResolution, type HistoryResult } from "../../worker/board/history.ts";
+import { chooseResolution } from "../../worker/board/history.ts";
+import type { HistoryResult } from "../../worker/protocol/index.ts";
 import { answer, boardStub, freshBoard, ingest, request, token } from "./helpers.ts";
 
 interface Point {

@@ -5,6 +5,7 @@ import type { PointColumns } from "../ingest/parse.ts";
 import {
   ALL_SERIES,
   type DevicePresence,
+  type HistoryResult,
   isSelector,
   PING,
   PONG,
@@ -14,7 +15,7 @@ import {
 } from "../protocol/index.ts";
 import { BatchLog, type LoggedBatch } from "./batch-log.ts";
 import { type BoardConfig, boardConfig } from "./board-config.ts";
-import { type HistoryRequest, type HistoryResult, queryHistory } from "./history.ts";
+import { type HistoryRequest, queryHistory } from "./history.ts";
 import { LiveHub } from "./live-hub.ts";
 import { Meta } from "./meta.ts";
 import { Presence } from "./presence.ts";

@@ -1,3 +1,4 @@
+import type { HistoryResult, ResolutionName, SeriesHistory } from "../protocol/index.ts";
 import type { BatchLog } from "./batch-log.ts";
 import {
   type Aggregate,
@@ -8,11 +9,6 @@ import {
   type Rollups,
 } from "./rollups.ts";
 
-/** At most this many buckets per series in one answer. */
-export const MAX_BUCKETS = 2000;
-/** At most this many series in one query. */
-export const MAX_QUERY_SERIES = 100;
-
 export interface HistoryRequest {
   series: Array<{ device: string; metric: string }>;
   from: number;
@@ -20,31 +16,8 @@ export interface HistoryRequest {
   step: number;
 }
 
-/** Aggregated points of one series, in columns: bucket i covers [ts[i], ts[i] + step). Empty buckets are left out. */
-export interface SeriesHistory {
-  device: string;
-  metric: string;
-  ts: number[];
-  avg: number[];
-  min: number[];
-  max: number[];
-  count: number[];
-  last: number[];
-}
-
-export type ResolutionName = "raw" | "1s" | "1m" | "1h";
-
-export interface HistoryResult {
-  /** Stream position the answer includes: live frames up to `seq` are in it, later ones are not. */
-  epoch?: number;
-  seq?: number;
-  from: number;
-  to: number;
-  /** The bucket width used: the requested step rounded up to a multiple of the resolution. */
-  step: number;
-  resolution: ResolutionName;
-  series: SeriesHistory[];
-}
+/** What `queryHistory` computes; the board adds the stream position. */
+export type HistoryBuckets = Omit<HistoryResult, "epoch" | "seq">;
 
 const NAMES: ResolutionName[] = ["1s", "1m", "1h"];
 
@@ -94,7 +67,7 @@ export function queryHistory(
   log: BatchLog,
   earliestReceipt: (ts: number) => number,
   now: number,
-): HistoryResult {
+): HistoryBuckets {
   const { resolution, step } = chooseResolution(request.step, request.from, now);
   const from = request.from - (request.from % step);
   const buckets: Buckets[] = seriesIds.map(() => new Map());

@@ -1,3 +1,4 @@
 export * from "./base64.ts";
 export * from "./frame.ts";
+export * from "./history.ts";
 export * from "./messages.ts";

@@ -1,6 +1,7 @@
 import type { HistoryRequest } from "../board/history.ts";
-import { MAX_BUCKETS, MAX_QUERY_SERIES } from "../board/history.ts";
 import { ApiError } from "../http/errors.ts";
+import { INGEST_LIMITS } from "../ingest/limits.ts";
+import { MAX_BUCKETS, MAX_QUERY_SERIES } from "../protocol/index.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
@@ -67,7 +68,9 @@ function parseSeries(params: URLSearchParams): HistoryRequest["series"] {
 
 /** Reads and checks a history query's parameters. */
 export function parseHistoryQuery(params: URLSearchParams, now: number): HistoryRequest {
-  const to = parseTime(params.get("to") ?? "now", now, "to");
+  // By default the range ends at the latest timestamp a point may carry, so an answer holds every point of the
+  // batches up to its seq and a live view spliced after it loses none.
+  const to = params.has("to") ? parseTime(params.get("to")!, now, "to") : now + INGEST_LIMITS.maxFutureMs;
   const from = parseTime(params.get("from") ?? String(to - DEFAULT_RANGE_MS), now, "from");
   if (from >= to) throw invalid("invalid_range", "from must be before to", "from");
   const rawStep = params.get("step");

@@ -1,0 +1,33 @@
+import type { StreamPosition } from "./messages.ts";
+
+/** At most this many buckets per series in one history answer. */
+export const MAX_BUCKETS = 2000;
+/** At most this many series in one history query. */
+export const MAX_QUERY_SERIES = 100;
+
+export type ResolutionName = "raw" | "1s" | "1m" | "1h";
+
+/** Aggregated points of one series, in columns: bucket i covers [ts[i], ts[i] + step). Empty buckets are left out. */
+export interface SeriesHistory {
+  device: string;
+  metric: string;
+  ts: number[];
+  avg: number[];
+  min: number[];
+  max: number[];
+  count: number[];
+  last: number[];
+}
+
+/**
+ * Answer of `GET /boards/:board/query`. It holds exactly the batches up to `seq`: live frames up to `seq` are in it,
+ * later ones are not, so a client splices the two without gap or duplicate.
+ */
+export interface HistoryResult extends StreamPosition {
+  from: number;
+  to: number;
+  /** The bucket width used: the requested step rounded up to a multiple of the resolution. */
+  step: number;
+  resolution: ResolutionName;
+  series: SeriesHistory[];
+}
