@@ -1,0 +1,32 @@
+import { CpuProfiler } from "./profiler.ts";
+import type { DevServer } from "./server.ts";
+import { num, printTable } from "./table.ts";
+
+const TOP_FUNCTIONS = 15;
+
+/** A profile of the Worker's isolate over a measurement (`--profile`), printed when it ends. */
+export class HotSpotRecorder {
+  private readonly title: string;
+  private readonly root: string;
+  private readonly started: Promise<CpuProfiler>;
+
+  /** Starts profiling `server`, whose sources were staged in `root`. */
+  constructor(server: DevServer, root: string, title: string) {
+    this.title = title;
+    this.root = root;
+    this.started = CpuProfiler.start(server.inspectorPort);
+  }
+
+  /** Stops and prints the functions with the most self time. */
+  async print(): Promise<void> {
+    const spots = await (await this.started).stop(TOP_FUNCTIONS, this.root);
+    printTable(
+      `CPU profile of the app isolate: ${this.title}`,
+      ["self %", "function", "where"],
+      spots.map((spot) => [num(spot.selfPercent, 1), spot.name, spot.where]),
+      [
+        "Sampled over the measured window; `(program)`, `(garbage collector)` and native calls are runtime time.",
+      ],
+    );
+  }
+}
