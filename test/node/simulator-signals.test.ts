@@ -6,24 +6,12 @@ import {
   nextHumidity,
   nextSignals,
   nextTemperature,
-  type Random,
   readings,
 } from "../../scripts/signals.ts";
-
-/** A small seeded generator (mulberry32), so each run sees the same sequence. */
-function seeded(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../seeded-random.ts";
 
 function run(ticks: number, seed = 1) {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   let state = initialSignals(random);
   const history = [state];
   for (let i = 0; i < ticks; i++) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { BoardObject } from "../../worker/board/board-object.ts";
 import { chooseResolution } from "../../worker/board/history.ts";
 import type { HistoryResult } from "../../worker/protocol/index.ts";
+import { seededRandom } from "../seeded-random.ts";
 import { answer, boardStub, freshBoard, ingest, request, token } from "./helpers.ts";
 
 interface Point {
@@ -12,23 +13,12 @@ interface Point {
   value: number;
 }
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const DEVICES = ["dev-a", "dev-b"];
 const METRICS = ["temp", "load"];
 
 /** Random points over the last `spanMs`, with repeated timestamps to exercise first/last tie rules. */
 function randomPoints(seed: number, count: number, spanMs: number, now: number): Point[] {
-  const r = random(seed);
+  const r = seededRandom(seed);
   return Array.from({ length: count }, () => ({
     device: DEVICES[Math.floor(r() * DEVICES.length)]!,
     metric: METRICS[Math.floor(r() * METRICS.length)]!,

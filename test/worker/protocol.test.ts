@@ -6,18 +6,7 @@ import {
   parseClientMessage,
   selectorMatches,
 } from "../../worker/protocol/index.ts";
-
-/** Small deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../seeded-random.ts";
 
 const VALUE_KINDS: Array<(r: () => number) => number> = [
   (r) => Math.round(r() * 1000) / 10,
@@ -48,7 +37,7 @@ function randomFrame(r: () => number): DataFrame {
 describe("data frame codec", () => {
   it("round-trips 500 random frames exactly, including -0, extremes and subnormals", () => {
     for (let seed = 1; seed <= 500; seed++) {
-      const frame = randomFrame(random(seed));
+      const frame = randomFrame(seededRandom(seed));
       const decoded = decodeFrame(encodeFrame(frame));
       expect(decoded, `seed ${seed}`).toEqual(frame);
       for (const [g, group] of decoded.groups.entries()) {
@@ -60,7 +49,7 @@ describe("data frame codec", () => {
   });
 
   it("spends under 7 bytes per point on typical sensor readings", () => {
-    const r = random(7);
+    const r = seededRandom(7);
     const start = 1_764_000_000_000;
     const groups = Array.from({ length: 50 }, (_, id) => ({
       seriesId: id,
