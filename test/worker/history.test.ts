@@ -277,10 +277,11 @@ describe("retention", () => {
       // One point a minute for 40 days. The object trusts the Worker's validation, so a test can stamp points in the
       // future and move the board's clock by passing `now` to compact, as the alarm does with the real clock.
       for (let d = 0; d < 40; d++) {
-        const ts = Array.from({ length: 1440 }, (_, i) => start + d * day + i * 60_000);
+        const ts = Float64Array.from({ length: 1440 }, (_, i) => start + d * day + i * 60_000);
+        const values = Float64Array.from(ts, (_, i) => i);
         await instance.ingest({
           device: "d",
-          points: { metrics: ts.map(() => "m"), ts, values: ts.map((_, i) => i) },
+          points: { metrics: ["m"], metricIndex: new Uint16Array(1440), ts, values },
         });
         await instance.compact(start + (d + 1) * day);
       }

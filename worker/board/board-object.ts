@@ -98,6 +98,7 @@ export class BoardObject extends DurableObject<Env> {
       epoch: this.epoch,
       tickMs: this.config.tickMs,
       maxUnackedBytes: this.config.maxUnackedBytes,
+      afterFlush: () => this.maybeCheckpoint(Date.now()),
     });
   }
 
@@ -122,12 +123,10 @@ export class BoardObject extends DurableObject<Env> {
   async ingest(request: IngestRequest): Promise<IngestResult> {
     const { points } = request;
     const receivedAt = Date.now();
-    const ts = Float64Array.from(points.ts);
-    const values = Float64Array.from(points.values);
     const stored = this.ctx.storage.transactionSync(() => {
-      const resolved = this.catalog.resolve(request.device, points.metrics);
+      const resolved = this.catalog.resolve(request.device, points.metrics, points.metricIndex);
       if (!resolved) return null;
-      const batch = { seriesIds: resolved.ids, ts, values };
+      const batch = { seriesIds: resolved.ids, ts: points.ts, values: points.values };
       return { batch, created: resolved.created, seq: this.log.append(batch, receivedAt) };
     });
     if (!stored) {
@@ -136,11 +135,15 @@ export class BoardObject extends DurableObject<Env> {
     }
     const { batch, created, seq } = stored;
     const cameOnline = this.fold({ seq, receivedAt, batch });
-    if (cameOnline) this.hub.queuePresence([cameOnline]);
-    this.hub.publish(seq, batch, created);
-    if (receivedAt - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) this.checkpoint();
+    this.hub.publish(seq, batch, created, cameOnline ? [cameOnline] : []);
+    // While a tick is pending the checkpoint waits for its flush, so it never delays frames already due.
+    if (!this.hub.flushScheduled) this.maybeCheckpoint(receivedAt);
     await this.ensureAlarm(receivedAt, receivedAt + this.config.presenceTimeoutMs);
     return { ok: true, accepted: batch.ts.length, seq };
+  }
+
+  private maybeCheckpoint(now: number): void {
+    if (now - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) this.checkpoint();
   }
 
   /** Persists in-memory state and the seq it covers, atomically: a wake-up replays exactly what follows. */

@@ -45,6 +45,8 @@ export interface LiveHubOptions {
   tickMs: number;
   /** Frame bytes an acking socket may leave unacknowledged before it is closed with 1013. */
   maxUnackedBytes: number;
+  /** Runs after each flush: the quiet start of a tick, where the board does its own deferred work. */
+  afterFlush: () => void;
 }
 
 /**
@@ -67,6 +69,7 @@ export class LiveHub {
   /** Presence changes since the last flush, by device; a viewer count change alone flushes an empty list. */
   private pendingPresence: Map<string, DevicePresence> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastFlushAt = 0;
   private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   /** Every batch up to this seq has been sent to the viewers that want it. */
   private flushedSeq: number;
@@ -156,8 +159,11 @@ export class LiveHub {
     }
   }
 
-  /** Queues an accepted batch for the next tick; `created` are the series it introduced. */
-  publish(seq: number, batch: StoredBatch, created: SeriesDef[]): void {
+  /**
+   * Queues an accepted batch for the next tick; `created` are the series it introduced and `presence` the devices it
+   * brought online, sent in the same flush.
+   */
+  publish(seq: number, batch: StoredBatch, created: SeriesDef[], presence: DevicePresence[]): void {
     if (created.length > 0) {
       this.pendingSeries.push(...created);
       this.subscriptions.addSeries(created);
@@ -168,21 +174,27 @@ export class LiveHub {
       return;
     }
     this.pending.push({ seq, batch });
+    this.addPresence(presence);
     this.scheduleFlush();
   }
 
   /** Queues presence changes (and the current viewer count) for the next tick. */
   queuePresence(devices: DevicePresence[]): void {
+    this.addPresence(devices);
+    this.scheduleFlush();
+  }
+
+  private addPresence(devices: DevicePresence[]): void {
     if (this.subscriptions.size === 0) return;
     this.pendingPresence ??= new Map();
     for (const device of devices) this.pendingPresence.set(device.device, device);
-    this.scheduleFlush();
   }
 
   /** Sends what is pending: presence, then new series, then one frame per subscription group. */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    this.lastFlushAt = Date.now();
     const batches = this.pending;
     const created = this.pendingSeries;
     const presence = this.pendingPresence;
@@ -206,6 +218,7 @@ export class LiveHub {
       if (frame) this.broadcast(group, frame);
     }
     for (const wake of [...this.pollers]) wake();
+    this.options.afterFlush();
   }
 
   /** Sends one control message to one viewer. */
@@ -213,9 +226,20 @@ export class LiveHub {
     this.deliver(sink, JSON.stringify(message));
   }
 
+  /** True while pending data waits for the next tick. */
+  get flushScheduled(): boolean {
+    return this.flushTimer !== undefined;
+  }
+
+  /**
+   * At most one flush per tick: data arriving after a quiet tick goes out at once, data arriving within a tick of the
+   * last flush waits for the tick's end. So no point waits a full tick behind an idle hub.
+   */
   private scheduleFlush(): void {
-    if (this.options.tickMs === 0) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), this.options.tickMs);
+    if (this.flushTimer !== undefined) return;
+    const wait = this.lastFlushAt + this.options.tickMs - Date.now();
+    if (wait <= 0) this.flush();
+    else this.flushTimer = setTimeout(() => this.flush(), wait);
   }
 
   private welcome(sink: LiveSink, selectors: string[], resume: StreamPosition | null): void {

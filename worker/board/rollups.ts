@@ -62,10 +62,22 @@ export function pointAggregate(ts: number, value: number): Aggregate {
   return { count: 1, sum: value, min: value, max: value, firstTs: ts, first: value, lastTs: ts, last: value };
 }
 
-// SQLite evaluates every SET expression against the old row, so the CASEs see the old first_ts / last_ts.
-const UPSERT = `
+const COLUMNS = 11;
+/** Rows per upsert statement: SQLite in Durable Objects binds at most 100 parameters. */
+const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS);
+const upserts = new Map<number, string>();
+
+/**
+ * An upsert of `rows` rollup rows that merges each into a stored bucket. SQLite evaluates every SET expression
+ * against the old row, so the CASEs see the old first_ts / last_ts.
+ */
+function upsertStatement(rows: number): string {
+  let statement = upserts.get(rows);
+  if (statement === undefined) {
+    const values = Array.from({ length: rows }, () => `(${Array(COLUMNS).fill("?").join(",")})`).join(",");
+    statement = `
 INSERT INTO rollups (res, series, bucket, count, sum, min, max, first_ts, first, last_ts, last)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES ${values}
 ON CONFLICT (res, series, bucket) DO UPDATE SET
   count = count + excluded.count,
   sum = sum + excluded.sum,
@@ -75,6 +87,10 @@ ON CONFLICT (res, series, bucket) DO UPDATE SET
   first_ts = min(first_ts, excluded.first_ts),
   last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
   last_ts = max(last_ts, excluded.last_ts)`;
+    upserts.set(rows, statement);
+  }
+  return statement;
+}
 
 export interface RollupRow extends Aggregate {
   bucket: number;
@@ -88,6 +104,8 @@ export class Rollups {
   private readonly sql: SqlStorage;
   /** Per resolution: series id → bucket start → delta since the last checkpoint. */
   private deltas: Map<number, Map<number, Aggregate>>[] = RESOLUTIONS.map(() => new Map());
+  /** Per resolution, indexed by series id: the delta bucket its last point went to. */
+  private current: Array<Array<{ bucket: number; agg: Aggregate } | undefined>> = RESOLUTIONS.map(() => []);
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
@@ -97,25 +115,39 @@ export class Rollups {
   add(seriesId: number, ts: number, value: number): void {
     for (let r = 0; r < RESOLUTIONS.length; r++) {
       const bucket = ts - (ts % RESOLUTIONS[r]!.ms);
+      // Points of a series mostly land in the bucket its previous point hit: skip the map lookups then.
+      const current = this.current[r]![seriesId];
+      if (current !== undefined && current.bucket === bucket) {
+        foldPoint(current.agg, ts, value);
+        continue;
+      }
       let perSeries = this.deltas[r]!.get(seriesId);
       if (!perSeries) {
         perSeries = new Map();
         this.deltas[r]!.set(seriesId, perSeries);
       }
-      const agg = perSeries.get(bucket);
+      let agg = perSeries.get(bucket);
       if (agg) foldPoint(agg, ts, value);
-      else perSeries.set(bucket, pointAggregate(ts, value));
+      else {
+        agg = pointAggregate(ts, value);
+        perSeries.set(bucket, agg);
+      }
+      this.current[r]![seriesId] = { bucket, agg };
     }
   }
 
-  /** Merges the deltas into storage; call inside the checkpoint transaction. Returns rows written. */
-  checkpoint(): number {
-    let rows = 0;
+  /** Merges the deltas into storage, several rows a statement; call inside the checkpoint transaction. */
+  checkpoint(): void {
+    const params: number[] = [];
+    const flush = () => {
+      if (params.length === 0) return;
+      this.sql.exec(upsertStatement(params.length / COLUMNS), ...params);
+      params.length = 0;
+    };
     for (let r = 0; r < RESOLUTIONS.length; r++) {
       for (const [seriesId, buckets] of this.deltas[r]!) {
         for (const [bucket, a] of buckets) {
-          this.sql.exec(
-            UPSERT,
+          params.push(
             r,
             seriesId,
             bucket,
@@ -128,12 +160,13 @@ export class Rollups {
             a.lastTs,
             a.last,
           );
-          rows++;
+          if (params.length === ROWS_PER_STATEMENT * COLUMNS) flush();
         }
       }
     }
+    flush();
     this.deltas = RESOLUTIONS.map(() => new Map());
-    return rows;
+    this.current = RESOLUTIONS.map(() => []);
   }
 
   /** Persisted buckets of one series with `from <= bucket < to`, in order. Checkpoint first to include deltas. */

@@ -58,32 +58,32 @@ export class SeriesCatalog {
     return [...this.byKey.values()];
   }
 
-  /** Ids for a device's metrics; unknown metrics get new ids (inserted now). Returns null past the series limit. */
-  resolve(device: string, metrics: string[]): { ids: Uint32Array; created: SeriesDef[] } | null {
-    const ids = new Uint32Array(metrics.length);
+  /**
+   * Ids for a batch's points, given the device, its distinct metric names and each point's index into them.
+   * Unknown metrics get new ids (inserted now). Returns null, creating nothing, past the series limit.
+   */
+  resolve(
+    device: string,
+    metrics: string[],
+    metricIndex: Uint16Array,
+  ): { ids: Uint32Array; created: SeriesDef[] } | null {
+    const idOf = new Uint32Array(metrics.length);
     const created: SeriesDef[] = [];
-    let lastMetric: string | undefined;
-    let lastId = 0;
-    for (let i = 0; i < metrics.length; i++) {
-      const metric = metrics[i]!;
-      // Batches usually repeat a metric many times in a row.
-      if (metric !== lastMetric) {
-        lastMetric = metric;
-        const existing = this.byKey.get(`${device}\u0000${metric}`);
-        if (existing) {
-          lastId = existing.id;
-        } else {
-          if (this.size >= MAX_SERIES_PER_BOARD) {
-            this.forget(created);
-            return null;
-          }
-          lastId = this.byId.length;
-          const entry: SeriesEntry = { id: lastId, device, metric, lastTs: null, lastValue: null };
-          this.add(entry);
-          created.push(entry);
-        }
+    for (let m = 0; m < metrics.length; m++) {
+      const metric = metrics[m]!;
+      const existing = this.byKey.get(`${device}\u0000${metric}`);
+      if (existing) {
+        idOf[m] = existing.id;
+        continue;
       }
-      ids[i] = lastId;
+      if (this.size >= MAX_SERIES_PER_BOARD) {
+        this.forget(created);
+        return null;
+      }
+      const entry: SeriesEntry = { id: this.byId.length, device, metric, lastTs: null, lastValue: null };
+      this.add(entry);
+      created.push(entry);
+      idOf[m] = entry.id;
     }
     for (const def of created) {
       this.sql.exec(
@@ -93,6 +93,8 @@ export class SeriesCatalog {
         def.metric,
       );
     }
+    const ids = new Uint32Array(metricIndex.length);
+    for (let i = 0; i < metricIndex.length; i++) ids[i] = idOf[metricIndex[i]!]!;
     return { ids, created };
   }
 

@@ -3,6 +3,21 @@ import type { Env } from "../env.ts";
 import { TOKEN_SUBPROTOCOL_PREFIX } from "../protocol/index.ts";
 import { ApiError } from "./errors.ts";
 
+/** Tokens already verified in this isolate; devices repeat theirs on every post. Changing the secret redeploys. */
+const verified = new Map<string, TokenClaims>();
+const VERIFIED_CACHE_SIZE = 1024;
+
+async function verifyCached(secret: string, token: string): Promise<TokenClaims | null> {
+  const cached = verified.get(token);
+  if (cached) return cached.exp === undefined || cached.exp * 1000 > Date.now() ? cached : null;
+  const claims = await verifyToken(secret, token);
+  if (claims) {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+  }
+  return claims;
+}
+
 /** Where a request may carry its token: the Authorization header always; sockets and streams have more. */
 export function bearerToken(request: Request): string | null {
   const header = request.headers.get("authorization");
@@ -29,7 +44,7 @@ export async function authorize(
   if (token === null) {
     throw new ApiError(401, "missing_token", "send a token as Authorization: Bearer <token>");
   }
-  const claims = await verifyToken(env.EDGEPULSE_SECRET, token);
+  const claims = await verifyCached(env.EDGEPULSE_SECRET, token);
   if (!claims) throw new ApiError(401, "invalid_token", "token is malformed, badly signed or expired");
   if (!kinds.includes(claims.kind)) {
     throw new ApiError(

@@ -7,8 +7,6 @@ import { INGEST_LIMITS } from "../ingest/limits.ts";
 import { parseIngestBody, readBodyCapped } from "../ingest/parse.ts";
 import { checkBoard } from "./board-param.ts";
 
-const decoder = new TextDecoder();
-
 /** `POST /ingest`: a device's batch, validated here and stored by its board. */
 export const ingestRoutes = new Hono<{ Bindings: Env }>()
   .post("/ingest", async (c) => {
@@ -28,10 +26,10 @@ export const ingestRoutes = new Hono<{ Bindings: Env }>()
         "content-type",
       );
     }
-    const bytes = await readBodyCapped(c.req.raw, INGEST_LIMITS.maxBodyBytes);
+    const text = await readBodyCapped(c.req.raw, INGEST_LIMITS.maxBodyBytes);
     let body: unknown;
     try {
-      body = JSON.parse(decoder.decode(bytes));
+      body = JSON.parse(text);
     } catch {
       throw new ApiError(400, "invalid_json", "body is not valid JSON", "body");
     }

@@ -36,6 +36,27 @@ describe("coalescing (tick 50 ms)", () => {
   });
 });
 
+describe("tick policy (tick 50 ms)", () => {
+  it("sends a batch after a quiet tick at once and coalesces what follows within the tick", async () => {
+    const board = freshBoard();
+    const viewer = await connect(board, await token("viewer", board));
+    try {
+      await viewer.nextMessage("hello");
+      await viewer.nextMessage("snapshot");
+      await sleep(80);
+      const device = await token("device", board, "d");
+      await ingest(device, { metrics: { m: 1 } });
+      await ingest(device, { metrics: { m: 2 } });
+      await ingest(device, { metrics: { m: 3 } });
+      await viewer.nextMessage("series");
+      expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 1, toSeq: 1 });
+      expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 2, toSeq: 3 });
+    } finally {
+      viewer.close();
+    }
+  });
+});
+
 describe("presence (timeout 300 ms)", () => {
   it("pushes online on the first post and offline from the alarm after the timeout", async () => {
     const board = freshBoard();
