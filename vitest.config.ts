@@ -28,6 +28,7 @@ export default defineConfig({
                 PRESENCE_TIMEOUT_MS: "300",
                 RAW_RETENTION_MS: "400",
                 LIVE_MAX_UNACKED_BYTES: "2000",
+                DEVICE_REQUESTS_PER_10S: "5",
               },
             },
           }),

@@ -11,6 +11,6 @@ export interface Env {
   RAW_RETENTION_MS: string;
   RAW_MAX_POINTS: string;
   LIVE_MAX_UNACKED_BYTES: string;
+  DEVICE_REQUESTS_PER_10S: string;
   UPGRADE_LIMITER: RateLimit;
-  INGEST_LIMITER: RateLimit;
 }

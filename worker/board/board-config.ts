@@ -9,6 +9,8 @@ export interface BoardConfig {
   rawMaxPoints: number;
   /** Frame bytes an acking viewer may leave unacknowledged before it is closed with 1013. */
   maxUnackedBytes: number;
+  /** Ingest requests one device may make in 10 s; more answer 429. */
+  deviceRequestsPer10s: number;
 }
 
 function readCount(raw: string | undefined, fallback: number, name: string): number {
@@ -26,5 +28,6 @@ export function boardConfig(env: Env): BoardConfig {
     rawRetentionMs: readCount(env.RAW_RETENTION_MS, 3_600_000, "RAW_RETENTION_MS"),
     rawMaxPoints: readCount(env.RAW_MAX_POINTS, 20_000_000, "RAW_MAX_POINTS"),
     maxUnackedBytes: readCount(env.LIVE_MAX_UNACKED_BYTES, 4 * 1024 * 1024, "LIVE_MAX_UNACKED_BYTES"),
+    deviceRequestsPer10s: readCount(env.DEVICE_REQUESTS_PER_10S, 1000, "DEVICE_REQUESTS_PER_10S"),
   };
 }

@@ -15,6 +15,7 @@ import {
 } from "../protocol/index.ts";
 import { BatchLog, type LoggedBatch } from "./batch-log.ts";
 import { type BoardConfig, boardConfig } from "./board-config.ts";
+import { DeviceRates } from "./device-rates.ts";
 import { type HistoryRequest, queryHistory } from "./history.ts";
 import { LiveHub } from "./live-hub.ts";
 import { Meta } from "./meta.ts";
@@ -36,7 +37,11 @@ export interface IngestRequest {
 
 export type IngestResult =
   | { ok: true; accepted: number; seq: number }
-  | { ok: false; status: 422; code: string; message: string; path: string };
+  | { ok: false; status: 422; code: string; message: string; path: string }
+  | { ok: false; status: 429; code: string; message: string; retryAfterMs: number };
+
+/** Per-device request limits count over windows this long. */
+export const DEVICE_RATE_WINDOW_MS = 10_000;
 
 export interface SeriesSummary {
   device: string;
@@ -66,12 +71,14 @@ export class BoardObject extends DurableObject<Env> {
   private lastCheckpointAt = 0;
   private alarmAt: number | null = null;
   private retention!: Retention;
+  private readonly rates: DeviceRates;
   private meta!: Meta;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = boardConfig(env);
     this.sql = ctx.storage.sql;
+    this.rates = new DeviceRates(this.config.deviceRequestsPer10s, DEVICE_RATE_WINDOW_MS);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     void ctx.blockConcurrencyWhile(async () => {
       this.load();
@@ -123,6 +130,11 @@ export class BoardObject extends DurableObject<Env> {
   async ingest(request: IngestRequest): Promise<IngestResult> {
     const { points } = request;
     const receivedAt = Date.now();
+    const retryAfterMs = this.rates.take(request.device, receivedAt);
+    if (retryAfterMs > 0) {
+      const message = `device ${request.device} sent more than ${this.config.deviceRequestsPer10s} requests in 10 s`;
+      return { ok: false, status: 429, code: "rate_limited", message, retryAfterMs };
+    }
     const stored = this.ctx.storage.transactionSync(() => {
       const resolved = this.catalog.resolve(request.device, points.metrics, points.metricIndex);
       if (!resolved) return null;

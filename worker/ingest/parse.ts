@@ -27,13 +27,18 @@ class ColumnBuilder {
     };
   }
 
-  push(metric: string, ts: number, value: number): void {
-    let index = this.indexOf.get(metric);
-    if (index === undefined) {
-      index = this.columns.metrics.push(metric) - 1;
-      this.indexOf.set(metric, index);
-    }
-    this.columns.metricIndex[this.length] = index;
+  /** The index of a metric name, checking the name only the first time this request uses it. */
+  metric(raw: unknown, path: string): number {
+    const known = typeof raw === "string" ? this.indexOf.get(raw) : undefined;
+    if (known !== undefined) return known;
+    const metric = checkMetric(raw, path);
+    const index = this.columns.metrics.push(metric) - 1;
+    this.indexOf.set(metric, index);
+    return index;
+  }
+
+  push(metricIndex: number, ts: number, value: number): void {
+    this.columns.metricIndex[this.length] = metricIndex;
     this.columns.ts[this.length] = ts;
     this.columns.values[this.length++] = value;
   }
@@ -102,7 +107,7 @@ function parsePoints(points: unknown[], now: number): PointColumns {
   for (let i = 0; i < points.length; i++) {
     const point = points[i];
     if (!isObject(point)) throw invalid("invalid_point", "each point must be an object", `points[${i}]`);
-    const metric = checkMetric(point.metric, `points[${i}].metric`);
+    const metric = builder.metric(point.metric, `points[${i}].metric`);
     const value = checkValue(point.value, `points[${i}].value`);
     builder.push(metric, checkTs(point.ts, now, `points[${i}].ts`), value);
   }
@@ -115,7 +120,7 @@ function parseShorthand(metrics: Record<string, unknown>, rawTs: unknown, now: n
   const ts = checkTs(rawTs, now, "ts");
   const builder = new ColumnBuilder(names.length);
   for (const name of names) {
-    builder.push(checkMetric(name, `metrics.${name}`), ts, checkValue(metrics[name], `metrics.${name}`));
+    builder.push(builder.metric(name, `metrics.${name}`), ts, checkValue(metrics[name], `metrics.${name}`));
   }
   return builder.columns;
 }

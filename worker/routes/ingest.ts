@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Env } from "../env.ts";
-import { authorize, enforceRateLimit } from "../http/credentials.ts";
+import { authorize } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
@@ -12,11 +12,6 @@ export const ingestRoutes = new Hono<{ Bindings: Env }>()
   .post("/ingest", async (c) => {
     const claims = await authorize(c.req.raw, c.env, ["device"]);
     const device = claims.device ?? "";
-    await enforceRateLimit(
-      c.env.INGEST_LIMITER,
-      `${claims.board}/${device}`,
-      "ingest requests from this device",
-    );
     const contentType = c.req.header("content-type");
     if (contentType && !/^application\/json\b/i.test(contentType)) {
       throw new ApiError(
@@ -36,7 +31,11 @@ export const ingestRoutes = new Hono<{ Bindings: Env }>()
     const points = parseIngestBody(body, Date.now());
     const board = c.env.BOARDS.get(c.env.BOARDS.idFromName(checkBoard(claims.board)));
     const result = await board.ingest({ device, points });
-    if (!result.ok) throw new ApiError(result.status, result.code, result.message, result.path);
-    return c.json({ accepted: result.accepted, seq: result.seq }, 202);
+    if (result.ok) return c.json({ accepted: result.accepted, seq: result.seq }, 202);
+    if (result.status === 429) {
+      const retryAfter = String(Math.ceil(result.retryAfterMs / 1000));
+      throw new ApiError(429, result.code, result.message, undefined, { "retry-after": retryAfter });
+    }
+    throw new ApiError(result.status, result.code, result.message, result.path);
   })
   .all("/ingest", methodNotAllowed("POST"));

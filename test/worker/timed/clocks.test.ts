@@ -185,3 +185,23 @@ describe("flow control (2000 unacknowledged bytes)", () => {
     }
   });
 });
+
+describe("device rate limit (5 requests per 10 s)", () => {
+  it("answers the sixth post within the window with 429 and Retry-After, and stores nothing for it", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "chatty");
+    for (let i = 0; i < 5; i++) expect((await ingest(device, { metrics: { m: i } })).status).toBe(202);
+    const refused = await ingest(device, { metrics: { m: 5 } });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await answer(refused)).body.error.code).toBe("rate_limited");
+    const other = await token("device", board, "quiet");
+    expect((await ingest(other, { metrics: { m: 1 } })).status).toBe(202);
+    const seqs = await runInDurableObject(
+      boardStub(board),
+      (_instance, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM batches").one().n,
+    );
+    expect(seqs).toBe(6);
+  });
+});

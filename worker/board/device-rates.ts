@@ -1,0 +1,26 @@
+/**
+ * Fixed-window request counts per device. The board sees every post of its devices, so it can refuse a flooding
+ * device without a rate-limiter call on every request. Counts live in memory: an idle board forgets them.
+ */
+export class DeviceRates {
+  private readonly limit: number;
+  private readonly windowMs: number;
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(limit: number, windowMs: number) {
+    this.limit = limit;
+    this.windowMs = windowMs;
+  }
+
+  /** Counts a request; returns 0 when allowed, else the ms until the device's window ends. */
+  take(device: string, now: number): number {
+    let window = this.windows.get(device);
+    if (!window || now - window.start >= this.windowMs) {
+      window = { start: now, count: 0 };
+      this.windows.set(device, window);
+    }
+    if (window.count >= this.limit) return window.start + this.windowMs - now;
+    window.count++;
+    return 0;
+  }
+}
