@@ -174,7 +174,7 @@ export class LiveHub {
       return;
     }
     this.pending.push({ seq, batch });
-    this.addPresence(presence);
+    if (presence.length > 0) this.addPresence(presence);
     this.scheduleFlush();
   }
 

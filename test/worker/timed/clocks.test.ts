@@ -205,3 +205,28 @@ describe("device rate limit (5 requests per 10 s)", () => {
     expect(seqs).toBe(6);
   });
 });
+
+describe("presence traffic", () => {
+  it("sends presence only when something changed, not with every frame", async () => {
+    const board = freshBoard();
+    const viewer = await connect(board, await token("viewer", board));
+    try {
+      await viewer.nextMessage("hello");
+      await viewer.nextMessage("snapshot");
+      const device = await token("device", board, "d");
+      for (let i = 0; i < 4; i++) {
+        await ingest(device, { metrics: { m: i } });
+        await sleep(60);
+      }
+      await eventually(() => viewer.received.filter((r) => r.kind === "frame").length === 4);
+      const online = viewer.presence.filter((p) => p.devices.length > 0);
+      expect(online.map((p) => p.devices)).toEqual([
+        [expect.objectContaining({ device: "d", online: true })],
+      ]);
+      // One more for the viewer count when the socket joined; none per frame.
+      expect(viewer.presence.length).toBeLessThanOrEqual(3);
+    } finally {
+      viewer.close();
+    }
+  });
+});
