@@ -254,7 +254,7 @@ export class LiveHub {
       ...this.position,
     });
     for (const message of greeting.messages) this.sendTo(sink, message);
-    for (const frame of greeting.frames) this.deliver(sink, frame);
+    for (const frame of greeting.frames) this.deliver(sink, frame, readFrameHeader(frame).toSeq);
   }
 
   /** A resumed viewer gets the series catalog and the frames it missed; any other a snapshot (after `reset`). */
@@ -294,21 +294,20 @@ export class LiveHub {
     for (const stream of this.streams) stream.keepAlive();
   }
 
-  /** Sends to every member of a group; the payload was encoded once for all of them. */
+  /** Sends to every member of a group; the payload was encoded, and its header read, once for all of them. */
   private broadcast(group: SubscriptionGroup<LiveSink>, payload: string | Uint8Array): void {
-    for (const sink of group.members) this.deliver(sink, payload);
+    const seq = typeof payload === "string" ? 0 : readFrameHeader(payload).toSeq;
+    for (const sink of group.members) this.deliver(sink, payload, seq);
   }
 
-  private deliver(sink: LiveSink, payload: string | Uint8Array): void {
+  /** `seq` is the last batch a binary frame covers, for flow control. */
+  private deliver(sink: LiveSink, payload: string | Uint8Array, seq = 0): void {
     if (sink instanceof SseSink) {
       sink.send(payload);
       return;
     }
     if (sink.readyState !== WebSocket.OPEN) return;
-    if (
-      typeof payload !== "string" &&
-      !this.flow.sent(sink, readFrameHeader(payload).toSeq, payload.byteLength)
-    ) {
+    if (typeof payload !== "string" && !this.flow.sent(sink, seq, payload.byteLength)) {
       this.drop(sink, CLOSE_TRY_AGAIN_LATER, "viewer too far behind; resume later");
       return;
     }
