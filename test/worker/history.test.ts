@@ -156,11 +156,12 @@ describe("GET /api/v1/boards/:board/query", () => {
     const weekAgo = now - 7 * 86_400_000;
     expect(chooseResolution(250, hourAgo, now)).toEqual({ resolution: -1, step: 250 });
     expect(chooseResolution(1000, hourAgo, now)).toEqual({ resolution: 0, step: 1000 });
+    expect(chooseResolution(59_000, hourAgo, now)).toEqual({ resolution: 0, step: 59_000 });
     expect(chooseResolution(60_000, hourAgo, now)).toEqual({ resolution: 1, step: 60_000 });
-    expect(chooseResolution(90_000, hourAgo, now)).toEqual({ resolution: 0, step: 90_000 });
-    expect(chooseResolution(90_000, weekAgo, now)).toEqual({ resolution: 1, step: 120_000 });
-    expect(chooseResolution(5_400_000, weekAgo, now)).toEqual({ resolution: 1, step: 5_400_000 });
+    expect(chooseResolution(90_000, hourAgo, now)).toEqual({ resolution: 1, step: 120_000 });
+    expect(chooseResolution(5_400_000, weekAgo, now)).toEqual({ resolution: 2, step: 7_200_000 });
     expect(chooseResolution(7_200_000, weekAgo, now)).toEqual({ resolution: 2, step: 7_200_000 });
+    // Nothing both fits a 1.5 s step and covers a week: the finest rollup serves what it still holds.
     expect(chooseResolution(1500, weekAgo, now)).toEqual({ resolution: 0, step: 2000 });
   });
 

@@ -201,12 +201,11 @@ export class BoardObject extends DurableObject<Env> {
     const now = Date.now();
     const online = new Map(this.presence.list().map((p) => [p.device, p.online]));
     return this.catalog.all().map((def) => {
-      const recent = this.rollups.read(0, def.id, now - 60_000, now + 1);
       return {
         device: def.device,
         metric: def.metric,
         last: this.catalog.state(def).last ?? null,
-        pointsLastMinute: recent.reduce((sum, row) => sum + row.count, 0),
+        pointsLastMinute: this.rollups.countSince(def.id, now - 60_000),
         online: online.get(def.device) ?? false,
       };
     });

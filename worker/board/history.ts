@@ -3,7 +3,7 @@ import type { BatchLog } from "./batch-log.ts";
 import {
   type Aggregate,
   foldPoint,
-  mergeAggregate,
+  type HistoryColumns,
   pointAggregate,
   RESOLUTIONS,
   type Rollups,
@@ -22,9 +22,8 @@ export type HistoryBuckets = Omit<HistoryResult, "epoch" | "seq">;
 const NAMES: ResolutionName[] = ["1s", "1m", "1h"];
 
 /**
- * Where a query reads from: the raw log (-1) for steps under 1 s, else a rollup resolution no wider than the step
- * whose retention still covers `from`, preferring the coarsest that divides the step exactly. The step is rounded
- * up to a multiple of the resolution when none divides it.
+ * Where a query reads from: the raw log (-1) for steps under 1 s, else the coarsest rollup resolution no wider than
+ * the step whose retention still covers `from`. The step is rounded up to a multiple of the resolution.
  */
 export function chooseResolution(
   step: number,
@@ -34,26 +33,28 @@ export function chooseResolution(
   if (step < RESOLUTIONS[0]!.ms) return { resolution: -1, step: Math.max(1, Math.ceil(step)) };
   const usable = RESOLUTIONS.map((_, r) => r).filter((r) => RESOLUTIONS[r]!.ms <= step);
   const covering = usable.filter((r) => from >= now - RESOLUTIONS[r]!.retentionMs);
-  const pool = covering.length > 0 ? covering : [usable[usable.length - 1]!];
-  const exact = pool.filter((r) => step % RESOLUTIONS[r]!.ms === 0);
-  const resolution = (exact.length > 0 ? exact : pool).at(-1)!;
+  const resolution = (covering.length > 0 ? covering : usable).at(-1)!;
   const width = RESOLUTIONS[resolution]!.ms;
   return { resolution, step: Math.ceil(step / width) * width };
 }
 
 type Buckets = Map<number, Aggregate>;
 
+function emptyColumns(): HistoryColumns {
+  return { ts: [], avg: [], min: [], max: [], count: [], last: [] };
+}
+
 function toHistory(device: string, metric: string, buckets: Buckets): SeriesHistory {
-  const history: SeriesHistory = { device, metric, ts: [], avg: [], min: [], max: [], count: [], last: [] };
+  const columns = emptyColumns();
   for (const [ts, agg] of [...buckets].sort((a, b) => a[0] - b[0])) {
-    history.ts.push(ts);
-    history.avg.push(agg.sum / agg.count);
-    history.min.push(agg.min);
-    history.max.push(agg.max);
-    history.count.push(agg.count);
-    history.last.push(agg.last);
+    columns.ts.push(ts);
+    columns.avg.push(agg.sum / agg.count);
+    columns.min.push(agg.min);
+    columns.max.push(agg.max);
+    columns.count.push(agg.count);
+    columns.last.push(agg.last);
   }
-  return history;
+  return { device, metric, ...columns };
 }
 
 /**
@@ -70,39 +71,41 @@ export function queryHistory(
 ): HistoryBuckets {
   const { resolution, step } = chooseResolution(request.step, request.from, now);
   const from = request.from - (request.from % step);
-  const buckets: Buckets[] = seriesIds.map(() => new Map());
   if (resolution >= 0) {
-    seriesIds.forEach((id, i) => {
-      if (id === undefined) return;
-      for (const row of rollups.read(resolution, id, from, request.to)) {
-        const start = row.bucket - (row.bucket % step);
-        const agg = buckets[i]!.get(start);
-        if (agg) mergeAggregate(agg, row);
-        else buckets[i]!.set(start, { ...row });
-      }
-    });
-  } else {
-    const wanted = new Map<number, Buckets>();
-    seriesIds.forEach((id, i) => {
-      if (id !== undefined) wanted.set(id, buckets[i]!);
-    });
-    for (const { batch } of log.readReceivedSince(earliestReceipt(from))) {
-      for (let p = 0; p < batch.seriesIds.length; p++) {
-        const target = wanted.get(batch.seriesIds[p]!);
-        const ts = batch.ts[p]!;
-        if (!target || ts < from || ts >= request.to) continue;
-        const start = ts - (ts % step);
-        const agg = target.get(start);
-        if (agg) foldPoint(agg, ts, batch.values[p]!);
-        else target.set(start, pointAggregate(ts, batch.values[p]!));
-      }
+    return {
+      from,
+      to: request.to,
+      step,
+      resolution: NAMES[resolution]!,
+      series: request.series.map(({ device, metric }, i) => {
+        const id = seriesIds[i];
+        const columns =
+          id === undefined ? emptyColumns() : rollups.aggregate(resolution, id, from, request.to, step);
+        return { device, metric, ...columns };
+      }),
+    };
+  }
+  const buckets: Buckets[] = seriesIds.map(() => new Map());
+  const wanted = new Map<number, Buckets>();
+  seriesIds.forEach((id, i) => {
+    if (id !== undefined) wanted.set(id, buckets[i]!);
+  });
+  for (const { batch } of log.readReceivedSince(earliestReceipt(from))) {
+    for (let p = 0; p < batch.seriesIds.length; p++) {
+      const target = wanted.get(batch.seriesIds[p]!);
+      const ts = batch.ts[p]!;
+      if (!target || ts < from || ts >= request.to) continue;
+      const start = ts - (ts % step);
+      const agg = target.get(start);
+      if (agg) foldPoint(agg, ts, batch.values[p]!);
+      else target.set(start, pointAggregate(ts, batch.values[p]!));
     }
   }
   return {
     from,
     to: request.to,
     step,
-    resolution: resolution < 0 ? "raw" : NAMES[resolution]!,
+    resolution: "raw",
     series: request.series.map(({ device, metric }, i) => toHistory(device, metric, buckets[i]!)),
   };
 }

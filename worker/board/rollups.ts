@@ -42,22 +42,6 @@ export function foldPoint(agg: Aggregate, ts: number, value: number): void {
   }
 }
 
-/** Folds `b` (which arrived later) into `a`, with the same tie rules as `foldPoint`. */
-export function mergeAggregate(a: Aggregate, b: Aggregate): void {
-  a.count += b.count;
-  a.sum += b.sum;
-  a.min = Math.min(a.min, b.min);
-  a.max = Math.max(a.max, b.max);
-  if (b.firstTs < a.firstTs) {
-    a.firstTs = b.firstTs;
-    a.first = b.first;
-  }
-  if (b.lastTs >= a.lastTs) {
-    a.lastTs = b.lastTs;
-    a.last = b.last;
-  }
-}
-
 export function pointAggregate(ts: number, value: number): Aggregate {
   return { count: 1, sum: value, min: value, max: value, firstTs: ts, first: value, lastTs: ts, last: value };
 }
@@ -92,9 +76,23 @@ ON CONFLICT (res, series, bucket) DO UPDATE SET
   return statement;
 }
 
-export interface RollupRow extends Aggregate {
-  bucket: number;
+/** Aggregated buckets of one series, in columns (the shape of a history answer's series). */
+export interface HistoryColumns {
+  ts: number[];
+  avg: number[];
+  min: number[];
+  max: number[];
+  count: number[];
+  last: number[];
 }
+
+// Buckets never overlap in time, so a step's last value is the last value of its newest bucket.
+const AGGREGATE = `
+SELECT g.start, g.count, g.sum, g.min, g.max, r.last FROM (
+  SELECT bucket - bucket % ?1 AS start, sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
+         max(bucket) AS newest
+    FROM rollups WHERE res = ?2 AND series = ?3 AND bucket >= ?4 AND bucket < ?5 GROUP BY start
+) g JOIN rollups r ON r.res = ?2 AND r.series = ?3 AND r.bucket = g.newest ORDER BY g.start`;
 
 /**
  * Rollups of every series at each resolution. Points are folded into in-memory deltas; `checkpoint` merges the
@@ -169,39 +167,32 @@ export class Rollups {
     this.current = RESOLUTIONS.map(() => []);
   }
 
-  /** Persisted buckets of one series with `from <= bucket < to`, in order. Checkpoint first to include deltas. */
-  read(resolution: number, seriesId: number, from: number, to: number): RollupRow[] {
-    return this.sql
-      .exec<{
-        bucket: number;
-        count: number;
-        sum: number;
-        min: number;
-        max: number;
-        first_ts: number;
-        first: number;
-        last_ts: number;
-        last: number;
-      }>(
-        `SELECT bucket, count, sum, min, max, first_ts, first, last_ts, last FROM rollups
-         WHERE res = ? AND series = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
-        resolution,
-        seriesId,
-        from,
-        to,
-      )
-      .toArray()
-      .map((row) => ({
-        bucket: row.bucket,
-        count: row.count,
-        sum: row.sum,
-        min: row.min,
-        max: row.max,
-        firstTs: row.first_ts,
-        first: row.first,
-        lastTs: row.last_ts,
-        last: row.last,
-      }));
+  /** Stored buckets of one series in `[from, to)`, merged into `step`-wide buckets by SQLite. Checkpoint first. */
+  aggregate(resolution: number, seriesId: number, from: number, to: number, step: number): HistoryColumns {
+    const columns: HistoryColumns = { ts: [], avg: [], min: [], max: [], count: [], last: [] };
+    const rows = this.sql.exec(AGGREGATE, step, resolution, seriesId, from, to).raw();
+    for (const [start, count, sum, min, max, last] of rows as Iterable<number[]>) {
+      columns.ts.push(start!);
+      columns.avg.push(sum! / count!);
+      columns.min.push(min!);
+      columns.max.push(max!);
+      columns.count.push(count!);
+      columns.last.push(last!);
+    }
+    return columns;
+  }
+
+  /** Points of one series stored in 1 s buckets from `since` on. Checkpoint first. */
+  countSince(seriesId: number, since: number): number {
+    return (
+      this.sql
+        .exec<{ n: number | null }>(
+          "SELECT sum(count) AS n FROM rollups WHERE res = 0 AND series = ? AND bucket >= ?",
+          seriesId,
+          since,
+        )
+        .one().n ?? 0
+    );
   }
 
   /**
