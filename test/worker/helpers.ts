@@ -147,6 +147,18 @@ export async function connect(board: string, viewerToken: string, query = ""): P
   return new Viewer(response.webSocket);
 }
 
+/** Runs `body` with a viewer of `board` that has been greeted (hello and snapshot taken), closing it after. */
+export async function watching<T>(board: string, body: (viewer: Viewer) => Promise<T>): Promise<T> {
+  const viewer = await connect(board, await token("viewer", board));
+  try {
+    await viewer.nextMessage("hello");
+    await viewer.nextMessage("snapshot");
+    return await body(viewer);
+  } finally {
+    viewer.close();
+  }
+}
+
 /** Flattens a frame into [seriesId, ts, value] triples. */
 export function framePoints(frame: DataFrame): Array<[number, number, number]> {
   return frame.groups.flatMap((group) =>

@@ -15,6 +15,14 @@ import {
 
 const livePath = (board: string) => `/api/v1/boards/${board}/live`;
 
+/** An upgrade request with extra headers, answered as status and JSON body. */
+function upgrade(board: string, headers: Record<string, string> = {}) {
+  return answer(request(livePath(board), { headers: { upgrade: "websocket", ...headers } }));
+}
+
+/** The subprotocols a browser offers, carrying `token`. */
+const offering = (token: string) => ({ "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.${token}` });
+
 async function withViewers<T>(viewers: Viewer[], body: () => Promise<T>): Promise<T> {
   try {
     return await body();
@@ -40,65 +48,39 @@ describe("live upgrade checks", () => {
 
   it("answers 401 without a credential and with a forged one", async () => {
     const board = freshBoard();
-    const none = await answer(request(livePath(board), { headers: { upgrade: "websocket" } }));
+    const none = await upgrade(board);
     expect(none.status).toBe(401);
     expect(none.body.error.code).toBe("missing_token");
-    const forged = await answer(
-      request(livePath(board), {
-        headers: { upgrade: "websocket", "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.ep1.e30.AAAA` },
-      }),
-    );
+    const forged = await upgrade(board, offering("ep1.e30.AAAA"));
     expect(forged.status).toBe(401);
     expect(forged.body.error.code).toBe("invalid_token");
   });
 
   it("answers 403 to a viewer token of another board and to a device token", async () => {
     const board = freshBoard();
-    const protocols = async (t: Promise<string>) => `${SUBPROTOCOL}, bearer.${await t}`;
-    const otherBoard = await answer(
-      request(livePath(board), {
-        headers: {
-          upgrade: "websocket",
-          "sec-websocket-protocol": await protocols(token("viewer", freshBoard())),
-        },
-      }),
-    );
+    const otherBoard = await upgrade(board, offering(await token("viewer", freshBoard())));
     expect(otherBoard.status).toBe(403);
     expect(otherBoard.body.error.code).toBe("wrong_board");
-    const device = await answer(
-      request(livePath(board), {
-        headers: {
-          upgrade: "websocket",
-          "sec-websocket-protocol": await protocols(token("device", board, "d")),
-        },
-      }),
-    );
+    const device = await upgrade(board, offering(await token("device", board, "d")));
     expect(device.status).toBe(403);
     expect(device.body.error.code).toBe("wrong_token_kind");
   });
 
   it("answers 403 to a foreign Origin", async () => {
     const board = freshBoard();
-    const result = await answer(
-      request(livePath(board), {
-        headers: {
-          upgrade: "websocket",
-          origin: "https://evil.example",
-          "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.${await token("viewer", board)}`,
-        },
-      }),
-    );
+    const result = await upgrade(board, {
+      origin: "https://evil.example",
+      ...offering(await token("viewer", board)),
+    });
     expect(result.status).toBe(403);
     expect(result.body.error.code).toBe("origin_not_allowed");
   });
 
   it("answers 400 when subprotocols are offered without edgepulse.v1", async () => {
     const board = freshBoard();
-    const result = await answer(
-      request(livePath(board), {
-        headers: { upgrade: "websocket", "sec-websocket-protocol": `bearer.${await token("viewer", board)}` },
-      }),
-    );
+    const result = await upgrade(board, {
+      "sec-websocket-protocol": `bearer.${await token("viewer", board)}`,
+    });
     expect(result.status).toBe(400);
     expect(result.body.error.code).toBe("unsupported_subprotocol");
   });

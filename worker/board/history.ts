@@ -1,13 +1,6 @@
-import type { HistoryResult, ResolutionName, SeriesHistory } from "../protocol/index.ts";
+import type { HistoryColumns, HistoryResult, ResolutionName, SeriesHistory } from "../protocol/index.ts";
 import type { BatchLog } from "./batch-log.ts";
-import {
-  type Aggregate,
-  foldPoint,
-  type HistoryColumns,
-  pointAggregate,
-  RESOLUTIONS,
-  type Rollups,
-} from "./rollups.ts";
+import { type Aggregate, foldPoint, pointAggregate, RESOLUTIONS, type Rollups } from "./rollups.ts";
 
 export interface HistoryRequest {
   series: Array<{ device: string; metric: string }>;

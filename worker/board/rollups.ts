@@ -1,3 +1,5 @@
+import type { HistoryColumns } from "../protocol/index.ts";
+
 /** A rollup resolution: bucket width and how long its buckets are kept. */
 export interface Resolution {
   ms: number;
@@ -74,16 +76,6 @@ ON CONFLICT (res, series, bucket) DO UPDATE SET
     upserts.set(rows, statement);
   }
   return statement;
-}
-
-/** Aggregated buckets of one series, in columns (the shape of a history answer's series). */
-export interface HistoryColumns {
-  ts: number[];
-  avg: number[];
-  min: number[];
-  max: number[];
-  count: number[];
-  last: number[];
 }
 
 // Buckets never overlap in time, so a step's last value is the last value of its newest bucket.

@@ -7,16 +7,20 @@ export const MAX_QUERY_SERIES = 100;
 
 export type ResolutionName = "raw" | "1s" | "1m" | "1h";
 
-/** Aggregated points of one series, in columns: bucket i covers [ts[i], ts[i] + step). Empty buckets are left out. */
-export interface SeriesHistory {
-  device: string;
-  metric: string;
+/** Aggregated points in columns: bucket i covers [ts[i], ts[i] + step). Empty buckets are left out. */
+export interface HistoryColumns {
   ts: number[];
   avg: number[];
   min: number[];
   max: number[];
   count: number[];
   last: number[];
+}
+
+/** One series of a history answer. */
+export interface SeriesHistory extends HistoryColumns {
+  device: string;
+  metric: string;
 }
 
 /**

@@ -1,6 +1,16 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { answer, boardStub, connect, framePoints, freshBoard, ingest, request, token } from "../helpers.ts";
+import {
+  answer,
+  boardStub,
+  connect,
+  framePoints,
+  freshBoard,
+  ingest,
+  request,
+  token,
+  watching,
+} from "../helpers.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -15,10 +25,7 @@ async function eventually(check: () => boolean, timeoutMs = 2000): Promise<void>
 describe("coalescing (tick 50 ms)", () => {
   it("sends the batches of one tick as one frame per viewer", async () => {
     const board = freshBoard();
-    const viewer = await connect(board, await token("viewer", board));
-    try {
-      await viewer.nextMessage("hello");
-      await viewer.nextMessage("snapshot");
+    await watching(board, async (viewer) => {
       const device = await token("device", board, "d");
       await Promise.all([1, 2, 3, 4, 5].map((value) => ingest(device, { metrics: { m: value } })));
       await viewer.nextMessage("series");
@@ -30,19 +37,14 @@ describe("coalescing (tick 50 ms)", () => {
           .sort(),
       ).toEqual([1, 2, 3, 4, 5]);
       expect(await viewer.quiet(150)).toBe(true);
-    } finally {
-      viewer.close();
-    }
+    });
   });
 });
 
 describe("tick policy (tick 50 ms)", () => {
   it("sends a batch after a quiet tick at once and coalesces what follows within the tick", async () => {
     const board = freshBoard();
-    const viewer = await connect(board, await token("viewer", board));
-    try {
-      await viewer.nextMessage("hello");
-      await viewer.nextMessage("snapshot");
+    await watching(board, async (viewer) => {
       await sleep(80);
       const device = await token("device", board, "d");
       await ingest(device, { metrics: { m: 1 } });
@@ -51,19 +53,14 @@ describe("tick policy (tick 50 ms)", () => {
       await viewer.nextMessage("series");
       expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 1, toSeq: 1 });
       expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 2, toSeq: 3 });
-    } finally {
-      viewer.close();
-    }
+    });
   });
 });
 
 describe("presence (timeout 300 ms)", () => {
   it("pushes online on the first post and offline from the alarm after the timeout", async () => {
     const board = freshBoard();
-    const viewer = await connect(board, await token("viewer", board));
-    try {
-      await viewer.nextMessage("hello");
-      await viewer.nextMessage("snapshot");
+    await watching(board, async (viewer) => {
       await ingest(await token("device", board, "sensor-1"), { metrics: { m: 1 } });
       await viewer.nextMessage("series");
       await viewer.nextFrame();
@@ -77,9 +74,7 @@ describe("presence (timeout 300 ms)", () => {
       expect(viewer.presence.at(-1)?.devices).toEqual([
         expect.objectContaining({ device: "sensor-1", online: false }),
       ]);
-    } finally {
-      viewer.close();
-    }
+    });
   });
 
   it("pushes the viewer count when viewers come and go", async () => {
@@ -209,10 +204,7 @@ describe("device rate limit (5 requests per 10 s)", () => {
 describe("presence traffic", () => {
   it("sends presence only when something changed, not with every frame", async () => {
     const board = freshBoard();
-    const viewer = await connect(board, await token("viewer", board));
-    try {
-      await viewer.nextMessage("hello");
-      await viewer.nextMessage("snapshot");
+    await watching(board, async (viewer) => {
       const device = await token("device", board, "d");
       for (let i = 0; i < 4; i++) {
         await ingest(device, { metrics: { m: i } });
@@ -225,8 +217,6 @@ describe("presence traffic", () => {
       ]);
       // One more for the viewer count when the socket joined; none per frame.
       expect(viewer.presence.length).toBeLessThanOrEqual(3);
-    } finally {
-      viewer.close();
-    }
+    });
   });
 });
