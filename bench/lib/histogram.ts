@@ -28,11 +28,12 @@ export class Histogram {
     return histogram;
   }
 
-  record(value: number): void {
+  /** Records `value` `times` times. */
+  record(value: number, times = 1): void {
     const index = value <= MIN_VALUE ? 0 : Math.ceil(Math.log(value / MIN_VALUE) / LOG_GROWTH);
-    this.counts[Math.min(index, BUCKETS - 1)]!++;
-    this.count++;
-    this.sum += value;
+    this.counts[Math.min(index, BUCKETS - 1)]! += times;
+    this.count += times;
+    this.sum += value * times;
     if (value > this.max) this.max = value;
   }
 

@@ -21,10 +21,10 @@ export class Reception {
     return true;
   }
 
-  /** Counts a point stamped `ts` (send time) received at `now`: ingest-to-viewer latency is `now - ts`. */
-  point(now: number, ts: number): void {
-    this.tally.points++;
-    this.latency.record(now - ts);
+  /** Counts `count` points stamped `ts` (send time) received at `now`: ingest-to-viewer latency is `now - ts`. */
+  point(now: number, ts: number, count = 1): void {
+    this.tally.points += count;
+    this.latency.record(now - ts, count);
   }
 }
 
