@@ -249,15 +249,21 @@ describe("live delivery", () => {
   });
 });
 
+/** A board with one batch, and the position a viewer saw there before it disconnected. */
+async function viewerLeftAfterFirstBatch() {
+  const board = freshBoard();
+  const device = await token("device", board, "d");
+  const viewerToken = await token("viewer", board);
+  await ingest(device, { metrics: { m: 1 } });
+  const first = await connect(board, viewerToken);
+  const hello = await first.nextMessage("hello");
+  first.close();
+  return { board, device, viewerToken, hello };
+}
+
 describe("resume", () => {
   it("replays exactly the batches a client missed, in order", async () => {
-    const board = freshBoard();
-    const device = await token("device", board, "d");
-    const viewerToken = await token("viewer", board);
-    await ingest(device, { metrics: { m: 1 } });
-    const first = await connect(board, viewerToken);
-    const hello = await first.nextMessage("hello");
-    first.close();
+    const { board, device, viewerToken, hello } = await viewerLeftAfterFirstBatch();
     for (let value = 2; value <= 5; value++) await ingest(device, { metrics: { m: value } });
 
     const again = await connect(board, viewerToken, `?epoch=${hello.epoch}&seq=${hello.seq}`);
@@ -324,13 +330,7 @@ describe("hibernation", () => {
   });
 
   it("resumes a viewer from its position after the board was evicted", async () => {
-    const board = freshBoard();
-    const device = await token("device", board, "d");
-    const viewerToken = await token("viewer", board);
-    await ingest(device, { metrics: { m: 1 } });
-    const first = await connect(board, viewerToken);
-    const hello = await first.nextMessage("hello");
-    first.close();
+    const { board, device, viewerToken, hello } = await viewerLeftAfterFirstBatch();
     await ingest(device, { metrics: { m: 2 } });
     await evictDurableObject(boardStub(board));
     const again = await connect(board, viewerToken, `?epoch=${hello.epoch}&seq=${hello.seq}`);
