@@ -1,5 +1,6 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { encodeBatch } from "../../worker/board/batch-codec.ts";
 import type { BoardObject } from "../../worker/board/board-object.ts";
 import { chooseResolution } from "../../worker/board/history.ts";
 import type { HistoryResult } from "../../worker/protocol/index.ts";
@@ -256,16 +257,26 @@ describe("GET /api/v1/boards/:board/series", () => {
 });
 
 describe("retention", () => {
-  it("deletes raw batches after the raw window, but only once checkpointed, and keeps rollups", async () => {
+  it("deletes raw batches no new batch took over a window after they expired, keeping rollups and latest values", async () => {
     const board = freshBoard();
-    await ingest(await token("device", board, "d"), { metrics: { m: 1 } });
+    await ingest(await token("device", board, "d"), { metrics: { m: 42 } });
     const counts = await runInDurableObject(boardStub(board), async (instance: BoardObject, state) => {
       const count = (table: string) =>
         state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
       await instance.compact(Date.now() + 3_600_000 + 60_000);
-      return { batches: count("batches"), rollups: count("rollups") };
+      const kept = count("batches");
+      await instance.compact(Date.now() + 2 * 3_600_000 + 60_000);
+      return { kept, batches: count("batches"), chunks: count("rollup_chunks") };
     });
-    expect(counts).toEqual({ batches: 0, rollups: 3 });
+    // One chunk row at each of the three resolutions.
+    expect(counts).toEqual({ kept: 1, batches: 0, chunks: 3 });
+    await evictDurableObject(boardStub(board));
+    const { body } = await answer(
+      request(`/api/v1/boards/${board}/series`, {
+        headers: { authorization: `Bearer ${await token("viewer", board)}` },
+      }),
+    );
+    expect(body.series[0].last.value).toBe(42);
   });
 
   it("keeps storage bounded on a board fed for 40 simulated days", async () => {
@@ -288,20 +299,140 @@ describe("retention", () => {
       }
       return {
         raw: count("batches"),
-        s1: count("rollups", "WHERE res = 0"),
-        m1: count("rollups", "WHERE res = 1"),
-        h1: count("rollups", "WHERE res = 2"),
+        s1: count("rollup_chunks", "WHERE res = 0"),
+        m1: count("rollup_chunks", "WHERE res = 1"),
+        h1: count("rollup_chunks", "WHERE res = 2"),
         size: state.storage.sql.databaseSize,
       };
     });
-    // 1 s buckets keep one day, 1 min buckets 30 days, 1 h buckets everything younger than a year.
+    // 1 s chunks (1 min each, one bucket here) keep a day, 1 min chunks (1 h) 30 days, 1 h chunks (1 day) a year.
     expect(result.raw).toBe(0);
     expect(result.s1).toBeLessThanOrEqual(1441);
-    expect(result.m1).toBeGreaterThanOrEqual(30 * 1440 - 1);
-    expect(result.m1).toBeLessThanOrEqual(30 * 1440 + 1);
-    expect(result.h1).toBeGreaterThanOrEqual(40 * 24);
-    expect(result.h1).toBeLessThanOrEqual(40 * 24 + 1);
-    // The README's bound: about 100 bytes per rollup row plus fixed overhead.
-    expect(result.size).toBeLessThan((result.s1 + result.m1 + result.h1) * 100 + 1024 * 1024);
+    expect(result.m1).toBeGreaterThanOrEqual(30 * 24 - 1);
+    expect(result.m1).toBeLessThanOrEqual(30 * 24 + 1);
+    expect(result.h1).toBeGreaterThanOrEqual(40);
+    expect(result.h1).toBeLessThanOrEqual(41);
+    // The README's bound: 57 bytes per stored bucket, about 100 bytes per row, and fixed overhead.
+    const buckets = result.s1 + result.m1 * 60 + result.h1 * 24;
+    expect(result.size).toBeLessThan(buckets * 57 + (result.s1 + result.m1 + result.h1) * 100 + 1024 * 1024);
+  });
+});
+
+/** The layout boards were written with before rollup chunks (schema 1), as a fixture for the conversion. */
+const SCHEMA_1 = `
+DROP TABLE rollup_chunks; DROP TABLE checkpoint; DROP TABLE series; DELETE FROM meta;
+CREATE TABLE series (id INTEGER PRIMARY KEY, device TEXT NOT NULL, metric TEXT NOT NULL, last_ts INTEGER,
+  last_value REAL, UNIQUE (device, metric));
+CREATE TABLE rollups (res INTEGER NOT NULL, series INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
+  sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, first_ts INTEGER NOT NULL, first REAL NOT NULL,
+  last_ts INTEGER NOT NULL, last REAL NOT NULL, PRIMARY KEY (res, series, bucket)) WITHOUT ROWID;
+CREATE TABLE devices (device TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, online INTEGER NOT NULL);`;
+
+describe("boards stored with the earlier layout", () => {
+  it("are converted on their first wake and answer exactly as before, log replay included", async () => {
+    const board = freshBoard();
+    const now = Date.now();
+    const points = randomPoints(7, 800, 5 * 3_600_000, now);
+    const series = DEVICES.flatMap((device) => METRICS.map((metric) => ({ device, metric })));
+    const idOf = (p: Point) => series.findIndex((s) => s.device === p.device && s.metric === p.metric);
+    // Arrival order as `post` sends them; the first half was checkpointed into old rollup rows, the rest only logged.
+    const arrival = DEVICES.flatMap((d) => points.filter((p) => p.device === d));
+    const [folded, logged] = [arrival.slice(0, 400), arrival.slice(400)];
+    await runInDurableObject(boardStub(board), (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(SCHEMA_1);
+      sql.exec(
+        "INSERT INTO meta (key, value) VALUES ('epoch', 77), ('checkpoint_seq', 1), ('raw_points', 400)",
+      );
+      series.forEach((s, id) => {
+        sql.exec("INSERT INTO series (id, device, metric) VALUES (?, ?, ?)", id, s.device, s.metric);
+      });
+      for (const [res, width] of [1000, 60_000, 3_600_000].entries()) {
+        const rows = new Map<string, number[]>();
+        for (const p of folded) {
+          const bucket = p.ts - (p.ts % width);
+          const row = rows.get(`${idOf(p)}/${bucket}`);
+          if (!row)
+            rows.set(`${idOf(p)}/${bucket}`, [
+              res,
+              idOf(p),
+              bucket,
+              1,
+              p.value,
+              p.value,
+              p.value,
+              p.ts,
+              p.value,
+              p.ts,
+              p.value,
+            ]);
+          else {
+            row[3]! += 1;
+            row[4]! += p.value;
+            row[5] = Math.min(row[5]!, p.value);
+            row[6] = Math.max(row[6]!, p.value);
+            if (p.ts < row[7]!) [row[7], row[8]] = [p.ts, p.value];
+            if (p.ts >= row[9]!) [row[9], row[10]] = [p.ts, p.value];
+          }
+        }
+        for (const row of rows.values())
+          sql.exec(`INSERT INTO rollups VALUES (${row.map(() => "?").join(",")})`, ...row);
+      }
+      const latest = series.map((_, id) =>
+        folded
+          .filter((p) => idOf(p) === id)
+          .sort((a, b) => a.ts - b.ts)
+          .at(-1),
+      );
+      latest.forEach((p, id) => {
+        if (p) sql.exec("UPDATE series SET last_ts = ?, last_value = ? WHERE id = ?", p.ts, p.value, id);
+      });
+      sql.exec("INSERT INTO devices VALUES ('dev-a', ?, 1), ('dev-b', ?, 1)", now, now);
+      const batch = (part: Point[]) =>
+        encodeBatch({
+          seriesIds: Uint32Array.from(part, idOf),
+          ts: Float64Array.from(part, (p) => p.ts),
+          values: Float64Array.from(part, (p) => p.value),
+        });
+      sql.exec("DELETE FROM batches");
+      for (const [seq, part] of [
+        [1, folded],
+        [2, logged],
+      ] as const) {
+        sql.exec(
+          "INSERT INTO batches (seq, received_at, points, min_ts, max_ts, body) VALUES (?, ?, ?, ?, ?, ?)",
+          seq,
+          now,
+          part.length,
+          Math.min(...part.map((p) => p.ts)),
+          Math.max(...part.map((p) => p.ts)),
+          batch(part),
+        );
+      }
+    });
+    await evictDurableObject(boardStub(board));
+    const end = now + 1;
+    const answered = await expectMatchesBruteForce(board, points, end - 6 * 3_600_000, end, 60_000);
+    expect(answered).toMatchObject({ epoch: 77, seq: 2 });
+    await expectMatchesBruteForce(board, points, end - 1_800_000, end, 5000);
+    await expectMatchesBruteForce(board, points, end - 6 * 3_600_000, end, 3_600_000);
+    const { body } = await answer(
+      request(`/api/v1/boards/${board}/series`, {
+        headers: { authorization: `Bearer ${await token("viewer", board)}` },
+      }),
+    );
+    for (const s of body.series) {
+      const mine = arrival.filter((p) => p.device === s.device && p.metric === s.metric);
+      const newest = Math.max(...mine.map((p) => p.ts));
+      expect(s.last).toEqual({ ts: newest, value: mine.filter((p) => p.ts === newest).at(-1)!.value });
+    }
+    const tables = await runInDurableObject(boardStub(board), (_instance, state) =>
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .toArray()
+        .map((t) => t.name),
+    );
+    expect(tables).not.toContain("rollups");
+    expect(tables).not.toContain("devices");
   });
 });

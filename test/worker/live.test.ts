@@ -300,6 +300,8 @@ describe("resume", () => {
       return state.storage.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'epoch'").one()
         .value;
     });
+    // Deleted behind the object's back: restart it so it sees its storage afresh.
+    await evictDurableObject(boardStub(board));
     const viewer = await connect(board, await token("viewer", board), `?epoch=${epoch}&seq=0`);
     await withViewers([viewer], async () => {
       await viewer.nextMessage("hello");

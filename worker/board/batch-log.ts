@@ -1,24 +1,54 @@
 import { decodeBatch, encodeBatch, type StoredBatch } from "./batch-codec.ts";
 import type { SequencedBatch } from "./frame-builder.ts";
+import type { Sql } from "./metered-sql.ts";
 
 export interface LoggedBatch extends SequencedBatch {
   receivedAt: number;
 }
 
-/** The durable, append-only log of accepted batches: one row per ingest request, keyed by `seq`. */
+/** How long raw batches are kept, and how many points the log holds at most whatever their age. */
+export interface LogRetention {
+  retentionMs: number;
+  maxPoints: number;
+}
+
+interface HeadRow {
+  seq: number;
+  receivedAt: number;
+  points: number;
+}
+
+/** Head rows are read this many at a time. */
+const HEAD_READ_AHEAD = 256;
+/**
+ * A row no batch took over is deleted once expired for a whole window or this long, whichever is longer: well past
+ * the checkpoint interval, so in steady state every expired row is checkpointed and taken over before then.
+ */
+const LEFTOVER_GRACE_MS = 10 * 60_000;
+
+/**
+ * The durable log of accepted batches: one row per ingest request, keyed by `seq`. A batch whose head row has
+ * expired takes that row over (one UPDATE) instead of inserting a new row and later deleting the old one, so in
+ * steady state the log costs one row written per request. Rows no batch took over (the rate fell) are deleted
+ * once they are well past expiry (`trimLeftovers`).
+ */
 export class BatchLog {
-  private readonly sql: SqlStorage;
+  private readonly sql: Sql;
+  private readonly retention: LogRetention;
   /** Seq of the newest appended batch (0 before the first). */
   lastSeq: number;
   /** Points held in the log. */
   points: number;
   private lastReceivedAt: number;
+  /** The oldest rows, in seq order; refilled from SQLite when it runs out. */
+  private head: HeadRow[] = [];
 
   /** `checkpointPoints` is the point count stored at the last checkpoint; batches after it are counted here. */
-  constructor(sql: SqlStorage, checkpointSeq: number, checkpointPoints: number) {
+  constructor(sql: Sql, retention: LogRetention, checkpointSeq: number, checkpointPoints: number) {
     this.sql = sql;
+    this.retention = retention;
     const newest = sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM batches").one().seq;
-    // Retention never deletes past the checkpoint, so seqs stay monotonic even when the table empties.
+    // Rows go only once checkpointed, so seqs stay monotonic even when the table empties.
     this.lastSeq = Math.max(newest ?? 0, checkpointSeq);
     this.points = checkpointPoints + this.pointsAfter(checkpointSeq);
     this.lastReceivedAt =
@@ -27,9 +57,33 @@ export class BatchLog {
         .toArray()[0]?.at ?? 0;
   }
 
-  /** Appends a batch and returns its seq; `receivedAt` is clamped so it never decreases along the log. */
-  append(batch: StoredBatch, receivedAt: number): number {
+  private oldest(): HeadRow | undefined {
+    if (this.head.length === 0) {
+      this.head = this.sql
+        .exec<{ seq: number; received_at: number; points: number }>(
+          "SELECT seq, received_at, points FROM batches ORDER BY seq LIMIT ?",
+          HEAD_READ_AHEAD,
+        )
+        .toArray()
+        .map((row) => ({ seq: row.seq, receivedAt: row.received_at, points: row.points }));
+    }
+    return this.head[0];
+  }
+
+  private expired(row: HeadRow, now: number, incoming: number): boolean {
+    return (
+      now - row.receivedAt >= this.retention.retentionMs || this.points + incoming > this.retention.maxPoints
+    );
+  }
+
+  /**
+   * Appends a batch and returns its seq. It takes over the oldest row when that row has expired and its batch is
+   * folded into stored rollups (`seq <= reusableThroughSeq`), else it inserts. `receivedAt` is clamped so it never
+   * decreases along the log.
+   */
+  append(batch: StoredBatch, receivedAt: number, reusableThroughSeq: number): number {
     const seq = this.lastSeq + 1;
+    const count = batch.ts.length;
     this.lastReceivedAt = Math.max(this.lastReceivedAt, receivedAt);
     let minTs = Number.POSITIVE_INFINITY;
     let maxTs = Number.NEGATIVE_INFINITY;
@@ -37,23 +91,30 @@ export class BatchLog {
       if (ts < minTs) minTs = ts;
       if (ts > maxTs) maxTs = ts;
     }
-    this.sql.exec(
-      "INSERT INTO batches (seq, received_at, points, min_ts, max_ts, body) VALUES (?, ?, ?, ?, ?, ?)",
-      seq,
-      this.lastReceivedAt,
-      batch.ts.length,
-      minTs,
-      maxTs,
-      encodeBatch(batch),
-    );
+    const values = [seq, this.lastReceivedAt, count, minTs, maxTs, encodeBatch(batch)];
+    const head = this.oldest();
+    if (head && head.seq <= reusableThroughSeq && this.expired(head, this.lastReceivedAt, count)) {
+      this.sql.exec(
+        "UPDATE batches SET seq = ?, received_at = ?, points = ?, min_ts = ?, max_ts = ?, body = ? WHERE seq = ?",
+        ...values,
+        head.seq,
+      );
+      this.head.shift();
+      this.points -= head.points;
+    } else {
+      this.sql.exec(
+        "INSERT INTO batches (seq, received_at, points, min_ts, max_ts, body) VALUES (?, ?, ?, ?, ?, ?)",
+        ...values,
+      );
+    }
     this.lastSeq = seq;
-    this.points += batch.ts.length;
+    this.points += count;
     return seq;
   }
 
   /** Oldest seq still stored, or null when the log is empty. */
   firstSeq(): number | null {
-    return this.sql.exec<{ seq: number | null }>("SELECT min(seq) AS seq FROM batches").one().seq;
+    return this.oldest()?.seq ?? null;
   }
 
   /** Number of points stored after `afterSeq`. */
@@ -75,10 +136,13 @@ export class BatchLog {
     for (const row of rows) yield { seq: row.seq, receivedAt: row.received_at, batch: decodeBatch(row.body) };
   }
 
-  /** Batches received at or after `since`, found by binary search on seq: received_at never decreases with seq. */
-  readReceivedSince(since: number): Generator<LoggedBatch> {
+  /**
+   * Batches received at or after `since` holding points in `[fromTs, toTs)`, found by binary search on seq
+   * (received_at never decreases with seq); batches without such points are skipped before decoding.
+   */
+  *readReceivedSince(since: number, fromTs: number, toTs: number): Generator<LoggedBatch> {
     let low = this.firstSeq();
-    if (low === null) return this.read(this.lastSeq);
+    if (low === null) return;
     let high = this.lastSeq + 1;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
@@ -91,35 +155,51 @@ export class BatchLog {
       if (!row || row.received_at >= since) high = middle;
       else low = row.seq + 1;
     }
-    return this.read(low - 1);
+    const rows = this.sql.exec<{ seq: number; received_at: number; body: ArrayBuffer }>(
+      "SELECT seq, received_at, body FROM batches WHERE seq >= ? AND max_ts >= ? AND min_ts < ? ORDER BY seq",
+      low,
+      fromTs,
+      toTs,
+    );
+    for (const row of rows) yield { seq: row.seq, receivedAt: row.received_at, batch: decodeBatch(row.body) };
+  }
+
+  /** Whether rows no batch took over are waiting to be deleted at `now`, or the log holds too many points. */
+  private leftover(row: HeadRow, now: number): boolean {
+    return now - row.receivedAt >= this.leftoverAgeMs || this.points > this.retention.maxPoints;
+  }
+
+  private get leftoverAgeMs(): number {
+    return this.retention.retentionMs + Math.max(this.retention.retentionMs, LEFTOVER_GRACE_MS);
   }
 
   /**
-   * Deletes batches from the head of the log while they are older than `cutoff` or the log holds `excessPoints`
-   * too many, never past `throughSeq` and at most `limit` rows. Reads only the head (received_at grows with seq),
-   * so each call is bounded; callers go on in chunks. Returns the rows deleted.
+   * Deletes head rows left over at `now` (see the class comment), never past `throughSeq` and at most `limit`.
+   * Returns the rows deleted.
    */
-  trimHead(cutoff: number, excessPoints: number, throughSeq: number, limit: number): number {
+  trimLeftovers(now: number, throughSeq: number, limit: number): number {
     let last: number | null = null;
-    let points = 0;
-    for (const row of this.sql.exec<{ seq: number; received_at: number; points: number }>(
-      "SELECT seq, received_at, points FROM batches ORDER BY seq LIMIT ?",
-      limit,
-    )) {
-      if (row.seq > throughSeq || (row.received_at >= cutoff && points >= excessPoints)) break;
+    let deleted = 0;
+    for (let row = this.oldest(); row && deleted < limit; row = this.oldest()) {
+      if (row.seq > throughSeq || !this.leftover(row, now)) break;
       last = row.seq;
-      points += row.points;
+      this.points -= row.points;
+      this.head.shift();
+      deleted++;
     }
-    if (last === null) return 0;
-    this.points -= points;
-    return this.sql.exec("DELETE FROM batches WHERE seq <= ?", last).rowsWritten;
+    if (last !== null) this.sql.exec("DELETE FROM batches WHERE seq <= ?", last);
+    return deleted;
+  }
+
+  /** When `trimLeftovers` next has work, or null when the log is empty. */
+  nextLeftoverDue(now: number): number | null {
+    const row = this.oldest();
+    if (!row) return null;
+    return this.points > this.retention.maxPoints ? now : row.receivedAt + this.leftoverAgeMs;
   }
 
   /** When the oldest stored batch was received, or null when the log is empty. */
   oldestReceivedAt(): number | null {
-    const rows = this.sql
-      .exec<{ at: number }>("SELECT received_at AS at FROM batches ORDER BY seq LIMIT 1")
-      .toArray();
-    return rows[0]?.at ?? null;
+    return this.oldest()?.receivedAt ?? null;
   }
 }

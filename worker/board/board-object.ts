@@ -4,6 +4,7 @@ import { INGEST_LIMITS } from "../ingest/limits.ts";
 import type { PointColumns } from "../ingest/parse.ts";
 import {
   ALL_SERIES,
+  type BoardStats,
   type DevicePresence,
   type HistoryResult,
   isSelector,
@@ -15,18 +16,29 @@ import {
 } from "../protocol/index.ts";
 import { BatchLog, type LoggedBatch } from "./batch-log.ts";
 import { type BoardConfig, boardConfig } from "./board-config.ts";
+import { type Counters, emptyCounters, readCheckpoint, writeCheckpoint } from "./checkpoint-row.ts";
 import { DeviceRates } from "./device-rates.ts";
 import { type HistoryRequest, queryHistory } from "./history.ts";
 import { LiveHub } from "./live-hub.ts";
 import { Meta } from "./meta.ts";
+import { MeteredSql } from "./metered-sql.ts";
+import { migrateToChunks } from "./migrate.ts";
 import { Presence } from "./presence.ts";
+import { RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import { Retention } from "./retention.ts";
 import { Rollups } from "./rollups.ts";
-import { META, SCHEMA } from "./schema.ts";
+import { META, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { MAX_SERIES_PER_BOARD, SeriesCatalog } from "./series-catalog.ts";
 
-/** In-memory state is folded into SQLite at most this often while batches arrive. */
-const CHECKPOINT_INTERVAL_MS = 5_000;
+/**
+ * While batches arrive, in-memory state is folded into SQLite at most this often: each checkpoint writes a row per
+ * rollup chunk touched plus the checkpoint row, so rarer checkpoints cost fewer rows.
+ */
+const CHECKPOINT_INTERVAL_MS = 60_000;
+/** ...or sooner once this many points wait, which bounds the log replay after a wake (about 0.1 s per 100k). */
+const CHECKPOINT_MAX_POINTS = 500_000;
+/** ...or once this many rollup chunks changed, which bounds the memory they hold. */
+const CHECKPOINT_MAX_SEGMENTS = 2_000;
 /** A long poll with nothing to say answers after at most this long. */
 export const MAX_POLL_WAIT_MS = 25_000;
 
@@ -58,17 +70,23 @@ export interface SeriesSummary {
  */
 export class BoardObject extends DurableObject<Env> {
   private readonly config: BoardConfig;
-  private readonly sql: SqlStorage;
+  private readonly sql: MeteredSql;
   private epoch = 0;
+  private createdAt = 0;
+  private wakes = 0;
+  private counters: Counters = emptyCounters();
   private catalog!: SeriesCatalog;
   private log!: BatchLog;
   private rollups!: Rollups;
   private presence!: Presence;
   private hub!: LiveHub;
+  /** What the checkpoint row covers: batches up to this seq, this many raw points. */
   private checkpointSeq = 0;
-  /** Raw points stored as of the last checkpoint; retention changes it without new batches. */
   private checkpointPoints = 0;
+  private checkpointAlarms = 0;
   private lastCheckpointAt = 0;
+  private lastBatchAt = 0;
+  private pointsSinceCheckpoint = 0;
   private alarmAt: number | null = null;
   private retention!: Retention;
   private readonly rates: DeviceRates;
@@ -77,7 +95,7 @@ export class BoardObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.config = boardConfig(env);
-    this.sql = ctx.storage.sql;
+    this.sql = new MeteredSql(ctx.storage.sql);
     this.rates = new DeviceRates(this.config.deviceRequestsPer10s, DEVICE_RATE_WINDOW_MS);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     void ctx.blockConcurrencyWhile(async () => {
@@ -86,20 +104,40 @@ export class BoardObject extends DurableObject<Env> {
     });
   }
 
-  /** Opens the schema and replays the batches accepted after the last checkpoint. */
+  /** Opens the schema, restores the checkpoint row and replays the batches accepted after it. */
   private load(): void {
     this.sql.exec(SCHEMA);
     this.meta = new Meta(this.sql);
-    this.epoch = this.meta.get(META.epoch) ?? this.createEpoch();
-    this.checkpointSeq = this.meta.get(META.checkpointSeq) ?? 0;
-    this.catalog = new SeriesCatalog(this.sql);
-    this.checkpointPoints = this.meta.get(META.rawPoints) ?? 0;
-    this.log = new BatchLog(this.sql, this.checkpointSeq, this.checkpointPoints);
+    const migrated = this.ctx.storage.transactionSync(() => migrateToChunks(this.sql, this.meta));
+    const existing = this.meta.get(META.epoch);
+    this.epoch = existing ?? this.create();
+    this.createdAt = this.meta.get(META.createdAt) ?? 0;
+    this.wakes = (this.meta.get(META.wakes) ?? 0) + 1;
+    this.meta.set(META.wakes, this.wakes);
+    const saved = readCheckpoint(this.sql);
+    this.checkpointSeq = saved?.seq ?? 0;
+    this.checkpointPoints = saved?.rawPoints ?? 0;
+    this.catalog = new SeriesCatalog(this.sql, saved?.last);
+    const retention = { retentionMs: this.config.rawRetentionMs, maxPoints: this.config.rawMaxPoints };
+    this.log = new BatchLog(this.sql, retention, this.checkpointSeq, this.checkpointPoints);
     this.rollups = new Rollups(this.sql);
-    this.retention = new Retention(this.log, this.rollups, this.catalog, this.config);
-    this.presence = new Presence(this.sql, this.config.presenceTimeoutMs);
-    for (const logged of this.log.read(this.checkpointSeq)) this.fold(logged);
+    this.retention = new Retention(this.log, this.rollups, this.catalog);
+    this.presence = new Presence(this.config.presenceTimeoutMs, saved?.devices);
+    this.counters = saved?.counters ?? emptyCounters();
+    this.checkpointAlarms = this.counters.alarmsSet;
+    // Rows written after the checkpoint by earlier wakes are known from what they stored: a log row per batch, two
+    // rows (table and unique index) per series, a meta row per wake. Their reads are not, and stay uncounted.
+    const earlierWakes = this.wakes - 1 - (saved?.wakes ?? 0);
+    this.counters.rowsWritten += 2 * (this.catalog.size - (saved?.series ?? 0)) + earlierWakes;
+    for (const logged of this.log.read(this.checkpointSeq)) {
+      this.fold(logged);
+      this.counters.rowsWritten++;
+      this.counters.requests++;
+      this.counters.points += logged.batch.ts.length;
+    }
     this.lastCheckpointAt = Date.now();
+    // What creating or converting the storage wrote is counted in a first checkpoint row; a wake rebuilds the rest.
+    if (existing === null || migrated) this.writeCheckpointRow();
     this.hub = new LiveHub(this.ctx, this.catalog, this.log, {
       board: this.ctx.id.name ?? "",
       epoch: this.epoch,
@@ -109,9 +147,12 @@ export class BoardObject extends DurableObject<Env> {
     });
   }
 
-  private createEpoch(): number {
+  /** Starts a board's history: a random epoch, its creation time and the layout version. Returns the epoch. */
+  private create(): number {
     const epoch = crypto.getRandomValues(new Uint32Array(1))[0]! || 1;
     this.meta.set(META.epoch, epoch);
+    this.meta.set(META.createdAt, Date.now());
+    this.meta.set(META.schemaVersion, SCHEMA_VERSION);
     return epoch;
   }
 
@@ -120,8 +161,10 @@ export class BoardObject extends DurableObject<Env> {
     const { seriesIds, ts, values } = batch;
     for (let i = 0; i < seriesIds.length; i++) {
       this.catalog.observe(seriesIds[i]!, ts[i]!, values[i]!);
-      this.rollups.add(seriesIds[i]!, ts[i]!, values[i]!);
+      this.rollups.add(seriesIds[i]!, ts[i]!, values[i]!, receivedAt);
     }
+    this.pointsSinceCheckpoint += seriesIds.length;
+    this.lastBatchAt = Math.max(this.lastBatchAt, receivedAt);
     const device = this.catalog.get(seriesIds[0]!)?.device;
     return device === undefined ? null : this.presence.seen(device, receivedAt);
   }
@@ -132,6 +175,7 @@ export class BoardObject extends DurableObject<Env> {
     const receivedAt = Date.now();
     const retryAfterMs = this.rates.take(request.device, receivedAt);
     if (retryAfterMs > 0) {
+      this.noteRejected("rate_limited");
       const message = `device ${request.device} sent more than ${this.config.deviceRequestsPer10s} requests in 10 s`;
       return { ok: false, status: 429, code: "rate_limited", message, retryAfterMs };
     }
@@ -139,43 +183,119 @@ export class BoardObject extends DurableObject<Env> {
       const resolved = this.catalog.resolve(request.device, points.metrics, points.metricIndex);
       if (!resolved) return null;
       const batch = { seriesIds: resolved.ids, ts: points.ts, values: points.values };
-      return { batch, created: resolved.created, seq: this.log.append(batch, receivedAt) };
+      return {
+        batch,
+        created: resolved.created,
+        seq: this.log.append(batch, receivedAt, this.checkpointSeq),
+      };
     });
     if (!stored) {
+      this.noteRejected("series_limit");
       const message = `a board holds at most ${MAX_SERIES_PER_BOARD} series`;
       return { ok: false, status: 422, code: "series_limit", message, path: "points" };
     }
     const { batch, created, seq } = stored;
+    this.counters.requests++;
+    this.counters.points += batch.ts.length;
     const cameOnline = this.fold({ seq, receivedAt, batch });
     this.hub.publish(seq, batch, created, cameOnline ? [cameOnline] : []);
     // While a tick is pending the checkpoint waits for its flush, so it never delays frames already due.
     if (!this.hub.flushScheduled) this.maybeCheckpoint(receivedAt);
-    await this.ensureAlarm(receivedAt, receivedAt + this.config.presenceTimeoutMs);
+    await this.ensureAlarm(receivedAt, this.presence.deadlineOf(request.device) ?? undefined);
     return { ok: true, accepted: batch.ts.length, seq };
   }
 
-  private maybeCheckpoint(now: number): void {
-    if (now - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS) this.checkpoint();
+  /** Counts an ingest request refused before it reached the log (by the Worker or here), by error code. */
+  noteRejected(code: string): void {
+    this.counters.rejected[code] = (this.counters.rejected[code] ?? 0) + 1;
   }
 
-  /** Persists in-memory state and the seq it covers, atomically: a wake-up replays exactly what follows. */
+  /** Whether anything in memory differs from the checkpoint row and stored rollups. */
+  private get changedSinceCheckpoint(): boolean {
+    return (
+      this.checkpointSeq !== this.log.lastSeq ||
+      this.checkpointPoints !== this.log.points ||
+      this.checkpointAlarms !== this.counters.alarmsSet ||
+      this.presence.changed ||
+      this.rollups.dirtySegments > 0
+    );
+  }
+
+  /** Checkpoints when the interval has passed or the replay or memory a wake would need has grown too large. */
+  private maybeCheckpoint(now: number): void {
+    if (
+      now - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS ||
+      this.pointsSinceCheckpoint >= CHECKPOINT_MAX_POINTS ||
+      this.rollups.dirtySegments >= CHECKPOINT_MAX_SEGMENTS
+    )
+      this.checkpoint();
+  }
+
+  /**
+   * Persists in-memory state and the seq it covers, atomically, so a wake replays exactly what follows: a row per
+   * changed rollup chunk and the checkpoint row.
+   */
   checkpoint(): void {
-    const clean =
-      this.checkpointSeq === this.log.lastSeq &&
-      this.checkpointPoints === this.log.points &&
-      !this.presence.changed;
-    if (!clean) {
-      this.ctx.storage.transactionSync(() => {
-        this.catalog.checkpoint();
-        this.rollups.checkpoint();
-        this.presence.checkpoint();
-        this.meta.set(META.checkpointSeq, this.log.lastSeq);
-        this.meta.set(META.rawPoints, this.log.points);
-      });
-      this.checkpointSeq = this.log.lastSeq;
-      this.checkpointPoints = this.log.points;
-    }
     this.lastCheckpointAt = Date.now();
+    if (this.changedSinceCheckpoint) this.writeCheckpointRow();
+  }
+
+  private writeCheckpointRow(): void {
+    this.ctx.storage.transactionSync(() => {
+      this.rollups.checkpoint();
+      this.counters.checkpoints++;
+      this.sql.settle();
+      const counters = {
+        ...this.counters,
+        rowsRead: this.counters.rowsRead + this.sql.rowsRead,
+        // The checkpoint row itself.
+        rowsWritten: this.counters.rowsWritten + this.sql.rowsWritten + 1,
+      };
+      writeCheckpoint(this.sql, {
+        seq: this.log.lastSeq,
+        rawPoints: this.log.points,
+        series: this.catalog.size,
+        wakes: this.wakes,
+        last: this.catalog.lastValues(),
+        devices: this.presence.entries(),
+        counters,
+      });
+    });
+    this.checkpointSeq = this.log.lastSeq;
+    this.checkpointPoints = this.log.points;
+    this.checkpointAlarms = this.counters.alarmsSet;
+    this.pointsSinceCheckpoint = 0;
+  }
+
+  /** The operator's view of cost and headroom; see `BoardStats`. */
+  async stats(): Promise<BoardStats> {
+    this.sql.settle();
+    const blocks = Math.ceil(this.catalog.size / SERIES_PER_BLOCK);
+    const oldest = { raw: this.log.oldestReceivedAt() } as BoardStats["oldest"];
+    RESOLUTIONS.forEach((resolution, r) => {
+      oldest[resolution.name] = this.rollups.oldestBucket(r, blocks);
+    });
+    this.sql.settle();
+    return {
+      board: this.ctx.id.name ?? "",
+      createdAt: this.createdAt,
+      ...this.hub.position,
+      rowsWritten: this.counters.rowsWritten + this.sql.rowsWritten,
+      rowsRead: this.counters.rowsRead + this.sql.rowsRead,
+      alarmsSet: this.counters.alarmsSet,
+      databaseBytes: this.sql.databaseSize,
+      series: { count: this.catalog.size, limit: MAX_SERIES_PER_BOARD },
+      devices: { count: this.presence.size, online: this.presence.onlineCount },
+      viewers: this.hub.viewersByTransport,
+      ingest: {
+        requests: this.counters.requests,
+        points: this.counters.points,
+        rejected: { ...this.counters.rejected },
+      },
+      wakes: this.wakes,
+      checkpoints: this.counters.checkpoints,
+      oldest,
+    };
   }
 
   /**
@@ -184,7 +304,6 @@ export class BoardObject extends DurableObject<Env> {
    */
   async history(request: HistoryRequest): Promise<HistoryResult> {
     this.hub.flush();
-    this.checkpoint();
     const ids = request.series.map(({ device, metric }) => this.catalog.find(device, metric)?.id);
     const now = Date.now();
     // A point with timestamp t was received no earlier than t minus the allowed clock skew.
@@ -197,18 +316,19 @@ export class BoardObject extends DurableObject<Env> {
 
   /** The series catalog with last values, recent rate and device presence. */
   async listSeries(): Promise<SeriesSummary[]> {
-    this.checkpoint();
-    const now = Date.now();
     const online = new Map(this.presence.list().map((p) => [p.device, p.online]));
-    return this.catalog.all().map((def) => {
-      return {
-        device: def.device,
-        metric: def.metric,
-        last: this.catalog.state(def).last ?? null,
-        pointsLastMinute: this.rollups.countSince(def.id, now - 60_000),
-        online: online.get(def.device) ?? false,
-      };
-    });
+    const defs = this.catalog.all();
+    const counts = this.rollups.countsSince(
+      defs.map((def) => def.id),
+      Date.now() - 60_000,
+    );
+    return defs.map((def, i) => ({
+      device: def.device,
+      metric: def.metric,
+      last: this.catalog.state(def).last ?? null,
+      pointsLastMinute: counts[i]!,
+      online: online.get(def.device) ?? false,
+    }));
   }
 
   /** Retention and presence deadlines; see `compact`. */
@@ -217,17 +337,23 @@ export class BoardObject extends DurableObject<Env> {
   }
 
   /**
-   * Marks silent devices offline, then deletes expired raw batches and rollup buckets in bounded chunks
-   * (raw batches only once checkpointed, so nothing acknowledged is lost). Re-arms the alarm.
+   * Marks silent devices offline, deletes leftover raw batches and expired rollup chunks in bounded chunks (raw
+   * batches only once checkpointed, so nothing acknowledged is lost), re-arms the alarm, and checkpoints when the
+   * board has gone quiet, retention changed storage, or the interval has passed. `now` is a parameter so tests
+   * can move the board's clock.
    */
   async compact(now: number): Promise<void> {
     this.alarmAt = null;
-    this.checkpoint();
     const offline = this.presence.expire(now);
     if (offline.length > 0) this.hub.queuePresence(offline);
-    const backlog = this.retention.run(now, this.checkpointSeq);
-    this.checkpoint();
+    // A board silent for a presence timeout stores its state before it sleeps: before retention, which frees only
+    // what is stored, and again after re-arming, which it counts.
+    const quiet = now - this.lastBatchAt >= this.config.presenceTimeoutMs;
+    if (quiet) this.checkpoint();
+    const { deleted, backlog } = this.retention.run(now, this.checkpointSeq);
     await this.ensureAlarm(now, backlog ? now : undefined);
+    if (quiet || deleted > 0) this.checkpoint();
+    else this.maybeCheckpoint(now);
   }
 
   /** When presence or retention next needs the object. */
@@ -248,6 +374,7 @@ export class BoardObject extends DurableObject<Env> {
     );
     if (!Number.isFinite(next)) return;
     this.alarmAt = next;
+    this.counters.alarmsSet++;
     await this.ctx.storage.setAlarm(next);
   }
 

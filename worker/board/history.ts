@@ -1,6 +1,7 @@
-import type { HistoryColumns, HistoryResult, ResolutionName, SeriesHistory } from "../protocol/index.ts";
+import type { HistoryColumns, HistoryResult, SeriesHistory } from "../protocol/index.ts";
 import type { BatchLog } from "./batch-log.ts";
-import { type Aggregate, foldPoint, pointAggregate, RESOLUTIONS, type Rollups } from "./rollups.ts";
+import { RESOLUTIONS } from "./resolutions.ts";
+import type { Rollups } from "./rollups.ts";
 
 export interface HistoryRequest {
   series: Array<{ device: string; metric: string }>;
@@ -12,7 +13,27 @@ export interface HistoryRequest {
 /** What `queryHistory` computes; the board adds the stream position. */
 export type HistoryBuckets = Omit<HistoryResult, "epoch" | "seq">;
 
-const NAMES: ResolutionName[] = ["1s", "1m", "1h"];
+/** Aggregate of the raw points in one bucket of a sub-second query. */
+interface Aggregate {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  lastTs: number;
+  last: number;
+}
+
+/** Folds a point into an aggregate; on equal timestamps the later arrival becomes last. */
+function foldPoint(agg: Aggregate, ts: number, value: number): void {
+  agg.count++;
+  agg.sum += value;
+  if (value < agg.min) agg.min = value;
+  if (value > agg.max) agg.max = value;
+  if (ts >= agg.lastTs) {
+    agg.lastTs = ts;
+    agg.last = value;
+  }
+}
 
 /**
  * Where a query reads from: the raw log (-1) for steps under 1 s, else the coarsest rollup resolution no wider than
@@ -65,16 +86,16 @@ export function queryHistory(
   const { resolution, step } = chooseResolution(request.step, request.from, now);
   const from = request.from - (request.from % step);
   if (resolution >= 0) {
+    const known = seriesIds.filter((id) => id !== undefined);
+    const columns = rollups.aggregate(resolution, known, from, request.to, step);
     return {
       from,
       to: request.to,
       step,
-      resolution: NAMES[resolution]!,
+      resolution: RESOLUTIONS[resolution]!.name,
       series: request.series.map(({ device, metric }, i) => {
         const id = seriesIds[i];
-        const columns =
-          id === undefined ? emptyColumns() : rollups.aggregate(resolution, id, from, request.to, step);
-        return { device, metric, ...columns };
+        return { device, metric, ...(id === undefined ? emptyColumns() : columns[known.indexOf(id)]!) };
       }),
     };
   }
@@ -83,15 +104,16 @@ export function queryHistory(
   seriesIds.forEach((id, i) => {
     if (id !== undefined) wanted.set(id, buckets[i]!);
   });
-  for (const { batch } of log.readReceivedSince(earliestReceipt(from))) {
+  for (const { batch } of log.readReceivedSince(earliestReceipt(from), from, request.to)) {
     for (let p = 0; p < batch.seriesIds.length; p++) {
       const target = wanted.get(batch.seriesIds[p]!);
       const ts = batch.ts[p]!;
       if (!target || ts < from || ts >= request.to) continue;
       const start = ts - (ts % step);
       const agg = target.get(start);
-      if (agg) foldPoint(agg, ts, batch.values[p]!);
-      else target.set(start, pointAggregate(ts, batch.values[p]!));
+      const value = batch.values[p]!;
+      if (agg) foldPoint(agg, ts, value);
+      else target.set(start, { count: 1, sum: value, min: value, max: value, lastTs: ts, last: value });
     }
   }
   return {

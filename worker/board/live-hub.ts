@@ -8,6 +8,7 @@ import {
   type ServerMessage,
   type StreamPosition,
   toBase64,
+  type ViewerCounts,
 } from "../protocol/index.ts";
 import type { StoredBatch } from "./batch-codec.ts";
 import type { BatchLog } from "./batch-log.ts";
@@ -94,6 +95,14 @@ export class LiveHub {
 
   get viewerCount(): number {
     return this.subscriptions.size;
+  }
+
+  get viewersByTransport(): ViewerCounts {
+    return {
+      websocket: this.subscriptions.size - this.streams.size,
+      sse: this.streams.size,
+      poll: this.pollers.size,
+    };
   }
 
   /** Accepts a viewer socket, greets it, and either replays from `resume` or sends a fresh snapshot. */

@@ -1,8 +1,10 @@
+import type { Sql } from "./metered-sql.ts";
+
 /** The board's `meta` table: a few numbers that must survive restarts. */
 export class Meta {
-  private readonly sql: SqlStorage;
+  private readonly sql: Sql;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: Sql) {
     this.sql = sql;
   }
 

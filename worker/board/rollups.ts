@@ -1,229 +1,327 @@
 import type { HistoryColumns } from "../protocol/index.ts";
+import type { Sql } from "./metered-sql.ts";
+import { bucketsPerChunk, RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
+import {
+  BUCKET_FIELDS,
+  COUNT,
+  foldIntoBucket,
+  LAST,
+  MAX,
+  MIN,
+  Segment,
+  type SeriesBuckets,
+  SUM,
+} from "./segment.ts";
 
-/** A rollup resolution: bucket width and how long its buckets are kept. */
-export interface Resolution {
-  ms: number;
-  retentionMs: number;
+/** A segment and the row it belongs to. */
+interface Held {
+  res: number;
+  block: number;
+  segment: Segment;
 }
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-
-/** Finest first. The raw log sits below these (see BatchLog); 1 s buckets 24 h, 1 min 30 d, 1 h 1 year. */
-export const RESOLUTIONS: readonly Resolution[] = [
-  { ms: 1_000, retentionMs: DAY },
-  { ms: 60_000, retentionMs: 30 * DAY },
-  { ms: HOUR, retentionMs: 365 * DAY },
-];
-
-/** Aggregate of the points in one bucket: enough for avg, min/max bands and rates. */
-export interface Aggregate {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  firstTs: number;
-  first: number;
-  lastTs: number;
-  last: number;
+/** Where a series' last point went at one resolution: most points of a series land there again. */
+interface Current {
+  chunk: number;
+  held: Held;
+  buckets: SeriesBuckets;
 }
 
-/** Folds a point into an aggregate. On equal timestamps the earlier arrival stays first and the later becomes last. */
-export function foldPoint(agg: Aggregate, ts: number, value: number): void {
-  agg.count++;
-  agg.sum += value;
-  if (value < agg.min) agg.min = value;
-  if (value > agg.max) agg.max = value;
-  if (ts < agg.firstTs) {
-    agg.firstTs = ts;
-    agg.first = value;
+function key(res: number, block: number, chunk: number): string {
+  return `${res}/${block}/${chunk}`;
+}
+
+const blockOf = (seriesId: number) => Math.floor(seriesId / SERIES_PER_BLOCK);
+const localOf = (seriesId: number) => seriesId % SERIES_PER_BLOCK;
+
+/** Collects buckets into `step`-wide columns; buckets must come in time order. */
+class StepColumns {
+  readonly columns: HistoryColumns = { ts: [], avg: [], min: [], max: [], count: [], last: [] };
+  private start = Number.NaN;
+  private count = 0;
+  private sum = 0;
+  private min = 0;
+  private max = 0;
+  private last = 0;
+
+  add(stepStart: number, buckets: SeriesBuckets, o: number): void {
+    if (stepStart !== this.start) {
+      this.finish();
+      this.start = stepStart;
+      this.count = 0;
+      this.sum = 0;
+      this.min = Number.POSITIVE_INFINITY;
+      this.max = Number.NEGATIVE_INFINITY;
+    }
+    this.count += buckets[o + COUNT]!;
+    this.sum += buckets[o + SUM]!;
+    this.min = Math.min(this.min, buckets[o + MIN]!);
+    this.max = Math.max(this.max, buckets[o + MAX]!);
+    // Buckets never overlap in time, so a step's last value is the last value of its newest bucket.
+    this.last = buckets[o + LAST]!;
   }
-  if (ts >= agg.lastTs) {
-    agg.lastTs = ts;
-    agg.last = value;
+
+  finish(): HistoryColumns {
+    if (this.count > 0) {
+      const { columns } = this;
+      columns.ts.push(this.start);
+      columns.avg.push(this.sum / this.count);
+      columns.min.push(this.min);
+      columns.max.push(this.max);
+      columns.count.push(this.count);
+      columns.last.push(this.last);
+      this.count = 0;
+    }
+    return this.columns;
   }
 }
-
-export function pointAggregate(ts: number, value: number): Aggregate {
-  return { count: 1, sum: value, min: value, max: value, firstTs: ts, first: value, lastTs: ts, last: value };
-}
-
-const COLUMNS = 11;
-/** Rows per upsert statement: SQLite in Durable Objects binds at most 100 parameters. */
-const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS);
-const upserts = new Map<number, string>();
 
 /**
- * An upsert of `rows` rollup rows that merges each into a stored bucket. SQLite evaluates every SET expression
- * against the old row, so the CASEs see the old first_ts / last_ts.
- */
-function upsertStatement(rows: number): string {
-  let statement = upserts.get(rows);
-  if (statement === undefined) {
-    const values = Array.from({ length: rows }, () => `(${Array(COLUMNS).fill("?").join(",")})`).join(",");
-    statement = `
-INSERT INTO rollups (res, series, bucket, count, sum, min, max, first_ts, first, last_ts, last)
-VALUES ${values}
-ON CONFLICT (res, series, bucket) DO UPDATE SET
-  count = count + excluded.count,
-  sum = sum + excluded.sum,
-  min = min(min, excluded.min),
-  max = max(max, excluded.max),
-  first = CASE WHEN excluded.first_ts < first_ts THEN excluded.first ELSE first END,
-  first_ts = min(first_ts, excluded.first_ts),
-  last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
-  last_ts = max(last_ts, excluded.last_ts)`;
-    upserts.set(rows, statement);
-  }
-  return statement;
-}
-
-// Buckets never overlap in time, so a step's last value is the last value of its newest bucket.
-const AGGREGATE = `
-SELECT g.start, g.count, g.sum, g.min, g.max, r.last FROM (
-  SELECT bucket - bucket % ?1 AS start, sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
-         max(bucket) AS newest
-    FROM rollups WHERE res = ?2 AND series = ?3 AND bucket >= ?4 AND bucket < ?5 GROUP BY start
-) g JOIN rollups r ON r.res = ?2 AND r.series = ?3 AND r.bucket = g.newest ORDER BY g.start`;
-
-/**
- * Rollups of every series at each resolution. Points are folded into in-memory deltas; `checkpoint` merges the
- * deltas into SQLite with an upsert, so persisted rows plus the log after the checkpoint always give the exact state.
+ * Rollups of every series at each resolution, stored as one row per (resolution, block of series, chunk of time).
+ * Segments that points land in are held in memory whole (loaded from their row on first touch); `checkpoint`
+ * rewrites the changed ones, one row each, so rows written follow chunks touched, not points or buckets. Queries
+ * read stored rows and overlay the held segments, so they need no checkpoint.
  */
 export class Rollups {
-  private readonly sql: SqlStorage;
-  /** Per resolution: series id → bucket start → delta since the last checkpoint. */
-  private deltas: Map<number, Map<number, Aggregate>>[] = RESOLUTIONS.map(() => new Map());
-  /** Per resolution, indexed by series id: the delta bucket its last point went to. */
-  private current: Array<Array<{ bucket: number; agg: Aggregate } | undefined>> = RESOLUTIONS.map(() => []);
+  private readonly sql: Sql;
+  private held = new Map<string, Held>();
+  /** Per resolution, indexed by series id. */
+  private current: Array<Array<Current | undefined>> = RESOLUTIONS.map(() => []);
+  private dirtyCount = 0;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: Sql) {
     this.sql = sql;
   }
 
-  /** Folds one point into every resolution's delta. */
-  add(seriesId: number, ts: number, value: number): void {
-    for (let r = 0; r < RESOLUTIONS.length; r++) {
-      const bucket = ts - (ts % RESOLUTIONS[r]!.ms);
-      // Points of a series mostly land in the bucket its previous point hit: skip the map lookups then.
-      const current = this.current[r]![seriesId];
-      if (current !== undefined && current.bucket === bucket) {
-        foldPoint(current.agg, ts, value);
-        continue;
-      }
-      let perSeries = this.deltas[r]!.get(seriesId);
-      if (!perSeries) {
-        perSeries = new Map();
-        this.deltas[r]!.set(seriesId, perSeries);
-      }
-      let agg = perSeries.get(bucket);
-      if (agg) foldPoint(agg, ts, value);
-      else {
-        agg = pointAggregate(ts, value);
-        perSeries.set(bucket, agg);
-      }
-      this.current[r]![seriesId] = { bucket, agg };
-    }
-  }
-
-  /** Merges the deltas into storage, several rows a statement; call inside the checkpoint transaction. */
-  checkpoint(): void {
-    const params: number[] = [];
-    const flush = () => {
-      if (params.length === 0) return;
-      this.sql.exec(upsertStatement(params.length / COLUMNS), ...params);
-      params.length = 0;
-    };
-    for (let r = 0; r < RESOLUTIONS.length; r++) {
-      for (const [seriesId, buckets] of this.deltas[r]!) {
-        for (const [bucket, a] of buckets) {
-          params.push(
-            r,
-            seriesId,
-            bucket,
-            a.count,
-            a.sum,
-            a.min,
-            a.max,
-            a.firstTs,
-            a.first,
-            a.lastTs,
-            a.last,
-          );
-          if (params.length === ROWS_PER_STATEMENT * COLUMNS) flush();
-        }
-      }
-    }
-    flush();
-    this.deltas = RESOLUTIONS.map(() => new Map());
-    this.current = RESOLUTIONS.map(() => []);
-  }
-
-  /** Stored buckets of one series in `[from, to)`, merged into `step`-wide buckets by SQLite. Checkpoint first. */
-  aggregate(resolution: number, seriesId: number, from: number, to: number, step: number): HistoryColumns {
-    const columns: HistoryColumns = { ts: [], avg: [], min: [], max: [], count: [], last: [] };
-    const rows = this.sql.exec(AGGREGATE, step, resolution, seriesId, from, to).raw();
-    for (const [start, count, sum, min, max, last] of rows as Iterable<number[]>) {
-      columns.ts.push(start!);
-      columns.avg.push(sum! / count!);
-      columns.min.push(min!);
-      columns.max.push(max!);
-      columns.count.push(count!);
-      columns.last.push(last!);
-    }
-    return columns;
-  }
-
-  /** Points of one series stored in 1 s buckets from `since` on. Checkpoint first. */
-  countSince(seriesId: number, since: number): number {
-    return (
-      this.sql
-        .exec<{ n: number | null }>(
-          "SELECT sum(count) AS n FROM rollups WHERE res = 0 AND series = ? AND bucket >= ?",
-          seriesId,
-          since,
-        )
-        .one().n ?? 0
-    );
+  /** Segments changed since the last checkpoint. */
+  get dirtySegments(): number {
+    return this.dirtyCount;
   }
 
   /**
-   * Deletes expired buckets of one series at one resolution, at most `budget` rows.
-   * Returns the rows deleted; fewer than `budget` means the series is clean.
+   * Folds one point into every resolution. A resolution whose retention has already passed the point's chunk
+   * (judged at `receivedAt`, so a replay decides alike) skips it: the coarser ones keep it.
    */
-  expire(resolution: number, seriesId: number, now: number, budget: number): number {
-    const { ms, retentionMs } = RESOLUTIONS[resolution]!;
-    // A bucket goes once its whole span is older than the retention window.
-    const cutoff = now - retentionMs - ms;
+  add(seriesId: number, ts: number, value: number, receivedAt: number): void {
+    for (let r = 0; r < RESOLUTIONS.length; r++) {
+      const resolution = RESOLUTIONS[r]!;
+      const chunk = ts - (ts % resolution.chunkMs);
+      let current = this.current[r]![seriesId];
+      if (current === undefined || current.chunk !== chunk) {
+        if (chunk + resolution.chunkMs + resolution.retentionMs <= receivedAt) continue;
+        const held = this.hold(r, blockOf(seriesId), chunk);
+        current = { chunk, held, buckets: held.segment.buckets(localOf(seriesId)) };
+        this.current[r]![seriesId] = current;
+      }
+      foldIntoBucket(current.buckets, Math.floor((ts - chunk) / resolution.ms), ts, value);
+      if (!current.held.segment.dirty) {
+        current.held.segment.dirty = true;
+        this.dirtyCount++;
+      }
+    }
+  }
+
+  private hold(res: number, block: number, chunk: number): Held {
+    const k = key(res, block, chunk);
+    let held = this.held.get(k);
+    if (!held) {
+      held = { res, block, segment: this.load(res, block, chunk) ?? this.empty(res, chunk) };
+      this.held.set(k, held);
+    }
+    return held;
+  }
+
+  private empty(res: number, chunk: number): Segment {
+    const resolution = RESOLUTIONS[res]!;
+    return new Segment(chunk, resolution.ms, bucketsPerChunk(resolution));
+  }
+
+  private load(res: number, block: number, chunk: number): Segment | null {
+    const row = this.sql
+      .exec<{ body: ArrayBuffer }>(
+        "SELECT body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk = ?",
+        res,
+        block,
+        chunk,
+      )
+      .toArray()[0];
+    return row ? this.decode(res, chunk, row.body) : null;
+  }
+
+  private decode(res: number, chunk: number, body: ArrayBuffer, only?: ReadonlySet<number>): Segment {
+    const resolution = RESOLUTIONS[res]!;
+    return Segment.decode(chunk, resolution.ms, bucketsPerChunk(resolution), body, only);
+  }
+
+  /**
+   * Writes every changed segment (one row each) and lets go of the others; call inside the checkpoint transaction.
+   * Returns the rows written.
+   */
+  checkpoint(): number {
+    const kept = new Map<string, Held>();
+    for (const [k, held] of this.held) {
+      if (!held.segment.dirty) continue;
+      this.sql.exec(
+        "INSERT INTO rollup_chunks (res, block, chunk, body) VALUES (?, ?, ?, ?) ON CONFLICT (res, block, chunk) DO UPDATE SET body = excluded.body",
+        held.res,
+        held.block,
+        held.segment.chunk,
+        held.segment.encode(),
+      );
+      held.segment.dirty = false;
+      kept.set(k, held);
+    }
+    const written = kept.size;
+    // Segments written now are where the next points go; the rest were untouched for a whole interval.
+    this.held = kept;
+    this.current = RESOLUTIONS.map(() => []);
+    this.dirtyCount = 0;
+    return written;
+  }
+
+  /** The segments of a block in `[fromChunk, toChunk]` at one resolution, stored ones overlaid by held ones. */
+  private segments(
+    res: number,
+    block: number,
+    fromChunk: number,
+    toChunk: number,
+    locals: ReadonlySet<number>,
+  ): Segment[] {
+    const byChunk = new Map<number, Segment>();
+    for (const held of this.held.values()) {
+      const { chunk } = held.segment;
+      if (held.res === res && held.block === block && chunk >= fromChunk && chunk <= toChunk)
+        byChunk.set(chunk, held.segment);
+    }
+    const rows = this.sql.exec<{ chunk: number; body: ArrayBuffer }>(
+      "SELECT chunk, body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
+      res,
+      block,
+      fromChunk,
+      toChunk,
+    );
+    for (const { chunk, body } of rows) {
+      if (!byChunk.has(chunk)) byChunk.set(chunk, this.decode(res, chunk, body, locals));
+    }
+    return [...byChunk.values()].sort((a, b) => a.chunk - b.chunk);
+  }
+
+  /** Calls `visit(i, start, buckets, offset)` for every non-empty bucket of `seriesIds[i]` in `[from, to)`, in time order. */
+  private visit(
+    res: number,
+    seriesIds: number[],
+    from: number,
+    to: number,
+    visit: (i: number, start: number, buckets: SeriesBuckets, offset: number) => void,
+  ): void {
+    const { ms, chunkMs } = RESOLUTIONS[res]!;
+    const byBlock = new Map<number, Array<[local: number, i: number]>>();
+    seriesIds.forEach((id, i) => {
+      const wanted = byBlock.get(blockOf(id)) ?? [];
+      wanted.push([localOf(id), i]);
+      byBlock.set(blockOf(id), wanted);
+    });
+    for (const [block, wanted] of byBlock) {
+      const locals = new Set(wanted.map(([local]) => local));
+      for (const segment of this.segments(res, block, from - (from % chunkMs), to - 1, locals)) {
+        for (const [local, i] of wanted) {
+          const buckets = segment.series[local];
+          if (!buckets) continue;
+          for (let b = 0; b < segment.bucketCount; b++) {
+            const o = b * BUCKET_FIELDS;
+            const start = segment.chunk + b * ms;
+            if (buckets[o] !== 0 && start >= from && start < to) visit(i, start, buckets, o);
+          }
+        }
+      }
+    }
+  }
+
+  /** Buckets of some series in `[from, to)` merged into `step`-wide columns (step a multiple of the bucket width). */
+  aggregate(res: number, seriesIds: number[], from: number, to: number, step: number): HistoryColumns[] {
+    const steps = seriesIds.map(() => new StepColumns());
+    this.visit(res, seriesIds, from, to, (i, start, buckets, o) => {
+      steps[i]!.add(start - (start % step), buckets, o);
+    });
+    return steps.map((s) => s.finish());
+  }
+
+  /** Points of each series in 1 s buckets from `since` on. */
+  countsSince(seriesIds: number[], since: number): number[] {
+    const counts = seriesIds.map(() => 0);
+    this.visit(0, seriesIds, since, Number.MAX_SAFE_INTEGER, (i, _start, buckets, o) => {
+      counts[i]! += buckets[o + COUNT]!;
+    });
+    return counts;
+  }
+
+  /**
+   * Deletes the chunks of one block at one resolution whose span lies wholly beyond its retention, at most about
+   * `budget` rows (a chunk is one row). Returns the rows deleted; fewer than `budget` means the block is clean.
+   */
+  expire(res: number, block: number, now: number, budget: number): number {
+    const { chunkMs, retentionMs } = RESOLUTIONS[res]!;
+    const lastExpired = now - retentionMs - chunkMs;
+    for (const [k, held] of this.held) {
+      if (held.res === res && held.block === block && held.segment.chunk <= lastExpired) this.held.delete(k);
+    }
+    this.current[res] = [];
     const boundary = this.sql
-      .exec<{ bucket: number }>(
-        "SELECT bucket FROM rollups WHERE res = ? AND series = ? AND bucket < ? ORDER BY bucket LIMIT 1 OFFSET ?",
-        resolution,
-        seriesId,
-        cutoff,
+      .exec<{ chunk: number }>(
+        "SELECT chunk FROM rollup_chunks WHERE res = ? AND block = ? AND chunk <= ? ORDER BY chunk LIMIT 1 OFFSET ?",
+        res,
+        block,
+        lastExpired,
         budget - 1,
       )
       .toArray()[0];
-    const through = boundary ? boundary.bucket + 1 : cutoff;
     return this.sql.exec(
-      "DELETE FROM rollups WHERE res = ? AND series = ? AND bucket < ?",
-      resolution,
-      seriesId,
-      through,
+      "DELETE FROM rollup_chunks WHERE res = ? AND block = ? AND chunk <= ?",
+      res,
+      block,
+      boundary?.chunk ?? lastExpired,
     ).rowsWritten;
   }
 
-  /** When the oldest stored bucket of a series at a resolution expires, or null when it has none. */
-  nextExpiry(resolution: number, seriesId: number): number | null {
-    const oldest = this.sql
-      .exec<{ bucket: number }>(
-        "SELECT bucket FROM rollups WHERE res = ? AND series = ? ORDER BY bucket LIMIT 1",
-        resolution,
-        seriesId,
-      )
-      .toArray()[0];
-    return oldest
-      ? oldest.bucket + RESOLUTIONS[resolution]!.ms + RESOLUTIONS[resolution]!.retentionMs + 1
-      : null;
+  /** The oldest stored chunk of a block at a resolution, or null when it has none. */
+  private oldestChunk(res: number, block: number): { chunk: number; body: ArrayBuffer } | null {
+    return (
+      this.sql
+        .exec<{ chunk: number; body: ArrayBuffer }>(
+          "SELECT chunk, body FROM rollup_chunks WHERE res = ? AND block = ? ORDER BY chunk LIMIT 1",
+          res,
+          block,
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
+  /** When the oldest stored chunk of a block at a resolution expires, or null when it has none. */
+  nextExpiry(res: number, block: number): number | null {
+    const oldest = this.oldestChunk(res, block);
+    const { chunkMs, retentionMs } = RESOLUTIONS[res]!;
+    return oldest ? oldest.chunk + chunkMs + retentionMs + 1 : null;
+  }
+
+  /** Start of the oldest non-empty bucket at a resolution over `blocks` blocks, held or stored; null when none. */
+  oldestBucket(res: number, blocks: number): number | null {
+    const candidates: Segment[] = [];
+    for (let block = 0; block < blocks; block++) {
+      const row = this.oldestChunk(res, block);
+      if (row) candidates.push(this.decode(res, row.chunk, row.body));
+    }
+    for (const held of this.held.values()) if (held.res === res) candidates.push(held.segment);
+    let oldest: number | null = null;
+    for (const segment of candidates) {
+      for (const buckets of segment.series) {
+        for (let b = 0; buckets && b < segment.bucketCount; b++) {
+          if (buckets[b * BUCKET_FIELDS] === 0) continue;
+          const start = segment.chunk + b * segment.bucketMs;
+          if (oldest === null || start < oldest) oldest = start;
+          break;
+        }
+      }
+    }
+    return oldest;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * SQLite schema of a board. One row per accepted ingest request goes to `batches` (the durable log);
- * `series`, `rollups`, `devices` and `meta` change only at checkpoints, so ingest writes O(1) rows however many points it carries.
+ * SQLite schema of a board. Ingest writes one row per request to `batches` (the durable log); `series` gains a row
+ * per new series; `rollup_chunks` and the single `checkpoint` row change only at checkpoints, a row per chunk of
+ * buckets touched. So rows written follow requests, not points.
  */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -19,37 +20,31 @@ CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY,
   device TEXT NOT NULL,
   metric TEXT NOT NULL,
-  last_ts INTEGER,
-  last_value REAL,
   UNIQUE (device, metric)
 );
-CREATE TABLE IF NOT EXISTS rollups (
+CREATE TABLE IF NOT EXISTS rollup_chunks (
   res INTEGER NOT NULL,
-  series INTEGER NOT NULL,
-  bucket INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  sum REAL NOT NULL,
-  min REAL NOT NULL,
-  max REAL NOT NULL,
-  first_ts INTEGER NOT NULL,
-  first REAL NOT NULL,
-  last_ts INTEGER NOT NULL,
-  last REAL NOT NULL,
-  PRIMARY KEY (res, series, bucket)
+  block INTEGER NOT NULL,
+  chunk INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (res, block, chunk)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS devices (
-  device TEXT PRIMARY KEY,
-  last_seen INTEGER NOT NULL,
-  online INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS checkpoint (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  state TEXT NOT NULL
 );
 `;
 
-/** Keys of the `meta` table. */
+/** Keys of the `meta` table: numbers written once, or once per wake. */
 export const META = {
   /** Random u32 naming this board's history; a new one means earlier seqs are gone. */
   epoch: "epoch",
-  /** Every batch with seq <= this is folded into `series` (and rollups); later ones are replayed on wake. */
-  checkpointSeq: "checkpoint_seq",
-  /** Points held in the raw log as of the checkpoint; batches after it are added on wake. */
-  rawPoints: "raw_points",
+  /** When the board's storage was created (ms). */
+  createdAt: "created_at",
+  /** Times the object has started: counted as it starts, one row written per wake. */
+  wakes: "wakes",
+  /** Layout version; boards written before it was kept are migrated on wake (see `migrate.ts`). */
+  schemaVersion: "schema_version",
 } as const;
+
+export const SCHEMA_VERSION = 2;

@@ -1,4 +1,5 @@
 import type { SeriesDef, SeriesState } from "../protocol/index.ts";
+import type { Sql } from "./metered-sql.ts";
 
 /** Series a single board may hold; bounds its storage (see README "Limits"). */
 export const MAX_SERIES_PER_BOARD = 500;
@@ -8,32 +9,31 @@ interface SeriesEntry extends SeriesDef {
   lastValue: number | null;
 }
 
+/** How a latest value is kept in the checkpoint row. */
+export type LastValueEntry = [id: number, ts: number, value: number];
+
 /**
- * The board's series: ids, names and latest values. Lives in memory; new series are inserted with the batch that
- * creates them, latest values are written at checkpoints and replayed from the log after a wake-up.
+ * The board's series: ids, names and latest values. Lives in memory; a new series is inserted with the batch that
+ * creates it, latest values are kept in the checkpoint row and replayed from the log after a wake-up.
  */
 export class SeriesCatalog {
   private readonly byId: SeriesEntry[] = [];
   private readonly byKey = new Map<string, SeriesEntry>();
-  private readonly dirty = new Set<SeriesEntry>();
-  private readonly sql: SqlStorage;
+  private readonly sql: Sql;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: Sql, lastValues: LastValueEntry[] = []) {
     this.sql = sql;
-    for (const row of sql.exec<{
-      id: number;
-      device: string;
-      metric: string;
-      last_ts: number | null;
-      last_value: number | null;
-    }>("SELECT id, device, metric, last_ts, last_value FROM series ORDER BY id")) {
-      this.add({
-        id: row.id,
-        device: row.device,
-        metric: row.metric,
-        lastTs: row.last_ts,
-        lastValue: row.last_value,
-      });
+    for (const row of sql.exec<{ id: number; device: string; metric: string }>(
+      "SELECT id, device, metric FROM series ORDER BY id",
+    )) {
+      this.add({ id: row.id, device: row.device, metric: row.metric, lastTs: null, lastValue: null });
+    }
+    for (const [id, ts, value] of lastValues) {
+      const entry = this.byId[id];
+      if (entry) {
+        entry.lastTs = ts;
+        entry.lastValue = value;
+      }
     }
   }
 
@@ -111,20 +111,16 @@ export class SeriesCatalog {
     if (entry.lastTs !== null && ts < entry.lastTs) return;
     entry.lastTs = ts;
     entry.lastValue = value;
-    this.dirty.add(entry);
   }
 
-  /** Writes changed latest values; call inside the checkpoint transaction. */
-  checkpoint(): void {
-    for (const entry of this.dirty) {
-      this.sql.exec(
-        "UPDATE series SET last_ts = ?, last_value = ? WHERE id = ?",
-        entry.lastTs,
-        entry.lastValue,
-        entry.id,
-      );
+  /** Every latest value, for the checkpoint row. */
+  lastValues(): LastValueEntry[] {
+    const entries: LastValueEntry[] = [];
+    for (const entry of this.byId) {
+      if (entry?.lastTs != null && entry.lastValue !== null)
+        entries.push([entry.id, entry.lastTs, entry.lastValue]);
     }
-    this.dirty.clear();
+    return entries;
   }
 
   state(def: SeriesDef): SeriesState {

@@ -2,3 +2,4 @@ export * from "./base64.ts";
 export * from "./frame.ts";
 export * from "./history.ts";
 export * from "./messages.ts";
+export * from "./stats.ts";

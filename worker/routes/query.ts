@@ -5,7 +5,7 @@ import { methodNotAllowed } from "../http/methods.ts";
 import { parseHistoryQuery } from "../query/params.ts";
 import { checkBoard } from "./board-param.ts";
 
-/** `GET /boards/:board/series` (catalog) and `GET /boards/:board/query` (aggregated history). */
+/** `GET /boards/:board/series` (catalog), `/query` (aggregated history) and `/stats` (cost and headroom). */
 export const queryRoutes = new Hono<{ Bindings: Env }>()
   .get("/boards/:board/series", async (c) => {
     const board = checkBoard(c.req.param("board"));
@@ -21,4 +21,10 @@ export const queryRoutes = new Hono<{ Bindings: Env }>()
     const stub = c.env.BOARDS.get(c.env.BOARDS.idFromName(board));
     return c.json(await stub.history(request));
   })
-  .all("/boards/:board/query", methodNotAllowed("GET"));
+  .all("/boards/:board/query", methodNotAllowed("GET"))
+  .get("/boards/:board/stats", async (c) => {
+    const board = checkBoard(c.req.param("board"));
+    await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
+    return c.json(await c.env.BOARDS.get(c.env.BOARDS.idFromName(board)).stats());
+  })
+  .all("/boards/:board/stats", methodNotAllowed("GET"));

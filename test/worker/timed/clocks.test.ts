@@ -1,5 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { BoardObject } from "../../../worker/board/board-object.ts";
 import {
   answer,
   boardStub,
@@ -101,17 +102,21 @@ describe("presence (timeout 300 ms)", () => {
 });
 
 describe("raw retention (window 400 ms)", () => {
-  it("deletes expired raw batches when the alarm runs, keeping rollups and latest values", async () => {
+  it("lets a new batch take over an expired log row: one row written per request", async () => {
     const board = freshBoard();
-    await ingest(await token("device", board, "d"), { metrics: { m: 42 } });
+    const device = await token("device", board, "d");
+    await ingest(device, { metrics: { m: 1 } });
     await sleep(450);
-    await runDurableObjectAlarm(boardStub(board));
-    const state = await runInDurableObject(boardStub(board), (_instance, ctx) => ({
-      batches: ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM batches").one().n,
-      rollups: ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM rollups").one().n,
-      last: ctx.storage.sql.exec<{ v: number }>("SELECT last_value AS v FROM series").one().v,
+    const rowsBefore = await runInDurableObject(boardStub(board), async (instance: BoardObject) => {
+      instance.checkpoint();
+      return (await instance.stats()).rowsWritten;
+    });
+    await ingest(device, { metrics: { m: 2 } });
+    const after = await runInDurableObject(boardStub(board), async (instance: BoardObject, ctx) => ({
+      written: (await instance.stats()).rowsWritten - rowsBefore,
+      log: ctx.storage.sql.exec<{ seq: number }>("SELECT seq FROM batches").toArray(),
     }));
-    expect(state).toEqual({ batches: 0, rollups: 3, last: 42 });
+    expect(after).toEqual({ written: 1, log: [{ seq: 2 }] });
   });
 
   it("lets an idle board go without a pending alarm once nothing is left to expire", async () => {

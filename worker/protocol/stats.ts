@@ -1,0 +1,34 @@
+import type { ResolutionName } from "./history.ts";
+import type { StreamPosition } from "./messages.ts";
+
+/** Live viewers of a board by transport. */
+export interface ViewerCounts {
+  websocket: number;
+  sse: number;
+  /** Long polls waiting for data right now. */
+  poll: number;
+}
+
+/**
+ * Answer of `GET /boards/:board/stats`: what a board costs and how close it is to its limits. Counters are cumulative
+ * since the board was created and persisted with each checkpoint (see README "Board stats").
+ */
+export interface BoardStats extends StreamPosition {
+  board: string;
+  createdAt: number;
+  /** SQLite rows written and read, summed from every statement's cursor (Cloudflare bills these). */
+  rowsWritten: number;
+  rowsRead: number;
+  /** `setAlarm` calls; Cloudflare bills each as a row written. */
+  alarmsSet: number;
+  databaseBytes: number;
+  series: { count: number; limit: number };
+  devices: { count: number; online: number };
+  viewers: ViewerCounts;
+  ingest: { requests: number; points: number; rejected: Record<string, number> };
+  /** Times the object started (first creation included). */
+  wakes: number;
+  checkpoints: number;
+  /** Oldest timestamp each resolution still holds (raw: when its oldest batch was received); null when empty. */
+  oldest: Record<ResolutionName, number | null>;
+}
