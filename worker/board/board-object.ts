@@ -31,14 +31,16 @@ import { META, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { MAX_SERIES_PER_BOARD, SeriesCatalog } from "./series-catalog.ts";
 
 /**
- * While batches arrive, in-memory state is folded into SQLite at most this often: each checkpoint writes a row per
- * rollup chunk touched plus the checkpoint row, so rarer checkpoints cost fewer rows.
+ * While batches arrive, in-memory state is folded into SQLite about this often: each checkpoint writes a row per
+ * rollup chunk touched plus the checkpoint row, so rarer checkpoints cost fewer rows. The log holds everything
+ * after the last checkpoint (raw retention is far longer), so nothing waits on it.
  */
 const CHECKPOINT_INTERVAL_MS = 60_000;
-/** ...or sooner once this many points wait, which bounds the log replay after a wake (about 0.1 s per 100k). */
+/** ...or sooner once this many points or batches wait, which bounds the replay after a wake (about 0.1 s). */
 const CHECKPOINT_MAX_POINTS = 500_000;
-/** ...or once this many rollup chunks changed, which bounds the memory they hold. */
-const CHECKPOINT_MAX_SEGMENTS = 2_000;
+const CHECKPOINT_MAX_BATCHES = 20_000;
+/** ...or once held rollup chunks take this much memory (an object has 128 MB). */
+const CHECKPOINT_MAX_HELD_BYTES = 32 * 1024 * 1024;
 /** A long poll with nothing to say answers after at most this long. */
 export const MAX_POLL_WAIT_MS = 25_000;
 
@@ -221,12 +223,13 @@ export class BoardObject extends DurableObject<Env> {
     );
   }
 
-  /** Checkpoints when the interval has passed or the replay or memory a wake would need has grown too large. */
+  /** Checkpoints when the interval has passed, or the replay a wake would need or the memory held grew too large. */
   private maybeCheckpoint(now: number): void {
     if (
       now - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS ||
       this.pointsSinceCheckpoint >= CHECKPOINT_MAX_POINTS ||
-      this.rollups.dirtySegments >= CHECKPOINT_MAX_SEGMENTS
+      this.log.lastSeq - this.checkpointSeq >= CHECKPOINT_MAX_BATCHES ||
+      this.rollups.heldBytes >= CHECKPOINT_MAX_HELD_BYTES
     )
       this.checkpoint();
   }

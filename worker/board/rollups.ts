@@ -88,6 +88,8 @@ export class Rollups {
   /** Per resolution, indexed by series id. */
   private current: Array<Array<Current | undefined>> = RESOLUTIONS.map(() => []);
   private dirtyCount = 0;
+  /** Memory held by the segments' arrays. */
+  private bytes = 0;
 
   constructor(sql: Sql) {
     this.sql = sql;
@@ -96,6 +98,11 @@ export class Rollups {
   /** Segments changed since the last checkpoint. */
   get dirtySegments(): number {
     return this.dirtyCount;
+  }
+
+  /** Memory the held segments take; a checkpoint lets go of those that stopped changing. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   /**
@@ -110,7 +117,9 @@ export class Rollups {
       if (current === undefined || current.chunk !== chunk) {
         if (chunk + resolution.chunkMs + resolution.retentionMs <= receivedAt) continue;
         const held = this.hold(r, blockOf(seriesId), chunk);
+        const bytesBefore = held.segment.bytes;
         current = { chunk, held, buckets: held.segment.buckets(localOf(seriesId)) };
+        this.bytes += held.segment.bytes - bytesBefore;
         this.current[r]![seriesId] = current;
       }
       foldIntoBucket(current.buckets, Math.floor((ts - chunk) / resolution.ms), ts, value);
@@ -127,6 +136,7 @@ export class Rollups {
     if (!held) {
       held = { res, block, segment: this.load(res, block, chunk) ?? this.empty(res, chunk) };
       this.held.set(k, held);
+      this.bytes += held.segment.bytes;
     }
     return held;
   }
@@ -154,29 +164,30 @@ export class Rollups {
   }
 
   /**
-   * Writes every changed segment (one row each) and lets go of the others; call inside the checkpoint transaction.
-   * Returns the rows written.
+   * Writes every changed segment (one row each); call inside the checkpoint transaction. Keeps only the newest
+   * segment of each resolution and block, where the next points go; older ones are read back if late points
+   * come.
    */
-  checkpoint(): number {
-    const kept = new Map<string, Held>();
-    for (const [k, held] of this.held) {
-      if (!held.segment.dirty) continue;
-      this.sql.exec(
-        "INSERT INTO rollup_chunks (res, block, chunk, body) VALUES (?, ?, ?, ?) ON CONFLICT (res, block, chunk) DO UPDATE SET body = excluded.body",
-        held.res,
-        held.block,
-        held.segment.chunk,
-        held.segment.encode(),
-      );
-      held.segment.dirty = false;
-      kept.set(k, held);
+  checkpoint(): void {
+    const newest = new Map<string, Held>();
+    for (const held of this.held.values()) {
+      if (held.segment.dirty) {
+        this.sql.exec(
+          "INSERT INTO rollup_chunks (res, block, chunk, body) VALUES (?, ?, ?, ?) ON CONFLICT (res, block, chunk) DO UPDATE SET body = excluded.body",
+          held.res,
+          held.block,
+          held.segment.chunk,
+          held.segment.encode(),
+        );
+        held.segment.dirty = false;
+      }
+      const kept = newest.get(`${held.res}/${held.block}`);
+      if (!kept || kept.segment.chunk < held.segment.chunk) newest.set(`${held.res}/${held.block}`, held);
     }
-    const written = kept.size;
-    // Segments written now are where the next points go; the rest were untouched for a whole interval.
-    this.held = kept;
+    this.held = new Map([...newest.values()].map((held) => [key(held.res, held.block, held.segment.chunk), held]));
     this.current = RESOLUTIONS.map(() => []);
     this.dirtyCount = 0;
-    return written;
+    this.bytes = [...this.held.values()].reduce((sum, held) => sum + held.segment.bytes, 0);
   }
 
   /** The segments of a block in `[fromChunk, toChunk]` at one resolution, stored ones overlaid by held ones. */
@@ -263,7 +274,10 @@ export class Rollups {
     const { chunkMs, retentionMs } = RESOLUTIONS[res]!;
     const lastExpired = now - retentionMs - chunkMs;
     for (const [k, held] of this.held) {
-      if (held.res === res && held.block === block && held.segment.chunk <= lastExpired) this.held.delete(k);
+      if (held.res === res && held.block === block && held.segment.chunk <= lastExpired) {
+        this.held.delete(k);
+        this.bytes -= held.segment.bytes;
+      }
     }
     this.current[res] = [];
     const boundary = this.sql

@@ -79,6 +79,13 @@ export class Segment {
     this.bucketCount = bucketCount;
   }
 
+  /** Memory the series' arrays take. */
+  get bytes(): number {
+    let arrays = 0;
+    for (const buckets of this.series) if (buckets) arrays++;
+    return arrays * this.bucketCount * BUCKET_FIELDS * 8;
+  }
+
   /** The series' array, created empty on first use. */
   buckets(local: number): SeriesBuckets {
     let buckets = this.series[local];
