@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|live|query ...] [--quick] [--profile] [--viewers=200,50]`: starts the benchmark Worker with wrangler dev,
+ * `npm run bench [-- ingest|live|query|steady ...] [--quick] [--profile] [--viewers=200,50]`: starts the benchmark Worker with wrangler dev,
  * runs the scenarios (all by default), prints their tables and stops every process it started.
  */
 import { execFileSync } from "node:child_process";
@@ -15,11 +15,13 @@ import type { BenchContext } from "./scenarios/context.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { liveScenario } from "./scenarios/live.ts";
 import { queryScenario } from "./scenarios/query.ts";
+import { steadyScenario } from "./scenarios/steady.ts";
 
 const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   ingest: ingestScenario,
   live: liveScenario,
   query: queryScenario,
+  steady: steadyScenario,
 };
 
 function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: string[] } {

@@ -1,8 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import { BaselineMeter, type BaselineStats } from "./baseline-stats.ts";
 import type { BenchEnv } from "./env.ts";
 
 /** Baseline "store the batch and answer": one row per request holding the raw body, nothing parsed. */
 export class BareObject extends DurableObject<BenchEnv> {
+  private readonly meter = new BaselineMeter();
+
   constructor(ctx: DurableObjectState, env: BenchEnv) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
@@ -12,8 +15,13 @@ export class BareObject extends DurableObject<BenchEnv> {
     });
   }
 
-  /** Appends a raw request body; returns the rows SQLite wrote. */
-  store(body: ArrayBuffer): number {
-    return this.ctx.storage.sql.exec("INSERT INTO batches (body) VALUES (?)", body).rowsWritten;
+  /** Appends a raw request body of `points` points. */
+  store(body: ArrayBuffer, points: number): void {
+    this.meter.add(this.ctx.storage.sql.exec("INSERT INTO batches (body) VALUES (?)", body));
+    this.meter.request(points);
+  }
+
+  stats(): BaselineStats {
+    return this.meter.stats;
   }
 }

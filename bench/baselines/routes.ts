@@ -39,14 +39,18 @@ export const benchRoutes = new Hono<{ Bindings: BenchEnv }>()
   .basePath("/bench")
   .get("/health", (c) => c.text("ok"))
   .post("/bare/:board/ingest", async (c) => {
-    const rowsWritten = await stub(c.env.BARE, c.req.param("board")).store(await c.req.arrayBuffer());
-    return c.json({ rowsWritten }, 202);
+    await stub(c.env.BARE, c.req.param("board")).store(await c.req.arrayBuffer(), intParam(c, "points"));
+    return c.json({}, 202);
   })
+  .get("/bare/:board/stats", async (c) => c.json(await stub(c.env.BARE, c.req.param("board")).stats()))
   .post("/naive/:board/ingest", async (c) => {
     const points = await naivePoints(c);
-    const rowsWritten = await stub(c.env.NAIVE_STORE, c.req.param("board")).ingest(deviceParam(c), points);
-    return c.json({ rowsWritten }, 202);
+    await stub(c.env.NAIVE_STORE, c.req.param("board")).ingest(deviceParam(c), points);
+    return c.json({}, 202);
   })
+  .get("/naive/:board/stats", async (c) =>
+    c.json(await stub(c.env.NAIVE_STORE, c.req.param("board")).stats()),
+  )
   .get("/naive/:board/query", async (c) => {
     const naive = stub(c.env.NAIVE_STORE, c.req.param("board"));
     return c.json(

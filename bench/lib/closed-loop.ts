@@ -17,9 +17,6 @@ export interface ClosedLoopResult {
   requests: number;
   failed: number;
   points: number;
-  /** Sum and count of reported SQLite rows (baselines only). */
-  rows: number;
-  rowsReported: number;
   /** Requests sent and accepted in all, warm-up included. */
   sentTotal: number;
   acceptedTotal: number;
@@ -40,8 +37,6 @@ export async function runClosedLoop(
     requests: 0,
     failed: 0,
     points: 0,
-    rows: 0,
-    rowsReported: 0,
     sentTotal: 0,
     acceptedTotal: 0,
     statuses: new Map(),
@@ -64,10 +59,6 @@ export async function runClosedLoop(
       result.requests++;
       result.points += outcome.points;
       result.latencyMs.record(doneAt - sentAt);
-      if (outcome.rows !== undefined) {
-        result.rows += outcome.rows;
-        result.rowsReported++;
-      }
     }
   };
   const endTimer = setTimeout(() => options.onWindow?.("end"), options.warmupMs + options.durationMs);

@@ -30,6 +30,8 @@ interface QueryTiming {
   latencyMs: Histogram;
   bytes: number;
   buckets: number;
+  /** SQLite rows one query read, from the store's stats. */
+  rowsRead: number;
 }
 
 /** Seeds a board with SEED_SPAN_MS of one-a-minute samples of the 50 metrics, in 1,000-point batches. */
@@ -84,7 +86,7 @@ function report(timings: QueryTiming[], seeded: number): void {
   const naiveOf = (range: string) => timings.find((t) => t.range === range && t.target === "naive-store");
   printTable(
     `History queries: 50 series, ${num(seeded)} points over 7 days (one per series every 10 s); about ${BUCKETS} buckets per series`,
-    ["range", "target", "p50 ms", "p99 ms", "buckets", "answer KB", "naive/real p50"],
+    ["range", "target", "p50 ms", "p99 ms", "buckets", "answer KB", "rows read", "naive/real p50"],
     timings.map((t) => {
       const naive = naiveOf(t.range);
       return [
@@ -94,12 +96,14 @@ function report(timings: QueryTiming[], seeded: number): void {
         num(t.latencyMs.quantile(0.99), 1),
         num(t.buckets),
         num(t.bytes / 1024, 1),
+        num(t.rowsRead),
         t.target === "real" && naive ? ratio(naive.latencyMs.quantile(0.5), t.latencyMs.quantile(0.5)) : "-",
       ];
     }),
     [
       "real: GET /api/v1/boards/:board/query naming all 50 series; it reads the coarsest rollup that fits the step.",
       "naive-store: one row per point, aggregated with GROUP BY at query time over the same points.",
+      "rows read: SQLite rows one query read (stats before and after the timed requests, per request).",
       "Sequential requests after two warm-ups, through wrangler's local proxy.",
     ],
   );
@@ -130,7 +134,11 @@ export async function queryScenario(context: BenchContext): Promise<void> {
         const headers: Record<string, string> =
           target === "real" ? { authorization: `Bearer ${viewer}` } : {};
         const path = await queryPath(target, boards[target]!, rangeMs, Date.now());
-        timings.push({ range, target, ...(await time(client, path, headers, repeats)) });
+        const before = await ingestor.stats(target, boards[target]!);
+        const timing = await time(client, path, headers, repeats);
+        const read = (await ingestor.stats(target, boards[target]!)).rowsRead - before.rowsRead;
+        // time() sends two warm-ups before the timed repeats.
+        timings.push({ range, target, ...timing, rowsRead: read / (repeats + 2) });
       }
     }
   } finally {
