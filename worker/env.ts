@@ -12,5 +12,6 @@ export interface Env {
   RAW_MAX_POINTS: string;
   LIVE_MAX_UNACKED_BYTES: string;
   DEVICE_REQUESTS_PER_10S: string;
+  CHECKPOINT_INTERVAL_MS: string;
   UPGRADE_LIMITER: RateLimit;
 }

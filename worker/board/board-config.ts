@@ -11,6 +11,8 @@ export interface BoardConfig {
   maxUnackedBytes: number;
   /** Ingest requests one device may make in 10 s; more answer 429. */
   deviceRequestsPer10s: number;
+  /** While batches arrive, state is checkpointed about this often (rows written vs log replayed on wake). */
+  checkpointIntervalMs: number;
 }
 
 function readCount(raw: string | undefined, fallback: number, name: string): number {
@@ -29,5 +31,6 @@ export function boardConfig(env: Env): BoardConfig {
     rawMaxPoints: readCount(env.RAW_MAX_POINTS, 20_000_000, "RAW_MAX_POINTS"),
     maxUnackedBytes: readCount(env.LIVE_MAX_UNACKED_BYTES, 4 * 1024 * 1024, "LIVE_MAX_UNACKED_BYTES"),
     deviceRequestsPer10s: readCount(env.DEVICE_REQUESTS_PER_10S, 1000, "DEVICE_REQUESTS_PER_10S"),
+    checkpointIntervalMs: readCount(env.CHECKPOINT_INTERVAL_MS, 60_000, "CHECKPOINT_INTERVAL_MS"),
   };
 }

@@ -31,12 +31,11 @@ import { META, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { MAX_SERIES_PER_BOARD, SeriesCatalog } from "./series-catalog.ts";
 
 /**
- * While batches arrive, in-memory state is folded into SQLite about this often: each checkpoint writes a row per
- * rollup chunk touched plus the checkpoint row, so rarer checkpoints cost fewer rows. The log holds everything
- * after the last checkpoint (raw retention is far longer), so nothing waits on it.
+ * While batches arrive, in-memory state is folded into SQLite every `CHECKPOINT_INTERVAL_MS` (1 min): each
+ * checkpoint writes a row per rollup chunk touched plus the checkpoint row, so rarer checkpoints cost fewer rows.
+ * The log holds everything after the last checkpoint (raw retention is far longer). It checkpoints sooner once this
+ * many points or batches wait, which bounds the replay after a wake (about 0.1 s)...
  */
-const CHECKPOINT_INTERVAL_MS = 60_000;
-/** ...or sooner once this many points or batches wait, which bounds the replay after a wake (about 0.1 s). */
 const CHECKPOINT_MAX_POINTS = 500_000;
 const CHECKPOINT_MAX_BATCHES = 20_000;
 /** ...or once held rollup chunks take this much memory (an object has 128 MB). */
@@ -226,7 +225,7 @@ export class BoardObject extends DurableObject<Env> {
   /** Checkpoints when the interval has passed, or the replay a wake would need or the memory held grew too large. */
   private maybeCheckpoint(now: number): void {
     if (
-      now - this.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS ||
+      now - this.lastCheckpointAt >= this.config.checkpointIntervalMs ||
       this.pointsSinceCheckpoint >= CHECKPOINT_MAX_POINTS ||
       this.log.lastSeq - this.checkpointSeq >= CHECKPOINT_MAX_BATCHES ||
       this.rollups.heldBytes >= CHECKPOINT_MAX_HELD_BYTES

@@ -184,7 +184,9 @@ export class Rollups {
       const kept = newest.get(`${held.res}/${held.block}`);
       if (!kept || kept.segment.chunk < held.segment.chunk) newest.set(`${held.res}/${held.block}`, held);
     }
-    this.held = new Map([...newest.values()].map((held) => [key(held.res, held.block, held.segment.chunk), held]));
+    this.held = new Map(
+      [...newest.values()].map((held) => [key(held.res, held.block, held.segment.chunk), held]),
+    );
     this.current = RESOLUTIONS.map(() => []);
     this.dirtyCount = 0;
     this.bytes = [...this.held.values()].reduce((sum, held) => sum + held.segment.bytes, 0);
