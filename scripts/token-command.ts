@@ -4,8 +4,11 @@ import type { MintRequest } from "./mint-token.ts";
 
 export const TOKEN_USAGE = `usage:
   npm run token -- device --board <board> --device <device> [--ttl <duration>]
+  npm run token -- gateway --board <board> [--name <gateway>] [--ttl <duration>]
   npm run token -- viewer --board <board> [--ttl <duration>]
-durations: 90s, 15m, 12h, 30d (viewer tokens default to 30d; device tokens never expire unless --ttl)`;
+A gateway token posts for any device of its board (an agent forwarding many hosts); --name (default "gateway")
+scopes its idempotency keys.
+durations: 90s, 15m, 12h, 30d (viewer tokens default to 30d; device and gateway tokens never expire unless --ttl)`;
 
 export type TokenCommand =
   | { kind: "mint"; request: MintRequest }
@@ -33,9 +36,9 @@ export function parseTokenCommand(argv: string[]): TokenCommand {
   const { values, positionals } = parsed;
   if (values.help) return { kind: "help" };
   if (positionals.length !== 1)
-    return { kind: "invalid", error: "name exactly one token kind: device or viewer" };
+    return { kind: "invalid", error: "name exactly one token kind: device, gateway or viewer" };
   const kind = positionals[0];
-  if (kind !== "device" && kind !== "viewer")
+  if (kind !== "device" && kind !== "gateway" && kind !== "viewer")
     return { kind: "invalid", error: `unknown token kind "${kind}"` };
   if (!values.board) return { kind: "invalid", error: "--board is required" };
   if (!BOARD_PATTERN.test(values.board))
@@ -46,10 +49,16 @@ export function parseTokenCommand(argv: string[]): TokenCommand {
     return { kind: "invalid", error: `--ttl "${values.ttl}" is not a duration like 30d` };
   const ttl = ttlSeconds === undefined ? {} : { ttlSeconds };
 
-  if (kind === "viewer") {
-    if (values.device !== undefined)
-      return { kind: "invalid", error: "--device only applies to device tokens" };
-    return { kind: "mint", request: { kind, board: values.board, ...ttl } };
+  if (kind !== "device" && values.device !== undefined)
+    return { kind: "invalid", error: "--device only applies to device tokens" };
+  if (kind !== "gateway" && values.name !== undefined)
+    return { kind: "invalid", error: "--name only applies to gateway tokens" };
+  if (kind === "viewer") return { kind: "mint", request: { kind, board: values.board, ...ttl } };
+  if (kind === "gateway") {
+    const gateway = values.name ?? "gateway";
+    if (!DEVICE_PATTERN.test(gateway))
+      return { kind: "invalid", error: `--name must match ${DEVICE_PATTERN}` };
+    return { kind: "mint", request: { kind, board: values.board, gateway, ...ttl } };
   }
   if (!values.device) return { kind: "invalid", error: "--device is required for a device token" };
   if (!DEVICE_PATTERN.test(values.device))
@@ -65,6 +74,7 @@ function parseWith(argv: string[]) {
     options: {
       board: { type: "string" },
       device: { type: "string" },
+      name: { type: "string" },
       ttl: { type: "string" },
       help: { type: "boolean", short: "h" },
     },

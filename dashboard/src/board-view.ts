@@ -1,13 +1,13 @@
-import type { DataFrame, SeriesDef, SeriesState } from "../../worker/protocol/index.ts";
+import { type DataFrame, type SeriesDef, type SeriesState, seriesName } from "../../worker/protocol/index.ts";
 import { frameBatcher } from "./frame-batcher.ts";
-import { type HistoryAnswer, seriesKey } from "./history-query.ts";
+import type { HistoryAnswer } from "./history-query.ts";
 import type { HistoryView } from "./history-sync.ts";
 import { SeriesCard } from "./series-card.ts";
 import type { WindowLimits } from "./series-window.ts";
 import { showsBand, type TimeRange } from "./time-range.ts";
 
 function sortKey(card: SeriesCard): string {
-  return `${card.def.device}\u0000${card.def.metric}`;
+  return seriesName(card.def);
 }
 
 /** The grid of series cards, fed by the live client and history; draws changed cards once per animation frame. */
@@ -57,13 +57,13 @@ export class BoardView implements HistoryView {
     const first = answers[0];
     this.limits = { spanMs: range.spanMs, stepMs: first?.step ?? range.stepMs };
     this.band = showsBand(this.limits.stepMs, first?.resolution ?? "raw");
-    const byKey = new Map([...this.cards.values()].map((card) => [seriesKey(card.def), card]));
+    const byKey = new Map([...this.cards.values()].map((card) => [seriesName(card.def), card]));
     for (const card of this.cards.values()) {
       card.show(this.limits, this.band);
       this.changed.add(card);
     }
     for (const answer of answers) {
-      for (const history of answer.series) byKey.get(seriesKey(history))?.window.load(history);
+      for (const history of answer.series) byKey.get(seriesName(history))?.window.load(history);
     }
     this.requestRender();
   }
@@ -79,7 +79,7 @@ export class BoardView implements HistoryView {
     console.warn(`edgepulse: ${text}`);
   }
 
-  /** Cards stay sorted by device, then metric. */
+  /** Cards stay sorted by device, then metric, then labels. */
   private addCard(state: SeriesState): SeriesCard {
     const card = new SeriesCard(state, this.limits, this.band);
     const key = sortKey(card);

@@ -1,15 +1,15 @@
-import { type HistoryResult, MAX_QUERY_SERIES, type SeriesDef } from "../../worker/protocol/index.ts";
+import {
+  type HistoryResult,
+  MAX_QUERY_SERIES,
+  type SeriesDef,
+  seriesName,
+} from "../../worker/protocol/index.ts";
 import { fetchJson } from "./api.ts";
 import { boardUrl } from "./live-url.ts";
 import type { TimeRange } from "./time-range.ts";
 
 /** A history answer as the dashboard uses it. */
 export type HistoryAnswer = HistoryResult;
-
-/** `device:metric`, how queries name a series. */
-export function seriesKey(series: { device: string; metric: string }): string {
-  return `${series.device}:${series.metric}`;
-}
 
 /** Query URLs for a range's history of `series`, at most MAX_QUERY_SERIES per URL. */
 export function historyQueryUrls(
@@ -25,7 +25,7 @@ export function historyQueryUrls(
       "series",
       series
         .slice(start, start + MAX_QUERY_SERIES)
-        .map(seriesKey)
+        .map(seriesName)
         .join(","),
     );
     url.searchParams.set("from", `-${range.id}`);

@@ -1,6 +1,6 @@
-import type { DataFrame, SeriesDef, SeriesState } from "../../worker/protocol/index.ts";
+import { type DataFrame, type SeriesDef, type SeriesState, seriesName } from "../../worker/protocol/index.ts";
 import { backoffDelay } from "./backoff.ts";
-import { type HistoryAnswer, seriesKey } from "./history-query.ts";
+import type { HistoryAnswer } from "./history-query.ts";
 import { type HistoryCoverage, HistorySeam } from "./history-seam.ts";
 import type { LiveListener } from "./live-client.ts";
 import type { TimeRange } from "./time-range.ts";
@@ -126,10 +126,10 @@ export class HistorySync implements LiveListener {
 
 /** The seq each answer includes, for the ids of the series it holds. */
 function coverage(answers: readonly HistoryAnswer[], series: readonly SeriesDef[]): HistoryCoverage[] {
-  const ids = new Map(series.map((def) => [seriesKey(def), def.id]));
+  const ids = new Map(series.map((def) => [seriesName(def), def.id]));
   return answers.map((answer) => ({
     epoch: answer.epoch,
     seq: answer.seq,
-    seriesIds: answer.series.flatMap((history) => ids.get(seriesKey(history)) ?? []),
+    seriesIds: answer.series.flatMap((history) => ids.get(seriesName(history)) ?? []),
   }));
 }

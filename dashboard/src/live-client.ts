@@ -111,7 +111,7 @@ export class LiveClient {
   }
 
   private learn(series: readonly SeriesState[]): void {
-    for (const { id, device, metric } of series) this.dictionary.set(id, { id, device, metric });
+    for (const { last: _last, ...def } of series) this.dictionary.set(def.id, def);
     this.listener.series(series);
   }
 

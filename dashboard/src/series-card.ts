@@ -1,4 +1,4 @@
-import type { SeriesDef } from "../../worker/protocol/index.ts";
+import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/index.ts";
 import { formatClock, formatValue } from "./format.ts";
 import { createLineChart, type LineChart, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
@@ -30,12 +30,13 @@ export class SeriesCard {
     this.element = document.createElement("article");
     this.element.className = "card";
     this.element.dataset.testid = "series-card";
-    this.element.dataset.series = `${def.device}:${def.metric}`;
+    this.element.dataset.series = seriesName(def);
     this.element.dataset.points = "0";
 
     const header = child(this.element, "header", "card-header");
     child(header, "span", "card-device").textContent = def.device;
     child(header, "span", "card-metric").textContent = def.metric;
+    if (def.labels) child(header, "span", "card-labels").textContent = formatLabels(def.labels);
     const reading = child(this.element, "div", "card-reading");
     this.value = child(reading, "span", "card-value");
     this.value.textContent = "–";

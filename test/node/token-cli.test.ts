@@ -17,6 +17,17 @@ describe("parseTokenCommand", () => {
     });
   });
 
+  it("reads a gateway token request, named or not", () => {
+    expect(parseTokenCommand(["gateway", "--board", "demo"])).toEqual({
+      kind: "mint",
+      request: { kind: "gateway", board: "demo", gateway: "gateway" },
+    });
+    expect(parseTokenCommand(["gateway", "--board", "demo", "--name", "telegraf-1"])).toEqual({
+      kind: "mint",
+      request: { kind: "gateway", board: "demo", gateway: "telegraf-1" },
+    });
+  });
+
   it("reads a viewer token request with a ttl", () => {
     expect(parseTokenCommand(["viewer", "--board", "demo", "--ttl", "12h"])).toEqual({
       kind: "mint",
@@ -26,7 +37,7 @@ describe("parseTokenCommand", () => {
 
   const invalid: Array<[string, string[], string]> = [
     ["no kind", ["--board", "demo"], "exactly one token kind"],
-    ["an unknown kind", ["admin", "--board", "demo"], 'unknown token kind "admin"'],
+    ["an unknown kind", ["root", "--board", "demo"], 'unknown token kind "root"'],
     ["no board", ["viewer"], "--board is required"],
     ["a bad board", ["viewer", "--board", "a/b"], "--board must match"],
     ["a device token without device", ["device", "--board", "demo"], "--device is required"],
@@ -37,6 +48,12 @@ describe("parseTokenCommand", () => {
       "only applies to device",
     ],
     ["a bad ttl", ["viewer", "--board", "demo", "--ttl", "soon"], '--ttl "soon"'],
+    [
+      "a device token with a name",
+      ["device", "--board", "demo", "--device", "d", "--name", "g"],
+      "--name only",
+    ],
+    ["a gateway token with a device", ["gateway", "--board", "demo", "--device", "d"], "--device only"],
     ["an unknown option", ["viewer", "--board", "demo", "--admin"], "--admin"],
   ];
   for (const [what, argv, message] of invalid) {

@@ -13,11 +13,12 @@ export function boardStub(board: string) {
   return env.BOARDS.get(env.BOARDS.idFromName(board));
 }
 
-export async function token(kind: TokenKind, board: string, device?: string, exp?: number): Promise<string> {
+/** Signs a token; `name` is the device of a device token, the gateway's name of a gateway token. */
+export async function token(kind: TokenKind, board: string, name?: string, exp?: number): Promise<string> {
   return signToken(env.EDGEPULSE_SECRET, {
     kind,
     board,
-    ...(device ? { device } : {}),
+    ...(name ? { [kind === "gateway" ? "gateway" : "device"]: name } : {}),
     iat: Math.floor(Date.now() / 1000),
     ...(exp ? { exp } : {}),
   });

@@ -294,8 +294,12 @@ describe("retention", () => {
         const ts = Float64Array.from({ length: 1440 }, (_, i) => start + d * day + i * 60_000);
         const values = Float64Array.from(ts, (_, i) => i);
         await instance.ingest({
-          device: "d",
-          points: { metrics: ["m"], metricIndex: new Uint16Array(1440), ts, values },
+          points: {
+            series: [{ device: "d", metric: "m", labels: "" }],
+            seriesIndex: new Uint16Array(1440),
+            ts,
+            values,
+          },
         });
         await instance.compact(start + (d + 1) * day);
       }
@@ -322,7 +326,9 @@ describe("retention", () => {
 
 /** The layout boards were written with before rollup chunks (schema 1), as a fixture for the conversion. */
 const SCHEMA_1 = `
-DROP TABLE rollup_chunks; DROP TABLE checkpoint; DROP TABLE series; DELETE FROM meta;
+DROP TABLE rollup_chunks; DROP TABLE checkpoint; DROP TABLE series; DROP TABLE batches; DELETE FROM meta;
+CREATE TABLE batches (seq INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, points INTEGER NOT NULL,
+  min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, body BLOB NOT NULL);
 CREATE TABLE series (id INTEGER PRIMARY KEY, device TEXT NOT NULL, metric TEXT NOT NULL, last_ts INTEGER,
   last_value REAL, UNIQUE (device, metric));
 CREATE TABLE rollups (res INTEGER NOT NULL, series INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
@@ -396,7 +402,6 @@ describe("boards stored with the earlier layout", () => {
           ts: Float64Array.from(part, (p) => p.ts),
           values: Float64Array.from(part, (p) => p.value),
         });
-      sql.exec("DELETE FROM batches");
       for (const [seq, part] of [
         [1, folded],
         [2, logged],

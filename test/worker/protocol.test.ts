@@ -3,8 +3,14 @@ import {
   type DataFrame,
   decodeFrame,
   encodeFrame,
+  formatLabels,
   parseClientMessage,
+  parseLabels,
+  parseSelector,
+  type SeriesIdentity,
   selectorMatches,
+  seriesName,
+  splitSelectors,
 } from "../../worker/protocol/index.ts";
 import { seededRandom } from "../seeded-random.ts";
 
@@ -91,20 +97,76 @@ describe("client messages", () => {
     ['{"type":"publish","series":[]}', "type must be subscribe, unsubscribe or ack"],
     ['{"type":"ack","seq":-1}', "ack needs a non-negative integer seq"],
     ['{"type":"subscribe","series":"*"}', "series must be an array of at most 32 selectors"],
-    ['{"type":"subscribe","series":[":x"]}', 'invalid selector ":x"'],
+    ['{"type":"subscribe","series":[":x"]}', 'selector ":x" must start with device: or *:'],
     [`{"type":"subscribe","series":${JSON.stringify(Array(33).fill("*"))}}`, "at most 32"],
   ])("refuses %s", (text, error) => {
     const parsed = parseClientMessage(text);
     expect("error" in parsed && parsed.error).toContain(error);
   });
 
+  const matches = (selector: string, series: SeriesIdentity) => {
+    const parsed = parseSelector(selector);
+    if ("error" in parsed) throw new Error(parsed.error);
+    return selectorMatches(parsed, series);
+  };
+
   it("matches selectors by device, metric or both", () => {
-    expect(selectorMatches("*", "d", "m")).toBe(true);
-    expect(selectorMatches("d:*", "d", "m")).toBe(true);
-    expect(selectorMatches("*:m", "d", "m")).toBe(true);
-    expect(selectorMatches("d:m", "d", "m")).toBe(true);
-    expect(selectorMatches("d:m", "d", "n")).toBe(false);
-    expect(selectorMatches("e:*", "d", "m")).toBe(false);
-    expect(selectorMatches("d:a:b", "d", "a:b")).toBe(true);
+    const dm = { device: "d", metric: "m" };
+    expect(matches("*", dm)).toBe(true);
+    expect(matches("d:*", dm)).toBe(true);
+    expect(matches("*:m", dm)).toBe(true);
+    expect(matches("d:m", dm)).toBe(true);
+    expect(matches("d:m", { device: "d", metric: "n" })).toBe(false);
+    expect(matches("e:*", dm)).toBe(false);
+    expect(matches("d:a:b", { device: "d", metric: "a:b" })).toBe(true);
+  });
+
+  it("matches labels with =, !=, =~ and !~, a missing label reading as empty", () => {
+    const series = { device: "d", metric: "http", labels: { route: "/a", code: "503" } };
+    expect(matches("d:http", series)).toBe(true);
+    expect(matches('d:http{route="/a"}', series)).toBe(true);
+    expect(matches('d:http{route="/b"}', series)).toBe(false);
+    expect(matches('*:http{ route = "/a" , code=~"5.." }', series)).toBe(true);
+    expect(matches('d:http{code!~"2..|3.."}', series)).toBe(true);
+    expect(matches('d:http{code!="503"}', series)).toBe(false);
+    expect(matches('d:http{host=""}', series)).toBe(true);
+    expect(matches('d:http{host!=""}', series)).toBe(false);
+    expect(matches('d:http{route="/a",}', series)).toBe(true);
+  });
+
+  it("reads escaped quotes, backslashes and newlines in label values, as series names write them", () => {
+    const labels = { path: 'C:\\dir "x"\nnext' };
+    const name = seriesName({ device: "d", metric: "m", labels });
+    expect(name).toBe('d:m{path="C:\\\\dir \\"x\\"\\nnext"}');
+    expect(matches(name, { device: "d", metric: "m", labels })).toBe(true);
+    expect(parseLabels(formatLabels(labels))).toEqual(labels);
+  });
+
+  it.each([
+    ["d:m{route=/a}", "expected '\"'"],
+    ['d:m{route="/a"', "unterminated"],
+    ['d:m{route=="/a"}', "expected"],
+    ['d:m{9x="1"}', "bad label key"],
+    ['d:m{x="\\q"}', "unknown escape"],
+    ['d:m{x=~"(a+)+"}', "repeats a repeated group"],
+    ['d:m{x=~"((ab)*)*"}', "repeats a repeated group"],
+    ['d:m{x=~"["}', "not a valid regular expression"],
+    ["d*:m", "must start with device"],
+    ["d:", "needs a metric"],
+    ['d:m{x="1"} trailing', "unexpected"],
+    [`d:m{x="${"a".repeat(600)}"}`, "at most 512"],
+  ])("refuses the selector %s", (selector, error) => {
+    const parsed = parseSelector(selector);
+    expect("error" in parsed && parsed.error).toContain(error);
+  });
+
+  it("accepts repetition that cannot backtrack exponentially", () => {
+    for (const pattern of ["a+b*", "(ab)+", "(a|b)c*", "[(+]+", "x{2,3}", "(?:api|web)-[0-9]+"]) {
+      expect(parseSelector(`d:m{x=~"${pattern}"}`), pattern).not.toHaveProperty("error");
+    }
+  });
+
+  it("splits selector lists at commas outside braces and quotes", () => {
+    expect(splitSelectors('a:b,c:d{x="1",y="2,3"},*')).toEqual(["a:b", 'c:d{x="1",y="2,3"}', "*"]);
   });
 });

@@ -4,14 +4,19 @@
  * Runs unchanged in workerd and Node (the token CLI).
  */
 
-/** A device posts into one board; a viewer reads one board; a ticket is a viewer credential for about a minute. */
-export type TokenKind = "device" | "viewer" | "ticket";
+/**
+ * A device posts into one board as itself; a gateway (an agent forwarding many hosts) posts for any device of one
+ * board; a viewer reads one board; a ticket is a viewer credential for about a minute.
+ */
+export type TokenKind = "device" | "gateway" | "viewer" | "ticket";
 
 export interface TokenClaims {
   kind: TokenKind;
   board: string;
   /** Present on device tokens. */
   device?: string;
+  /** A gateway's name, scoping its idempotency keys. */
+  gateway?: string;
   /** Issued at, seconds since the Unix epoch. */
   iat: number;
   /** Expiry, seconds since the Unix epoch; absent means no expiry. */

@@ -6,6 +6,12 @@ export interface LoggedBatch extends SequencedBatch {
   receivedAt: number;
 }
 
+/** An idempotency key stored with a batch, and a hash of the request that carried it. */
+export interface BatchKey {
+  key: string;
+  hash: string;
+}
+
 /** How long raw batches are kept, and how many points the log holds at most whatever their age. */
 export interface LogRetention {
   retentionMs: number;
@@ -81,7 +87,7 @@ export class BatchLog {
    * folded into stored rollups (`seq <= reusableThroughSeq`), else it inserts. `receivedAt` is clamped so it never
    * decreases along the log.
    */
-  append(batch: StoredBatch, receivedAt: number, reusableThroughSeq: number): number {
+  append(batch: StoredBatch, receivedAt: number, reusableThroughSeq: number, key?: BatchKey): number {
     const seq = this.lastSeq + 1;
     const count = batch.ts.length;
     this.lastReceivedAt = Math.max(this.lastReceivedAt, receivedAt);
@@ -91,20 +97,22 @@ export class BatchLog {
       if (ts < minTs) minTs = ts;
       if (ts > maxTs) maxTs = ts;
     }
-    const values = [seq, this.lastReceivedAt, count, minTs, maxTs, encodeBatch(batch)];
+    const values = [seq, this.lastReceivedAt, count, minTs, maxTs, encodeBatch(batch), key?.key, key?.hash];
     const head = this.oldest();
     if (head && head.seq <= reusableThroughSeq && this.expired(head, this.lastReceivedAt, count)) {
       this.sql.exec(
-        "UPDATE batches SET seq = ?, received_at = ?, points = ?, min_ts = ?, max_ts = ?, body = ? WHERE seq = ?",
-        ...values,
+        `UPDATE batches SET seq = ?, received_at = ?, points = ?, min_ts = ?, max_ts = ?, body = ?,
+           idempotency_key = ?, request_hash = ? WHERE seq = ?`,
+        ...values.map((value) => value ?? null),
         head.seq,
       );
       this.head.shift();
       this.points -= head.points;
     } else {
       this.sql.exec(
-        "INSERT INTO batches (seq, received_at, points, min_ts, max_ts, body) VALUES (?, ?, ?, ?, ?, ?)",
-        ...values,
+        `INSERT INTO batches (seq, received_at, points, min_ts, max_ts, body, idempotency_key, request_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...values.map((value) => value ?? null),
       );
     }
     this.lastSeq = seq;
@@ -136,13 +144,10 @@ export class BatchLog {
     for (const row of rows) yield { seq: row.seq, receivedAt: row.received_at, batch: decodeBatch(row.body) };
   }
 
-  /**
-   * Batches received at or after `since` holding points in `[fromTs, toTs)`, found by binary search on seq
-   * (received_at never decreases with seq); batches without such points are skipped before decoding.
-   */
-  *readReceivedSince(since: number, fromTs: number, toTs: number): Generator<LoggedBatch> {
+  /** The first seq received at or after `since`, by binary search (received_at never decreases with seq). */
+  private firstReceivedSince(since: number): number | null {
     let low = this.firstSeq();
-    if (low === null) return;
+    if (low === null) return null;
     let high = this.lastSeq + 1;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
@@ -155,6 +160,16 @@ export class BatchLog {
       if (!row || row.received_at >= since) high = middle;
       else low = row.seq + 1;
     }
+    return low;
+  }
+
+  /**
+   * Batches received at or after `since` holding points in `[fromTs, toTs)`, found by binary search on seq
+   * (received_at never decreases with seq); batches without such points are skipped before decoding.
+   */
+  *readReceivedSince(since: number, fromTs: number, toTs: number): Generator<LoggedBatch> {
+    const low = this.firstReceivedSince(since);
+    if (low === null) return;
     const rows = this.sql.exec<{ seq: number; received_at: number; body: ArrayBuffer }>(
       "SELECT seq, received_at, body FROM batches WHERE seq >= ? AND max_ts >= ? AND min_ts < ? ORDER BY seq",
       low,
@@ -162,6 +177,34 @@ export class BatchLog {
       toTs,
     );
     for (const row of rows) yield { seq: row.seq, receivedAt: row.received_at, batch: decodeBatch(row.body) };
+  }
+
+  /** Batches received at or after `since` that carried an idempotency key, with what a repeat is answered. */
+  *readKeyed(
+    since: number,
+  ): Generator<{ key: string; hash: string; seq: number; accepted: number; receivedAt: number }> {
+    const first = this.firstReceivedSince(since);
+    if (first === null) return;
+    const rows = this.sql.exec<{
+      seq: number;
+      received_at: number;
+      points: number;
+      idempotency_key: string;
+      request_hash: string;
+    }>(
+      `SELECT seq, received_at, points, idempotency_key, request_hash FROM batches
+        WHERE seq >= ? AND idempotency_key IS NOT NULL ORDER BY seq`,
+      first,
+    );
+    for (const row of rows) {
+      yield {
+        key: row.idempotency_key,
+        hash: row.request_hash,
+        seq: row.seq,
+        accepted: row.points,
+        receivedAt: row.received_at,
+      };
+    }
   }
 
   /** Whether rows no batch took over are waiting to be deleted at `now`, or the log holds too many points. */

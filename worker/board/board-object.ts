@@ -1,24 +1,25 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
-import type { PointColumns } from "../ingest/parse.ts";
+import type { PointColumns } from "../ingest/points.ts";
 import {
   ALL_SERIES,
   type BoardStats,
   type DevicePresence,
   type HistoryResult,
-  isSelector,
+  type Labels,
   PING,
   PONG,
   parseClientMessage,
   parseEventId,
   type StreamPosition,
 } from "../protocol/index.ts";
-import { BatchLog, type LoggedBatch } from "./batch-log.ts";
+import { type BatchKey, BatchLog, type LoggedBatch } from "./batch-log.ts";
 import { type BoardConfig, boardConfig } from "./board-config.ts";
 import { type Counters, emptyCounters, readCheckpoint, writeCheckpoint } from "./checkpoint-row.ts";
 import { DeviceRates } from "./device-rates.ts";
-import { type HistoryRequest, queryHistory } from "./history.ts";
+import { type HistoryError, type HistoryRequest, queryHistory } from "./history.ts";
+import { IdempotencyKeys } from "./idempotency.ts";
 import { LiveHub } from "./live-hub.ts";
 import { Meta } from "./meta.ts";
 import { MeteredSql } from "./metered-sql.ts";
@@ -44,12 +45,14 @@ const CHECKPOINT_MAX_HELD_BYTES = 32 * 1024 * 1024;
 export const MAX_POLL_WAIT_MS = 25_000;
 
 export interface IngestRequest {
-  device: string;
   points: PointColumns;
+  /** A key scoped to the credential, and a hash of the request body: a repeat within the window is not stored. */
+  idempotency?: BatchKey;
 }
 
 export type IngestResult =
-  | { ok: true; accepted: number; seq: number }
+  /** `repeated`: a request with this idempotency key was stored before; this is its answer. */
+  | { ok: true; accepted: number; seq: number; repeated: boolean }
   | { ok: false; status: 422; code: string; message: string; path: string }
   | { ok: false; status: 429; code: string; message: string; retryAfterMs: number };
 
@@ -59,6 +62,9 @@ export const DEVICE_RATE_WINDOW_MS = 10_000;
 export interface SeriesSummary {
   device: string;
   metric: string;
+  labels?: Labels;
+  unit?: string;
+  kind?: string;
   last: { ts: number; value: number } | null;
   pointsLastMinute: number;
   online: boolean;
@@ -90,6 +96,7 @@ export class BoardObject extends DurableObject<Env> {
   private pointsSinceCheckpoint = 0;
   private alarmAt: number | null = null;
   private retention!: Retention;
+  private keys!: IdempotencyKeys;
   private readonly rates: DeviceRates;
   private meta!: Meta;
 
@@ -136,6 +143,7 @@ export class BoardObject extends DurableObject<Env> {
       this.counters.requests++;
       this.counters.points += logged.batch.ts.length;
     }
+    this.keys = new IdempotencyKeys(this.log, Date.now());
     this.lastCheckpointAt = Date.now();
     // What creating or converting the storage wrote is counted in a first checkpoint row; a wake rebuilds the rest.
     if (existing === null || migrated) this.writeCheckpointRow();
@@ -157,38 +165,68 @@ export class BoardObject extends DurableObject<Env> {
     return epoch;
   }
 
-  /** Applies a logged batch to the in-memory state; returns the device if it just came online. */
-  private fold({ batch, receivedAt }: LoggedBatch): DevicePresence | null {
+  /** Applies a logged batch to the in-memory state; returns the devices that just came online. */
+  private fold({ batch, receivedAt }: LoggedBatch): DevicePresence[] {
     const { seriesIds, ts, values } = batch;
+    const devices = new Set<string>();
+    let previous = -1;
     for (let i = 0; i < seriesIds.length; i++) {
-      this.catalog.observe(seriesIds[i]!, ts[i]!, values[i]!);
-      this.rollups.add(seriesIds[i]!, ts[i]!, values[i]!, receivedAt);
+      const id = seriesIds[i]!;
+      this.catalog.observe(id, ts[i]!, values[i]!);
+      this.rollups.add(id, ts[i]!, values[i]!, receivedAt);
+      if (id !== previous) devices.add(this.catalog.get(id)!.device);
+      previous = id;
     }
     this.pointsSinceCheckpoint += seriesIds.length;
     this.lastBatchAt = Math.max(this.lastBatchAt, receivedAt);
-    const device = this.catalog.get(seriesIds[0]!)?.device;
-    return device === undefined ? null : this.presence.seen(device, receivedAt);
+    const cameOnline: DevicePresence[] = [];
+    for (const device of devices) {
+      const presence = this.presence.seen(device, receivedAt);
+      if (presence) cameOnline.push(presence);
+    }
+    return cameOnline;
   }
 
-  /** Stores a validated batch atomically (one log row, plus one per new series) and queues it for viewers. */
+  /** The answer of a request stored earlier under the same idempotency key, or null when there is none. */
+  private repeatOf(key: BatchKey, now: number): IngestResult | null {
+    const kept = this.keys.find(key.key, now);
+    if (!kept) return null;
+    if (kept.hash !== key.hash) {
+      const message = "this Idempotency-Key was used for a different request within the last 10 minutes";
+      return { ok: false, status: 422, code: "idempotency_key_reused", message, path: "idempotency-key" };
+    }
+    return { ok: true, accepted: kept.accepted, seq: kept.seq, repeated: true };
+  }
+
+  /** What a request stored under this idempotency key was answered, for a repeat the Worker could not parse again. */
+  async repeated(key: BatchKey): Promise<IngestResult | null> {
+    return this.repeatOf(key, Date.now());
+  }
+
+  /**
+   * Stores a validated batch atomically (one log row, plus two per new series) and queues it for viewers. Each
+   * device in it counts one request against its rate limit; a repeated idempotency key answers the first result.
+   */
   async ingest(request: IngestRequest): Promise<IngestResult> {
-    const { points } = request;
+    const { points, idempotency } = request;
     const receivedAt = Date.now();
-    const retryAfterMs = this.rates.take(request.device, receivedAt);
+    const repeat = idempotency && this.repeatOf(idempotency, receivedAt);
+    if (repeat) return repeat;
+    const devices = [...new Set(points.series.map((series) => series.device))];
+    let retryAfterMs = 0;
+    for (const device of devices) retryAfterMs = Math.max(retryAfterMs, this.rates.take(device, receivedAt));
     if (retryAfterMs > 0) {
       this.noteRejected("rate_limited");
-      const message = `device ${request.device} sent more than ${this.config.deviceRequestsPer10s} requests in 10 s`;
+      const limit = this.config.deviceRequestsPer10s;
+      const message = `a device of this request sent more than ${limit} requests in 10 s`;
       return { ok: false, status: 429, code: "rate_limited", message, retryAfterMs };
     }
     const stored = this.ctx.storage.transactionSync(() => {
-      const resolved = this.catalog.resolve(request.device, points.metrics, points.metricIndex);
+      const resolved = this.catalog.resolve(points.series, points.seriesIndex);
       if (!resolved) return null;
       const batch = { seriesIds: resolved.ids, ts: points.ts, values: points.values };
-      return {
-        batch,
-        created: resolved.created,
-        seq: this.log.append(batch, receivedAt, this.checkpointSeq),
-      };
+      const seq = this.log.append(batch, receivedAt, this.checkpointSeq, idempotency);
+      return { batch, created: resolved.created, seq };
     });
     if (!stored) {
       this.noteRejected("series_limit");
@@ -196,14 +234,17 @@ export class BoardObject extends DurableObject<Env> {
       return { ok: false, status: 422, code: "series_limit", message, path: "points" };
     }
     const { batch, created, seq } = stored;
+    const accepted = batch.ts.length;
+    if (idempotency)
+      this.keys.remember(idempotency.key, { seq, hash: idempotency.hash, accepted, receivedAt });
     this.counters.requests++;
-    this.counters.points += batch.ts.length;
-    const cameOnline = this.fold({ seq, receivedAt, batch });
-    this.hub.publish(seq, batch, created, cameOnline ? [cameOnline] : []);
+    this.counters.points += accepted;
+    this.hub.publish(seq, batch, created, this.fold({ seq, receivedAt, batch }));
     // While a tick is pending the checkpoint waits for its flush, so it never delays frames already due.
     if (!this.hub.flushScheduled) this.maybeCheckpoint(receivedAt);
-    await this.ensureAlarm(receivedAt, this.presence.deadlineOf(request.device) ?? undefined);
-    return { ok: true, accepted: batch.ts.length, seq };
+    const deadlines = devices.map((device) => this.presence.deadlineOf(device) ?? Number.POSITIVE_INFINITY);
+    await this.ensureAlarm(receivedAt, Math.min(...deadlines));
+    return { ok: true, accepted, seq, repeated: false };
   }
 
   /** Counts an ingest request refused before it reached the log (by the Worker or here), by error code. */
@@ -304,16 +345,13 @@ export class BoardObject extends DurableObject<Env> {
    * Aggregated history of some series; see `queryHistory`. Pending live points are flushed first, so the answer
    * holds exactly the batches up to its `seq`: a client splices live frames after it without gap or duplicate.
    */
-  async history(request: HistoryRequest): Promise<HistoryResult> {
+  async history(request: HistoryRequest): Promise<HistoryResult | HistoryError> {
     this.hub.flush();
-    const ids = request.series.map(({ device, metric }) => this.catalog.find(device, metric)?.id);
     const now = Date.now();
     // A point with timestamp t was received no earlier than t minus the allowed clock skew.
     const earliestReceipt = (ts: number) => ts - INGEST_LIMITS.maxFutureMs;
-    return {
-      ...this.hub.position,
-      ...queryHistory(request, ids, this.rollups, this.log, earliestReceipt, now),
-    };
+    const answer = queryHistory(request, this.catalog, this.rollups, this.log, earliestReceipt, now);
+    return "error" in answer ? answer : { ...this.hub.position, ...answer };
   }
 
   /** The series catalog with last values, recent rate and device presence. */
@@ -324,13 +362,15 @@ export class BoardObject extends DurableObject<Env> {
       defs.map((def) => def.id),
       Date.now() - 60_000,
     );
-    return defs.map((def, i) => ({
-      device: def.device,
-      metric: def.metric,
-      last: this.catalog.state(def).last ?? null,
-      pointsLastMinute: counts[i]!,
-      online: online.get(def.device) ?? false,
-    }));
+    return defs.map((def, i) => {
+      const { id: _id, ...named } = def;
+      return {
+        ...named,
+        last: this.catalog.state(def).last ?? null,
+        pointsLastMinute: counts[i]!,
+        online: online.get(def.device) ?? false,
+      };
+    });
   }
 
   /** Retention and presence deadlines; see `compact`. */
@@ -383,7 +423,8 @@ export class BoardObject extends DurableObject<Env> {
   /** Live transports; the Worker has checked the request and the viewer's credential. */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const selectors = url.searchParams.getAll("series").filter(isSelector);
+    // The Worker has checked the selectors.
+    const selectors = url.searchParams.getAll("series");
     const subscription = selectors.length > 0 ? selectors : [ALL_SERIES];
     const transport = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
     if (transport === "poll") {

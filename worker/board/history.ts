@@ -1,13 +1,28 @@
-import type { HistoryColumns, HistoryResult, SeriesHistory } from "../protocol/index.ts";
+import {
+  type HistoryColumns,
+  type HistoryResult,
+  MAX_QUERY_SERIES,
+  parseSelector,
+  type Selector,
+  type SeriesDef,
+  type SeriesHistory,
+} from "../protocol/index.ts";
 import type { BatchLog } from "./batch-log.ts";
 import { RESOLUTIONS } from "./resolutions.ts";
 import type { Rollups } from "./rollups.ts";
+import type { SeriesCatalog } from "./series-catalog.ts";
 
 export interface HistoryRequest {
-  series: Array<{ device: string; metric: string }>;
+  /** Selectors the Worker has checked (see `protocol/selectors.ts`). */
+  selectors: string[];
   from: number;
   to: number;
   step: number;
+}
+
+/** A query that names more series than one answer may hold. */
+export interface HistoryError {
+  error: { code: "too_many_series"; message: string; path: "series" };
 }
 
 /** What `queryHistory` computes; the board adds the stream position. */
@@ -58,7 +73,21 @@ function emptyColumns(): HistoryColumns {
   return { ts: [], avg: [], min: [], max: [], count: [], last: [] };
 }
 
-function toHistory(device: string, metric: string, buckets: Buckets): SeriesHistory {
+/** A series' name in an answer, without the board's id. */
+function named(
+  def: Pick<SeriesDef, "device" | "metric" | "labels" | "unit" | "kind">,
+): Omit<SeriesHistory, keyof HistoryColumns> {
+  const { device, metric, labels, unit, kind } = def;
+  return {
+    device,
+    metric,
+    ...(labels ? { labels } : {}),
+    ...(unit ? { unit } : {}),
+    ...(kind ? { kind } : {}),
+  };
+}
+
+function toColumns(buckets: Buckets): HistoryColumns {
   const columns = emptyColumns();
   for (const [ts, agg] of [...buckets].sort((a, b) => a[0] - b[0])) {
     columns.ts.push(ts);
@@ -68,59 +97,81 @@ function toHistory(device: string, metric: string, buckets: Buckets): SeriesHist
     columns.count.push(agg.count);
     columns.last.push(agg.last);
   }
-  return { device, metric, ...columns };
+  return columns;
 }
 
 /**
- * Answers a history query from rollups (step >= 1 s) or the raw log (finer steps, within raw retention).
- * `seriesIds[i]` is the id of `request.series[i]`, or undefined for a series the board does not have.
+ * The series a query answers, in the order its selectors name them: every series a selector matches, once. A
+ * plain `device:metric` that matches nothing still gets an entry (with empty columns), so a client asking for
+ * a series the board does not have yet learns that it has no points.
+ */
+function selected(selectors: string[], catalog: SeriesCatalog): Array<SeriesDef | Selector> {
+  const answer: Array<SeriesDef | Selector> = [];
+  const seen = new Set<number>();
+  for (const text of selectors) {
+    const selector = parseSelector(text) as Selector;
+    const matched = catalog.matching([selector]);
+    const exact = selector.device !== "*" && selector.metric !== "*" && selector.matchers.length === 0;
+    if (matched.length === 0 && exact) answer.push(selector);
+    for (const def of matched) {
+      if (seen.has(def.id)) continue;
+      seen.add(def.id);
+      answer.push(def);
+    }
+  }
+  return answer;
+}
+
+/**
+ * Answers a history query from rollups (step >= 1 s) or the raw log (finer steps, within raw retention), for the
+ * series its selectors match.
  */
 export function queryHistory(
   request: HistoryRequest,
-  seriesIds: Array<number | undefined>,
+  catalog: SeriesCatalog,
   rollups: Rollups,
   log: BatchLog,
   earliestReceipt: (ts: number) => number,
   now: number,
-): HistoryBuckets {
+): HistoryBuckets | HistoryError {
+  const series = selected(request.selectors, catalog);
+  if (series.length > MAX_QUERY_SERIES) {
+    const message = `the selectors match ${series.length} series; a query answers at most ${MAX_QUERY_SERIES}`;
+    return { error: { code: "too_many_series", message, path: "series" } };
+  }
+  const defs = series.filter((s): s is SeriesDef => "id" in s);
   const { resolution, step } = chooseResolution(request.step, request.from, now);
   const from = request.from - (request.from % step);
-  if (resolution >= 0) {
-    const known = seriesIds.filter((id) => id !== undefined);
-    const columns = rollups.aggregate(resolution, known, from, request.to, step);
-    return {
-      from,
-      to: request.to,
-      step,
-      resolution: RESOLUTIONS[resolution]!.name,
-      series: request.series.map(({ device, metric }, i) => {
-        const id = seriesIds[i];
-        return { device, metric, ...(id === undefined ? emptyColumns() : columns[known.indexOf(id)]!) };
-      }),
-    };
-  }
-  const buckets: Buckets[] = seriesIds.map(() => new Map());
-  const wanted = new Map<number, Buckets>();
-  seriesIds.forEach((id, i) => {
-    if (id !== undefined) wanted.set(id, buckets[i]!);
-  });
-  for (const { batch } of log.readReceivedSince(earliestReceipt(from), from, request.to)) {
-    for (let p = 0; p < batch.seriesIds.length; p++) {
-      const target = wanted.get(batch.seriesIds[p]!);
-      const ts = batch.ts[p]!;
-      if (!target || ts < from || ts >= request.to) continue;
-      const start = ts - (ts % step);
-      const agg = target.get(start);
-      const value = batch.values[p]!;
-      if (agg) foldPoint(agg, ts, value);
-      else target.set(start, { count: 1, sum: value, min: value, max: value, lastTs: ts, last: value });
-    }
-  }
-  return {
+  const answer = {
     from,
     to: request.to,
     step,
-    resolution: "raw",
-    series: request.series.map(({ device, metric }, i) => toHistory(device, metric, buckets[i]!)),
+    resolution: RESOLUTIONS[resolution]?.name ?? ("raw" as const),
+  };
+  const columnsOf = new Map<number, HistoryColumns>();
+  if (resolution >= 0) {
+    const ids = defs.map((def) => def.id);
+    rollups.aggregate(resolution, ids, from, request.to, step).forEach((columns, i) => {
+      columnsOf.set(ids[i]!, columns);
+    });
+  } else {
+    const buckets = new Map(defs.map((def) => [def.id, new Map() as Buckets]));
+    for (const { batch } of log.readReceivedSince(earliestReceipt(from), from, request.to)) {
+      for (let p = 0; p < batch.seriesIds.length; p++) {
+        const target = buckets.get(batch.seriesIds[p]!);
+        const ts = batch.ts[p]!;
+        if (!target || ts < from || ts >= request.to) continue;
+        const start = ts - (ts % step);
+        const agg = target.get(start);
+        const value = batch.values[p]!;
+        if (agg) foldPoint(agg, ts, value);
+        else target.set(start, { count: 1, sum: value, min: value, max: value, lastTs: ts, last: value });
+      }
+    }
+    for (const [id, series] of buckets) columnsOf.set(id, toColumns(series));
+  }
+  return {
+    ...answer,
+    series: series.map((s) => ({ ...named(s), ...("id" in s ? columnsOf.get(s.id)! : emptyColumns()) })),
   };
 }

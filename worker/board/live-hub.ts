@@ -16,7 +16,7 @@ import { FlowControl } from "./flow-control.ts";
 import { buildFrame, replayFrames, type SequencedBatch, type SeriesFilter } from "./frame-builder.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
 import { SseSink } from "./sse-sink.ts";
-import { type SubscriptionGroup, Subscriptions, wants } from "./subscriptions.ts";
+import { type SubscriptionGroup, Subscriptions } from "./subscriptions.ts";
 
 /** What a viewer socket carries across hibernation. */
 export interface ViewerAttachment {
@@ -221,7 +221,7 @@ export class LiveHub {
     if (batches.length === 0) return;
     this.flushedSeq = batches[batches.length - 1]!.seq;
     for (const group of this.subscriptions.all()) {
-      const named = created.filter((def) => wants(group.selectors, def));
+      const named = created.filter((def) => group.wants(def));
       if (named.length > 0) this.broadcast(group, JSON.stringify({ type: "series", series: named }));
       const frame = buildFrame(this.options.epoch, batches, group.filter);
       if (frame) this.broadcast(group, frame);
@@ -273,7 +273,7 @@ export class LiveHub {
     if (frames) {
       return {
         resumed: true,
-        messages: [{ type: "series", series: this.subscriptions.matching(group.selectors) }],
+        messages: [{ type: "series", series: this.subscriptions.matching(group) }],
         frames,
       };
     }
@@ -285,7 +285,7 @@ export class LiveHub {
   }
 
   private snapshot(group: SubscriptionGroup<LiveSink>): ServerMessage {
-    const series = this.subscriptions.matching(group.selectors).map((def) => this.catalog.state(def));
+    const series = this.subscriptions.matching(group).map((def) => this.catalog.state(def));
     return { type: "snapshot", series, ...this.position };
   }
 

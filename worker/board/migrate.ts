@@ -22,7 +22,8 @@ type OldRollupRow = [
 
 /**
  * Converts a board written with schema 1 (a rollup row per series and bucket, latest values in `series`, presence in
- * `devices`, checkpoint position in `meta`) to the chunked layout, in the caller's transaction. Such a board has an
+ * `devices`, checkpoint position in `meta`, series without labels) to the chunked layout, in the caller's
+ * transaction. Such a board has an
  * epoch but no schema version. Rows written once: one per rollup chunk, plus the checkpoint row. Returns whether
  * it converted anything.
  */
@@ -75,8 +76,13 @@ export function migrateToChunks(sql: Sql, meta: Meta): boolean {
     devices,
     counters: emptyCounters(),
   });
+  // SQLite cannot change a table's UNIQUE constraint: the series move to a table with labels, unit and kind.
   sql.exec(`DROP TABLE rollups; DROP TABLE devices;
-    ALTER TABLE series DROP COLUMN last_ts; ALTER TABLE series DROP COLUMN last_value;
+    CREATE TABLE series_labelled (id INTEGER PRIMARY KEY, device TEXT NOT NULL, metric TEXT NOT NULL,
+      labels TEXT NOT NULL DEFAULT '', unit TEXT, kind TEXT, UNIQUE (device, metric, labels));
+    INSERT INTO series_labelled (id, device, metric) SELECT id, device, metric FROM series;
+    DROP TABLE series; ALTER TABLE series_labelled RENAME TO series;
+    ALTER TABLE batches ADD COLUMN idempotency_key TEXT; ALTER TABLE batches ADD COLUMN request_hash TEXT;
     DELETE FROM meta WHERE key IN ('checkpoint_seq', 'raw_points')`);
   meta.set(META.schemaVersion, SCHEMA_VERSION);
   return true;

@@ -14,13 +14,18 @@ CREATE TABLE IF NOT EXISTS batches (
   points INTEGER NOT NULL,
   min_ts INTEGER NOT NULL,
   max_ts INTEGER NOT NULL,
-  body BLOB NOT NULL
+  body BLOB NOT NULL,
+  idempotency_key TEXT,
+  request_hash TEXT
 );
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY,
   device TEXT NOT NULL,
   metric TEXT NOT NULL,
-  UNIQUE (device, metric)
+  labels TEXT NOT NULL DEFAULT '',
+  unit TEXT,
+  kind TEXT,
+  UNIQUE (device, metric, labels)
 );
 CREATE TABLE IF NOT EXISTS rollup_chunks (
   res INTEGER NOT NULL,

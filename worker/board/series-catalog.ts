@@ -1,10 +1,21 @@
-import type { SeriesDef, SeriesState } from "../protocol/index.ts";
+import type { SeriesKey } from "../ingest/points.ts";
+import {
+  parseLabels,
+  type Selector,
+  type SeriesDef,
+  type SeriesKind,
+  type SeriesState,
+  selectorMatches,
+} from "../protocol/index.ts";
 import type { Sql } from "./metered-sql.ts";
 
 /** Series a single board may hold; bounds its storage (see README "Limits"). */
 export const MAX_SERIES_PER_BOARD = 500;
 
-interface SeriesEntry extends SeriesDef {
+interface SeriesEntry {
+  def: SeriesDef;
+  /** Canonical label text, part of the identity. */
+  labels: string;
   lastTs: number | null;
   lastValue: number | null;
 }
@@ -12,9 +23,13 @@ interface SeriesEntry extends SeriesDef {
 /** How a latest value is kept in the checkpoint row. */
 export type LastValueEntry = [id: number, ts: number, value: number];
 
+function identity(device: string, metric: string, labels: string): string {
+  return `${device}\u0000${metric}\u0000${labels}`;
+}
+
 /**
- * The board's series: ids, names and latest values. Lives in memory; a new series is inserted with the batch that
- * creates it, latest values are kept in the checkpoint row and replayed from the log after a wake-up.
+ * The board's series: ids, names, labels, units and latest values. Lives in memory; a new series is inserted with
+ * the batch that creates it, latest values are kept in the checkpoint row and replayed from the log after a wake.
  */
 export class SeriesCatalog {
   private readonly byId: SeriesEntry[] = [];
@@ -23,10 +38,15 @@ export class SeriesCatalog {
 
   constructor(sql: Sql, lastValues: LastValueEntry[] = []) {
     this.sql = sql;
-    for (const row of sql.exec<{ id: number; device: string; metric: string }>(
-      "SELECT id, device, metric FROM series ORDER BY id",
-    )) {
-      this.add({ id: row.id, device: row.device, metric: row.metric, lastTs: null, lastValue: null });
+    for (const row of sql.exec<{
+      id: number;
+      device: string;
+      metric: string;
+      labels: string;
+      unit: string | null;
+      kind: SeriesKind | null;
+    }>("SELECT id, device, metric, labels, unit, kind FROM series ORDER BY id")) {
+      this.add(row.id, { ...row, unit: row.unit ?? undefined, kind: row.kind ?? undefined });
     }
     for (const [id, ts, value] of lastValues) {
       const entry = this.byId[id];
@@ -37,9 +57,15 @@ export class SeriesCatalog {
     }
   }
 
-  private add(entry: SeriesEntry): void {
-    this.byId[entry.id] = entry;
-    this.byKey.set(`${entry.device}\u0000${entry.metric}`, entry);
+  private add(id: number, key: SeriesKey): SeriesEntry {
+    const def: SeriesDef = { id, device: key.device, metric: key.metric };
+    if (key.labels !== "") def.labels = parseLabels(key.labels);
+    if (key.unit !== undefined) def.unit = key.unit;
+    if (key.kind !== undefined) def.kind = key.kind;
+    const entry: SeriesEntry = { def, labels: key.labels, lastTs: null, lastValue: null };
+    this.byId[id] = entry;
+    this.byKey.set(identity(key.device, key.metric, key.labels), entry);
+    return entry;
   }
 
   get size(): number {
@@ -47,62 +73,61 @@ export class SeriesCatalog {
   }
 
   get(id: number): SeriesDef | undefined {
-    return this.byId[id];
-  }
-
-  find(device: string, metric: string): SeriesDef | undefined {
-    return this.byKey.get(`${device}\u0000${metric}`);
+    return this.byId[id]?.def;
   }
 
   all(): SeriesDef[] {
-    return [...this.byKey.values()];
+    return this.byId.map((entry) => entry.def);
+  }
+
+  /** Series matched by any of `selectors`, in id order. */
+  matching(selectors: readonly Selector[]): SeriesDef[] {
+    return this.all().filter((def) => selectors.some((selector) => selectorMatches(selector, def)));
   }
 
   /**
-   * Ids for a batch's points, given the device, its distinct metric names and each point's index into them.
-   * Unknown metrics get new ids (inserted now). Returns null, creating nothing, past the series limit.
+   * Ids for a batch's points, given its series and each point's index into them. Unknown series get new ids
+   * (inserted now, with their unit and kind). Returns null, creating nothing, past the series limit.
    */
-  resolve(
-    device: string,
-    metrics: string[],
-    metricIndex: Uint16Array,
-  ): { ids: Uint32Array; created: SeriesDef[] } | null {
-    const idOf = new Uint32Array(metrics.length);
-    const created: SeriesDef[] = [];
-    for (let m = 0; m < metrics.length; m++) {
-      const metric = metrics[m]!;
-      const existing = this.byKey.get(`${device}\u0000${metric}`);
+  resolve(keys: SeriesKey[], seriesIndex: Uint16Array): { ids: Uint32Array; created: SeriesDef[] } | null {
+    const idOf = new Uint32Array(keys.length);
+    const created: SeriesEntry[] = [];
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      const existing = this.byKey.get(identity(key.device, key.metric, key.labels));
       if (existing) {
-        idOf[m] = existing.id;
+        idOf[k] = existing.def.id;
         continue;
       }
       if (this.size >= MAX_SERIES_PER_BOARD) {
         this.forget(created);
         return null;
       }
-      const entry: SeriesEntry = { id: this.byId.length, device, metric, lastTs: null, lastValue: null };
-      this.add(entry);
+      const entry = this.add(this.byId.length, key);
       created.push(entry);
-      idOf[m] = entry.id;
+      idOf[k] = entry.def.id;
     }
-    for (const def of created) {
+    for (const { def, labels } of created) {
       this.sql.exec(
-        "INSERT INTO series (id, device, metric) VALUES (?, ?, ?)",
+        "INSERT INTO series (id, device, metric, labels, unit, kind) VALUES (?, ?, ?, ?, ?, ?)",
         def.id,
         def.device,
         def.metric,
+        labels,
+        def.unit ?? null,
+        def.kind ?? null,
       );
     }
-    const ids = new Uint32Array(metricIndex.length);
-    for (let i = 0; i < metricIndex.length; i++) ids[i] = idOf[metricIndex[i]!]!;
-    return { ids, created };
+    const ids = new Uint32Array(seriesIndex.length);
+    for (let i = 0; i < seriesIndex.length; i++) ids[i] = idOf[seriesIndex[i]!]!;
+    return { ids, created: created.map((entry) => entry.def) };
   }
 
   /** Undoes series created by a batch that was refused. */
-  private forget(created: SeriesDef[]): void {
+  private forget(created: SeriesEntry[]): void {
     if (created.length === 0) return;
-    this.byId.length = created[0]!.id;
-    for (const def of created) this.byKey.delete(`${def.device}\u0000${def.metric}`);
+    this.byId.length = created[0]!.def.id;
+    for (const { def, labels } of created) this.byKey.delete(identity(def.device, def.metric, labels));
   }
 
   /** Records a point as the series' latest value when it is not older than the current one. */
@@ -117,15 +142,15 @@ export class SeriesCatalog {
   lastValues(): LastValueEntry[] {
     const entries: LastValueEntry[] = [];
     for (const entry of this.byId) {
-      if (entry?.lastTs != null && entry.lastValue !== null)
-        entries.push([entry.id, entry.lastTs, entry.lastValue]);
+      if (entry.lastTs !== null && entry.lastValue !== null)
+        entries.push([entry.def.id, entry.lastTs, entry.lastValue]);
     }
     return entries;
   }
 
   state(def: SeriesDef): SeriesState {
     const entry = this.byId[def.id]!;
-    const state: SeriesState = { id: entry.id, device: entry.device, metric: entry.metric };
+    const state: SeriesState = { ...entry.def };
     if (entry.lastTs !== null && entry.lastValue !== null)
       state.last = { ts: entry.lastTs, value: entry.lastValue };
     return state;

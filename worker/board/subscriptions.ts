@@ -1,20 +1,29 @@
-import { ALL_SERIES, type SeriesDef, selectorMatches } from "../protocol/index.ts";
+import {
+  ALL_SERIES,
+  parseSelector,
+  type Selector,
+  type SeriesDef,
+  selectorMatches,
+} from "../protocol/index.ts";
 import type { SeriesFilter } from "./frame-builder.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
 
 /** Viewers with the same selectors form a group and share one encoded frame per tick. */
 export interface SubscriptionGroup<Member> {
+  /** As the viewers wrote them (and as socket attachments keep them). */
   selectors: string[];
   members: Set<Member>;
   filter: SeriesFilter;
+  wants(def: SeriesDef): boolean;
 }
 
 function groupKey(selectors: string[]): string {
   return JSON.stringify([...new Set(selectors)].sort());
 }
 
-export function wants(selectors: string[], def: SeriesDef): boolean {
-  return selectors.some((selector) => selectorMatches(selector, def.device, def.metric));
+/** Selectors checked where they came in (the Worker, `parseClientMessage`), parsed here. */
+function parsedSelectors(selectors: string[]): Selector[] {
+  return selectors.map((text) => parseSelector(text) as Selector);
 }
 
 /** Viewers grouped by subscription, with each group's set of wanted series ids kept current. */
@@ -69,16 +78,19 @@ export class Subscriptions<Member> {
     for (const group of this.groups.values()) this.extendFilter(group, defs);
   }
 
-  matching(selectors: string[]): SeriesDef[] {
-    return this.catalog.all().filter((def) => wants(selectors, def));
+  /** The series a group wants. */
+  matching(group: SubscriptionGroup<Member>): SeriesDef[] {
+    return this.catalog.all().filter((def) => group.wants(def));
   }
 
   private create(selectors: string[]): SubscriptionGroup<Member> {
     const unique = JSON.parse(groupKey(selectors)) as string[];
+    const parsed = parsedSelectors(unique);
     const group: SubscriptionGroup<Member> = {
       selectors: unique,
       members: new Set(),
       filter: unique.includes(ALL_SERIES) ? null : new Set(),
+      wants: (def) => parsed.some((selector) => selectorMatches(selector, def)),
     };
     this.extendFilter(group, this.catalog.all());
     return group;
@@ -87,6 +99,6 @@ export class Subscriptions<Member> {
   private extendFilter(group: SubscriptionGroup<Member>, defs: SeriesDef[]): void {
     if (group.filter === null) return;
     const filter = group.filter as Set<number>;
-    for (const def of defs) if (wants(group.selectors, def)) filter.add(def.id);
+    for (const def of defs) if (group.wants(def)) filter.add(def.id);
   }
 }

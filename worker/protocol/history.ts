@@ -1,8 +1,8 @@
-import type { StreamPosition } from "./messages.ts";
+import type { SeriesDef, StreamPosition } from "./messages.ts";
 
 /** At most this many buckets per series in one history answer. */
 export const MAX_BUCKETS = 2000;
-/** At most this many series in one history query. */
+/** At most this many series in one history answer. */
 export const MAX_QUERY_SERIES = 100;
 
 export type ResolutionName = "raw" | "1s" | "1m" | "1h";
@@ -17,11 +17,8 @@ export interface HistoryColumns {
   last: number[];
 }
 
-/** One series of a history answer. */
-export interface SeriesHistory extends HistoryColumns {
-  device: string;
-  metric: string;
-}
+/** One series of a history answer: its name (labels, unit and kind when known) and its buckets. */
+export interface SeriesHistory extends HistoryColumns, Omit<SeriesDef, "id"> {}
 
 /**
  * Answer of `GET /boards/:board/query`. It holds exactly the batches up to `seq`: live frames up to `seq` are in it,

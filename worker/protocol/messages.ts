@@ -1,3 +1,6 @@
+import type { Labels } from "./labels.ts";
+import { MAX_SELECTORS, parseSelector } from "./selectors.ts";
+
 /**
  * edgepulse live protocol, version 1: the JSON control messages.
  * Shared by the Worker and the dashboard; no runtime dependencies.
@@ -12,14 +15,22 @@ export const TOKEN_SUBPROTOCOL_PREFIX = "bearer.";
 /** Text the runtime answers with `pong` without waking the board. */
 export const PING = "ping";
 export const PONG = "pong";
-/** Subscribes to every series of the board. */
-export const ALL_SERIES = "*";
 
-/** A series is one metric of one device; its `id` is assigned by the board and never reused within an epoch. */
+/** How a series' values behave: levels, running totals (shown as rates), or per-interval changes. */
+export type SeriesKind = "gauge" | "counter" | "delta";
+
+/**
+ * A series is one metric of one device with one set of labels; its `id` is assigned by the board and never reused
+ * within an epoch. `labels`, `unit` and `kind` are present when known.
+ */
 export interface SeriesDef {
   id: number;
   device: string;
   metric: string;
+  labels?: Labels;
+  /** UCUM-style unit as the source gave it (OTLP `unit`, JSON `unit`), e.g. `s`, `By`, `%`. */
+  unit?: string;
+  kind?: SeriesKind;
 }
 
 export interface SeriesState extends SeriesDef {
@@ -74,15 +85,11 @@ export function parseEventId(id: string): StreamPosition | null {
 }
 
 export type ClientMessage =
-  /** Replaces the subscription; selectors are `*`, `device:*`, `*:metric` or `device:metric`. */
+  /** Replaces the subscription; see `selectors.ts` for the grammar. */
   | { type: "subscribe"; series: string[] }
   | { type: "unsubscribe"; series: string[] }
   /** Flow control: every frame up to `seq` has been processed. Clients that ack are cut off (1013) when far behind. */
   | { type: "ack"; seq: number };
-
-/** Selectors one connection may hold; keeps the socket attachment small. */
-export const MAX_SELECTORS = 32;
-export const MAX_SELECTOR_LENGTH = 260;
 
 /** Parses and checks a client message; returns an error text instead of throwing. */
 export function parseClientMessage(text: string): ClientMessage | { error: string } {
@@ -106,25 +113,9 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
     return { error: `series must be an array of at most ${MAX_SELECTORS} selectors` };
   }
   for (const selector of series) {
-    if (typeof selector !== "string" || !isSelector(selector)) {
-      return { error: `invalid selector ${JSON.stringify(selector)}` };
-    }
+    if (typeof selector !== "string") return { error: "selectors must be strings" };
+    const parsed = parseSelector(selector);
+    if ("error" in parsed) return { error: parsed.error };
   }
   return { type, series: series as string[] };
-}
-
-export function isSelector(selector: string): boolean {
-  if (selector === ALL_SERIES) return true;
-  if (selector.length > MAX_SELECTOR_LENGTH) return false;
-  const colon = selector.indexOf(":");
-  return colon > 0 && colon < selector.length - 1;
-}
-
-/** Does a selector match a series? `device` ids contain no `:` so the first colon splits. */
-export function selectorMatches(selector: string, device: string, metric: string): boolean {
-  if (selector === ALL_SERIES) return true;
-  const colon = selector.indexOf(":");
-  const wantDevice = selector.slice(0, colon);
-  const wantMetric = selector.slice(colon + 1);
-  return (wantDevice === "*" || wantDevice === device) && (wantMetric === "*" || wantMetric === metric);
 }

@@ -1,7 +1,7 @@
 import type { HistoryRequest } from "../board/history.ts";
 import { ApiError } from "../http/errors.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
-import { MAX_BUCKETS, MAX_QUERY_SERIES } from "../protocol/index.ts";
+import { MAX_BUCKETS, MAX_QUERY_SERIES, parseSelector, splitSelectors } from "../protocol/index.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
@@ -35,35 +35,46 @@ export function parseTime(raw: string, now: number, path: string): number {
   throw invalid("invalid_time", `${path} must be ms since the Unix epoch, "now" or relative like -1h`, path);
 }
 
-/** Series named by `series=device:metric,...` (repeatable) or by `device=` with repeated `metric=`. */
-function parseSeries(params: URLSearchParams): HistoryRequest["series"] {
-  const series: HistoryRequest["series"] = [];
-  for (const list of params.getAll("series")) {
-    for (const entry of list.split(",")) {
-      const colon = entry.indexOf(":");
-      if (colon <= 0 || colon === entry.length - 1) {
-        throw invalid(
-          "invalid_series",
-          `series entries must be device:metric, got ${JSON.stringify(entry)}`,
-          "series",
-        );
-      }
-      series.push({ device: entry.slice(0, colon), metric: entry.slice(colon + 1) });
-    }
+/**
+ * Selectors given as `series=` (repeatable, each a comma-separated list; see `protocol/selectors.ts`), checked:
+ * 400 `invalid_series` naming the first bad one, `too_many_series` past `max`.
+ */
+export function selectorParams(params: URLSearchParams, max: number): string[] {
+  const selectors = params.getAll("series").flatMap((list) => splitSelectors(list));
+  if (selectors.length > max)
+    throw invalid("too_many_series", `name at most ${max} series selectors`, "series");
+  for (const selector of selectors) {
+    const parsed = parseSelector(selector);
+    if ("error" in parsed) throw invalid("invalid_series", parsed.error.slice(0, 300), "series");
   }
+  return selectors;
+}
+
+/** Series named by `series=` selectors or by `device=` with repeated `metric=`. */
+function parseSeries(params: URLSearchParams): string[] {
+  const selectors = selectorParams(params, MAX_QUERY_SERIES);
   const device = params.get("device");
   const metrics = params.getAll("metric");
   if (device !== null || metrics.length > 0) {
     if (device === null || metrics.length === 0)
       throw invalid("invalid_series", "device and metric go together", "metric");
-    for (const metric of metrics) series.push({ device, metric });
+    for (const metric of metrics) {
+      const selector = `${device}:${metric}`;
+      if ("error" in parseSelector(selector))
+        throw invalid(
+          "invalid_series",
+          `device and metric must be names: ${selector.slice(0, 200)}`,
+          "metric",
+        );
+      selectors.push(selector);
+    }
   }
-  if (series.length === 0)
+  if (selectors.length === 0)
     throw invalid("invalid_series", "name series with series=device:metric or device=&metric=", "series");
-  if (series.length > MAX_QUERY_SERIES) {
+  if (selectors.length > MAX_QUERY_SERIES) {
     throw invalid("too_many_series", `a query may name at most ${MAX_QUERY_SERIES} series`, "series");
   }
-  return series;
+  return selectors;
 }
 
 /** Reads and checks a history query's parameters. */
@@ -84,5 +95,5 @@ export function parseHistoryQuery(params: URLSearchParams, now: number): History
       "step",
     );
   }
-  return { series: parseSeries(params), from, to, step };
+  return { selectors: parseSeries(params), from, to, step };
 }

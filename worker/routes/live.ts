@@ -4,7 +4,8 @@ import type { Env } from "../env.ts";
 import { authorize, enforceRateLimit } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
-import { SUBPROTOCOL } from "../protocol/index.ts";
+import { MAX_SELECTORS, SUBPROTOCOL } from "../protocol/index.ts";
+import { selectorParams } from "../query/params.ts";
 import { checkBoard } from "./board-param.ts";
 
 /** Tickets let a browser open a socket or stream without putting its long-lived token in a URL. */
@@ -30,6 +31,7 @@ function offeredProtocols(request: Request): string[] {
 async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Response> {
   const board = checkBoard(c.req.param("board") ?? "");
   await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
+  selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS);
   return c.env.BOARDS.get(c.env.BOARDS.idFromName(board)).fetch(c.req.raw);
 }
 
@@ -44,6 +46,7 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
     }
     checkOrigin(c.req.raw, c.env.ALLOWED_ORIGINS);
     await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
+    selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS);
     const protocols = offeredProtocols(c.req.raw);
     if (protocols.length > 0 && !protocols.includes(SUBPROTOCOL)) {
       throw new ApiError(

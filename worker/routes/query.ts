@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env.ts";
 import { authorize } from "../http/credentials.ts";
+import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { parseHistoryQuery } from "../query/params.ts";
 import { checkBoard } from "./board-param.ts";
@@ -18,8 +19,10 @@ export const queryRoutes = new Hono<{ Bindings: Env }>()
     const board = checkBoard(c.req.param("board"));
     await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
     const request = parseHistoryQuery(new URL(c.req.url).searchParams, Date.now());
-    const stub = c.env.BOARDS.get(c.env.BOARDS.idFromName(board));
-    return c.json(await stub.history(request));
+    const answer = await c.env.BOARDS.get(c.env.BOARDS.idFromName(board)).history(request);
+    if ("error" in answer)
+      throw new ApiError(400, answer.error.code, answer.error.message, answer.error.path);
+    return c.json(answer);
   })
   .all("/boards/:board/query", methodNotAllowed("GET"))
   .get("/boards/:board/stats", async (c) => {

@@ -1,0 +1,75 @@
+import { ApiError } from "../http/errors.ts";
+import { INGEST_LIMITS } from "./limits.ts";
+
+function tooLarge(what: string, limit: number): ApiError {
+  return new ApiError(413, "payload_too_large", `${what} must be at most ${limit} bytes`, "body");
+}
+
+/** Reads a stream to the end, refusing (413) more than `limit` bytes. */
+async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  what: string,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) throw tooLarge(what, limit);
+      chunks.push(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * A request's body as bytes: at most `maxBodyBytes` as sent (by `Content-Length` or by counting a streamed body),
+ * and with `Content-Encoding: gzip` undone, at most `maxDecodedBytes` after (a gzip bomb answers 413 early).
+ */
+export async function readBody(request: Request): Promise<Uint8Array> {
+  const { maxBodyBytes, maxDecodedBytes } = INGEST_LIMITS;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBodyBytes) throw tooLarge("the request body", maxBodyBytes);
+  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && encoding !== "gzip") {
+    throw new ApiError(
+      415,
+      "unsupported_encoding",
+      "Content-Encoding must be gzip or identity",
+      "content-encoding",
+    );
+  }
+  if (!request.body) return new Uint8Array();
+  const sent = await readCapped(request.body, maxBodyBytes, "the request body");
+  if (encoding === "identity") return sent;
+  const decoded = new Blob([sent]).stream().pipeThrough(new DecompressionStream("gzip"));
+  try {
+    return await readCapped(decoded, maxDecodedBytes, "the decompressed body");
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(400, "invalid_encoding", "the body is not valid gzip data", "body");
+  }
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** A body as UTF-8 text; 400 when it is not. */
+export function bodyText(bytes: Uint8Array): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new ApiError(400, "invalid_encoding", "the body is not valid UTF-8", "body");
+  }
+}
