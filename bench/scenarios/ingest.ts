@@ -19,7 +19,6 @@ const CONCURRENCY = 8;
 const DEVICES = 4;
 /** Distinct bodies cycled per batch size, so no two consecutive requests are identical. */
 const BODY_VARIANTS = 8;
-const TARGET_POINTS_PER_SECOND = 200_000;
 const TARGET_RATIO_TO_BARE = 0.7;
 const TARGET_ROWS_PER_REQUEST = 1.1;
 
@@ -150,7 +149,7 @@ function report(measurements: Measurement[]): void {
   const realRate = real.result.points / real.result.seconds;
   const share = realRate / (bare.result.points / bare.result.seconds);
   console.log(
-    `  Targets at ${num(LARGEST_BATCH)}-point batches: real >= ${num(TARGET_POINTS_PER_SECOND)} pts/s: ${num(realRate)} ${verdict(realRate >= TARGET_POINTS_PER_SECOND)}; ` +
+    `  Targets at ${num(LARGEST_BATCH)}-point batches (${num(realRate)} pts/s): ` +
       `real/bare >= ${TARGET_RATIO_TO_BARE}: ${num(share, 2)} ${verdict(share >= TARGET_RATIO_TO_BARE)}; ` +
       `rows/req <= ${TARGET_ROWS_PER_REQUEST}: ${num(real.rowsPerRequest, 3)} ${verdict(real.rowsPerRequest <= TARGET_ROWS_PER_REQUEST)}`,
   );

@@ -63,6 +63,12 @@ function checkCount(count: number, path: string): void {
  */
 export function parseJsonIngest(body: Record<string, unknown>, device: string, now: number): PointColumns {
   const builder = new PointsBuilder();
+  // Each metric name is checked once per request (a batch repeats a few names many times).
+  const checked = new Set<unknown>();
+  const metricAt = (raw: unknown, path: string) => {
+    if (!checked.has(raw)) checked.add(at(path, () => checkMetric(raw)));
+    return raw as string;
+  };
   if (Array.isArray(body.points)) {
     checkCount(body.points.length, "points");
     body.points.forEach((point, i) => {
@@ -70,7 +76,7 @@ export function parseJsonIngest(body: Record<string, unknown>, device: string, n
       if (!isObject(point)) throw new ApiError(400, "invalid_point", "each point must be an object", path);
       const series = builder.seriesOf({
         device,
-        metric: at(`${path}.metric`, () => checkMetric(point.metric)),
+        metric: metricAt(point.metric, `${path}.metric`),
         labels: labelsAt(point.labels, `${path}.labels`),
         ...(point.unit === undefined ? {} : { unit: at(`${path}.unit`, () => checkUnit(point.unit)) }),
         ...(point.kind === undefined ? {} : { kind: kindAt(point.kind, `${path}.kind`) }),
