@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { assertSecret } from "./auth/tokens.ts";
 import type { Env } from "./env.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
+import { influxV1Routes, influxV2Routes } from "./routes/influx.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { queryRoutes } from "./routes/query.ts";
@@ -9,11 +10,13 @@ import { queryRoutes } from "./routes/query.ts";
 export { BoardObject } from "./board/board-object.ts";
 
 const app = new Hono<{ Bindings: Env }>()
-  .use("/api/*", async (c, next) => {
+  .use("*", async (c, next) => {
     assertSecret(c.env.EDGEPULSE_SECRET);
     await next();
   })
   .route("/api/v1", ingestRoutes)
+  .route("/api/v2", influxV2Routes)
+  .route("/", influxV1Routes)
   .route("/api/v1", liveRoutes)
   .route("/api/v1", queryRoutes)
   .notFound((c) =>

@@ -133,7 +133,7 @@ describe("POST /api/v1/ingest", () => {
     ["a shorthand with a bad ts", () => ({ metrics: { ok: 1 }, ts: "yesterday" }), 400, "invalid_ts", "ts"],
     ["an empty shorthand", () => ({ metrics: {} }), 400, "empty_batch", "metrics"],
     [
-      "more than 5000 points",
+      "more than 10,000 points",
       () => ({
         points: Array.from({ length: INGEST_LIMITS.maxPointsPerRequest + 1 }, () => ({
           metric: "m",

@@ -18,10 +18,27 @@ async function verifyCached(secret: string, token: string): Promise<TokenClaims 
   return claims;
 }
 
-/** Where a request may carry its token: the Authorization header always; sockets and streams have more. */
+/** The password of HTTP Basic credentials (agents such as Telegraf's InfluxDB v1 output send the token there). */
+function basicPassword(credentials: string): string {
+  try {
+    const decoded = atob(credentials);
+    return decoded.slice(decoded.indexOf(":") + 1);
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Where a request may carry its token: the Authorization header always (`Bearer`, InfluxDB's `Token`, or Basic
+ * with the token as password); sockets and streams have more.
+ */
 export function bearerToken(request: Request): string | null {
   const header = request.headers.get("authorization");
-  if (header) return /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? "";
+  if (header) {
+    const [, scheme, credentials] = /^(Bearer|Token|Basic)\s+(\S+)$/i.exec(header) ?? [];
+    if (scheme?.toLowerCase() === "basic") return basicPassword(credentials!);
+    return credentials ?? "";
+  }
   const protocols = request.headers.get("sec-websocket-protocol");
   for (const protocol of protocols?.split(",") ?? []) {
     const trimmed = protocol.trim();

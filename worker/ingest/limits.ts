@@ -4,7 +4,7 @@ export const INGEST_LIMITS = {
   maxBodyBytes: 1024 * 1024,
   /** Body after `Content-Encoding: gzip` is undone. */
   maxDecodedBytes: 8 * 1024 * 1024,
-  maxPointsPerRequest: 5000,
+  maxPointsPerRequest: 10_000,
   maxPastMs: 7 * 24 * 60 * 60 * 1000,
   maxFutureMs: 5 * 60 * 1000,
   /** Larger magnitudes would overflow the rollups' sums. */
