@@ -5,7 +5,9 @@ import { ApiError, errorResponse } from "./http/errors.ts";
 import { influxV1Routes, influxV2Routes } from "./routes/influx.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { liveRoutes } from "./routes/live.ts";
+import { otlpRoutes } from "./routes/otlp.ts";
 import { queryRoutes } from "./routes/query.ts";
+import { remoteWriteRoutes } from "./routes/remote-write.ts";
 
 export { BoardObject } from "./board/board-object.ts";
 
@@ -15,8 +17,10 @@ const app = new Hono<{ Bindings: Env }>()
     await next();
   })
   .route("/api/v1", ingestRoutes)
+  .route("/api/v1", remoteWriteRoutes)
   .route("/api/v2", influxV2Routes)
   .route("/", influxV1Routes)
+  .route("/v1", otlpRoutes)
   .route("/api/v1", liveRoutes)
   .route("/api/v1", queryRoutes)
   .notFound((c) =>

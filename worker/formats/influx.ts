@@ -57,7 +57,11 @@ function addLine(builder: PointsBuilder, line: Line, precision: string, rule: De
     // Strings are not numbers: a string field is skipped (the line's other fields are kept).
     if (typeof raw === "string") continue;
     const value = checkValue(typeof raw === "boolean" ? Number(raw) : raw);
-    builder.push(builder.seriesOf({ device, metric: fieldMetric(line.measurement, field), labels: labelText }), ts, value);
+    builder.push(
+      builder.seriesOf({ device, metric: fieldMetric(line.measurement, field), labels: labelText }),
+      ts,
+      value,
+    );
   }
 }
 
@@ -65,7 +69,12 @@ function addLine(builder: PointsBuilder, line: Line, precision: string, rule: De
  * Points of a line protocol body; tags become labels, except `rule.key` (default `host`) which names the device.
  * The body is atomic: a bad line throws LineProtocolError naming it. Null when no line had a numeric field.
  */
-export function influxPoints(body: string, precision: string, rule: DeviceRule, now: number): PointColumns | null {
+export function influxPoints(
+  body: string,
+  precision: string,
+  rule: DeviceRule,
+  now: number,
+): PointColumns | null {
   const builder = new PointsBuilder();
   for (const line of parseLineProtocol(body)) {
     try {

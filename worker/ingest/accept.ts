@@ -41,11 +41,13 @@ function idempotencyKey(c: Context, claims: TokenClaims): string | undefined {
  * The one path every ingest format takes after its own parsing: a device or gateway credential, the body read
  * within its limits (gzip undone), the format's parser, then the board, which stores the points atomically (or
  * recognises a repeated `Idempotency-Key`). Refusals throw ApiError; the board counts them by code for its stats.
- * `extra` is the parser's, absent when a repeat was answered without parsing it.
+ * `extra` is the parser's, absent when a repeat was answered without parsing it. `encoding` names the one
+ * Content-Encoding a format undoes itself (see `readBody`).
  */
 export async function acceptIngest<Extra>(
   c: Context<{ Bindings: Env }>,
   parse: (body: Uint8Array, claims: TokenClaims, now: number) => Parsed<Extra>,
+  encoding?: string,
 ): Promise<{ stored: Stored | null; extra?: Extra }> {
   const claims = await authorize(c.req.raw, c.env, ["device", "gateway"]);
   const board = c.env.BOARDS.get(c.env.BOARDS.idFromName(checkBoard(claims.board)));
@@ -53,7 +55,7 @@ export async function acceptIngest<Extra>(
   let parsed: Parsed<Extra>;
   try {
     const scoped = idempotencyKey(c, claims);
-    const body = await readBody(c.req.raw);
+    const body = await readBody(c.req.raw, encoding);
     if (scoped) key = { key: scoped, hash: await requestHash(body) };
     parsed = parse(body, claims, Date.now());
   } catch (error) {

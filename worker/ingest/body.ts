@@ -1,7 +1,7 @@
 import { ApiError } from "../http/errors.ts";
 import { INGEST_LIMITS } from "./limits.ts";
 
-function tooLarge(what: string, limit: number): ApiError {
+export function tooLarge(what: string, limit: number): ApiError {
   return new ApiError(413, "payload_too_large", `${what} must be at most ${limit} bytes`, "body");
 }
 
@@ -37,23 +37,21 @@ async function readCapped(
 /**
  * A request's body as bytes: at most `maxBodyBytes` as sent (by `Content-Length` or by counting a streamed body),
  * and with `Content-Encoding: gzip` undone, at most `maxDecodedBytes` after (a gzip bomb answers 413 early).
+ * `encoding` is the one other Content-Encoding a format undoes itself (Prometheus' snappy), if any.
  */
-export async function readBody(request: Request): Promise<Uint8Array> {
+export async function readBody(request: Request, encoding?: string): Promise<Uint8Array> {
   const { maxBodyBytes, maxDecodedBytes } = INGEST_LIMITS;
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBodyBytes) throw tooLarge("the request body", maxBodyBytes);
-  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-  if (encoding !== "identity" && encoding !== "gzip") {
-    throw new ApiError(
-      415,
-      "unsupported_encoding",
-      "Content-Encoding must be gzip or identity",
-      "content-encoding",
-    );
+  const sentEncoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  const accepted = encoding ? [encoding] : ["identity", "gzip"];
+  if (!accepted.includes(sentEncoding)) {
+    const message = `Content-Encoding must be ${accepted.join(" or ")}`;
+    throw new ApiError(415, "unsupported_encoding", message, "content-encoding");
   }
   if (!request.body) return new Uint8Array();
   const sent = await readCapped(request.body, maxBodyBytes, "the request body");
-  if (encoding === "identity") return sent;
+  if (sentEncoding !== "gzip") return sent;
   const decoded = new Blob([sent]).stream().pipeThrough(new DecompressionStream("gzip"));
   try {
     return await readCapped(decoded, maxDecodedBytes, "the decompressed body");

@@ -1,10 +1,10 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Env } from "../env.ts";
+import { influxPoints, isPrecision } from "../formats/influx.ts";
+import { LineProtocolError } from "../formats/line-protocol.ts";
 import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
-import { isPrecision, influxPoints } from "../formats/influx.ts";
-import { LineProtocolError } from "../formats/line-protocol.ts";
 import { acceptIngest } from "../ingest/accept.ts";
 import { bodyText } from "../ingest/body.ts";
 import { deviceRule } from "../ingest/device.ts";
@@ -29,7 +29,11 @@ const INFLUX_CODES: Partial<Record<number, string>> = {
 async function write(c: Context<{ Bindings: Env }>, bucket: string | undefined): Promise<Response> {
   const precision = c.req.query("precision") ?? "ns";
   if (!isPrecision(precision))
-    throw new ApiError(400, "invalid_precision", `precision ${precision.slice(0, 20)} is not ns, us, ms or s`);
+    throw new ApiError(
+      400,
+      "invalid_precision",
+      `precision ${precision.slice(0, 20)} is not ns, us, ms or s`,
+    );
   await acceptIngest(c, (bytes, claims, now) => {
     if (bucket !== claims.board) {
       const named = (bucket ?? "").slice(0, 64);
