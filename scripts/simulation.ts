@@ -1,3 +1,4 @@
+import { EdgepulseClient } from "../client/src/index.ts";
 import { mintToken } from "./mint-token.ts";
 import { type DeviceSignals, initialSignals, nextSignals, type Random, readings } from "./signals.ts";
 
@@ -14,35 +15,39 @@ export interface SimulationOptions {
 }
 
 export interface Simulation {
-  /** Batches the Worker accepted so far. */
+  /** Samples the Worker stored so far (each is one batch of every reading a device takes). */
   readonly accepted: number;
-  /** Posts that failed or were refused so far. */
+  /** Samples refused, or dropped undelivered. */
   readonly failed: number;
-  /** Stops every device once its post in flight is answered (so `accepted` counts every stored batch). */
+  /** Stops every device once what it recorded is delivered (waiting at most a few seconds). */
   stop(): Promise<void>;
 }
 
-const POST_TIMEOUT_MS = 5_000;
+/** How long stopping waits for undelivered samples. */
+const STOP_TIMEOUT_MS = 5_000;
 
-interface DeviceRun {
-  name: string;
-  token: string;
-  startDelayMs: number;
-}
-
-/** Starts `devices` simulated sensors (`sensor-1`…) posting to the board every `intervalMs`, staggered. */
+/**
+ * Starts `devices` simulated sensors (`sensor-1`…), staggered, each taking a sample every `intervalMs` and sending
+ * it through the device client (`client/`), which retries what the Worker could not take.
+ */
 export async function startSimulation(options: SimulationOptions): Promise<Simulation> {
   const { log = console.log, random = Math.random } = options;
   const stopping = new AbortController();
   const counts = { accepted: 0, failed: 0 };
-  const runs: DeviceRun[] = await Promise.all(
+  const devices = await Promise.all(
     Array.from({ length: options.devices }, async (_, index) => {
       const name = `sensor-${index + 1}`;
       const token = await mintToken(options.secret, { kind: "device", board: options.board, device: name });
-      return { name, token, startDelayMs: (index * options.intervalMs) / options.devices };
+      const client = new EdgepulseClient({
+        url: options.url,
+        token,
+        retryMaxMs: 5_000,
+        onRejected: ({ status, error }) => log(`${name}: refused with ${status} ${error?.code ?? ""}`),
+      });
+      return { name, client, startDelayMs: (index * options.intervalMs) / options.devices };
     }),
   );
-  const loops = runs.map((run) => runDevice(run, { ...options, log, random }, stopping.signal, counts));
+  const loops = devices.map((device) => runDevice(device, options, random, stopping.signal, counts, log));
   return {
     get accepted() {
       return counts.accepted;
@@ -58,45 +63,32 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
 }
 
 async function runDevice(
-  run: DeviceRun,
-  options: SimulationOptions & { log: (line: string) => void; random: Random },
+  device: { name: string; client: EdgepulseClient; startDelayMs: number },
+  options: SimulationOptions,
+  random: Random,
   stopping: AbortSignal,
   counts: { accepted: number; failed: number },
+  log: (line: string) => void,
 ): Promise<void> {
-  let signals: DeviceSignals = initialSignals(options.random);
-  let lastProblem: string | null = null;
-  await pause(run.startDelayMs, stopping);
+  const { client } = device;
+  let signals: DeviceSignals = initialSignals(random);
+  let retriesSeen = 0;
+  await pause(device.startDelayMs, stopping);
   while (!stopping.aborted) {
     const started = Date.now();
-    signals = nextSignals(signals, options.random);
-    const problem = await post(options.url, run.token, { metrics: readings(signals), ts: started });
-    if (problem === null) counts.accepted++;
+    signals = nextSignals(signals, random);
+    const sample = readings(signals);
+    for (const [metric, value] of Object.entries(sample)) client.record(metric, value, { ts: started });
+    const before = { ...client.stats };
+    await client.flush();
+    if (client.stats.delivered > before.delivered) counts.accepted++;
     else counts.failed++;
-    // One line per change of condition, not one per failed tick.
-    if (problem !== null && problem !== lastProblem) options.log(`${run.name}: ${problem}; retrying`);
-    if (problem === null && lastProblem !== null) options.log(`${run.name}: posting again`);
-    lastProblem = problem;
+    // One line when a device starts retrying, not one per attempt.
+    if (client.stats.retries > retriesSeen && retriesSeen === before.retries) log(`${device.name}: retrying`);
+    retriesSeen = client.stats.retries;
     await pause(options.intervalMs - (Date.now() - started), stopping);
   }
-}
-
-/** POSTs one batch; null when accepted, else what went wrong. */
-async function post(baseUrl: string, token: string, body: unknown): Promise<string | null> {
-  try {
-    const response = await fetch(`${baseUrl}/api/v1/ingest`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(POST_TIMEOUT_MS),
-    });
-    const text = await response.text();
-    return response.status === 202 ? null : `ingest answered ${response.status} ${text}`;
-  } catch (error) {
-    // fetch() reports "fetch failed"; the reason (ECONNREFUSED, bad port…) is in its cause.
-    const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
-    const reason = cause?.code ?? cause?.message;
-    return `ingest failed: ${(error as Error).message}${reason ? ` (${reason})` : ""}`;
-  }
+  await client.close(STOP_TIMEOUT_MS);
 }
 
 /** Waits `ms`, or less when stopping. */
