@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|live|query|steady ...] [--quick] [--profile] [--viewers=200,50]`: starts the benchmark Worker with wrangler dev,
+ * `npm run bench [-- ingest|formats|live|query|steady ...] [--quick] [--profile] [--viewers=200,50]`: starts the benchmark Worker with wrangler dev,
  * runs the scenarios (all by default), prints their tables and stops every process it started.
  */
 import { execFileSync } from "node:child_process";
@@ -12,6 +12,7 @@ import { killAllServersNow, stopAllServers } from "./lib/server.ts";
 import { stageWorker } from "./lib/stage.ts";
 import { randomSecret } from "./lib/tokens.ts";
 import type { BenchContext } from "./scenarios/context.ts";
+import { formatsScenario } from "./scenarios/formats.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { liveScenario } from "./scenarios/live.ts";
 import { queryScenario } from "./scenarios/query.ts";
@@ -19,6 +20,7 @@ import { steadyScenario } from "./scenarios/steady.ts";
 
 const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   ingest: ingestScenario,
+  formats: formatsScenario,
   live: liveScenario,
   query: queryScenario,
   steady: steadyScenario,

@@ -60,7 +60,9 @@ export class SeriesCard {
     this.element.dataset.points = String(points.length);
     this.element.dataset.samples = String(this.window.sampleCount);
     this.element.dataset.from = String(points[0]?.x ?? "");
-    this.value.textContent = latest ? formatValue(latest.y) : "–";
+    this.value.textContent = latest
+      ? `${formatValue(latest.y)}${this.def.unit ? ` ${this.def.unit}` : ""}`
+      : "–";
     this.updatedAt.textContent = latest ? formatClock(latest.x) : "";
     // Scroll: the axis ends at the newest bucket and spans the window (trimmed to the range), or less while it fills.
     const x = this.chart.options.scales!.x!;
