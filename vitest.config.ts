@@ -14,7 +14,28 @@ export default defineConfig({
             miniflare: { bindings: { EDGEPULSE_SECRET: TEST_SECRET, LIVE_TICK_MS: "0" } },
           }),
         ],
-        test: { name: "workerd", include: ["test/worker/**/*.test.ts"], exclude: ["test/worker/timed/**"] },
+        test: {
+          name: "workerd",
+          include: ["test/worker/**/*.test.ts"],
+          exclude: ["test/worker/timed/**", "test/worker/sharded/**"],
+        },
+      },
+      {
+        // A board spread over 4 ingest shards, with 2 viewers per hub or relay so a handful of viewers fills relays.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                EDGEPULSE_SECRET: TEST_SECRET,
+                LIVE_TICK_MS: "20",
+                BOARD_SHARDS: "4",
+                VIEWERS_PER_OBJECT: "2",
+              },
+            },
+          }),
+        ],
+        test: { name: "workerd-sharded", include: ["test/worker/sharded/**/*.test.ts"], testTimeout: 60_000 },
       },
       {
         // Short clocks so tests can watch ticks, presence timeouts and raw retention happen for real.

@@ -6,7 +6,7 @@ import app from "../worker/index.ts";
 import type { BenchEnv } from "./baselines/env.ts";
 import { benchRoutes } from "./baselines/routes.ts";
 
-export { BoardObject } from "../worker/index.ts";
+export { HubObject, RelayObject, ShardObject } from "../worker/index.ts";
 export { BareObject } from "./baselines/bare-object.ts";
 export { NaiveHubObject } from "./baselines/naive-hub-object.ts";
 export { NaiveStoreObject } from "./baselines/naive-store-object.ts";

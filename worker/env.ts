@@ -1,8 +1,13 @@
-import type { BoardObject } from "./board/board-object.ts";
+import type { HubObject } from "./hub/hub-object.ts";
+import type { RelayObject } from "./relay/relay-object.ts";
+import type { ShardObject } from "./shard/shard-object.ts";
 
 /** Bindings and variables from wrangler.toml and secrets. */
 export interface Env {
-  BOARDS: DurableObjectNamespace<BoardObject>;
+  /** A board's ingest shards, its hub (live fan-in and fan-out), and relays for viewers past a hub's share. */
+  SHARDS: DurableObjectNamespace<ShardObject>;
+  HUBS: DurableObjectNamespace<HubObject>;
+  RELAYS: DurableObjectNamespace<RelayObject>;
   /** HMAC key for every token; `npm run dev` writes a random one to .dev.vars. */
   EDGEPULSE_SECRET: string;
   ALLOWED_ORIGINS: string;
@@ -13,5 +18,7 @@ export interface Env {
   LIVE_MAX_UNACKED_BYTES: string;
   DEVICE_REQUESTS_PER_10S: string;
   CHECKPOINT_INTERVAL_MS: string;
+  BOARD_SHARDS: string;
+  VIEWERS_PER_OBJECT: string;
   UPGRADE_LIMITER: RateLimit;
 }

@@ -9,7 +9,9 @@ import { otlpRoutes } from "./routes/otlp.ts";
 import { queryRoutes } from "./routes/query.ts";
 import { remoteWriteRoutes } from "./routes/remote-write.ts";
 
-export { BoardObject } from "./board/board-object.ts";
+export { HubObject } from "./hub/hub-object.ts";
+export { RelayObject } from "./relay/relay-object.ts";
+export { ShardObject } from "./shard/shard-object.ts";
 
 const app = new Hono<{ Bindings: Env }>()
   .use("*", async (c, next) => {

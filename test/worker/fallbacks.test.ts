@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   type DataFrame,
   decodeFrame,
+  formatPosition,
   fromBase64,
   type PollAnswer,
   type ServerMessage,
@@ -92,26 +93,26 @@ async function poll(board: string, query: string): Promise<PollAnswer> {
 }
 
 describe("Server-Sent Events", () => {
-  it("greets, streams frames with epoch:seq ids, and resumes from Last-Event-ID", async () => {
+  it("greets, streams frames with position ids, and resumes from Last-Event-ID", async () => {
     const board = freshBoard();
     const device = await token("device", board, "d");
     const events = await openEvents(board);
     const hello = await events.message();
-    expect(hello).toMatchObject({ type: "hello", seq: 0, resumed: false });
+    expect(hello).toMatchObject({ type: "hello", positions: [{ sid: 0, seq: 0 }], resumed: false });
     expect(await events.message()).toMatchObject({ type: "snapshot", series: [] });
     await ingest(device, { metrics: { m: 1 } });
     expect(await events.message()).toMatchObject({ type: "series" });
     const first = await events.frame();
-    expect(first.id).toBe(`${first.frame.epoch}:1`);
+    expect(first.id).toBe(`0.${first.frame.epoch}.1`);
     await events.close();
 
     await ingest(device, { metrics: { m: 2 } });
     await ingest(device, { metrics: { m: 3 } });
     const resumed = await openEvents(board, { "last-event-id": first.id! });
-    expect(await resumed.message()).toMatchObject({ type: "hello", resumed: true, seq: 3 });
+    expect(await resumed.message()).toMatchObject({ type: "hello", resumed: true, positions: [{ seq: 3 }] });
     expect(await resumed.message()).toMatchObject({ type: "series" });
     const replay = await resumed.frame();
-    expect(replay.id).toBe(`${first.frame.epoch}:3`);
+    expect(replay.id).toBe(`0.${first.frame.epoch}.3`);
     expect(framePoints(replay.frame).map(([, , v]) => v)).toEqual([2, 3]);
     await resumed.close();
   });
@@ -140,7 +141,7 @@ describe("long polling", () => {
     const board = freshBoard();
     await ingest(await token("device", board, "d"), { metrics: { m: 1 } });
     const first = await poll(board, "");
-    expect(first.seq).toBe(1);
+    expect(first.positions).toEqual([{ sid: 0, epoch: expect.any(Number), seq: 1 }]);
     expect(first.messages).toMatchObject([{ type: "snapshot", series: [{ device: "d", metric: "m" }] }]);
     expect(first.frames).toEqual([]);
   });
@@ -148,31 +149,31 @@ describe("long polling", () => {
   it("returns at once when data is waiting, and waits for the next batch otherwise", async () => {
     const board = freshBoard();
     const device = await token("device", board, "d");
-    const { epoch, seq } = await poll(board, "");
+    const { positions } = await poll(board, "");
     await ingest(device, { metrics: { m: 1 } });
-    const ready = await poll(board, `?epoch=${epoch}&after=${seq}`);
-    expect(ready.seq).toBe(1);
+    const ready = await poll(board, `?pos=${formatPosition(positions)}`);
+    expect(ready.positions[0]!.seq).toBe(1);
     expect(framePoints(decodeFrame(fromBase64(ready.frames[0]!))).map(([, , v]) => v)).toEqual([1]);
 
-    const waiting = poll(board, `?epoch=${epoch}&after=1&wait=5000`);
+    const waiting = poll(board, `?pos=${formatPosition(ready.positions)}&wait=5000`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await ingest(device, { metrics: { m: 2 } });
     const woken = await waiting;
-    expect(woken.seq).toBe(2);
+    expect(woken.positions[0]!.seq).toBe(2);
     expect(woken.frames.map((f) => framePoints(decodeFrame(fromBase64(f)))[0]![2])).toEqual([2]);
   });
 
   it("answers an empty poll when the wait runs out", async () => {
     const board = freshBoard();
-    const { epoch, seq } = await poll(board, "");
-    const idle = await poll(board, `?epoch=${epoch}&after=${seq}&wait=50`);
-    expect(idle).toMatchObject({ seq, frames: [] });
+    const { positions } = await poll(board, "");
+    const idle = await poll(board, `?pos=${formatPosition(positions)}&wait=50`);
+    expect(idle).toMatchObject({ positions, frames: [] });
   });
 
   it("answers reset and a snapshot to an unknown epoch", async () => {
     const board = freshBoard();
     await ingest(await token("device", board, "d"), { metrics: { m: 1 } });
-    const stale = await poll(board, "?epoch=1&after=0");
+    const stale = await poll(board, "?pos=0.1.0");
     expect(stale.messages.map((m) => m.type)).toEqual(["reset", "snapshot"]);
   });
 });
@@ -191,7 +192,7 @@ describe("exactly-once delivery across reconnects", () => {
       const hello = await viewer.nextMessage("hello");
       // Points posted while the viewer was away arrive as replay, then live ones follow.
       for (let i = 0; i < 3; i++) await ingest(device, { metrics: { m: next++ } });
-      while (seq < hello.seq + 3) {
+      while (seq < hello.positions[0]!.seq + 3) {
         const item = await viewer.next();
         if (item.kind === "frame") {
           expect(item.frame.fromSeq).toBe(seq + 1);
@@ -201,7 +202,7 @@ describe("exactly-once delivery across reconnects", () => {
       }
       viewer.close();
       for (let i = 0; i < 2; i++) await ingest(device, { metrics: { m: next++ } });
-      position = `?epoch=${hello.epoch}&seq=${seq}`;
+      position = `?pos=${formatPosition([{ sid: 0, epoch: hello.positions[0]!.epoch, seq }])}`;
     }
     const last = await connect(board, viewerToken, position);
     await last.nextMessage("hello");

@@ -1,6 +1,9 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { signToken, type TokenKind } from "../../worker/auth/tokens.ts";
+import { hubName, relayName, shardName } from "../../worker/board/shards.ts";
 import { type DataFrame, decodeFrame, type ServerMessage, SUBPROTOCOL } from "../../worker/protocol/index.ts";
+import type { ShardObject } from "../../worker/shard/shard-object.ts";
 
 export const BASE = "http://edgepulse.test";
 
@@ -9,8 +12,29 @@ export function freshBoard(): string {
   return `b-${crypto.randomUUID()}`;
 }
 
-export function boardStub(board: string) {
-  return env.BOARDS.get(env.BOARDS.idFromName(board));
+/** A shard of `board` (its only one unless the test's layout has more). */
+export function shardStub(board: string, sid = 0) {
+  return env.SHARDS.get(env.SHARDS.idFromName(shardName(board, sid)));
+}
+
+export function hubStub(board: string) {
+  return env.HUBS.get(env.HUBS.idFromName(hubName(board)));
+}
+
+export function relayStub(board: string, index: number) {
+  return env.RELAYS.get(env.RELAYS.idFromName(relayName(board, index)));
+}
+
+/**
+ * Evicts a board's hub (its sockets hibernate) and the shards named, as the runtime does to idle objects: a shard
+ * gone quiet has checkpointed first (see ShardObject.compact).
+ */
+export async function evictBoard(board: string, sids: number[] = [0]): Promise<void> {
+  await evictDurableObject(hubStub(board), { webSockets: "hibernate" });
+  for (const sid of sids) {
+    await runInDurableObject(shardStub(board, sid), (shard: ShardObject) => shard.checkpoint());
+    await evictDurableObject(shardStub(board, sid));
+  }
 }
 
 /** Signs a token; `name` is the device of a device token, the gateway's name of a gateway token. */

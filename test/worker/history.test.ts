@@ -1,11 +1,11 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encodeBatch } from "../../worker/board/batch-codec.ts";
-import type { BoardObject } from "../../worker/board/board-object.ts";
-import { chooseResolution } from "../../worker/board/history.ts";
 import type { HistoryResult } from "../../worker/protocol/index.ts";
+import { encodeBatch } from "../../worker/shard/batch-codec.ts";
+import { chooseResolution } from "../../worker/shard/history.ts";
+import type { ShardObject } from "../../worker/shard/shard-object.ts";
 import { seededRandom } from "../seeded-random.ts";
-import { answer, boardStub, freshBoard, ingest, request, token } from "./helpers.ts";
+import { answer, freshBoard, ingest, request, shardStub, token } from "./helpers.ts";
 
 interface Point {
   device: string;
@@ -143,10 +143,10 @@ describe("rollups", () => {
     await expectMatchesBruteForce(board, points.slice(0, 600), end - 4 * 3_600_000, end, 60_000);
     // The first half goes to stored chunks; the second half, landing in chunks read back from storage, lives only
     // in memory and the log until the eviction.
-    await runInDurableObject(boardStub(board), (instance: BoardObject) => instance.checkpoint());
+    await runInDurableObject(shardStub(board), (instance: ShardObject) => instance.checkpoint());
     await post(board, points.slice(600), 50);
     const before = await expectMatchesBruteForce(board, points, end - 4 * 3_600_000, end, 60_000);
-    await evictDurableObject(boardStub(board));
+    await evictDurableObject(shardStub(board));
     const after = await expectMatchesBruteForce(board, points, end - 4 * 3_600_000, end, 60_000);
     expect(after).toEqual(before);
   });
@@ -164,8 +164,10 @@ describe("GET /api/v1/boards/:board/query", () => {
     expect(chooseResolution(90_000, hourAgo, now)).toEqual({ resolution: 1, step: 120_000 });
     expect(chooseResolution(5_400_000, weekAgo, now)).toEqual({ resolution: 2, step: 7_200_000 });
     expect(chooseResolution(7_200_000, weekAgo, now)).toEqual({ resolution: 2, step: 7_200_000 });
-    // Nothing both fits a 1.5 s step and covers a week: the finest rollup serves what it still holds.
-    expect(chooseResolution(1500, weekAgo, now)).toEqual({ resolution: 0, step: 2000 });
+    // Nothing both fits a 1.5 s step and covers a week: the finest rollup that covers it serves, its step widened.
+    expect(chooseResolution(1500, weekAgo, now)).toEqual({ resolution: 1, step: 60_000 });
+    expect(chooseResolution(43_200, now - 86_400_000, now)).toEqual({ resolution: 1, step: 60_000 });
+    expect(chooseResolution(60_000, now - 400 * 86_400_000, now)).toEqual({ resolution: 2, step: 3_600_000 });
   });
 
   it("takes relative times and durations, and several series in one request", async () => {
@@ -173,7 +175,7 @@ describe("GET /api/v1/boards/:board/query", () => {
     await ingest(await token("device", board, "d"), { metrics: { a: 1, b: 2 } });
     const { status, body } = await query(board, "device=d&metric=a&metric=b&from=-5m&to=now&step=1m");
     expect(status).toBe(200);
-    expect(body.seq).toBe(1);
+    expect(body.positions).toMatchObject([{ sid: 0, seq: 1 }]);
     expect(body.resolution).toBe("1m");
     expect(body.series.map((s) => [s.metric, s.count.reduce((x, y) => x + y, 0)])).toEqual([
       ["a", 1],
@@ -262,7 +264,7 @@ describe("retention", () => {
   it("deletes raw batches no new batch took over a window after they expired, keeping rollups and latest values", async () => {
     const board = freshBoard();
     await ingest(await token("device", board, "d"), { metrics: { m: 42 } });
-    const counts = await runInDurableObject(boardStub(board), async (instance: BoardObject, state) => {
+    const counts = await runInDurableObject(shardStub(board), async (instance: ShardObject, state) => {
       const count = (table: string) =>
         state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
       await instance.compact(Date.now() + 3_600_000 + 60_000);
@@ -270,9 +272,9 @@ describe("retention", () => {
       await instance.compact(Date.now() + 2 * 3_600_000 + 60_000);
       return { kept, batches: count("batches"), chunks: count("rollup_chunks") };
     });
-    // One chunk row at each of the three resolutions.
-    expect(counts).toEqual({ kept: 1, batches: 0, chunks: 3 });
-    await evictDurableObject(boardStub(board));
+    // Two hours on, the 1 s chunk (kept an hour) has gone too; one chunk row each at 1 min and 1 h remains.
+    expect(counts).toEqual({ kept: 1, batches: 0, chunks: 2 });
+    await evictDurableObject(shardStub(board));
     const { body } = await answer(
       request(`/api/v1/boards/${board}/series`, {
         headers: { authorization: `Bearer ${await token("viewer", board)}` },
@@ -285,7 +287,7 @@ describe("retention", () => {
     const board = freshBoard();
     const day = 86_400_000;
     const start = Date.now();
-    const result = await runInDurableObject(boardStub(board), async (instance: BoardObject, state) => {
+    const result = await runInDurableObject(shardStub(board), async (instance: ShardObject, state) => {
       const count = (table: string, where = "") =>
         state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table} ${where}`).one().n;
       // One point a minute for 40 days. The object trusts the Worker's validation, so a test can stamp points in the
@@ -311,11 +313,11 @@ describe("retention", () => {
         size: state.storage.sql.databaseSize,
       };
     });
-    // 1 s chunks (1 min each, one bucket here) keep a day, 1 min chunks (1 h) 30 days, 1 h chunks (1 day) a year.
+    // 1 s chunks (1 min each, one bucket here) keep an hour, 1 min chunks (1 h) 8 days, 1 h chunks (1 day) a year.
     expect(result.raw).toBe(0);
-    expect(result.s1).toBeLessThanOrEqual(1441);
-    expect(result.m1).toBeGreaterThanOrEqual(30 * 24 - 1);
-    expect(result.m1).toBeLessThanOrEqual(30 * 24 + 1);
+    expect(result.s1).toBeLessThanOrEqual(61);
+    expect(result.m1).toBeGreaterThanOrEqual(8 * 24 - 1);
+    expect(result.m1).toBeLessThanOrEqual(8 * 24 + 1);
     expect(result.h1).toBeGreaterThanOrEqual(40);
     expect(result.h1).toBeLessThanOrEqual(41);
     // The README's bound: 57 bytes per stored bucket, about 100 bytes per row, and fixed overhead.
@@ -346,7 +348,7 @@ describe("boards stored with the earlier layout", () => {
     // Arrival order as `post` sends them; the first half was checkpointed into old rollup rows, the rest only logged.
     const arrival = DEVICES.flatMap((d) => points.filter((p) => p.device === d));
     const [folded, logged] = [arrival.slice(0, 400), arrival.slice(400)];
-    await runInDurableObject(boardStub(board), (_instance, state) => {
+    await runInDurableObject(shardStub(board), (_instance, state) => {
       const sql = state.storage.sql;
       sql.exec(SCHEMA_1);
       sql.exec(
@@ -417,10 +419,10 @@ describe("boards stored with the earlier layout", () => {
         );
       }
     });
-    await evictDurableObject(boardStub(board));
+    await evictDurableObject(shardStub(board));
     const end = now + 1;
     const answered = await expectMatchesBruteForce(board, points, end - 6 * 3_600_000, end, 60_000);
-    expect(answered).toMatchObject({ epoch: 77, seq: 2 });
+    expect(answered).toMatchObject({ positions: [{ sid: 0, epoch: 77, seq: 2 }] });
     await expectMatchesBruteForce(board, points, end - 1_800_000, end, 5000);
     await expectMatchesBruteForce(board, points, end - 6 * 3_600_000, end, 3_600_000);
     const { body } = await answer(
@@ -433,7 +435,7 @@ describe("boards stored with the earlier layout", () => {
       const newest = Math.max(...mine.map((p) => p.ts));
       expect(s.last).toEqual({ ts: newest, value: mine.filter((p) => p.ts === newest).at(-1)!.value });
     }
-    const tables = await runInDurableObject(boardStub(board), (_instance, state) =>
+    const tables = await runInDurableObject(shardStub(board), (_instance, state) =>
       state.storage.sql
         .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .toArray()

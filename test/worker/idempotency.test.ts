@@ -1,11 +1,11 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { BoardObject } from "../../worker/board/board-object.ts";
-import { answer, boardStub, freshBoard, ingest, token } from "./helpers.ts";
+import type { ShardObject } from "../../worker/shard/shard-object.ts";
+import { answer, freshBoard, ingest, shardStub, token } from "./helpers.ts";
 
 function storedRows(board: string): Promise<number> {
   return runInDurableObject(
-    boardStub(board),
+    shardStub(board),
     (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM batches").one().n,
   );
 }
@@ -18,7 +18,10 @@ describe("Idempotency-Key", () => {
     const device = await token("device", board, "d");
     const first = await answer(ingest(device, body, { "idempotency-key": "batch-1" }));
     const again = await answer(ingest(device, body, { "idempotency-key": "batch-1" }));
-    expect(first).toEqual({ status: 202, body: { accepted: 2, seq: 1 } });
+    expect(first).toEqual({
+      status: 202,
+      body: { accepted: 2, positions: [{ sid: 0, epoch: expect.any(Number), seq: 1 }] },
+    });
     expect(again).toEqual(first);
     expect(await storedRows(board)).toBe(1);
   });
@@ -27,7 +30,7 @@ describe("Idempotency-Key", () => {
     const board = freshBoard();
     const device = await token("device", board, "d");
     const first = await answer(ingest(device, body, { "idempotency-key": "k" }));
-    await evictDurableObject(boardStub(board));
+    await evictDurableObject(shardStub(board));
     expect(await answer(ingest(device, body, { "idempotency-key": "k" }))).toEqual(first);
     expect(await storedRows(board)).toBe(1);
   });
@@ -36,10 +39,10 @@ describe("Idempotency-Key", () => {
     const board = freshBoard();
     const device = await token("device", board, "d");
     const first = await answer(ingest(device, body, { "idempotency-key": "early" }));
-    await runInDurableObject(boardStub(board), (instance: BoardObject) => instance.checkpoint());
+    await runInDurableObject(shardStub(board), (instance: ShardObject) => instance.checkpoint());
     for (let i = 0; i < 5; i++)
       await ingest(device, { metrics: { m: i } }, { "idempotency-key": `later-${i}` });
-    await evictDurableObject(boardStub(board));
+    await evictDurableObject(shardStub(board));
     expect(await answer(ingest(device, body, { "idempotency-key": "early" }))).toEqual(first);
     expect(await storedRows(board)).toBe(6);
   });
@@ -60,8 +63,8 @@ describe("Idempotency-Key", () => {
     const board = freshBoard();
     const one = await token("device", board, "one");
     const two = await token("device", board, "two");
-    expect((await answer(ingest(one, body, { "idempotency-key": "same" }))).body.seq).toBe(1);
-    expect((await answer(ingest(two, body, { "idempotency-key": "same" }))).body.seq).toBe(2);
+    expect((await answer(ingest(one, body, { "idempotency-key": "same" }))).body.positions[0].seq).toBe(1);
+    expect((await answer(ingest(two, body, { "idempotency-key": "same" }))).body.positions[0].seq).toBe(2);
   });
 
   it.each(["", "x".repeat(129), "caf\u00e9", "two words"])("refuses the key %j with 400", async (key) => {

@@ -1,10 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { INGEST_LIMITS } from "../../worker/ingest/limits.ts";
-import { answer, boardStub, freshBoard, ingest, request, token } from "./helpers.ts";
+import { MAX_SERIES_PER_SHARD } from "../../worker/shard/series-catalog.ts";
+import { answer, freshBoard, ingest, request, shardStub, token } from "./helpers.ts";
 
 function storedBatches(board: string): Promise<Array<{ seq: number; points: number }>> {
-  return runInDurableObject(boardStub(board), (_instance, state) =>
+  return runInDurableObject(shardStub(board), (_instance, state) =>
     state.storage.sql
       .exec<{ seq: number; points: number }>("SELECT seq, points FROM batches ORDER BY seq")
       .toArray(),
@@ -24,7 +25,10 @@ describe("POST /api/v1/ingest", () => {
         ],
       }),
     );
-    expect(result).toEqual({ status: 202, body: { accepted: 2, seq: 1 } });
+    expect(result).toEqual({
+      status: 202,
+      body: { accepted: 2, positions: [{ sid: 0, epoch: expect.any(Number), seq: 1 }] },
+    });
   });
 
   it("accepts the shorthand form and stamps server time when ts is absent", async () => {
@@ -33,7 +37,7 @@ describe("POST /api/v1/ingest", () => {
     const before = Date.now();
     expect(await answer(ingest(device, { metrics: { temp_c: 21.5, rh: 40 } }))).toEqual({
       status: 202,
-      body: { accepted: 2, seq: 1 },
+      body: { accepted: 2, positions: [{ sid: 0, epoch: expect.any(Number), seq: 1 }] },
     });
     const { body } = await answer(
       request(`/api/v1/boards/${board}/series`, {
@@ -238,15 +242,16 @@ describe("POST /api/v1/ingest", () => {
 });
 
 describe("series limit", () => {
-  it("refuses a batch that would pass 500 series with 422 and keeps the board as it was", async () => {
+  it(`refuses a batch that would pass ${MAX_SERIES_PER_SHARD} series in a shard with 422, storing nothing`, async () => {
     const board = freshBoard();
     const device = await token("device", board, "d");
+    const limit = MAX_SERIES_PER_SHARD;
     const metrics = (from: number, count: number) =>
       Array.from({ length: count }, (_, i) => ({ metric: `m${from + i}`, value: 1 }));
-    expect((await ingest(device, { points: metrics(0, 499) })).status).toBe(202);
-    const refused = await answer(ingest(device, { points: metrics(499, 2) }));
+    expect((await ingest(device, { points: metrics(0, limit - 1) })).status).toBe(202);
+    const refused = await answer(ingest(device, { points: metrics(limit - 1, 2) }));
     expect(refused).toMatchObject({ status: 422, body: { error: { code: "series_limit", path: "points" } } });
-    expect(await storedBatches(board)).toEqual([{ seq: 1, points: 499 }]);
-    expect((await ingest(device, { points: metrics(499, 1) })).status).toBe(202);
+    expect(await storedBatches(board)).toEqual([{ seq: 1, points: limit - 1 }]);
+    expect((await ingest(device, { points: metrics(limit - 1, 1) })).status).toBe(202);
   });
 });

@@ -1,14 +1,15 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SUBPROTOCOL } from "../../worker/protocol/index.ts";
+import { formatPosition, SUBPROTOCOL } from "../../worker/protocol/index.ts";
 import {
   answer,
-  boardStub,
   connect,
+  evictBoard,
   framePoints,
   freshBoard,
   ingest,
   request,
+  shardStub,
   token,
   type Viewer,
 } from "./helpers.ts";
@@ -150,7 +151,7 @@ describe("live delivery", () => {
     const viewer = await connect(board, await token("viewer", board));
     await withViewers([viewer], async () => {
       const hello = await viewer.nextMessage("hello");
-      expect(hello).toMatchObject({ v: 1, board, seq: 1, resumed: false });
+      expect(hello).toMatchObject({ v: 2, board, positions: [{ sid: 0, seq: 1 }], resumed: false });
       const snapshot = await viewer.nextMessage("snapshot");
       expect(snapshot.series).toEqual([
         { id: 0, device: "sensor-1", metric: "temp_c", last: { ts: expect.any(Number), value: 21.5 } },
@@ -266,9 +267,9 @@ describe("resume", () => {
     const { board, device, viewerToken, hello } = await viewerLeftAfterFirstBatch();
     for (let value = 2; value <= 5; value++) await ingest(device, { metrics: { m: value } });
 
-    const again = await connect(board, viewerToken, `?epoch=${hello.epoch}&seq=${hello.seq}`);
+    const again = await connect(board, viewerToken, `?pos=${formatPosition(hello.positions)}`);
     await withViewers([again], async () => {
-      expect(await again.nextMessage("hello")).toMatchObject({ resumed: true, seq: 5 });
+      expect(await again.nextMessage("hello")).toMatchObject({ resumed: true, positions: [{ seq: 5 }] });
       expect((await again.nextMessage("series")).series).toMatchObject([{ device: "d", metric: "m" }]);
       const frame = await again.nextFrame();
       expect(frame).toMatchObject({ fromSeq: 2, toSeq: 5 });
@@ -281,10 +282,10 @@ describe("resume", () => {
   it("answers reset and a snapshot when the epoch is unknown", async () => {
     const board = freshBoard();
     await ingest(await token("device", board, "d"), { metrics: { m: 1 } });
-    const viewer = await connect(board, await token("viewer", board), "?epoch=12345&seq=1");
+    const viewer = await connect(board, await token("viewer", board), "?pos=0.12345.1");
     await withViewers([viewer], async () => {
       expect(await viewer.nextMessage("hello")).toMatchObject({ resumed: false });
-      expect(await viewer.nextMessage("reset")).toMatchObject({ seq: 1 });
+      expect(await viewer.nextMessage("reset")).toMatchObject({ positions: [{ sid: 0, seq: 1 }] });
       expect((await viewer.nextMessage("snapshot")).series).toHaveLength(1);
     });
   });
@@ -294,18 +295,18 @@ describe("resume", () => {
     const device = await token("device", board, "d");
     await ingest(device, { metrics: { m: 1 } });
     await ingest(device, { metrics: { m: 2 } });
-    const epoch = await runInDurableObject(boardStub(board), (instance, state) => {
+    const epoch = await runInDurableObject(shardStub(board), (instance, state) => {
       (instance as unknown as { checkpoint(): void }).checkpoint();
       state.storage.sql.exec("DELETE FROM batches WHERE seq = 1");
       return state.storage.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'epoch'").one()
         .value;
     });
     // Deleted behind the object's back: restart it so it sees its storage afresh.
-    await evictDurableObject(boardStub(board));
-    const viewer = await connect(board, await token("viewer", board), `?epoch=${epoch}&seq=0`);
+    await evictDurableObject(shardStub(board));
+    const viewer = await connect(board, await token("viewer", board), `?pos=0.${epoch}.0`);
     await withViewers([viewer], async () => {
       await viewer.nextMessage("hello");
-      expect(await viewer.nextMessage("reset")).toMatchObject({ epoch, seq: 2 });
+      expect(await viewer.nextMessage("reset")).toMatchObject({ positions: [{ sid: 0, epoch, seq: 2 }] });
     });
   });
 });
@@ -322,7 +323,7 @@ describe("hibernation", () => {
         await viewer.nextMessage("hello");
         await viewer.nextMessage("snapshot");
       }
-      await evictDurableObject(boardStub(board), { webSockets: "hibernate" });
+      await evictBoard(board);
       await ingest(device, { metrics: { m: 2, other: 3 } });
       expect(framePoints(await viewers[0]!.nextFrame()).map(([, , v]) => v)).toEqual([2]);
       expect((await viewers[1]!.nextMessage("series")).series.map((s) => s.metric)).toEqual(["other"]);
@@ -331,13 +332,17 @@ describe("hibernation", () => {
     });
   });
 
-  it("resumes a viewer from its position after the board was evicted", async () => {
+  it("resumes a viewer from its position after the shard and hub were evicted", async () => {
     const { board, device, viewerToken, hello } = await viewerLeftAfterFirstBatch();
     await ingest(device, { metrics: { m: 2 } });
-    await evictDurableObject(boardStub(board));
-    const again = await connect(board, viewerToken, `?epoch=${hello.epoch}&seq=${hello.seq}`);
+    await evictBoard(board);
+    const again = await connect(board, viewerToken, `?pos=${formatPosition(hello.positions)}`);
     await withViewers([again], async () => {
-      expect(await again.nextMessage("hello")).toMatchObject({ resumed: true, epoch: hello.epoch, seq: 2 });
+      const { epoch } = hello.positions[0]!;
+      expect(await again.nextMessage("hello")).toMatchObject({
+        resumed: true,
+        positions: [{ epoch, seq: 2 }],
+      });
       await again.nextMessage("series");
       expect(framePoints(await again.nextFrame()).map(([, , v]) => v)).toEqual([2]);
     });
@@ -348,10 +353,10 @@ describe("hibernation", () => {
     const device = await token("device", board, "d");
     await ingest(device, { metrics: { m: 1 } });
     await ingest(device, { metrics: { m: 7 } });
-    await evictDurableObject(boardStub(board));
+    await evictDurableObject(shardStub(board));
     const viewer = await connect(board, await token("viewer", board));
     await withViewers([viewer], async () => {
-      expect(await viewer.nextMessage("hello")).toMatchObject({ seq: 2 });
+      expect(await viewer.nextMessage("hello")).toMatchObject({ positions: [{ seq: 2 }] });
       expect((await viewer.nextMessage("snapshot")).series[0]?.last?.value).toBe(7);
     });
   });
@@ -362,9 +367,9 @@ describe("hibernation", () => {
     await withViewers([viewer], async () => {
       await viewer.nextMessage("hello");
       await viewer.nextMessage("snapshot");
-      await evictDurableObject(boardStub(board));
+      await evictBoard(board);
       viewer.socket.send(JSON.stringify({ type: "subscribe", series: ["*"] }));
-      expect(await viewer.nextMessage("snapshot")).toMatchObject({ seq: 0 });
+      expect(await viewer.nextMessage("snapshot")).toMatchObject({ positions: [{ seq: 0 }] });
       const second = await connect(board, await token("viewer", board));
       expect(await second.nextMessage("hello")).toMatchObject({ board });
       second.close();

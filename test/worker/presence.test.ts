@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Presence } from "../../worker/board/presence.ts";
+import { Presence } from "../../worker/shard/presence.ts";
 
 const TIMEOUT = 30_000;
 

@@ -37,7 +37,13 @@ function randomFrame(r: () => number): DataFrame {
       values: Array.from({ length: count }, () => VALUE_KINDS[Math.floor(r() * VALUE_KINDS.length)]!(r)),
     };
   });
-  return { epoch: Math.floor(r() * 2 ** 32), fromSeq, toSeq: fromSeq + Math.floor(r() * 100), groups };
+  return {
+    sid: Math.floor(r() * 3000),
+    epoch: Math.floor(r() * 2 ** 32),
+    fromSeq,
+    toSeq: fromSeq + Math.floor(r() * 100),
+    groups,
+  };
 }
 
 describe("data frame codec", () => {
@@ -62,12 +68,13 @@ describe("data frame codec", () => {
       ts: Array.from({ length: 20 }, (_, i) => start + i * 5 + id),
       values: Array.from({ length: 20 }, () => Math.round((20 + r() * 5) * 100) / 100),
     }));
-    const bytes = encodeFrame({ epoch: 1, fromSeq: 10, toSeq: 19, groups }).byteLength;
+    const bytes = encodeFrame({ sid: 0, epoch: 1, fromSeq: 10, toSeq: 19, groups }).byteLength;
     expect(bytes / 1000).toBeLessThan(7);
   });
 
   it("rejects truncated, trailing and unknown input", () => {
     const frame = encodeFrame({
+      sid: 0,
       epoch: 1,
       fromSeq: 1,
       toSeq: 1,
@@ -95,7 +102,7 @@ describe("client messages", () => {
     ["not json", "message is not valid JSON"],
     ["[1]", "type must be subscribe, unsubscribe or ack"],
     ['{"type":"publish","series":[]}', "type must be subscribe, unsubscribe or ack"],
-    ['{"type":"ack","seq":-1}', "ack needs a non-negative integer seq"],
+    ['{"type":"ack","frames":-1}', "ack needs a non-negative integer frames"],
     ['{"type":"subscribe","series":"*"}', "series must be an array of at most 32 selectors"],
     ['{"type":"subscribe","series":[":x"]}', 'selector ":x" must start with device: or *:'],
     [`{"type":"subscribe","series":${JSON.stringify(Array(33).fill("*"))}}`, "at most 32"],

@@ -1,8 +1,9 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { BoardObject } from "../../worker/board/board-object.ts";
 import type { BoardStats } from "../../worker/protocol/index.ts";
-import { answer, boardStub, connect, freshBoard, ingest, request, token } from "./helpers.ts";
+import { MAX_SERIES_PER_SHARD } from "../../worker/shard/series-catalog.ts";
+import type { ShardObject } from "../../worker/shard/shard-object.ts";
+import { answer, connect, freshBoard, ingest, request, shardStub, token } from "./helpers.ts";
 
 async function stats(board: string): Promise<{ status: number; body: BoardStats }> {
   const viewer = await token("viewer", board);
@@ -28,13 +29,13 @@ describe("GET /api/v1/boards/:board/stats", () => {
     expect(body).toEqual({
       board,
       createdAt: expect.any(Number),
-      epoch: expect.any(Number),
-      seq: 0,
+      positions: [{ sid: 0, epoch: expect.any(Number), seq: 0 }],
+      shards: { current: 1, total: 1 },
       rowsWritten: expect.any(Number),
       rowsRead: expect.any(Number),
       alarmsSet: 0,
       databaseBytes: expect.any(Number),
-      series: { count: 0, limit: 500 },
+      series: { count: 0, limit: MAX_SERIES_PER_SHARD },
       devices: { count: 0, online: 0 },
       viewers: { websocket: 0, sse: 0, poll: 0 },
       ingest: { requests: 0, points: 0, rejected: {} },
@@ -83,7 +84,7 @@ describe("GET /api/v1/boards/:board/stats", () => {
     );
     expect(body.ingest).toEqual({ requests: 3, points: 5, rejected: { invalid_value: 1, invalid_json: 1 } });
     expect(body.rowsWritten - start.rowsWritten).toBe(3 + 2 * 2);
-    expect(body.seq).toBe(3);
+    expect(body.positions).toEqual([{ sid: 0, epoch: expect.any(Number), seq: 3 }]);
     expect(body.series.count).toBe(2);
     expect(body.devices).toEqual({ count: 1, online: 1 });
     expect(body.alarmsSet).toBe(1);
@@ -99,7 +100,7 @@ describe("GET /api/v1/boards/:board/stats", () => {
     const metrics = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`m${i}`, i]));
     await ingest(await token("device", board, "d"), { metrics, ts: Date.now() - 1000 });
     const before = (await stats(board)).body.rowsWritten;
-    await runInDurableObject(boardStub(board), (instance: BoardObject) => instance.checkpoint());
+    await runInDurableObject(shardStub(board), (instance: ShardObject) => instance.checkpoint());
     // 200 series are two blocks of 128; one chunk each at 1 s, 1 min and 1 h.
     expect((await stats(board)).body.rowsWritten - before).toBe(2 * 3 + 1);
   });
@@ -121,7 +122,7 @@ describe("GET /api/v1/boards/:board/stats", () => {
     await ingest(device, { metrics: { m: 1, n: 2 } });
     await ingest(device, { metrics: { m: 3 } });
     const before = (await stats(board)).body;
-    await evictDurableObject(boardStub(board));
+    await evictDurableObject(shardStub(board));
     const after = (await stats(board)).body;
     expect(after.wakes).toBe(before.wakes + 1);
     // The wake itself wrote one row (its counter).
@@ -129,9 +130,9 @@ describe("GET /api/v1/boards/:board/stats", () => {
     expect(after.rowsRead).toBeGreaterThanOrEqual(before.rowsRead);
     expect(after.ingest).toEqual(before.ingest);
 
-    await runInDurableObject(boardStub(board), (instance: BoardObject) => instance.checkpoint());
+    await runInDurableObject(shardStub(board), (instance: ShardObject) => instance.checkpoint());
     const checkpointed = (await stats(board)).body;
-    await evictDurableObject(boardStub(board));
+    await evictDurableObject(shardStub(board));
     const again = (await stats(board)).body;
     expect(again.rowsWritten).toBe(checkpointed.rowsWritten + 1);
     expect(again.rowsRead).toBeGreaterThanOrEqual(checkpointed.rowsRead);

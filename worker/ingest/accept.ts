@@ -1,13 +1,18 @@
 import type { Context } from "hono";
 import type { TokenClaims } from "../auth/tokens.ts";
-import type { IngestResult } from "../board/board-object.ts";
+import { boardConfig } from "../board/config.ts";
+import { deviceShard, shardSid } from "../board/shards.ts";
+import { shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
+import type { StreamPosition } from "../protocol/index.ts";
 import { checkBoard } from "../routes/board-param.ts";
+import type { IngestResult } from "../shard/shard-api.ts";
 import { readBody } from "./body.ts";
 import { idempotencyScope } from "./device.ts";
 import type { PointColumns } from "./points.ts";
+import { splitByShard } from "./routing.ts";
 
 /** An idempotency key: printable ASCII, as clients generate them (UUIDs, hashes). */
 const IDEMPOTENCY_KEY = /^[!-~]{1,128}$/;
@@ -18,8 +23,36 @@ export interface Parsed<Extra> {
   extra: Extra;
 }
 
-/** How a stored request went; `repeated` when its idempotency key had been stored before. */
-export type Stored = Extract<IngestResult, { ok: true }>;
+/**
+ * How a stored request went: its points, and where they are in the board's stream (one entry per shard it went
+ * to); `repeated` when its idempotency key had been stored before.
+ */
+export interface Stored {
+  accepted: number;
+  positions: StreamPosition;
+  repeated: boolean;
+}
+
+type Accepted = Extract<IngestResult, { ok: true }>;
+
+function combined(parts: Accepted[]): Stored {
+  return {
+    accepted: parts.reduce((sum, part) => sum + part.accepted, 0),
+    positions: parts.map((part) => part.position).sort((a, b) => a.sid - b.sid),
+    repeated: parts.every((part) => part.repeated),
+  };
+}
+
+/** The first refusal among a request's parts, as the error the client gets. */
+function refusal(results: IngestResult[]): ApiError | null {
+  const refused = results.find((result) => !result.ok);
+  if (!refused || refused.ok) return null;
+  if (refused.status === 429) {
+    const retryAfter = String(Math.ceil(refused.retryAfterMs / 1000));
+    return new ApiError(429, refused.code, refused.message, undefined, { "retry-after": retryAfter });
+  }
+  return new ApiError(refused.status, refused.code, refused.message, refused.path);
+}
 
 async function requestHash(body: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
@@ -39,10 +72,12 @@ function idempotencyKey(c: Context, claims: TokenClaims): string | undefined {
 
 /**
  * The one path every ingest format takes after its own parsing: a device or gateway credential, the body read
- * within its limits (gzip undone), the format's parser, then the board, which stores the points atomically (or
- * recognises a repeated `Idempotency-Key`). Refusals throw ApiError; the board counts them by code for its stats.
- * `extra` is the parser's, absent when a repeat was answered without parsing it. `encoding` names the one
- * Content-Encoding a format undoes itself (see `readBody`).
+ * within its limits (gzip undone), the format's parser, then the shards of the points' devices, which store their
+ * part atomically (or recognise a repeated `Idempotency-Key`). A device's points are always one part; a gateway's
+ * request for devices of several shards is stored part by part, and a retry with its key completes it exactly once.
+ * Refusals throw ApiError; shards count them by code for the board's stats. `extra` is the parser's, absent when a
+ * repeat was answered without parsing it. `encoding` names the one Content-Encoding a format undoes itself (see
+ * `readBody`).
  */
 export async function acceptIngest<Extra>(
   c: Context<{ Bindings: Env }>,
@@ -50,7 +85,13 @@ export async function acceptIngest<Extra>(
   encoding?: string,
 ): Promise<{ stored: Stored | null; extra?: Extra }> {
   const claims = await authorize(c.req.raw, c.env, ["device", "gateway"]);
-  const board = c.env.BOARDS.get(c.env.BOARDS.idFromName(checkBoard(claims.board)));
+  const board = checkBoard(claims.board);
+  const shards = boardConfig(c.env).shards;
+  const shard = (sid: number) => shardStub(c.env, board, sid);
+  // A device's own shard; a gateway's requests may touch any shard of the layout.
+  const homes = claims.device
+    ? [deviceShard(claims.device, shards)]
+    : Array.from({ length: shards }, (_, i) => shardSid(shards, i));
   let key: { key: string; hash: string } | undefined;
   let parsed: Parsed<Extra>;
   try {
@@ -60,17 +101,21 @@ export async function acceptIngest<Extra>(
     parsed = parse(body, claims, Date.now());
   } catch (error) {
     // A repeat of a stored request is answered as it was, even if it would no longer pass (its ts aged, say).
-    const repeat = error instanceof ApiError && key ? await board.repeated(key) : null;
-    if (repeat?.ok) return { stored: repeat };
-    if (error instanceof ApiError) c.executionCtx.waitUntil(board.noteRejected(error.code));
+    const repeatKey = error instanceof ApiError ? key : undefined;
+    if (repeatKey) {
+      const repeats = await Promise.all(homes.map((sid) => shard(sid).repeated(repeatKey)));
+      const stored = repeats.filter((repeat): repeat is Accepted => repeat?.ok === true);
+      if (stored.length > 0) return { stored: combined(stored) };
+    }
+    if (error instanceof ApiError) c.executionCtx.waitUntil(shard(homes[0]!).noteRejected(error.code));
     throw error;
   }
   if (!parsed.points) return { stored: null, extra: parsed.extra };
-  const result = await board.ingest({ points: parsed.points, ...(key ? { idempotency: key } : {}) });
-  if (result.ok) return { stored: result, extra: parsed.extra };
-  if (result.status === 429) {
-    const retryAfter = String(Math.ceil(result.retryAfterMs / 1000));
-    throw new ApiError(429, result.code, result.message, undefined, { "retry-after": retryAfter });
-  }
-  throw new ApiError(result.status, result.code, result.message, result.path);
+  const parts = [...splitByShard(parsed.points, shards)];
+  const results = await Promise.all(
+    parts.map(([sid, points]) => shard(sid).ingest({ points, ...(key ? { idempotency: key } : {}) })),
+  );
+  const refused = refusal(results);
+  if (refused) throw refused;
+  return { stored: combined(results as Accepted[]), extra: parsed.extra };
 }

@@ -1,10 +1,11 @@
 /**
- * Binary data frames of the live protocol, version 1.
+ * Binary data frames of the live protocol, version 2.
  *
- * One frame carries every point of the batches `fromSeq..toSeq` (inclusive) that match a subscription:
+ * One frame carries every point of one shard's batches `fromSeq..toSeq` (inclusive) that match a subscription:
  *
  *   u8      kind = FRAME_KIND_DATA
- *   u32le   epoch
+ *   varuint sid                         the shard (see `positions.ts`)
+ *   u32le   epoch                       of that shard
  *   varuint fromSeq, toSeq
  *   varuint baseTs                      ms since the Unix epoch
  *   varuint groupCount
@@ -17,7 +18,7 @@
  * Sensor values usually have few decimals, so most points cost 4–6 bytes.
  */
 
-export const FRAME_KIND_DATA = 1;
+export const FRAME_KIND_DATA = 2;
 const TAG_FLOAT64 = 7;
 const MAX_DECIMALS = 6;
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
@@ -31,6 +32,7 @@ export interface FramePoints {
 }
 
 export interface DataFrame {
+  sid: number;
   epoch: number;
   fromSeq: number;
   toSeq: number;
@@ -161,6 +163,7 @@ export function encodeFrame(frame: DataFrame): Uint8Array {
 
   const out = new ByteWriter();
   out.u8(FRAME_KIND_DATA);
+  out.varuint(frame.sid);
   out.u32(frame.epoch);
   out.varuint(frame.fromSeq);
   out.varuint(frame.toSeq);
@@ -183,14 +186,23 @@ export function encodeFrame(frame: DataFrame): Uint8Array {
   return out.finish();
 }
 
-/** Reads only a frame's stream position (epoch and last seq), e.g. for an SSE event id. */
-export function readFrameHeader(bytes: Uint8Array): { epoch: number; fromSeq: number; toSeq: number } {
+/** What a frame's header says: the shard, its epoch and the batches covered, e.g. for an SSE event id. */
+export interface FrameHeader {
+  sid: number;
+  epoch: number;
+  fromSeq: number;
+  toSeq: number;
+}
+
+/** Reads only a frame's header. */
+export function readFrameHeader(bytes: Uint8Array): FrameHeader {
   const input = new ByteReader(bytes);
   const kind = input.u8();
   if (kind !== FRAME_KIND_DATA) throw new RangeError(`unknown frame kind ${kind}`);
+  const sid = input.varuint();
   const epoch = input.u32();
   const fromSeq = input.varuint();
-  return { epoch, fromSeq, toSeq: input.varuint() };
+  return { sid, epoch, fromSeq, toSeq: input.varuint() };
 }
 
 /** Decodes a frame; throws RangeError on malformed input. */
@@ -198,6 +210,7 @@ export function decodeFrame(bytes: Uint8Array): DataFrame {
   const input = new ByteReader(bytes);
   const kind = input.u8();
   if (kind !== FRAME_KIND_DATA) throw new RangeError(`unknown frame kind ${kind}`);
+  const sid = input.varuint();
   const epoch = input.u32();
   const fromSeq = input.varuint();
   const toSeq = input.varuint();
@@ -221,5 +234,5 @@ export function decodeFrame(bytes: Uint8Array): DataFrame {
     groups.push({ seriesId, ts, values });
   }
   if (!input.done) throw new RangeError("trailing bytes after frame");
-  return { epoch, fromSeq, toSeq, groups };
+  return { sid, epoch, fromSeq, toSeq, groups };
 }

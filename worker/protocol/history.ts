@@ -1,4 +1,5 @@
-import type { SeriesDef, StreamPosition } from "./messages.ts";
+import type { SeriesDef } from "./messages.ts";
+import type { StreamPosition } from "./positions.ts";
 
 /** At most this many buckets per series in one history answer. */
 export const MAX_BUCKETS = 2000;
@@ -21,10 +22,11 @@ export interface HistoryColumns {
 export interface SeriesHistory extends HistoryColumns, Omit<SeriesDef, "id"> {}
 
 /**
- * Answer of `GET /boards/:board/query`. It holds exactly the batches up to `seq`: live frames up to `seq` are in it,
- * later ones are not, so a client splices the two without gap or duplicate.
+ * Answer of `GET /boards/:board/query`. It holds exactly each shard's batches up to its `seq` in `positions`: live
+ * frames up to there are in it, later ones are not, so a client splices the two without gap or duplicate.
  */
-export interface HistoryResult extends StreamPosition {
+export interface HistoryResult {
+  positions: StreamPosition;
   from: number;
   to: number;
   /** The bucket width used: the requested step rounded up to a multiple of the resolution. */

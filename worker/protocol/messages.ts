@@ -1,15 +1,16 @@
 import type { Labels } from "./labels.ts";
+import type { StreamPosition } from "./positions.ts";
 import { MAX_SELECTORS, parseSelector } from "./selectors.ts";
 
 /**
- * edgepulse live protocol, version 1: the JSON control messages.
+ * edgepulse live protocol, version 2: the JSON control messages.
  * Shared by the Worker and the dashboard; no runtime dependencies.
  * Data travels separately as binary frames (see `frame.ts`).
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** WebSocket subprotocol the server selects. */
-export const SUBPROTOCOL = "edgepulse.v1";
+export const SUBPROTOCOL = "edgepulse.v2";
 /** A viewer token travels as a second subprotocol `bearer.<token>`: browsers cannot set headers on a WebSocket. */
 export const TOKEN_SUBPROTOCOL_PREFIX = "bearer.";
 /** Text the runtime answers with `pong` without waking the board. */
@@ -20,8 +21,9 @@ export const PONG = "pong";
 export type SeriesKind = "gauge" | "counter" | "delta";
 
 /**
- * A series is one metric of one device with one set of labels; its `id` is assigned by the board and never reused
- * within an epoch. `labels`, `unit` and `kind` are present when known.
+ * A series is one metric of one device with one set of labels; its `id` is assigned by the shard that stores it
+ * (the shard's sid times SERIES_PER_SHARD_ID_SPACE, plus its own number) and never reused within the shard's epoch.
+ * `labels`, `unit` and `kind` are present when known.
  */
 export interface SeriesDef {
   id: number;
@@ -44,52 +46,42 @@ export interface DevicePresence {
   lastSeen: number;
 }
 
-/** Position in a board's stream: `epoch` changes when history is lost, `seq` counts accepted batches. */
-export interface StreamPosition {
-  epoch: number;
-  seq: number;
-}
-
 export type ServerMessage =
-  | ({
+  | {
       type: "hello";
       v: typeof PROTOCOL_VERSION;
       board: string;
+      /** The board's position now: frames up to it may still follow (a replay). */
+      positions: StreamPosition;
       tickMs: number;
       resumed: boolean;
-    } & StreamPosition)
-  /** Catalog of the subscribed series with their last values; sent on connect and after `subscribe`. */
-  | ({ type: "snapshot"; series: SeriesState[] } & StreamPosition)
+    }
+  /** Catalog of the subscribed series with their last values, as of `positions`; on connect and after `subscribe`. */
+  | { type: "snapshot"; positions: StreamPosition; series: SeriesState[] }
   /** New series entered the subscription: their ids appear in frames from now on. */
   | { type: "series"; series: SeriesDef[] }
   | { type: "presence"; devices: DevicePresence[]; viewers: number }
   | { type: "alert"; device: string; metric: string; message: string; ts: number }
   /** The resume point is gone: drop local state and refetch history. */
-  | ({ type: "reset"; reason: string } & StreamPosition)
+  | { type: "reset"; reason: string; positions: StreamPosition }
   | { type: "error"; code: string; message: string };
 
 /** Answer of `GET /boards/:board/poll`: control messages, then base64 frames, and the position to poll after. */
-export interface PollAnswer extends StreamPosition {
+export interface PollAnswer {
+  positions: StreamPosition;
   messages: ServerMessage[];
   frames: string[];
-}
-
-/** SSE event ids are `epoch:seq`, so `Last-Event-ID` carries a full resume position. */
-export function formatEventId(position: StreamPosition): string {
-  return `${position.epoch}:${position.seq}`;
-}
-
-export function parseEventId(id: string): StreamPosition | null {
-  const match = /^(\d+):(\d+)$/.exec(id);
-  return match ? { epoch: Number(match[1]), seq: Number(match[2]) } : null;
 }
 
 export type ClientMessage =
   /** Replaces the subscription; see `selectors.ts` for the grammar. */
   | { type: "subscribe"; series: string[] }
   | { type: "unsubscribe"; series: string[] }
-  /** Flow control: every frame up to `seq` has been processed. Clients that ack are cut off (1013) when far behind. */
-  | { type: "ack"; seq: number };
+  /**
+   * Flow control: the first `frames` binary frames of this connection have been processed. Clients that ack are cut
+   * off (1013) when far behind.
+   */
+  | { type: "ack"; frames: number };
 
 /** Parses and checks a client message; returns an error text instead of throwing. */
 export function parseClientMessage(text: string): ClientMessage | { error: string } {
@@ -100,11 +92,11 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
     return { error: "message is not valid JSON" };
   }
   if (typeof raw !== "object" || raw === null) return { error: "message must be an object" };
-  const { type, series, seq } = raw as Record<string, unknown>;
+  const { type, series, frames } = raw as Record<string, unknown>;
   if (type === "ack") {
-    return Number.isSafeInteger(seq) && (seq as number) >= 0
-      ? { type, seq: seq as number }
-      : { error: "ack needs a non-negative integer seq" };
+    return Number.isSafeInteger(frames) && (frames as number) >= 0
+      ? { type, frames: frames as number }
+      : { error: "ack needs a non-negative integer frames" };
   }
   if (type !== "subscribe" && type !== "unsubscribe") {
     return { error: "type must be subscribe, unsubscribe or ack" };

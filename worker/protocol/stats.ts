@@ -1,5 +1,5 @@
 import type { ResolutionName } from "./history.ts";
-import type { StreamPosition } from "./messages.ts";
+import type { StreamPosition } from "./positions.ts";
 
 /** Live viewers of a board by transport. */
 export interface ViewerCounts {
@@ -13,8 +13,12 @@ export interface ViewerCounts {
  * Answer of `GET /boards/:board/stats`: what a board costs and how close it is to its limits. Counters are cumulative
  * since the board was created and persisted with each checkpoint (see README "Board stats").
  */
-export interface BoardStats extends StreamPosition {
+export interface BoardStats {
   board: string;
+  /** The board's shards now: their epochs and seqs. */
+  positions: StreamPosition;
+  /** Shards a device's points go to (the current layout), and every shard holding data (older layouts too). */
+  shards: { current: number; total: number };
   createdAt: number;
   /** SQLite rows written and read, summed from every statement's cursor (Cloudflare bills these). */
   rowsWritten: number;

@@ -1,7 +1,7 @@
-import type { HistoryRequest } from "../board/history.ts";
 import { ApiError } from "../http/errors.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
 import { MAX_BUCKETS, MAX_QUERY_SERIES, parseSelector, splitSelectors } from "../protocol/index.ts";
+import type { HistoryRequest } from "../shard/history.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
@@ -95,5 +95,5 @@ export function parseHistoryQuery(params: URLSearchParams, now: number): History
       "step",
     );
   }
-  return { selectors: parseSeries(params), from, to, step };
+  return { selectors: parseSeries(params), from, to, step, now };
 }

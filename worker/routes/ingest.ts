@@ -28,6 +28,6 @@ export const ingestRoutes = new Hono<{ Bindings: Env }>()
       const record = body as Record<string, unknown>;
       return { points: parseJsonIngest(record, jsonDevice(claims, record.device), now), extra: null };
     });
-    return c.json({ accepted: stored!.accepted, seq: stored!.seq }, 202);
+    return c.json({ accepted: stored!.accepted, positions: stored!.positions }, 202);
   })
   .all("/ingest", methodNotAllowed("POST"));

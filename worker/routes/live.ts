@@ -1,10 +1,11 @@
 import { type Context, Hono } from "hono";
 import { signToken } from "../auth/tokens.ts";
+import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize, enforceRateLimit } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
-import { MAX_SELECTORS, SUBPROTOCOL } from "../protocol/index.ts";
+import { MAX_SELECTORS, parsePosition, SUBPROTOCOL } from "../protocol/index.ts";
 import { selectorParams } from "../query/params.ts";
 import { checkBoard } from "./board-param.ts";
 
@@ -27,12 +28,27 @@ function offeredProtocols(request: Request): string[] {
     .filter(Boolean);
 }
 
-/** SSE and long polling: same credentials and subscriptions as the socket, answered by the board. */
+/** A resume position (`pos=`, or SSE's `Last-Event-ID`) must parse: 400 naming it otherwise. */
+function checkPosition(c: Context<{ Bindings: Env }>): void {
+  const given = [
+    ["pos", c.req.query("pos")],
+    ["last-event-id", c.req.header("last-event-id")],
+  ] as const;
+  for (const [path, text] of given) {
+    if (text !== undefined && parsePosition(text) === null) {
+      const message = "a position is sid.epoch.seq per shard, joined by _ (as the server sent it)";
+      throw new ApiError(400, "invalid_position", message, path);
+    }
+  }
+}
+
+/** SSE and long polling: same credentials and subscriptions as the socket, answered by the board's hub. */
 async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Response> {
   const board = checkBoard(c.req.param("board") ?? "");
   await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
   selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS);
-  return c.env.BOARDS.get(c.env.BOARDS.idFromName(board)).fetch(c.req.raw);
+  checkPosition(c);
+  return hubStub(c.env, board).fetch(c.req.raw);
 }
 
 /** `/boards/:board/live` (WebSocket), `/events` (SSE), `/poll` (long polling) and `/tickets`. */
@@ -47,6 +63,7 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
     checkOrigin(c.req.raw, c.env.ALLOWED_ORIGINS);
     await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
     selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS);
+    checkPosition(c);
     const protocols = offeredProtocols(c.req.raw);
     if (protocols.length > 0 && !protocols.includes(SUBPROTOCOL)) {
       throw new ApiError(
@@ -58,7 +75,7 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
     }
     const address = c.req.header("cf-connecting-ip") ?? "local";
     await enforceRateLimit(c.env.UPGRADE_LIMITER, `${address}/${board}`, "connections from this address");
-    const stub = c.env.BOARDS.get(c.env.BOARDS.idFromName(board));
+    const stub = hubStub(c.env, board);
     const upstream = await stub.fetch(c.req.raw);
     // The object has no view of what the client offered: answer a subprotocol only when one was asked for.
     const headers = protocols.length > 0 ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
@@ -11,15 +12,14 @@ export const queryRoutes = new Hono<{ Bindings: Env }>()
   .get("/boards/:board/series", async (c) => {
     const board = checkBoard(c.req.param("board"));
     await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
-    const stub = c.env.BOARDS.get(c.env.BOARDS.idFromName(board));
-    return c.json({ series: await stub.listSeries() });
+    return c.json({ series: await hubStub(c.env, board).listSeries() });
   })
   .all("/boards/:board/series", methodNotAllowed("GET"))
   .get("/boards/:board/query", async (c) => {
     const board = checkBoard(c.req.param("board"));
     await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
     const request = parseHistoryQuery(new URL(c.req.url).searchParams, Date.now());
-    const answer = await c.env.BOARDS.get(c.env.BOARDS.idFromName(board)).history(request);
+    const answer = await hubStub(c.env, board).history(request);
     if ("error" in answer)
       throw new ApiError(400, answer.error.code, answer.error.message, answer.error.path);
     return c.json(answer);
@@ -28,6 +28,6 @@ export const queryRoutes = new Hono<{ Bindings: Env }>()
   .get("/boards/:board/stats", async (c) => {
     const board = checkBoard(c.req.param("board"));
     await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
-    return c.json(await c.env.BOARDS.get(c.env.BOARDS.idFromName(board)).stats());
+    return c.json(await hubStub(c.env, board).stats());
   })
   .all("/boards/:board/stats", methodNotAllowed("GET"));

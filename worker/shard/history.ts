@@ -1,6 +1,5 @@
 import {
   type HistoryColumns,
-  type HistoryResult,
   MAX_QUERY_SERIES,
   parseSelector,
   type Selector,
@@ -11,6 +10,7 @@ import type { BatchLog } from "./batch-log.ts";
 import { RESOLUTIONS } from "./resolutions.ts";
 import type { Rollups } from "./rollups.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
+import type { ColumnsWithLastTs, ShardHistory } from "./shard-api.ts";
 
 export interface HistoryRequest {
   /** Selectors the Worker has checked (see `protocol/selectors.ts`). */
@@ -18,6 +18,8 @@ export interface HistoryRequest {
   from: number;
   to: number;
   step: number;
+  /** The time every shard judges retention by, so they all choose the same resolution. */
+  now: number;
 }
 
 /** A query that names more series than one answer may hold. */
@@ -25,8 +27,8 @@ export interface HistoryError {
   error: { code: "too_many_series"; message: string; path: "series" };
 }
 
-/** What `queryHistory` computes; the board adds the stream position. */
-export type HistoryBuckets = Omit<HistoryResult, "epoch" | "seq">;
+/** What `queryHistory` computes; the shard adds its position. */
+export type HistoryBuckets = Omit<ShardHistory, "position">;
 
 /** Aggregate of the raw points in one bucket of a sub-second query. */
 interface Aggregate {
@@ -52,7 +54,8 @@ function foldPoint(agg: Aggregate, ts: number, value: number): void {
 
 /**
  * Where a query reads from: the raw log (-1) for steps under 1 s, else the coarsest rollup resolution no wider than
- * the step whose retention still covers `from`. The step is rounded up to a multiple of the resolution.
+ * the step whose retention still covers `from`; when none that fine covers it, the finest one that does (the step
+ * widens to it), and past every retention the coarsest. The step is rounded up to a multiple of the resolution.
  */
 export function chooseResolution(
   step: number,
@@ -60,17 +63,18 @@ export function chooseResolution(
   now: number,
 ): { resolution: number; step: number } {
   if (step < RESOLUTIONS[0]!.ms) return { resolution: -1, step: Math.max(1, Math.ceil(step)) };
-  const usable = RESOLUTIONS.map((_, r) => r).filter((r) => RESOLUTIONS[r]!.ms <= step);
-  const covering = usable.filter((r) => from >= now - RESOLUTIONS[r]!.retentionMs);
-  const resolution = (covering.length > 0 ? covering : usable).at(-1)!;
+  const all = RESOLUTIONS.map((_, r) => r);
+  const covers = (r: number) => from >= now - RESOLUTIONS[r]!.retentionMs;
+  const fine = all.filter((r) => RESOLUTIONS[r]!.ms <= step && covers(r)).at(-1);
+  const resolution = fine ?? all.find(covers) ?? all.at(-1)!;
   const width = RESOLUTIONS[resolution]!.ms;
   return { resolution, step: Math.ceil(step / width) * width };
 }
 
 type Buckets = Map<number, Aggregate>;
 
-function emptyColumns(): HistoryColumns {
-  return { ts: [], avg: [], min: [], max: [], count: [], last: [] };
+function emptyColumns(): ColumnsWithLastTs {
+  return { ts: [], avg: [], min: [], max: [], count: [], last: [], lastTs: [] };
 }
 
 /** A series' name in an answer, without the board's id. */
@@ -87,7 +91,7 @@ function named(
   };
 }
 
-function toColumns(buckets: Buckets): HistoryColumns {
+function toColumns(buckets: Buckets): ColumnsWithLastTs {
   const columns = emptyColumns();
   for (const [ts, agg] of [...buckets].sort((a, b) => a[0] - b[0])) {
     columns.ts.push(ts);
@@ -96,6 +100,7 @@ function toColumns(buckets: Buckets): HistoryColumns {
     columns.max.push(agg.max);
     columns.count.push(agg.count);
     columns.last.push(agg.last);
+    columns.lastTs.push(agg.lastTs);
   }
   return columns;
 }
@@ -132,7 +137,6 @@ export function queryHistory(
   rollups: Rollups,
   log: BatchLog,
   earliestReceipt: (ts: number) => number,
-  now: number,
 ): HistoryBuckets | HistoryError {
   const series = selected(request.selectors, catalog);
   if (series.length > MAX_QUERY_SERIES) {
@@ -140,7 +144,7 @@ export function queryHistory(
     return { error: { code: "too_many_series", message, path: "series" } };
   }
   const defs = series.filter((s): s is SeriesDef => "id" in s);
-  const { resolution, step } = chooseResolution(request.step, request.from, now);
+  const { resolution, step } = chooseResolution(request.step, request.from, request.now);
   const from = request.from - (request.from % step);
   const answer = {
     from,
@@ -148,7 +152,7 @@ export function queryHistory(
     step,
     resolution: RESOLUTIONS[resolution]?.name ?? ("raw" as const),
   };
-  const columnsOf = new Map<number, HistoryColumns>();
+  const columnsOf = new Map<number, ColumnsWithLastTs>();
   if (resolution >= 0) {
     const ids = defs.map((def) => def.id);
     rollups.aggregate(resolution, ids, from, request.to, step).forEach((columns, i) => {

@@ -1,4 +1,5 @@
 import type { Env } from "../env.ts";
+import { MAX_SHARDS } from "./shards.ts";
 
 /** A board's tunables, read once from the environment. */
 export interface BoardConfig {
@@ -13,6 +14,10 @@ export interface BoardConfig {
   deviceRequestsPer10s: number;
   /** While batches arrive, state is checkpointed about this often (rows written vs log replayed on wake). */
   checkpointIntervalMs: number;
+  /** Ingest shards of a board (the current layout). */
+  shards: number;
+  /** Viewers one hub or relay serves before the next ones go to a relay. */
+  viewersPerObject: number;
 }
 
 function readCount(raw: string | undefined, fallback: number, name: string): number {
@@ -20,6 +25,18 @@ function readCount(raw: string | undefined, fallback: number, name: string): num
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0)
     throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  return value;
+}
+
+function readRange(
+  raw: string | undefined,
+  fallback: number,
+  name: string,
+  min: number,
+  max: number,
+): number {
+  const value = readCount(raw, fallback, name);
+  if (value < min || value > max) throw new Error(`${name} must be between ${min} and ${max}, got ${raw}`);
   return value;
 }
 
@@ -32,5 +49,7 @@ export function boardConfig(env: Env): BoardConfig {
     maxUnackedBytes: readCount(env.LIVE_MAX_UNACKED_BYTES, 4 * 1024 * 1024, "LIVE_MAX_UNACKED_BYTES"),
     deviceRequestsPer10s: readCount(env.DEVICE_REQUESTS_PER_10S, 1000, "DEVICE_REQUESTS_PER_10S"),
     checkpointIntervalMs: readCount(env.CHECKPOINT_INTERVAL_MS, 60_000, "CHECKPOINT_INTERVAL_MS"),
+    shards: readRange(env.BOARD_SHARDS, 1, "BOARD_SHARDS", 1, MAX_SHARDS),
+    viewersPerObject: readRange(env.VIEWERS_PER_OBJECT, 2000, "VIEWERS_PER_OBJECT", 1, 30_000),
   };
 }

@@ -9,8 +9,8 @@ import {
 } from "../protocol/index.ts";
 import type { Sql } from "./metered-sql.ts";
 
-/** Series a single board may hold; bounds its storage (see README "Limits"). */
-export const MAX_SERIES_PER_BOARD = 500;
+/** Series one shard may hold: with the rollup retentions, this bounds its storage (README "Storage bound"). */
+export const MAX_SERIES_PER_SHARD = 5_000;
 
 interface SeriesEntry {
   def: SeriesDef;
@@ -99,7 +99,7 @@ export class SeriesCatalog {
         idOf[k] = existing.def.id;
         continue;
       }
-      if (this.size >= MAX_SERIES_PER_BOARD) {
+      if (this.size >= MAX_SERIES_PER_SHARD) {
         this.forget(created);
         return null;
       }

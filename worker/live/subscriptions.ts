@@ -6,7 +6,11 @@ import {
   selectorMatches,
 } from "../protocol/index.ts";
 import type { SeriesFilter } from "./frame-builder.ts";
-import type { SeriesCatalog } from "./series-catalog.ts";
+
+/** Where subscriptions look series up (a hub's or relay's mirror of the board). */
+export interface SeriesSource {
+  all(): SeriesDef[];
+}
 
 /** Viewers with the same selectors form a group and share one encoded frame per tick. */
 export interface SubscriptionGroup<Member> {
@@ -28,11 +32,11 @@ function parsedSelectors(selectors: string[]): Selector[] {
 
 /** Viewers grouped by subscription, with each group's set of wanted series ids kept current. */
 export class Subscriptions<Member> {
-  private readonly catalog: SeriesCatalog;
+  private readonly catalog: SeriesSource;
   private readonly groups = new Map<string, SubscriptionGroup<Member>>();
   private readonly groupOf = new Map<Member, SubscriptionGroup<Member>>();
 
-  constructor(catalog: SeriesCatalog) {
+  constructor(catalog: SeriesSource) {
     this.catalog = catalog;
   }
 

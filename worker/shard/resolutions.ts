@@ -14,10 +14,14 @@ export interface Resolution {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Finest first. The raw log sits below these (see BatchLog). */
+/**
+ * Finest first. The raw log sits below these (see BatchLog). Retentions are sized so a shard's worst case (a point
+ * or more per second in each of its 5,000 series) stays under an object's 10 GB: README "Storage bound".
+ * The dashboard's longest fine range (7 days at 2,000 buckets) still reads 1 min buckets.
+ */
 export const RESOLUTIONS: readonly Resolution[] = [
-  { name: "1s", ms: 1_000, retentionMs: DAY, chunkMs: 60_000 },
-  { name: "1m", ms: 60_000, retentionMs: 30 * DAY, chunkMs: HOUR },
+  { name: "1s", ms: 1_000, retentionMs: HOUR, chunkMs: 60_000 },
+  { name: "1m", ms: 60_000, retentionMs: 8 * DAY, chunkMs: HOUR },
   { name: "1h", ms: HOUR, retentionMs: 365 * DAY, chunkMs: DAY },
 ];
 

@@ -1,4 +1,10 @@
-import { formatEventId, readFrameHeader, toBase64 } from "../protocol/index.ts";
+import {
+  advance,
+  formatPosition,
+  readFrameHeader,
+  type StreamPosition,
+  toBase64,
+} from "../protocol/index.ts";
 
 const encoder = new TextEncoder();
 /** Each frame is base64-encoded once, however many streams share it. */
@@ -7,13 +13,15 @@ const base64Frames = new WeakMap<Uint8Array, string>();
 export const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 /**
- * A Server-Sent Events response the hub pushes to. Control messages go out as `data:` JSON; frames as
- * `event: frame` with base64 data and `id: epoch:seq`. An open stream keeps the board awake (no hibernation).
+ * A Server-Sent Events response viewers' messages are pushed to. Control messages go out as `data:` JSON; frames as
+ * `event: frame` with base64 data and as id the stream's whole position after it (`formatPosition`), so
+ * `Last-Event-ID` resumes exactly. An open stream keeps its object awake (no hibernation).
  */
 export class SseSink {
   readonly response: Response;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private readonly onClose: (sink: SseSink) => void;
+  private position: StreamPosition = [];
   private closed = false;
 
   constructor(onClose: (sink: SseSink) => void) {
@@ -32,6 +40,11 @@ export class SseSink {
     });
   }
 
+  /** Where the client stands before the frames that follow (its resume position, or the snapshot's). */
+  startAt(position: StreamPosition): void {
+    this.position = position;
+  }
+
   send(payload: string | Uint8Array): void {
     if (typeof payload === "string") {
       this.write(`data: ${payload}\n\n`);
@@ -42,8 +55,9 @@ export class SseSink {
       data = toBase64(payload);
       base64Frames.set(payload, data);
     }
-    const { epoch, toSeq } = readFrameHeader(payload);
-    this.write(`event: frame\nid: ${formatEventId({ epoch, seq: toSeq })}\ndata: ${data}\n\n`);
+    const { sid, epoch, toSeq } = readFrameHeader(payload);
+    this.position = advance(this.position, sid, epoch, toSeq);
+    this.write(`event: frame\nid: ${formatPosition(this.position)}\ndata: ${data}\n\n`);
   }
 
   /** A comment line: keeps proxies from timing out an idle stream and reveals dead clients. */

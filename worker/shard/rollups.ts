@@ -1,4 +1,3 @@
-import type { HistoryColumns } from "../protocol/index.ts";
 import type { Sql } from "./metered-sql.ts";
 import { bucketsPerChunk, RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import {
@@ -6,12 +5,14 @@ import {
   COUNT,
   foldIntoBucket,
   LAST,
+  LAST_TS,
   MAX,
   MIN,
   Segment,
   type SeriesBuckets,
   SUM,
 } from "./segment.ts";
+import type { ColumnsWithLastTs } from "./shard-api.ts";
 
 /** A segment and the row it belongs to. */
 interface Held {
@@ -36,13 +37,22 @@ const localOf = (seriesId: number) => seriesId % SERIES_PER_BLOCK;
 
 /** Collects buckets into `step`-wide columns; buckets must come in time order. */
 class StepColumns {
-  readonly columns: HistoryColumns = { ts: [], avg: [], min: [], max: [], count: [], last: [] };
+  readonly columns: ColumnsWithLastTs = {
+    ts: [],
+    avg: [],
+    min: [],
+    max: [],
+    count: [],
+    last: [],
+    lastTs: [],
+  };
   private start = Number.NaN;
   private count = 0;
   private sum = 0;
   private min = 0;
   private max = 0;
   private last = 0;
+  private lastTs = 0;
 
   add(stepStart: number, buckets: SeriesBuckets, o: number): void {
     if (stepStart !== this.start) {
@@ -59,9 +69,10 @@ class StepColumns {
     this.max = Math.max(this.max, buckets[o + MAX]!);
     // Buckets never overlap in time, so a step's last value is the last value of its newest bucket.
     this.last = buckets[o + LAST]!;
+    this.lastTs = buckets[o + LAST_TS]!;
   }
 
-  finish(): HistoryColumns {
+  finish(): ColumnsWithLastTs {
     if (this.count > 0) {
       const { columns } = this;
       columns.ts.push(this.start);
@@ -70,6 +81,7 @@ class StepColumns {
       columns.max.push(this.max);
       columns.count.push(this.count);
       columns.last.push(this.last);
+      columns.lastTs.push(this.lastTs);
       this.count = 0;
     }
     return this.columns;
@@ -251,7 +263,7 @@ export class Rollups {
   }
 
   /** Buckets of some series in `[from, to)` merged into `step`-wide columns (step a multiple of the bucket width). */
-  aggregate(res: number, seriesIds: number[], from: number, to: number, step: number): HistoryColumns[] {
+  aggregate(res: number, seriesIds: number[], from: number, to: number, step: number): ColumnsWithLastTs[] {
     const steps = seriesIds.map(() => new StepColumns());
     this.visit(res, seriesIds, from, to, (i, start, buckets, o) => {
       steps[i]!.add(start - (start % step), buckets, o);

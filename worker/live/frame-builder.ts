@@ -1,5 +1,5 @@
 import { encodeFrame, type FramePoints } from "../protocol/index.ts";
-import type { StoredBatch } from "./batch-codec.ts";
+import type { StoredBatch } from "../shard/batch-codec.ts";
 
 export interface SequencedBatch {
   seq: number;
@@ -10,10 +10,11 @@ export interface SequencedBatch {
 export type SeriesFilter = ReadonlySet<number> | null;
 
 /**
- * Encodes the points of consecutive batches that pass `filter` as one binary frame, or returns null when none do.
- * Points keep their batch order within each series.
+ * Encodes the points of one shard's consecutive batches that pass `filter` as one binary frame, or returns null when
+ * none do. Points keep their batch order within each series.
  */
 export function buildFrame(
+  sid: number,
   epoch: number,
   batches: SequencedBatch[],
   filter: SeriesFilter,
@@ -36,6 +37,7 @@ export function buildFrame(
   }
   if (groups.size === 0) return null;
   return encodeFrame({
+    sid,
     epoch,
     fromSeq: batches[0]!.seq,
     toSeq: batches[batches.length - 1]!.seq,
@@ -46,8 +48,9 @@ export function buildFrame(
 /** Replayed frames are cut at about this many points. */
 const REPLAY_FRAME_POINTS = 20_000;
 
-/** Frames for a run of logged batches, each covering consecutive batches and about REPLAY_FRAME_POINTS points. */
+/** Frames for a run of one shard's batches, each covering consecutive batches and about REPLAY_FRAME_POINTS points. */
 export function replayFrames(
+  sid: number,
   epoch: number,
   batches: Iterable<SequencedBatch>,
   filter: SeriesFilter,
@@ -56,7 +59,7 @@ export function replayFrames(
   let chunk: SequencedBatch[] = [];
   let chunkPoints = 0;
   const emit = () => {
-    const frame = buildFrame(epoch, chunk, filter);
+    const frame = buildFrame(sid, epoch, chunk, filter);
     if (frame) frames.push(frame);
     chunk = [];
     chunkPoints = 0;

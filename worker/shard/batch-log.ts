@@ -1,9 +1,11 @@
 import { decodeBatch, encodeBatch, type StoredBatch } from "./batch-codec.ts";
-import type { SequencedBatch } from "./frame-builder.ts";
 import type { Sql } from "./metered-sql.ts";
 
-export interface LoggedBatch extends SequencedBatch {
+/** A batch as the log holds it: its seq, when it was received, and its points (series ids are the shard's). */
+export interface LoggedBatch {
+  seq: number;
   receivedAt: number;
+  batch: StoredBatch;
 }
 
 /** An idempotency key stored with a batch, and a hash of the request that carried it. */

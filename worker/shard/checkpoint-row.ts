@@ -32,6 +32,8 @@ export interface CheckpointState {
   series: number;
   /** Wakes counted so far; later ones each wrote their own row. */
   wakes: number;
+  /** The newest seq the board's hub acknowledged (absent in rows written before shards). */
+  pushedSeq?: number;
   last: LastValueEntry[];
   devices: PresenceEntry[];
   counters: Counters;

@@ -1,0 +1,206 @@
+import { DurableObject } from "cloudflare:workers";
+import { type BoardConfig, boardConfig } from "../board/config.ts";
+import { boardOf, shardSid } from "../board/shards.ts";
+import { relayStub, shardStub } from "../board/stubs.ts";
+import type { Env } from "../env.ts";
+import { continuing, type ReplaySource } from "../live/continuity.ts";
+import { BoardMirror, type MirrorState } from "../live/mirror.ts";
+import { Tick } from "../live/tick.ts";
+import { serveViewer, viewerMessage } from "../live/viewer-requests.ts";
+import { Viewers } from "../live/viewers.ts";
+import { type BoardStats, type HistoryResult, PING, PONG } from "../protocol/index.ts";
+import type { HistoryError, HistoryRequest } from "../shard/history.ts";
+import type { ShardPush } from "../shard/hub-outbox.ts";
+import { MAX_SERIES_PER_SHARD } from "../shard/series-catalog.ts";
+import type { SeriesSummary, ShardHistory } from "../shard/shard-api.ts";
+import { HubLedger } from "./hub-ledger.ts";
+import { mergeHistory, mergeSeries, mergeStats } from "./merge.ts";
+import { RelayPool, type RelayReport } from "./relay-pool.ts";
+import { ShardRegistry } from "./shard-registry.ts";
+
+/**
+ * A board's hub: the one place its viewers (and relays) get live data from. Shards push their accepted batches
+ * while the hub has viewers; the hub keeps each shard's stream contiguous (see `continuing`), coalesces per tick,
+ * sends one frame per group and shard, and forwards each flush to its relays. Past its share of viewers it places
+ * new ones on relays. Queries and stats fan out to the shards and merge. Its view of the board is rebuilt from the
+ * shards when it wakes; it stores only which shards and relays exist.
+ */
+export class HubObject extends DurableObject<Env> {
+  private readonly config: BoardConfig;
+  private readonly board: string;
+  private readonly ledger: HubLedger;
+  private readonly registry: ShardRegistry;
+  private readonly relays: RelayPool;
+  private readonly tick: Tick;
+  private readonly replay: ReplaySource;
+  /** The mirror and viewers, built from the shards on first need after a wake. */
+  private live: Promise<Viewers> | null = null;
+  private viewers: Viewers | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = boardConfig(env);
+    this.board = boardOf(ctx.id.name ?? "");
+    const layout = Array.from({ length: this.config.shards }, (_, i) => shardSid(this.config.shards, i));
+    this.ledger = new HubLedger(ctx.storage.sql);
+    this.registry = new ShardRegistry(ctx.storage.sql, this.ledger, layout);
+    const relay = (index: number) => relayStub(env, this.board, index);
+    this.relays = new RelayPool(ctx.storage.sql, this.ledger, relay, this.config.viewersPerObject);
+    this.tick = new Tick(this.config.tickMs, () => this.flush());
+    this.replay = {
+      read: (sid, epoch, after, through, maxPoints) =>
+        shardStub(env, this.board, sid).readBatches(epoch, after, through, maxPoints),
+    };
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  /** Whether anyone watches: sockets (also while hibernated), streams, recent polls, or a relay's viewers. */
+  private get watched(): boolean {
+    if (this.ctx.getWebSockets().length > 0 || this.relays.active) return true;
+    return this.viewers !== null && !this.viewers.idle;
+  }
+
+  /** Nobody watches: forget the board's view. The next viewer rebuilds it from the shards (which attaches them). */
+  private forget(): void {
+    this.live = null;
+    this.viewers = null;
+  }
+
+  /** The viewers, with the board's mirror built from every shard's snapshot (which attaches them). */
+  private ready(): Promise<Viewers> {
+    this.live ??= (async () => {
+      // Sockets that stayed connected through a hibernation (here or on relays) have had frames; a new view has none.
+      const fresh = this.ctx.getWebSockets().length === 0 && !this.relays.active;
+      const snapshots = await Promise.all(
+        this.registry.all().map((sid) => shardStub(this.env, this.board, sid).snapshot(fresh)),
+      );
+      const mirror = BoardMirror.fromSnapshots(snapshots);
+      this.relays.rebuilt(mirror.positions());
+      this.viewers = new Viewers(this.ctx, mirror, {
+        board: this.board,
+        tickMs: this.config.tickMs,
+        maxUnackedBytes: this.config.maxUnackedBytes,
+        replay: this.replay,
+        queued: () => this.tick.schedule(),
+      });
+      return this.viewers;
+    })();
+    this.live.catch(() => {
+      this.live = null;
+    });
+    return this.live;
+  }
+
+  /** A shard was created: queries and viewers include it from now on. */
+  async registerShard(sid: number): Promise<void> {
+    this.registry.add(sid);
+  }
+
+  /**
+   * A shard's accepted batches: queued for viewers once they follow on from what viewers have (see `continuing`),
+   * and acknowledged once flushed, so a shard's `pushedSeq` never runs ahead of what viewers were sent. With nobody
+   * watching, the shard is told to stop pushing.
+   */
+  async push(push: ShardPush): Promise<{ attached: boolean }> {
+    if (!this.watched) {
+      this.forget();
+      return { attached: false };
+    }
+    const viewers = await this.ready();
+    if (push.presence.length > 0) viewers.queuePresence(push.presence);
+    const incoming = { sid: push.sid, epoch: push.epoch, batches: push.batches };
+    const next = await continuing(this.replay, viewers.queuedPosition(push.sid), incoming, push.lastSeq);
+    if (next === "reset") viewers.resetAll("a shard's history was replaced; resume from a snapshot");
+    else viewers.publish({ shards: [next], series: push.series, presence: [] });
+    await this.tick.flushed();
+    return { attached: true };
+  }
+
+  /** Sends what is queued to this hub's viewers, and to the relays'. */
+  private flush(): void {
+    if (!this.viewers) return;
+    const sent = this.viewers.flush();
+    if (sent.shards.length > 0 || sent.series.length > 0 || sent.presence.length > 0)
+      this.relays.forward(sent);
+  }
+
+  /**
+   * What a relay needs to greet its viewers: the board as the hub's viewers were sent it. A relay rebuilding its view
+   * under viewers that stayed connected (not `fresh`) starts from what it acknowledged: later flushes follow on.
+   */
+  async relayState(index: number, fresh: boolean): Promise<MirrorState> {
+    const state = (await this.ready()).mirrorState();
+    return fresh ? state : { ...state, positions: this.relays.deliveredTo(index, state.positions) };
+  }
+
+  /** A relay's viewers changed. */
+  async relayReport(index: number, report: RelayReport): Promise<void> {
+    this.relays.report(index, report);
+  }
+
+  /**
+   * History over every shard. While viewers watch, each shard first pushes what it stored, and the hub flushes
+   * before answering: frames sent after the answer hold only batches after its positions.
+   */
+  async history(request: HistoryRequest): Promise<HistoryResult | HistoryError> {
+    const align = this.watched;
+    const parts: Array<ShardHistory | HistoryError> = await Promise.all(
+      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).history(request, align)),
+    );
+    const failed = parts.find((part) => "error" in part);
+    if (failed) return failed;
+    if (align) this.tick.run();
+    const merged = mergeHistory(parts.filter((part): part is ShardHistory => !("error" in part)));
+    if ("error" in merged)
+      return { error: { code: "too_many_series", message: merged.error, path: "series" } };
+    return merged;
+  }
+
+  async listSeries(): Promise<SeriesSummary[]> {
+    return mergeSeries(
+      await Promise.all(this.registry.all().map((sid) => shardStub(this.env, this.board, sid).listSeries())),
+    );
+  }
+
+  async stats(): Promise<BoardStats> {
+    const shards = await Promise.all(
+      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).stats()),
+    );
+    const local = this.viewers?.viewersByTransport ?? {
+      websocket: this.ctx.getWebSockets().length,
+      sse: 0,
+      poll: 0,
+    };
+    const relayed = this.relays.counts;
+    const viewers = {
+      websocket: local.websocket + relayed.websocket,
+      sse: local.sse + relayed.sse,
+      poll: local.poll + relayed.poll,
+    };
+    const layout = { current: this.config.shards, seriesLimit: MAX_SERIES_PER_SHARD * this.config.shards };
+    return mergeStats(this.board, shards, { ...layout, rowsWritten: this.ledger.rowsWritten }, viewers);
+  }
+
+  /** A viewer (the Worker checked it): served here while the hub has room, else on a relay. */
+  override async fetch(request: Request): Promise<Response> {
+    const local = this.viewers?.viewerCount ?? this.ctx.getWebSockets().length;
+    if (local >= this.config.viewersPerObject) {
+      const index = this.relays.place();
+      return relayStub(this.env, this.board, index).fetch(request);
+    }
+    return serveViewer(request, await this.ready());
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    viewerMessage(await this.ready(), socket, message);
+  }
+
+  override async webSocketClose(socket: WebSocket): Promise<void> {
+    this.viewers?.leave(socket);
+    this.viewers?.queuePresence([]);
+  }
+
+  override async webSocketError(socket: WebSocket): Promise<void> {
+    this.viewers?.leave(socket);
+  }
+}

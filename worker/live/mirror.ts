@@ -1,0 +1,101 @@
+import type {
+  DevicePresence,
+  SeriesDef,
+  SeriesState,
+  ShardPosition,
+  StreamPosition,
+} from "../protocol/index.ts";
+import type { StoredBatch } from "../shard/batch-codec.ts";
+import type { ShardSnapshot } from "../shard/shard-api.ts";
+
+/** One shard's batches in seq order, as viewers get them (series ids board-wide). */
+export interface ShardBatches {
+  sid: number;
+  epoch: number;
+  batches: Array<{ seq: number; batch: StoredBatch }>;
+}
+
+/** What a hub or relay knows of a board: its series with last values, its devices, each shard's position. */
+export interface MirrorState {
+  series: SeriesState[];
+  presence: DevicePresence[];
+  positions: StreamPosition;
+}
+
+/**
+ * A hub's or relay's view of the board, built from the shards (or the hub) when the object wakes and kept current
+ * by what it relays: series definitions and last values for snapshots, presence, and for each shard the position its
+ * viewers have been sent up to.
+ */
+export class BoardMirror {
+  private readonly series = new Map<number, SeriesState>();
+  private readonly presence = new Map<string, DevicePresence>();
+  private readonly sent = new Map<number, { epoch: number; seq: number }>();
+
+  constructor(state: MirrorState) {
+    for (const def of state.series) this.series.set(def.id, def);
+    for (const device of state.presence) this.presence.set(device.device, device);
+    for (const { sid, epoch, seq } of state.positions) this.sent.set(sid, { epoch, seq });
+  }
+
+  /** A hub's mirror from its shards' snapshots: their viewers have what the hub acknowledged of each. */
+  static fromSnapshots(snapshots: ShardSnapshot[]): BoardMirror {
+    return new BoardMirror({
+      series: snapshots.flatMap((s) => s.series),
+      presence: snapshots.flatMap((s) => s.presence),
+      positions: snapshots.map(({ sid, epoch, pushedSeq }) => ({ sid, epoch, seq: pushedSeq })),
+    });
+  }
+
+  state(): MirrorState {
+    return { series: [...this.series.values()], presence: this.devices(), positions: this.positions() };
+  }
+
+  all(): SeriesDef[] {
+    return [...this.series.values()].map(({ last: _last, ...def }) => def);
+  }
+
+  seriesState(id: number): SeriesState | undefined {
+    return this.series.get(id);
+  }
+
+  devices(): DevicePresence[] {
+    return [...this.presence.values()];
+  }
+
+  positions(): StreamPosition {
+    return [...this.sent].map(([sid, { epoch, seq }]) => ({ sid, epoch, seq })).sort((a, b) => a.sid - b.sid);
+  }
+
+  position(sid: number): ShardPosition | undefined {
+    const sent = this.sent.get(sid);
+    return sent && { sid, ...sent };
+  }
+
+  /** A shard the mirror did not know yet (created after it was built): its viewers have nothing of it. */
+  addShard(sid: number, epoch: number): void {
+    if (!this.sent.has(sid)) this.sent.set(sid, { epoch, seq: 0 });
+  }
+
+  addSeries(defs: SeriesDef[]): void {
+    for (const def of defs) if (!this.series.has(def.id)) this.series.set(def.id, { ...def });
+  }
+
+  updatePresence(devices: DevicePresence[]): void {
+    for (const device of devices) this.presence.set(device.device, device);
+  }
+
+  /** Records batches as sent to viewers: the shard's position, and the series' last values. */
+  sentBatches({ sid, epoch, batches }: ShardBatches): void {
+    const last = batches.at(-1);
+    if (!last) return;
+    this.sent.set(sid, { epoch, seq: last.seq });
+    for (const { batch } of batches) {
+      for (let i = 0; i < batch.seriesIds.length; i++) {
+        const state = this.series.get(batch.seriesIds[i]!);
+        const ts = batch.ts[i]!;
+        if (state && (!state.last || ts >= state.last.ts)) state.last = { ts, value: batch.values[i]! };
+      }
+    }
+  }
+}

@@ -1,0 +1,406 @@
+import {
+  type ClientMessage,
+  type DevicePresence,
+  type PollAnswer,
+  PROTOCOL_VERSION,
+  type SeriesDef,
+  type ServerMessage,
+  type ShardPosition,
+  type StreamPosition,
+  shardPosition,
+  toBase64,
+  type ViewerCounts,
+} from "../protocol/index.ts";
+import { MAX_REPLAY_POINTS, type ReplaySource } from "./continuity.ts";
+import { FlowControl } from "./flow-control.ts";
+import { buildFrame, replayFrames } from "./frame-builder.ts";
+import type { BoardMirror, MirrorState, ShardBatches } from "./mirror.ts";
+import { SseSink } from "./sse-sink.ts";
+import { type SubscriptionGroup, Subscriptions } from "./subscriptions.ts";
+
+/** What a viewer socket carries across hibernation. */
+export interface ViewerAttachment {
+  selectors: string[];
+}
+
+/** Anything viewers are pushed to: a hibernatable WebSocket or an SSE stream. */
+export type LiveSink = WebSocket | SseSink;
+
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+export const VIEWER_TAG = "viewer";
+const STREAM_KEEPALIVE_MS = 25_000;
+/** An object stays fed (shards push, a hub forwards) this long after it answered a poll: the next poll comes back. */
+export const POLL_IDLE_AFTER_MS = 30_000;
+
+/** What one flush sends: per shard, batches that follow on from what viewers have; new series; presence changes. */
+export interface Flush {
+  shards: ShardBatches[];
+  series: SeriesDef[];
+  presence: DevicePresence[];
+}
+
+export interface ViewersOptions {
+  board: string;
+  /** The coalescing window announced in `hello`. */
+  tickMs: number;
+  /** Frame bytes an acking socket may leave unacknowledged before it is closed with 1013. */
+  maxUnackedBytes: number;
+  /** Where replays read shards' logs. */
+  replay: ReplaySource;
+  /** Called when something was queued for the next flush (the owner decides when it runs). */
+  queued: () => void;
+}
+
+/** What a viewer receives on connect after `hello`: control messages, then replayed frames. */
+interface Greeting {
+  resumed: boolean;
+  positions: StreamPosition;
+  messages: ServerMessage[];
+  frames: Uint8Array[];
+}
+
+/**
+ * The viewers of one object (a hub or a relay): hibernatable WebSockets, SSE streams and long polls, grouped by
+ * subscription. A flush sends one frame per group and shard, encoded once; a new or resuming viewer is greeted with
+ * a snapshot, or with the batches it missed replayed from the shards' logs, and joins its group only once caught
+ * up, so it gets every batch exactly once and in order. Frames name their shard and seqs, so a client can check.
+ */
+export class Viewers {
+  private readonly ctx: DurableObjectState;
+  private readonly mirror: BoardMirror;
+  private readonly options: ViewersOptions;
+  private readonly subscriptions: Subscriptions<LiveSink>;
+  private readonly flow: FlowControl<WebSocket>;
+  private readonly streams = new Set<SseSink>();
+  private readonly pollers = new Set<() => void>();
+  private pending: Flush = { shards: [], series: [], presence: [] };
+  private presencePending = false;
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  private lastPollAt = Number.NEGATIVE_INFINITY;
+
+  constructor(ctx: DurableObjectState, mirror: BoardMirror, options: ViewersOptions) {
+    this.ctx = ctx;
+    this.mirror = mirror;
+    this.options = options;
+    this.subscriptions = new Subscriptions(mirror);
+    this.flow = new FlowControl(options.maxUnackedBytes);
+    for (const socket of ctx.getWebSockets(VIEWER_TAG)) {
+      const attachment = socket.deserializeAttachment() as ViewerAttachment | null;
+      if (attachment) this.subscriptions.join(socket, attachment.selectors);
+    }
+  }
+
+  get viewerCount(): number {
+    return this.subscriptions.size;
+  }
+
+  /** No viewer, no waiting poll, and no poll for POLL_IDLE_AFTER_MS: the object may stop being fed and hibernate. */
+  get idle(): boolean {
+    return (
+      this.subscriptions.size === 0 &&
+      this.pollers.size === 0 &&
+      Date.now() - this.lastPollAt >= POLL_IDLE_AFTER_MS
+    );
+  }
+
+  get viewersByTransport(): ViewerCounts {
+    return {
+      websocket: this.subscriptions.size - this.streams.size,
+      sse: this.streams.size,
+      poll: this.pollers.size,
+    };
+  }
+
+  /** The board as these viewers were sent it (a relay starts from its hub's). */
+  mirrorState(): MirrorState {
+    return this.mirror.state();
+  }
+
+  /** Where a shard's viewers will be after the next flush: what they were sent, plus what is queued. */
+  queuedPosition(sid: number): ShardPosition | undefined {
+    const queued = this.pending.shards.findLast((part) => part.sid === sid);
+    const last = queued?.batches.at(-1);
+    return last && queued ? { sid, epoch: queued.epoch, seq: last.seq } : this.mirror.position(sid);
+  }
+
+  /** Accepts a viewer socket; it joins its group once greeted (see `greet`). */
+  async connect(socket: WebSocket, selectors: string[], resume: StreamPosition | null): Promise<void> {
+    this.ctx.acceptWebSocket(socket, [VIEWER_TAG]);
+    socket.serializeAttachment({ selectors } satisfies ViewerAttachment);
+    await this.greet(socket, selectors, resume);
+    this.sendTo(socket, this.presenceMessage(this.mirror.devices()));
+  }
+
+  /** Opens an SSE stream greeted like a socket; `resume` usually comes from `Last-Event-ID`. */
+  openStream(selectors: string[], resume: StreamPosition | null): Response {
+    const stream = new SseSink((closed) => {
+      this.streams.delete(closed);
+      this.leave(closed);
+    });
+    this.streams.add(stream);
+    this.keepAliveTimer ??= setInterval(() => this.keepStreamsAlive(), STREAM_KEEPALIVE_MS);
+    void this.greet(stream, selectors, resume).then(() => {
+      stream.send(JSON.stringify(this.presenceMessage(this.mirror.devices())));
+      this.queuePresence([]);
+    });
+    return stream.response;
+  }
+
+  /**
+   * Long poll: answers at once when there is something after `after` (or the position is unusable), else waits up to
+   * `waitMs` for the next flush. A waiting poll keeps its object awake.
+   */
+  async poll(selectors: string[], after: StreamPosition | null, waitMs: number): Promise<PollAnswer> {
+    if (after && this.caughtUp(after)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.pollers.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        this.pollers.add(done);
+      });
+    }
+    const greeting = await this.greeting(selectors, after);
+    this.lastPollAt = Date.now();
+    return {
+      positions: greeting.positions,
+      messages: greeting.messages,
+      frames: greeting.frames.map(toBase64),
+    };
+  }
+
+  /** Whether a position holds everything viewers were sent. */
+  private caughtUp(position: StreamPosition): boolean {
+    return this.mirror.positions().every((sent) => {
+      const known = shardPosition(position, sent.sid);
+      return known !== undefined && known.epoch === sent.epoch && known.seq === sent.seq;
+    });
+  }
+
+  /** Applies a client's control message. */
+  handle(socket: WebSocket, message: ClientMessage): void {
+    if (message.type === "ack") {
+      this.flow.ack(socket, message.frames);
+      return;
+    }
+    const current = this.subscriptions.of(socket)?.selectors ?? [];
+    const selectors =
+      message.type === "subscribe" ? message.series : current.filter((s) => !message.series.includes(s));
+    socket.serializeAttachment({ selectors } satisfies ViewerAttachment);
+    this.leave(socket);
+    this.sendTo(socket, this.snapshot(this.subscriptions.join(socket, selectors)));
+  }
+
+  /** Forgets a closed or failed viewer. */
+  leave(sink: LiveSink): void {
+    this.subscriptions.leave(sink);
+    if (!(sink instanceof SseSink)) this.flow.forget(sink);
+    if (this.streams.size === 0 && this.keepAliveTimer !== undefined) {
+      clearInterval(this.keepAliveTimer);
+      this.keepAliveTimer = undefined;
+    }
+  }
+
+  /** Queues what follows on from the queued positions (see `continuing`) for the next flush. */
+  publish(part: Flush): void {
+    this.mirror.addSeries(part.series);
+    this.subscriptions.addSeries(part.series);
+    this.pending.shards.push(...part.shards.filter((shard) => shard.batches.length > 0));
+    this.pending.series.push(...part.series);
+    this.mirror.updatePresence(part.presence);
+    this.pending.presence.push(...part.presence);
+    this.presencePending ||= part.presence.length > 0;
+    this.options.queued();
+  }
+
+  /** Queues presence changes (and the current viewer count) for the next flush. */
+  queuePresence(devices: DevicePresence[]): void {
+    this.mirror.updatePresence(devices);
+    this.pending.presence.push(...devices);
+    this.presencePending = true;
+    this.options.queued();
+  }
+
+  /** Whether a flush would send anything. */
+  get hasPending(): boolean {
+    return this.pending.shards.length > 0 || this.pending.series.length > 0 || this.presencePending;
+  }
+
+  /**
+   * Sends what is queued: presence, then new series, then per group and shard one frame. Returns what it sent (a hub
+   * forwards it to its relays).
+   */
+  flush(): Flush {
+    const sent = this.pending;
+    this.pending = { shards: [], series: [], presence: [] };
+    if (this.presencePending && this.subscriptions.size > 0) {
+      const message = JSON.stringify(this.presenceMessage(sent.presence));
+      for (const group of this.subscriptions.all()) this.broadcast(group, message);
+    }
+    this.presencePending = false;
+    const shards = mergeShards(sent.shards);
+    for (const group of this.subscriptions.all()) {
+      const named = sent.series.filter((def) => group.wants(def));
+      if (named.length > 0) this.broadcast(group, JSON.stringify({ type: "series", series: named }));
+      for (const { sid, epoch, batches } of shards) {
+        const frame = buildFrame(sid, epoch, batches, group.filter);
+        if (frame) this.broadcast(group, frame);
+      }
+    }
+    for (const shard of shards) this.mirror.sentBatches(shard);
+    if (shards.length > 0) for (const wake of [...this.pollers]) wake();
+    return { ...sent, shards };
+  }
+
+  /** Tells every viewer to start over (a shard's history was replaced): they reconnect and get a snapshot. */
+  resetAll(reason: string): void {
+    for (const group of this.subscriptions.all()) {
+      for (const sink of [...group.members]) {
+        this.sendTo(sink, { type: "reset", reason, positions: this.mirror.positions() });
+        if (sink instanceof SseSink) sink.close();
+        else this.drop(sink, CLOSE_TRY_AGAIN_LATER, "resume from a snapshot");
+      }
+    }
+  }
+
+  presenceMessage(devices: DevicePresence[]): ServerMessage {
+    return { type: "presence", devices, viewers: this.viewerCount };
+  }
+
+  /** Sends one control message to one viewer. */
+  sendTo(sink: LiveSink, message: ServerMessage): void {
+    this.deliver(sink, JSON.stringify(message));
+  }
+
+  /**
+   * Greets a viewer, then lets it join its group. A replay reads the shards' logs over RPC; while it does, flushes
+   * go on, so it reads again up to where they got, and joins only when caught up (no await between the last check
+   * and the join): the next flush's frames follow its replay exactly.
+   */
+  private async greet(sink: LiveSink, selectors: string[], resume: StreamPosition | null): Promise<void> {
+    const greeting = await this.greeting(selectors, resume);
+    if (sink instanceof SseSink) sink.startAt(greeting.resumed ? (resume ?? []) : greeting.positions);
+    this.sendTo(sink, {
+      type: "hello",
+      v: PROTOCOL_VERSION,
+      board: this.options.board,
+      positions: this.mirror.positions(),
+      tickMs: this.options.tickMs,
+      resumed: greeting.resumed,
+    });
+    for (const message of greeting.messages) this.sendTo(sink, message);
+    for (const frame of greeting.frames) this.deliver(sink, frame);
+    this.subscriptions.join(sink, selectors);
+  }
+
+  /** A resumed viewer gets the series catalog and the frames it missed; any other a snapshot (after `reset`). */
+  private async greeting(selectors: string[], resume: StreamPosition | null): Promise<Greeting> {
+    const group = this.subscriptions.lookup(selectors);
+    if (resume) {
+      const frames: Uint8Array[] = [];
+      let from = resume;
+      for (;;) {
+        const target = this.mirror.positions();
+        const replayed = await this.replay(from, target, group);
+        if (!replayed) break;
+        frames.push(...replayed);
+        from = target;
+        if (this.samePositions(target, this.mirror.positions())) {
+          const series: ServerMessage = { type: "series", series: this.subscriptions.matching(group) };
+          return { resumed: true, positions: target, messages: [series], frames };
+        }
+      }
+    }
+    const messages: ServerMessage[] = [];
+    if (resume) {
+      const reason = "resume point is no longer available";
+      messages.push({ type: "reset", reason, positions: this.mirror.positions() });
+    }
+    const snapshot = this.snapshot(group);
+    messages.push(snapshot);
+    return { resumed: false, positions: this.mirror.positions(), messages, frames: [] };
+  }
+
+  private samePositions(a: StreamPosition, b: StreamPosition): boolean {
+    return a.length === b.length && a.every((p, i) => p.seq === b[i]!.seq && p.epoch === b[i]!.epoch);
+  }
+
+  /** Frames taking a viewer from `from` to `to` (every shard), or null when that cannot be replayed exactly. */
+  private async replay(
+    from: StreamPosition,
+    to: StreamPosition,
+    group: SubscriptionGroup<LiveSink>,
+  ): Promise<Uint8Array[] | null> {
+    for (const known of from) if (!shardPosition(to, known.sid)) return null;
+    const parts = await Promise.all(
+      to.map(async (target) => {
+        const known = shardPosition(from, target.sid) ?? { sid: target.sid, epoch: target.epoch, seq: 0 };
+        if (known.epoch !== target.epoch || known.seq > target.seq) return null;
+        if (known.seq === target.seq) return [];
+        const answer = await this.options.replay.read(
+          target.sid,
+          target.epoch,
+          known.seq,
+          target.seq,
+          MAX_REPLAY_POINTS,
+        );
+        return answer.gone ? null : replayFrames(target.sid, target.epoch, answer.batches, group.filter);
+      }),
+    );
+    return parts.some((part) => part === null) ? null : (parts.flat() as Uint8Array[]);
+  }
+
+  private snapshot(group: SubscriptionGroup<LiveSink>): ServerMessage {
+    const series = this.subscriptions.matching(group).map((def) => this.mirror.seriesState(def.id) ?? def);
+    return { type: "snapshot", positions: this.mirror.positions(), series };
+  }
+
+  private keepStreamsAlive(): void {
+    for (const stream of this.streams) stream.keepAlive();
+  }
+
+  /** Sends to every member of a group; the payload was encoded once for all of them. */
+  private broadcast(group: SubscriptionGroup<LiveSink>, payload: string | Uint8Array): void {
+    for (const sink of group.members) this.deliver(sink, payload);
+  }
+
+  private deliver(sink: LiveSink, payload: string | Uint8Array): void {
+    if (sink instanceof SseSink) {
+      sink.send(payload);
+      return;
+    }
+    if (sink.readyState !== WebSocket.OPEN) return;
+    if (typeof payload !== "string" && !this.flow.sent(sink, payload.byteLength)) {
+      this.drop(sink, CLOSE_TRY_AGAIN_LATER, "viewer too far behind; resume later");
+      return;
+    }
+    try {
+      sink.send(payload);
+    } catch (error) {
+      console.warn(`board ${this.options.board}: send failed, closing viewer`, error);
+      this.drop(sink, 1011, "send failed");
+    }
+  }
+
+  private drop(socket: WebSocket, code: number, reason: string): void {
+    this.leave(socket);
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+  }
+}
+
+/** Consecutive parts of the same shard become one run, so a flush sends one frame per group and shard. */
+function mergeShards(parts: ShardBatches[]): ShardBatches[] {
+  const bySid = new Map<number, ShardBatches>();
+  for (const part of parts) {
+    const merged = bySid.get(part.sid);
+    if (merged && merged.epoch === part.epoch) merged.batches.push(...part.batches);
+    else bySid.set(part.sid, { sid: part.sid, epoch: part.epoch, batches: [...part.batches] });
+  }
+  return [...bySid.values()];
+}

@@ -1,0 +1,132 @@
+import { DurableObject } from "cloudflare:workers";
+import { type BoardConfig, boardConfig } from "../board/config.ts";
+import { boardOf } from "../board/shards.ts";
+import { hubStub, shardStub } from "../board/stubs.ts";
+import type { Env } from "../env.ts";
+import type { RelayReport } from "../hub/relay-pool.ts";
+import { continuing, type ReplaySource } from "../live/continuity.ts";
+import { BoardMirror } from "../live/mirror.ts";
+import { serveViewer, viewerMessage } from "../live/viewer-requests.ts";
+import { type Flush, Viewers } from "../live/viewers.ts";
+import { PING, PONG, type ViewerCounts } from "../protocol/index.ts";
+
+/**
+ * A relay: serves viewers past its hub's share. It receives each of the hub's flushes once and sends them to its own
+ * viewers (one frame per group and shard), with the same greeting, subscriptions, flow control and resume as the
+ * hub; a gap it missed it reads from the shards. A relay without viewers gets nothing from the hub and hibernates.
+ */
+export class RelayObject extends DurableObject<Env> {
+  private readonly config: BoardConfig;
+  private readonly board: string;
+  private readonly index: number;
+  private readonly replay: ReplaySource;
+  private live: Promise<Viewers> | null = null;
+  private viewers: Viewers | null = null;
+  private flushQueued = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = boardConfig(env);
+    const name = ctx.id.name ?? "";
+    this.board = boardOf(name);
+    this.index = Number(name.slice(name.lastIndexOf(".") + 1));
+    this.replay = {
+      read: (sid, epoch, after, through, maxPoints) =>
+        shardStub(env, this.board, sid).readBatches(epoch, after, through, maxPoints),
+    };
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  /** The viewers, with the board's mirror as the hub has sent it. */
+  private ready(): Promise<Viewers> {
+    this.live ??= (async () => {
+      const fresh = this.ctx.getWebSockets().length === 0;
+      const state = await hubStub(this.env, this.board).relayState(this.index, fresh);
+      this.viewers = new Viewers(this.ctx, new BoardMirror(state), {
+        board: this.board,
+        tickMs: this.config.tickMs,
+        maxUnackedBytes: this.config.maxUnackedBytes,
+        replay: this.replay,
+        // The hub's tick already coalesced: a relay sends each of its flushes at once.
+        queued: () => this.queueFlush(),
+      });
+      return this.viewers;
+    })();
+    this.live.catch(() => {
+      this.live = null;
+    });
+    return this.live;
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.viewers?.flush();
+    });
+  }
+
+  private get counts(): ViewerCounts {
+    return (
+      this.viewers?.viewersByTransport ?? { websocket: this.ctx.getWebSockets().length, sse: 0, poll: 0 }
+    );
+  }
+
+  /**
+   * One of the hub's flushes (or several, merged): continued shard by shard, then sent. Answers the viewers; none
+   * (idle) stops the hub's flushes, and the relay forgets its view until the next viewer rebuilds it.
+   */
+  async receive(flush: Flush): Promise<RelayReport> {
+    if (!this.active) {
+      this.live = null;
+      this.viewers = null;
+      return this.report;
+    }
+    const viewers = await this.ready();
+    viewers.publish({ shards: [], series: flush.series, presence: flush.presence });
+    // Part by part, so each continues from what the previous one queued.
+    for (const part of flush.shards) {
+      const lastSeq = part.batches.at(-1)?.seq ?? 0;
+      const next = await continuing(this.replay, viewers.queuedPosition(part.sid), part, lastSeq);
+      if (next === "reset") viewers.resetAll("a shard's history was replaced; resume from a snapshot");
+      else viewers.publish({ shards: [next], series: [], presence: [] });
+    }
+    viewers.flush();
+    return this.report;
+  }
+
+  /** Whether this relay has viewers (hibernated sockets too), or had some within the idle grace. */
+  private get active(): boolean {
+    return this.ctx.getWebSockets().length > 0 || (this.viewers !== null && !this.viewers.idle);
+  }
+
+  private get report(): RelayReport {
+    return { viewers: this.counts, active: this.active };
+  }
+
+  private sendReport(): Promise<void> {
+    return hubStub(this.env, this.board).relayReport(this.index, this.report);
+  }
+
+  /** A viewer the hub placed here. */
+  override async fetch(request: Request): Promise<Response> {
+    const response = await serveViewer(request, await this.ready());
+    this.ctx.waitUntil(this.sendReport());
+    return response;
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    viewerMessage(await this.ready(), socket, message);
+  }
+
+  override async webSocketClose(socket: WebSocket): Promise<void> {
+    this.viewers?.leave(socket);
+    await this.sendReport();
+  }
+
+  override async webSocketError(socket: WebSocket): Promise<void> {
+    this.viewers?.leave(socket);
+    await this.sendReport();
+  }
+}

@@ -1,0 +1,127 @@
+import type { DevicePresence, SeriesDef } from "../protocol/index.ts";
+import type { StoredBatch } from "./batch-codec.ts";
+
+/** What a shard sends its board's hub: batches in seq order (series ids board-wide), new series, presence changes. */
+export interface ShardPush {
+  sid: number;
+  epoch: number;
+  /** The shard's newest seq: the hub reads from the log whatever it lacks up to here. */
+  lastSeq: number;
+  batches: Array<{ seq: number; receivedAt: number; batch: StoredBatch }>;
+  series: SeriesDef[];
+  presence: DevicePresence[];
+}
+
+/** Past this many queued points (the hub unreachable for long) the queue is dropped; the hub refills from the log. */
+const MAX_QUEUED_POINTS = 200_000;
+
+/**
+ * Pushes a shard's accepted batches to its board's hub while the hub has viewers ("attached"), one push in flight
+ * at a time: batches that arrive meanwhile go together in the next one. A push that fails is retried with what
+ * followed it. The hub drops batches it already has and reads any it missed from this shard's log, so a crash on
+ * either side loses nothing (see HubObject.push).
+ */
+export class HubOutbox {
+  private readonly push: (push: ShardPush) => Promise<void>;
+  private readonly sid: number;
+  private readonly epoch: number;
+  private readonly lastSeq: () => number;
+  /** Whether the hub wants batches; a new outbox assumes so until the hub's first answer. */
+  attached = true;
+  /** The newest seq the hub acknowledged. */
+  pushedSeq: number;
+  private queued: Pick<ShardPush, "batches" | "series" | "presence"> = {
+    batches: [],
+    series: [],
+    presence: [],
+  };
+  private queuedPoints = 0;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(
+    push: (push: ShardPush) => Promise<void>,
+    shard: { sid: number; epoch: number; lastSeq: () => number },
+    pushedSeq: number,
+  ) {
+    this.push = push;
+    this.sid = shard.sid;
+    this.epoch = shard.epoch;
+    this.lastSeq = shard.lastSeq;
+    this.pushedSeq = pushedSeq;
+  }
+
+  /** Whether batches the hub has not acknowledged are waiting (a push failed): the alarm retries. */
+  get behind(): boolean {
+    return this.attached && this.pushedSeq < this.lastSeq();
+  }
+
+  /** The hub has viewers again: pushing starts after `lastSeq` (what came before, viewers get from the log). */
+  attach(lastSeq: number): void {
+    this.attached = true;
+    this.pushedSeq = lastSeq;
+    this.clear();
+  }
+
+  detach(): void {
+    this.attached = false;
+    this.clear();
+  }
+
+  private clear(): void {
+    this.queued = { batches: [], series: [], presence: [] };
+    this.queuedPoints = 0;
+  }
+
+  /** Queues what an accepted batch (or the alarm) changed, and pushes it unless a push is in flight. */
+  enqueue(
+    batch: { seq: number; receivedAt: number; batch: StoredBatch } | null,
+    series: SeriesDef[],
+    presence: DevicePresence[],
+  ): void {
+    if (!this.attached) return;
+    if (batch) {
+      this.queued.batches.push(batch);
+      this.queuedPoints += batch.batch.ts.length;
+    }
+    this.queued.series.push(...series);
+    this.queued.presence.push(...presence);
+    if (this.queuedPoints > MAX_QUEUED_POINTS) this.clear();
+    this.kick();
+  }
+
+  /**
+   * Starts a push of everything queued (or, after a failed push, of the shard's position alone, so the hub reads
+   * what it lacks), unless one is in flight. A push that succeeds starts the next; after a failure the next batch
+   * or the alarm does.
+   */
+  kick(): void {
+    if (this.inFlight || !this.attached) return;
+    const { batches, series, presence } = this.queued;
+    if (batches.length === 0 && series.length === 0 && presence.length === 0 && !this.behind) return;
+    this.clear();
+    const lastSeq = this.lastSeq();
+    let failed = false;
+    this.inFlight = this.push({ sid: this.sid, epoch: this.epoch, lastSeq, batches, series, presence })
+      .then(
+        () => {
+          this.pushedSeq = Math.max(this.pushedSeq, lastSeq);
+        },
+        (error) => {
+          failed = true;
+          console.warn(
+            `shard ${this.sid}: push to the hub failed; it will read the missed batches from the log`,
+            error,
+          );
+        },
+      )
+      .finally(() => {
+        this.inFlight = null;
+        if (!failed) this.kick();
+      });
+  }
+
+  /** Resolves once everything queued so far has been pushed (or failed). */
+  async drain(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+}
