@@ -4,13 +4,14 @@ import type { ClientMessage } from "../../worker/protocol/index.ts";
 export const ACK_INTERVAL_MS = 250;
 
 /**
- * Acknowledges applied frames for the server's flow control: at most one `ack` per interval, always carrying the
- * newest seq, so a busy stream costs a few small messages a second and a quiet one none.
+ * Acknowledges processed frames for the server's flow control: at most one `ack` per interval, carrying how many
+ * frames this connection has processed, so a busy stream costs a few small messages a second and a quiet one none.
  */
 export class AckScheduler {
   private readonly send: (text: string) => void;
   private readonly intervalMs: number;
-  private pendingSeq: number | null = null;
+  private frames = 0;
+  private pending = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(send: (text: string) => void, intervalMs = ACK_INTERVAL_MS) {
@@ -18,16 +19,25 @@ export class AckScheduler {
     this.intervalMs = intervalMs;
   }
 
-  /** Notes that every frame up to `seq` has been applied. */
-  applied(seq: number): void {
-    this.pendingSeq = seq;
+  /** A new connection: its frames are counted from zero. */
+  connected(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.frames = 0;
+    this.pending = false;
+  }
+
+  /** Notes that one more frame has been processed. */
+  processed(): void {
+    this.frames++;
+    this.pending = true;
     this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
   }
 
   private flush(): void {
     this.timer = undefined;
-    if (this.pendingSeq === null) return;
-    this.send(JSON.stringify({ type: "ack", seq: this.pendingSeq } satisfies ClientMessage));
-    this.pendingSeq = null;
+    if (!this.pending) return;
+    this.send(JSON.stringify({ type: "ack", frames: this.frames } satisfies ClientMessage));
+    this.pending = false;
   }
 }

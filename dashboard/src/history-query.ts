@@ -47,7 +47,7 @@ export async function fetchHistory(
   const urls = historyQueryUrls(page, board, series, range);
   const answers = await Promise.all(urls.map((url) => fetchJson<HistoryAnswer>(url, token, { signal })));
   for (const answer of answers) {
-    if (!Number.isInteger(answer.epoch) || !Number.isInteger(answer.seq)) {
+    if (!Array.isArray(answer.positions)) {
       throw new Error("history answer lacks the stream position it includes");
     }
   }

@@ -1,7 +1,8 @@
-import type { DataFrame, StreamPosition } from "../../worker/protocol/index.ts";
+import { type DataFrame, type StreamPosition, sidOfSeries } from "../../worker/protocol/index.ts";
 
-/** What one history answer covers: every batch up to its position, for the series it holds. */
-export interface HistoryCoverage extends StreamPosition {
+/** What one history answer covers: every batch up to its positions (one per shard), for the series it holds. */
+export interface HistoryCoverage {
+  positions: StreamPosition;
   seriesIds: readonly number[];
 }
 
@@ -12,16 +13,17 @@ export type Splice = DataFrame | null | "reload";
 export type SeamResult = { reload: true } | { reload: false; frames: DataFrame[] };
 
 /**
- * Splices live frames onto loaded history without gap or duplicate. A history answer holds exactly the batches up
- * to its `seq` (the board flushes pending live points before answering, so no frame straddles it): a frame with
- * `toSeq <= seq` is already in it, one with `fromSeq > seq` is new. Frames that arrive while the request is in
- * flight are held until it answers. With more than one request (over 100 series), each series has its own seq.
+ * Splices live frames onto loaded history without gap or duplicate. A history answer holds exactly each shard's
+ * batches up to its position's `seq` (the hub flushes pending live points before answering, so no frame straddles
+ * it): a frame of that shard with `toSeq <= seq` is already in it, one with `fromSeq > seq` is new. A series lives in
+ * one shard (its id says which), so its cutoff is its shard's seq. Frames that arrive while the request is in flight
+ * are held until it answers. With more than one request (over 100 series), each series has its own cutoff.
  */
 export class HistorySeam {
   /** Frames held while a request is in flight; null when none is. */
   private held: DataFrame[] | null = null;
-  /** The answers' epoch; null while no answer covers any series, and then frames pass as they are. */
-  private epoch: number | null = null;
+  /** Each shard's epoch in the answers; empty while no answer covers any series, and then frames pass as they are. */
+  private readonly epochs = new Map<number, number>();
   private readonly cutoffs = new Map<number, number>();
 
   /** A history request went out: forgets the previous seam and holds live frames until `settle`. */
@@ -33,7 +35,7 @@ export class HistorySeam {
   /** No history is shown (any more): frames pass as they are. */
   clear(): void {
     this.held = null;
-    this.epoch = null;
+    this.epochs.clear();
     this.cutoffs.clear();
   }
 
@@ -48,17 +50,21 @@ export class HistorySeam {
 
   /**
    * The request answered: returns the held frames to show after the history, or asks for a reload when the answers
-   * disagree with each other or with the live connection's epoch (`null` while no live position is known).
+   * disagree on a shard's epoch with each other or with the live connection (`null` while it has no position).
    */
-  settle(answers: readonly HistoryCoverage[], liveEpoch: number | null): SeamResult {
+  settle(answers: readonly HistoryCoverage[], live: StreamPosition | null): SeamResult {
     const held = this.held ?? [];
     this.clear();
     for (const answer of answers) {
-      if (this.epoch !== null && answer.epoch !== this.epoch) return { reload: true };
-      this.epoch = answer.epoch;
-      for (const id of answer.seriesIds) this.cutoffs.set(id, answer.seq);
+      for (const { sid, epoch } of answer.positions) {
+        if ((this.epochs.get(sid) ?? epoch) !== epoch) return { reload: true };
+        this.epochs.set(sid, epoch);
+      }
+      const seqOf = new Map(answer.positions.map(({ sid, seq }) => [sid, seq]));
+      for (const id of answer.seriesIds) this.cutoffs.set(id, seqOf.get(sidOfSeries(id)) ?? 0);
     }
-    if (this.epoch !== null && liveEpoch !== null && liveEpoch !== this.epoch) return { reload: true };
+    for (const { sid, epoch } of live ?? [])
+      if ((this.epochs.get(sid) ?? epoch) !== epoch) return { reload: true };
     const frames: DataFrame[] = [];
     for (const frame of held) {
       const part = this.splice(frame);
@@ -69,8 +75,9 @@ export class HistorySeam {
   }
 
   private splice(frame: DataFrame): Splice {
-    if (this.epoch === null) return frame;
-    if (frame.epoch !== this.epoch) return "reload";
+    if (this.epochs.size === 0) return frame;
+    const epoch = this.epochs.get(frame.sid);
+    if (epoch !== undefined && frame.epoch !== epoch) return "reload";
     const fresh = frame.groups.filter((group) => {
       const cutoff = this.cutoffs.get(group.seriesId);
       return cutoff === undefined || frame.fromSeq > cutoff;

@@ -1,4 +1,10 @@
-import { type DataFrame, type SeriesDef, type SeriesState, seriesName } from "../../worker/protocol/index.ts";
+import {
+  type DataFrame,
+  type SeriesDef,
+  type SeriesState,
+  type StreamPosition,
+  seriesName,
+} from "../../worker/protocol/index.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { HistoryAnswer } from "./history-query.ts";
 import { type HistoryCoverage, HistorySeam } from "./history-seam.ts";
@@ -22,8 +28,8 @@ export interface HistorySyncOptions {
   view: HistoryView;
   range: TimeRange;
   load(series: readonly SeriesDef[], range: TimeRange, signal: AbortSignal): Promise<HistoryAnswer[]>;
-  /** The live connection's epoch, null before it has one. */
-  liveEpoch(): number | null;
+  /** The live connection's position, null before it has one. */
+  livePosition(): StreamPosition | null;
   onStatus(status: HistoryStatus): void;
 }
 
@@ -97,7 +103,7 @@ export class HistorySync implements LiveListener {
     // A newer load, a reset or a range change came first.
     if (request.signal.aborted) return;
     this.request = null;
-    const settled = this.seam.settle(coverage(answers, series), this.options.liveEpoch());
+    const settled = this.seam.settle(coverage(answers, series), this.options.livePosition());
     if (settled.reload) {
       this.retry("history and live stream disagree on the board's epoch");
       return;
@@ -124,12 +130,11 @@ export class HistorySync implements LiveListener {
   }
 }
 
-/** The seq each answer includes, for the ids of the series it holds. */
+/** The positions each answer includes, for the ids of the series it holds. */
 function coverage(answers: readonly HistoryAnswer[], series: readonly SeriesDef[]): HistoryCoverage[] {
   const ids = new Map(series.map((def) => [seriesName(def), def.id]));
   return answers.map((answer) => ({
-    epoch: answer.epoch,
-    seq: answer.seq,
+    positions: answer.positions,
     seriesIds: answer.series.flatMap((history) => ids.get(seriesName(history)) ?? []),
   }));
 }

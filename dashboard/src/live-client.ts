@@ -6,6 +6,7 @@ import {
   type SeriesDef,
   type SeriesState,
   type ServerMessage,
+  type ShardPosition,
   type StreamPosition,
 } from "../../worker/protocol/index.ts";
 
@@ -22,21 +23,29 @@ export interface LiveListener {
 }
 
 /**
- * The dashboard's side of the live protocol, without the socket: turns server messages into listener calls,
- * keeps the series dictionary and the stream position to resume from, and drops frames it has already applied.
+ * The dashboard's side of the live protocol, without the socket: turns server messages into listener calls, keeps
+ * the series dictionary and, per shard, the position to resume from. A frame wholly at or before its shard's
+ * position is a repeat and is dropped; one that overlaps it, or skips batches (the dashboard watches every series,
+ * so every batch reaches it), cannot be applied exactly: the client asks to `resync`, ignores frames until the next
+ * `hello`, and the server replays from its position.
  */
 export class LiveClient {
   private readonly listener: LiveListener;
+  private readonly resync: (reason: string) => void;
   private readonly dictionary = new Map<number, SeriesDef>();
-  private position: StreamPosition | null = null;
+  private readonly positions = new Map<number, ShardPosition>();
+  private known = false;
+  private resyncing = false;
 
-  constructor(listener: LiveListener) {
+  constructor(listener: LiveListener, resync: (reason: string) => void = () => {}) {
     this.listener = listener;
+    this.resync = resync;
   }
 
-  /** Last position applied; send it as `epoch`/`seq` when reconnecting. */
+  /** Every shard's last applied position (null before the first snapshot); sent as `pos` when reconnecting. */
   get resumePosition(): StreamPosition | null {
-    return this.position && { ...this.position };
+    if (!this.known) return null;
+    return [...this.positions.values()].sort((a, b) => a.sid - b.sid).map((position) => ({ ...position }));
   }
 
   seriesDef(id: number): SeriesDef | undefined {
@@ -67,10 +76,11 @@ export class LiveClient {
   private handle(message: ServerMessage): void {
     switch (message.type) {
       case "snapshot":
-        // A snapshot from another epoch replaces everything; from ours it only completes what is shown.
-        if (this.position && this.position.epoch !== message.epoch) this.clear();
+        // A snapshot where a shard's epoch changed replaces everything; otherwise it only completes what is shown.
+        if (message.positions.some((position) => this.replaced(position))) this.clear();
         this.learn(message.series);
-        this.position = { epoch: message.epoch, seq: message.seq };
+        for (const position of message.positions) this.positions.set(position.sid, { ...position });
+        this.known = true;
         return;
       case "series":
         this.learn(message.series);
@@ -83,6 +93,8 @@ export class LiveClient {
         return;
       // `hello` carries the server's position, not ours: replayed frames up to it may still follow.
       case "hello":
+        this.resyncing = false;
+        return;
       case "presence":
       case "alert":
         return;
@@ -99,15 +111,30 @@ export class LiveClient {
       this.listener.problem(`ignored a malformed frame: ${(error as Error).message}`);
       return;
     }
-    if (this.position?.epoch === frame.epoch && frame.toSeq <= this.position.seq) return;
-    if (this.position && this.position.epoch !== frame.epoch) this.clear();
+    if (this.resyncing) return;
+    const at = this.positions.get(frame.sid);
+    if (at && at.epoch === frame.epoch) {
+      if (frame.toSeq <= at.seq) return;
+      if (frame.fromSeq !== at.seq + 1) {
+        this.resyncing = true;
+        this.resync(`shard ${frame.sid}: frame ${frame.fromSeq}..${frame.toSeq} does not follow ${at.seq}`);
+        return;
+      }
+    } else if (at) this.clear();
     const known: FramePoints[] = [];
     for (const group of frame.groups) {
       if (this.dictionary.has(group.seriesId)) known.push(group);
       else this.listener.problem(`frame has points for unannounced series ${group.seriesId}`);
     }
     if (known.length > 0) this.listener.frame({ ...frame, groups: known });
-    this.position = { epoch: frame.epoch, seq: frame.toSeq };
+    this.positions.set(frame.sid, { sid: frame.sid, epoch: frame.epoch, seq: frame.toSeq });
+    this.known = true;
+  }
+
+  /** Whether a position names a shard we know under another epoch (its history was replaced). */
+  private replaced(position: ShardPosition): boolean {
+    const at = this.positions.get(position.sid);
+    return at !== undefined && at.epoch !== position.epoch;
   }
 
   private learn(series: readonly SeriesState[]): void {
@@ -117,7 +144,8 @@ export class LiveClient {
 
   private clear(): void {
     this.dictionary.clear();
-    this.position = null;
+    this.positions.clear();
+    this.known = false;
     this.listener.reset();
   }
 }

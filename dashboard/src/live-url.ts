@@ -1,22 +1,14 @@
-import { ALL_SERIES, type StreamPosition } from "../../worker/protocol/index.ts";
+import { ALL_SERIES, formatPosition, type StreamPosition } from "../../worker/protocol/index.ts";
 
 /** `/api/v1/boards/:board/<endpoint>` on the page's own origin. */
 export function boardUrl(page: string | URL, board: string, endpoint: string): URL {
   return new URL(`/api/v1/boards/${encodeURIComponent(board)}/${endpoint}`, page);
 }
 
-/** Adds the subscription, and the position to resume from (as `epoch` and `seqParam`) when there is one. */
-function subscribe(
-  url: URL,
-  selectors: readonly string[],
-  resume: StreamPosition | null,
-  seqParam: string,
-): string {
+/** Adds the subscription, and the position to resume from (`pos`) when there is one. */
+function subscribe(url: URL, selectors: readonly string[], resume: StreamPosition | null): string {
   for (const selector of selectors) url.searchParams.append("series", selector);
-  if (resume) {
-    url.searchParams.set("epoch", String(resume.epoch));
-    url.searchParams.set(seqParam, String(resume.seq));
-  }
+  if (resume) url.searchParams.set("pos", formatPosition(resume));
   return url.toString();
 }
 
@@ -29,7 +21,7 @@ export function liveSocketUrl(
 ): string {
   const url = boardUrl(page, board, "live");
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  return subscribe(url, selectors, resume, "seq");
+  return subscribe(url, selectors, resume);
 }
 
 /** The board's SSE URL for every series: `EventSource` cannot send headers, so the credential is a ticket. */
@@ -41,7 +33,7 @@ export function eventStreamUrl(
 ): string {
   const url = boardUrl(page, board, "events");
   url.searchParams.set("ticket", ticket);
-  return subscribe(url, [ALL_SERIES], resume, "seq");
+  return subscribe(url, [ALL_SERIES], resume);
 }
 
 /**
@@ -56,5 +48,5 @@ export function pollUrl(
 ): string {
   const url = boardUrl(page, board, "poll");
   if (waitMs !== undefined) url.searchParams.set("wait", String(waitMs));
-  return subscribe(url, [ALL_SERIES], after, "after");
+  return subscribe(url, [ALL_SERIES], after);
 }

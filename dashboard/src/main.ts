@@ -1,3 +1,4 @@
+import type { StreamPosition } from "../../worker/protocol/index.ts";
 import { AckScheduler } from "./ack-scheduler.ts";
 import { BoardView } from "./board-view.ts";
 import { showConnectionStatus } from "./connection-badge.ts";
@@ -42,10 +43,10 @@ if (!target.ok) {
     view,
     range: DEFAULT_RANGE,
     load: (series, range, signal) => fetchHistory(location.href, board, token, series, range, signal),
-    liveEpoch: (): number | null => client.resumePosition?.epoch ?? null,
+    livePosition: (): StreamPosition | null => client.resumePosition,
     onStatus: (status) => showHistoryStatus(historyBadge, status),
   });
-  const client = new LiveClient(history);
+  const client = new LiveClient(history, (reason) => socket.reconnect(reason));
   createRangePicker(byId("ranges"), DEFAULT_RANGE, (range) => history.select(range));
 
   const stream: StreamTarget = { page: location.href, board, token, resume: () => client.resumePosition };
@@ -65,9 +66,12 @@ if (!target.ok) {
     ),
     onMessage: (data) => {
       client.receive(data);
-      if (typeof data !== "string") acks.applied(client.resumePosition?.seq ?? 0);
+      if (typeof data !== "string") acks.processed();
     },
-    onStatus: (status) => showConnectionStatus(connection, status),
+    onStatus: (status) => {
+      if (status.state === "OPEN") acks.connected();
+      showConnectionStatus(connection, status);
+    },
   });
   const acks = new AckScheduler((text) => socket.send(text));
   socket.start();

@@ -32,7 +32,7 @@ export function pollConnector(target: StreamTarget): Connector {
         opened = true;
         for (const data of pollData(answer)) handlers.message(data);
         // The answer's position, not the last frame's: a subscription may filter out every batch.
-        after = { epoch: answer.epoch, seq: answer.seq };
+        after = answer.positions;
       }
     };
     loop().catch((error: Error) => attempt.end(1006, `poll failed: ${error.message}`));

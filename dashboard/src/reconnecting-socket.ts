@@ -41,6 +41,7 @@ export interface ReconnectingSocketOptions {
 }
 
 const KEEPALIVE_TIMEOUT_CODE = 4000;
+const RESYNC_CODE = 4001;
 
 /**
  * A connection that comes back (a WebSocket, or a fallback with the same shape): after any close it waits a capped,
@@ -73,12 +74,17 @@ export class ReconnectingSocket {
     this.connect();
   }
 
-  /** Closes for good: no more reconnects. */
   /** Sends on the current connection when it can send (WebSocket); a no-op otherwise. */
   send(text: string): void {
     this.socket?.send?.(text);
   }
 
+  /** Drops the current connection and reconnects (resuming from where the client is); the backoff applies. */
+  reconnect(reason: string): void {
+    this.socket?.close(RESYNC_CODE, reason);
+  }
+
+  /** Closes for good: no more reconnects. */
   close(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);

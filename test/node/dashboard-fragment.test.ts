@@ -34,7 +34,17 @@ describe("liveSocketUrl", () => {
 
   it("uses wss: on https pages and adds the resume position", () => {
     expect(
-      liveSocketUrl("https://pulse.example/", "b-1", { epoch: 42, seq: 7 }, ["sensor-1:*", "*:temp_c"]),
-    ).toBe("wss://pulse.example/api/v1/boards/b-1/live?series=sensor-1%3A*&series=*%3Atemp_c&epoch=42&seq=7");
+      liveSocketUrl(
+        "https://pulse.example/",
+        "b-1",
+        [
+          { sid: 0, epoch: 42, seq: 7 },
+          { sid: 2, epoch: 5, seq: 1 },
+        ],
+        ["sensor-1:*", "*:temp_c"],
+      ),
+    ).toBe(
+      "wss://pulse.example/api/v1/boards/b-1/live?series=sensor-1%3A*&series=*%3Atemp_c&pos=0.42.7_2.5.1",
+    );
   });
 });

@@ -10,10 +10,11 @@ const [live, hour] = RANGES as [TimeRange, TimeRange];
 
 function answer(seq: number, epoch = EPOCH): HistoryAnswer {
   const series = [{ ...temp, ts: [0], avg: [1], min: [1], max: [1], count: [1], last: [1] }];
-  return { epoch, seq, from: 0, to: 1, step: 500, resolution: "raw", series };
+  return { positions: [{ sid: 0, epoch, seq }], from: 0, to: 1, step: 500, resolution: "raw", series };
 }
 
 const frame = (fromSeq: number, toSeq: number): DataFrame => ({
+  sid: 0,
   epoch: EPOCH,
   fromSeq,
   toSeq,
@@ -28,7 +29,7 @@ function harness() {
     seriesDefs: () => [...defs],
     series: (series) => defs.push(...series),
     frame: (f) => shown.push(`frame ${f.fromSeq}-${f.toSeq}`),
-    showHistory: (range, answers) => shown.push(`history ${range.id} @${answers[0]?.seq}`),
+    showHistory: (range, answers) => shown.push(`history ${range.id} @${answers[0]?.positions[0]?.seq}`),
     reset: () => {
       defs.length = 0;
       shown.push("reset");
@@ -42,7 +43,7 @@ function harness() {
     range: live,
     load: (_series, range, signal) =>
       new Promise((resolve) => requests.push({ range, signal, answer: (a) => resolve([a]) })),
-    liveEpoch: () => EPOCH,
+    livePosition: () => [{ sid: 0, epoch: EPOCH, seq: 0 }],
     onStatus: (status) => statuses.push(status.state),
   });
   return { sync, shown, requests, statuses };

@@ -7,6 +7,7 @@ import type { StreamTarget } from "../../dashboard/src/transport-attempt.ts";
 import { encodeFrame, type PollAnswer, toBase64 } from "../../worker/protocol/index.ts";
 
 const frameBytes = encodeFrame({
+  sid: 0,
   epoch: 7,
   fromSeq: 4,
   toSeq: 5,
@@ -16,7 +17,7 @@ const target: StreamTarget = {
   page: "http://127.0.0.1:8787/#board=demo",
   board: "demo",
   token: "ep1.viewer",
-  resume: () => ({ epoch: 7, seq: 3 }),
+  resume: () => [{ sid: 0, epoch: 7, seq: 3 }],
 };
 
 function recorder() {
@@ -47,8 +48,8 @@ describe("SSE adaptation", () => {
   });
 
   it("builds the stream URL with the ticket, the subscription and the position to resume from", () => {
-    expect(eventStreamUrl(target.page, "demo", "tk", { epoch: 7, seq: 3 })).toBe(
-      "http://127.0.0.1:8787/api/v1/boards/demo/events?ticket=tk&series=*&epoch=7&seq=3",
+    expect(eventStreamUrl(target.page, "demo", "tk", [{ sid: 0, epoch: 7, seq: 3 }])).toBe(
+      "http://127.0.0.1:8787/api/v1/boards/demo/events?ticket=tk&series=*&pos=0.7.3",
     );
   });
 
@@ -70,8 +71,7 @@ describe("SSE adaptation", () => {
 describe("long-poll adaptation", () => {
   it("turns an answer into its control messages as JSON text, then its decoded frames", () => {
     const answer: PollAnswer = {
-      epoch: 7,
-      seq: 5,
+      positions: [{ sid: 0, epoch: 7, seq: 5 }],
       messages: [{ type: "series", series: [{ id: 0, device: "d", metric: "m" }] }],
       frames: [toBase64(frameBytes)],
     };
@@ -79,8 +79,8 @@ describe("long-poll adaptation", () => {
   });
 
   it("asks for what follows a position, or for a snapshot without one", () => {
-    expect(pollUrl(target.page, "demo", { epoch: 7, seq: 3 }, 0)).toBe(
-      "http://127.0.0.1:8787/api/v1/boards/demo/poll?wait=0&series=*&epoch=7&after=3",
+    expect(pollUrl(target.page, "demo", [{ sid: 0, epoch: 7, seq: 3 }], 0)).toBe(
+      "http://127.0.0.1:8787/api/v1/boards/demo/poll?wait=0&series=*&pos=0.7.3",
     );
     expect(pollUrl(target.page, "demo", null)).toBe("http://127.0.0.1:8787/api/v1/boards/demo/poll?series=*");
   });
@@ -88,9 +88,9 @@ describe("long-poll adaptation", () => {
   it("polls after each answer's position, the first without waiting, opening on the first answer", async () => {
     const urls: string[] = [];
     const answers: PollAnswer[] = [
-      { epoch: 7, seq: 5, messages: [], frames: [toBase64(frameBytes)] },
+      { positions: [{ sid: 0, epoch: 7, seq: 5 }], messages: [], frames: [toBase64(frameBytes)] },
       // A subscription that filtered out every batch still moves the position on.
-      { epoch: 7, seq: 9, messages: [], frames: [] },
+      { positions: [{ sid: 0, epoch: 7, seq: 9 }], messages: [], frames: [] },
     ];
     let hang: () => void = () => {};
     vi.stubGlobal("fetch", async (url: string, init: RequestInit) => {
@@ -108,9 +108,9 @@ describe("long-poll adaptation", () => {
     connection.close(1000, "dashboard closed");
     await closed;
     expect(urls.map((url) => new URL(url).search)).toEqual([
-      "?wait=0&series=*&epoch=7&after=3",
-      "?series=*&epoch=7&after=5",
-      "?series=*&epoch=7&after=9",
+      "?wait=0&series=*&pos=0.7.3",
+      "?series=*&pos=0.7.5",
+      "?series=*&pos=0.7.9",
     ]);
     expect(events).toEqual([["open"], ["message", frameBytes], ["close", 1000, "dashboard closed"]]);
   });

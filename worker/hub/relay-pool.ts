@@ -148,6 +148,8 @@ export class RelayPool {
    */
   deliveredTo(index: number, sent: StreamPosition): StreamPosition {
     const positions = this.delivered.get(index);
-    return sent.map((position) => positions?.get(position.sid) ?? this.baseline.get(position.sid) ?? position);
+    return sent.map(
+      (position) => positions?.get(position.sid) ?? this.baseline.get(position.sid) ?? position,
+    );
   }
 }

@@ -129,10 +129,9 @@ describe("live across 4 shards and 3 relays", () => {
       }
     }
     const expected = Array.from({ length: rounds }, (_, i) => i);
-    const watched = (check: StreamCheck, all: boolean) =>
-      devices.filter((device) => all || device === "d3" || device === "d10");
+    const watched = (all: boolean) => devices.filter((device) => all || device === "d3" || device === "d10");
     for (const [i, check] of checks.entries()) {
-      const mine = watched(check, i < 7);
+      const mine = watched(i < 7);
       await check.until((c) => mine.every((device) => (c.values.get(`${device}:m`)?.length ?? 0) >= rounds));
       for (const device of mine) {
         expect(check.values.get(`${device}:m`), `viewer ${i}, ${device}`).toEqual(expected);
