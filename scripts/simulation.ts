@@ -8,6 +8,8 @@ export interface SimulationOptions {
   board: string;
   devices: number;
   intervalMs: number;
+  /** Extra channels per device (`channel_1`…), besides its four sensor readings: for boards of many series. */
+  channels?: number;
   /** Signs each device's own token. */
   secret: string;
   log?: (line: string) => void;
@@ -79,6 +81,9 @@ async function runDevice(
     signals = nextSignals(signals, random);
     const sample = readings(signals);
     for (const [metric, value] of Object.entries(sample)) client.record(metric, value, { ts: started });
+    // Channels follow the temperature at fixed offsets: cheap, and each one still draws a distinct line.
+    for (let channel = 1; channel <= (options.channels ?? 0); channel++)
+      client.record(`channel_${channel}`, sample.temp_c! + channel, { ts: started });
     const before = { ...client.stats };
     await client.flush();
     if (client.stats.delivered > before.delivered) counts.accepted++;

@@ -8,7 +8,7 @@ import { readSecret } from "./dev-vars.ts";
 import { startSimulation } from "./simulation.ts";
 import { DEV_BOARD, DEV_DEVICES, DEV_HOST, DEV_INTERVAL_MS, DEV_PORT } from "./tools.ts";
 
-const USAGE = `usage: npm run simulate -- [--url http://${DEV_HOST}:${DEV_PORT}] [--board ${DEV_BOARD}] [--devices ${DEV_DEVICES}] [--interval ${DEV_INTERVAL_MS}]`;
+const USAGE = `usage: npm run simulate -- [--url http://${DEV_HOST}:${DEV_PORT}] [--board ${DEV_BOARD}] [--devices ${DEV_DEVICES}] [--interval ${DEV_INTERVAL_MS}] [--channels 0]`;
 
 function fail(message: string, exitCode: number): never {
   console.error(`simulator: ${message}`);
@@ -29,6 +29,7 @@ function readOptions() {
         board: { type: "string", default: DEV_BOARD },
         devices: { type: "string", default: String(DEV_DEVICES) },
         interval: { type: "string", default: String(DEV_INTERVAL_MS) },
+        channels: { type: "string", default: "0" },
       },
     }).values;
   } catch (error) {
@@ -54,6 +55,7 @@ const simulation = await startSimulation({
   board: options.board,
   devices,
   intervalMs,
+  channels: options.channels === "0" ? 0 : positiveInteger(options.channels, "channels"),
   secret: readSecretOrExit(),
 });
 console.log(

@@ -6,21 +6,34 @@ import { SeriesCard } from "./series-card.ts";
 import type { WindowLimits } from "./series-window.ts";
 import { showsBand, type TimeRange } from "./time-range.ts";
 
-function sortKey(card: SeriesCard): string {
-  return seriesName(card.def);
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Cards drawn at most; a board with more series shows the first ones by name (narrow it with `series=`). */
+export const MAX_CARDS = 120;
+
+/** How many series the board holds, and how many of them have cards. */
+export interface SeriesCount {
+  shown: number;
+  total: number;
 }
 
 /** The grid of series cards, fed by the live client and history; draws changed cards once per animation frame. */
 export class BoardView implements HistoryView {
   private readonly grid: HTMLElement;
-  private readonly onSeriesCount: (count: number) => void;
+  private readonly onSeriesCount: (count: SeriesCount) => void;
   private readonly cards = new Map<number, SeriesCard>();
+  /** Card names in display order, for inserting in place. */
+  private readonly order: Array<{ name: string; card: SeriesCard }> = [];
+  /** Ids of series past MAX_CARDS. */
+  private readonly hidden = new Set<number>();
   private readonly changed = new Set<SeriesCard>();
   private readonly requestRender = frameBatcher(() => this.render(), requestAnimationFrame);
   private limits: WindowLimits;
   private band = false;
 
-  constructor(grid: HTMLElement, range: TimeRange, onSeriesCount: (count: number) => void) {
+  constructor(grid: HTMLElement, range: TimeRange, onSeriesCount: (count: SeriesCount) => void) {
     this.grid = grid;
     this.limits = { spanMs: range.spanMs, stepMs: range.stepMs };
     this.onSeriesCount = onSeriesCount;
@@ -32,13 +45,20 @@ export class BoardView implements HistoryView {
 
   series(series: readonly SeriesState[]): void {
     // Long polls repeat the whole catalog with every answer: redraw only cards that are new or have a reading.
-    for (const state of series) {
+    // By name, so a board with more series than cards shows the first ones by name, whatever order they came in.
+    const named =
+      series.length > 1 ? [...series].sort((a, b) => compareNames(seriesName(a), seriesName(b))) : series;
+    for (const state of named) {
       const known = this.cards.get(state.id);
+      if (!known && this.cards.size >= MAX_CARDS) {
+        this.hidden.add(state.id);
+        continue;
+      }
       const card = known ?? this.addCard(state);
       if (state.last) card.window.note(state.last.ts, state.last.value);
       if (!known || state.last) this.changed.add(card);
     }
-    this.onSeriesCount(this.cards.size);
+    this.onSeriesCount({ shown: this.cards.size, total: this.cards.size + this.hidden.size });
     this.requestRender();
   }
 
@@ -71,8 +91,10 @@ export class BoardView implements HistoryView {
   reset(): void {
     for (const card of this.cards.values()) card.destroy();
     this.cards.clear();
+    this.order.length = 0;
+    this.hidden.clear();
     this.changed.clear();
-    this.onSeriesCount(0);
+    this.onSeriesCount({ shown: 0, total: 0 });
   }
 
   problem(text: string): void {
@@ -82,13 +104,16 @@ export class BoardView implements HistoryView {
   /** Cards stay sorted by device, then metric, then labels. */
   private addCard(state: SeriesState): SeriesCard {
     const card = new SeriesCard(state, this.limits, this.band);
-    const key = sortKey(card);
-    let next: SeriesCard | undefined;
-    for (const other of this.cards.values()) {
-      const otherKey = sortKey(other);
-      if (otherKey > key && (!next || otherKey < sortKey(next))) next = other;
+    const name = seriesName(card.def);
+    let low = 0;
+    let high = this.order.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.order[middle]!.name < name) low = middle + 1;
+      else high = middle;
     }
-    this.grid.insertBefore(card.element, next?.element ?? null);
+    this.grid.insertBefore(card.element, this.order[low]?.card.element ?? null);
+    this.order.splice(low, 0, { name, card });
     this.cards.set(state.id, card);
     return card;
   }

@@ -1,15 +1,20 @@
 import { BOARD_PATTERN } from "../../worker/auth/tokens.ts";
+import { ALL_SERIES, parseSelector } from "../../worker/protocol/index.ts";
 
-export type DashboardTarget = { ok: true; board: string; token: string } | { ok: false; problem: string };
+export type DashboardTarget =
+  | { ok: true; board: string; token: string; selectors: string[] }
+  | { ok: false; problem: string };
 
 /**
- * Reads `#board=<board>&token=<viewer token>`. The token sits in the fragment because browsers never send
- * fragments to the server, so it stays out of access logs.
+ * Reads `#board=<board>&token=<viewer token>`, and optional `&series=<selector>` (repeatable) to watch part of a
+ * large board. The token sits in the fragment because browsers never send fragments to the server, so it stays out
+ * of access logs.
  */
 export function parseFragment(hash: string): DashboardTarget {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   const board = params.get("board");
   const token = params.get("token");
+  const selectors = params.getAll("series");
   if (!board || !token) {
     return {
       ok: false,
@@ -18,5 +23,9 @@ export function parseFragment(hash: string): DashboardTarget {
   }
   if (!BOARD_PATTERN.test(board))
     return { ok: false, problem: `Board "${board}" is not a valid board name.` };
-  return { ok: true, board, token };
+  for (const selector of selectors) {
+    const parsed = parseSelector(selector);
+    if ("error" in parsed) return { ok: false, problem: `series=${selector}: ${parsed.error}` };
+  }
+  return { ok: true, board, token, selectors: selectors.length > 0 ? selectors : [ALL_SERIES] };
 }

@@ -25,21 +25,23 @@ export interface LiveListener {
 /**
  * The dashboard's side of the live protocol, without the socket: turns server messages into listener calls, keeps
  * the series dictionary and, per shard, the position to resume from. A frame wholly at or before its shard's
- * position is a repeat and is dropped; one that overlaps it, or skips batches (the dashboard watches every series,
- * so every batch reaches it), cannot be applied exactly: the client asks to `resync`, ignores frames until the next
- * `hello`, and the server replays from its position.
+ * position is a repeat and is dropped; one that overlaps it cannot be applied exactly, and neither can one that skips
+ * batches when the client watches every series (`everything`: then every batch reaches it): the client asks to
+ * `resync`, ignores frames until the next `hello`, and the server replays from its position.
  */
 export class LiveClient {
   private readonly listener: LiveListener;
   private readonly resync: (reason: string) => void;
   private readonly dictionary = new Map<number, SeriesDef>();
   private readonly positions = new Map<number, ShardPosition>();
+  private readonly everything: boolean;
   private known = false;
   private resyncing = false;
 
-  constructor(listener: LiveListener, resync: (reason: string) => void = () => {}) {
+  constructor(listener: LiveListener, resync: (reason: string) => void = () => {}, everything = true) {
     this.listener = listener;
     this.resync = resync;
+    this.everything = everything;
   }
 
   /** Every shard's last applied position (null before the first snapshot); sent as `pos` when reconnecting. */
@@ -115,7 +117,7 @@ export class LiveClient {
     const at = this.positions.get(frame.sid);
     if (at && at.epoch === frame.epoch) {
       if (frame.toSeq <= at.seq) return;
-      if (frame.fromSeq !== at.seq + 1) {
+      if (frame.fromSeq <= at.seq || (this.everything && frame.fromSeq > at.seq + 1)) {
         this.resyncing = true;
         this.resync(`shard ${frame.sid}: frame ${frame.fromSeq}..${frame.toSeq} does not follow ${at.seq}`);
         return;

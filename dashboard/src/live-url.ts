@@ -24,29 +24,31 @@ export function liveSocketUrl(
   return subscribe(url, selectors, resume);
 }
 
-/** The board's SSE URL for every series: `EventSource` cannot send headers, so the credential is a ticket. */
+/** The board's SSE URL: `EventSource` cannot send headers, so the credential is a ticket. */
 export function eventStreamUrl(
   page: string | URL,
   board: string,
   ticket: string,
   resume: StreamPosition | null,
+  selectors: readonly string[] = [ALL_SERIES],
 ): string {
   const url = boardUrl(page, board, "events");
   url.searchParams.set("ticket", ticket);
-  return subscribe(url, [ALL_SERIES], resume);
+  return subscribe(url, selectors, resume);
 }
 
 /**
- * The board's long-poll URL for every series, asking for what follows `after` (a snapshot when null); `waitMs`
- * shortens how long the board holds the poll when nothing is new.
+ * The board's long-poll URL, asking for what follows `after` (a snapshot when null); `waitMs` shortens how long the
+ * board holds the poll when nothing is new.
  */
 export function pollUrl(
   page: string | URL,
   board: string,
   after: StreamPosition | null,
   waitMs?: number,
+  selectors: readonly string[] = [ALL_SERIES],
 ): string {
   const url = boardUrl(page, board, "poll");
   if (waitMs !== undefined) url.searchParams.set("wait", String(waitMs));
-  return subscribe(url, [ALL_SERIES], after);
+  return subscribe(url, selectors, after);
 }

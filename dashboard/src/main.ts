@@ -1,4 +1,4 @@
-import type { StreamPosition } from "../../worker/protocol/index.ts";
+import { ALL_SERIES, type StreamPosition } from "../../worker/protocol/index.ts";
 import { AckScheduler } from "./ack-scheduler.ts";
 import { BoardView } from "./board-view.ts";
 import { showConnectionStatus } from "./connection-badge.ts";
@@ -31,12 +31,15 @@ if (!target.ok) {
   notice.textContent = target.problem;
   notice.hidden = false;
 } else {
-  const { board, token } = target;
+  const { board, token, selectors } = target;
   byId("board-name").textContent = board;
   document.title = `${board} · edgepulse`;
   const seriesCount = byId("series-count");
-  const view = new BoardView(byId("grid"), DEFAULT_RANGE, (count) => {
-    seriesCount.textContent = `${count} series`;
+  const view = new BoardView(byId("grid"), DEFAULT_RANGE, ({ shown, total }) => {
+    seriesCount.textContent =
+      shown === total
+        ? `${total} series`
+        : `${shown} of ${total} series (narrow with &series=device:* in the URL)`;
   });
   const historyBadge = byId("history");
   const history = new HistorySync({
@@ -46,10 +49,17 @@ if (!target.ok) {
     livePosition: (): StreamPosition | null => client.resumePosition,
     onStatus: (status) => showHistoryStatus(historyBadge, status),
   });
-  const client = new LiveClient(history, (reason) => socket.reconnect(reason));
+  const everything = selectors.length === 1 && selectors[0] === ALL_SERIES;
+  const client = new LiveClient(history, (reason) => socket.reconnect(reason), everything);
   createRangePicker(byId("ranges"), DEFAULT_RANGE, (range) => history.select(range));
 
-  const stream: StreamTarget = { page: location.href, board, token, resume: () => client.resumePosition };
+  const stream: StreamTarget = {
+    page: location.href,
+    board,
+    token,
+    selectors,
+    resume: () => client.resumePosition,
+  };
   const transport = byId("transport");
   const connection = {
     container: byId("connection"),

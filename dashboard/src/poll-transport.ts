@@ -25,7 +25,7 @@ export function pollConnector(target: StreamTarget): Connector {
       while (!attempt.ended) {
         const signal = AbortSignal.any([attempt.signal, AbortSignal.timeout(POLL_TIMEOUT_MS)]);
         // The first poll answers at once, so the connection opens even on an idle board.
-        const url = pollUrl(target.page, target.board, after, opened ? undefined : 0);
+        const url = pollUrl(target.page, target.board, after, opened ? undefined : 0, target.selectors);
         const answer = await fetchJson<PollAnswer>(url, target.token, { signal });
         if (attempt.ended) return;
         if (!opened) handlers.open();

@@ -27,7 +27,9 @@ export function sseConnector(target: StreamTarget): Connector {
     const open = async () => {
       const ticket = await mintTicket(target, attempt.signal);
       if (attempt.ended) return;
-      source = new EventSource(eventStreamUrl(target.page, target.board, ticket, target.resume()));
+      source = new EventSource(
+        eventStreamUrl(target.page, target.board, ticket, target.resume(), target.selectors),
+      );
       source.onopen = () => handlers.open();
       const deliver = (event: MessageEvent) => handlers.message(sseData(event.type, event.data as string));
       source.onmessage = deliver;

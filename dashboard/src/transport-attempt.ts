@@ -1,11 +1,12 @@
 import type { StreamPosition } from "../../worker/protocol/index.ts";
 import type { SocketHandlers, SocketLike } from "./reconnecting-socket.ts";
 
-/** Where every transport connects, and the position to resume from, read afresh for each attempt. */
+/** Where every transport connects, what it watches, and the position to resume from, read afresh per attempt. */
 export interface StreamTarget {
   page: string;
   board: string;
   token: string;
+  selectors: readonly string[];
   resume: () => StreamPosition | null;
 }
 

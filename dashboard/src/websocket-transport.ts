@@ -8,7 +8,10 @@ export function webSocketConnector(target: StreamTarget): Connector {
   // Browsers cannot set headers on a WebSocket: the token travels as a subprotocol.
   const protocols = [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${target.token}`];
   return (handlers) => {
-    const socket = new WebSocket(liveSocketUrl(target.page, target.board, target.resume()), protocols);
+    const socket = new WebSocket(
+      liveSocketUrl(target.page, target.board, target.resume(), target.selectors),
+      protocols,
+    );
     socket.binaryType = "arraybuffer";
     socket.onopen = () => handlers.open();
     socket.onmessage = (event) => handlers.message(event.data as string | ArrayBuffer);

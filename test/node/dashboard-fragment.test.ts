@@ -3,12 +3,21 @@ import { parseFragment } from "../../dashboard/src/fragment.ts";
 import { liveSocketUrl } from "../../dashboard/src/live-url.ts";
 
 describe("parseFragment", () => {
-  it("reads the board and token from the URL fragment", () => {
+  it("reads the board and token from the URL fragment, watching every series by default", () => {
     expect(parseFragment("#board=demo&token=ep1.abc.def")).toEqual({
       ok: true,
       board: "demo",
       token: "ep1.abc.def",
+      selectors: ["*"],
     });
+  });
+
+  it("takes selectors to watch part of a large board, and refuses malformed ones", () => {
+    const target = parseFragment("#board=demo&token=t&series=dev-0001:*&series=*:temp");
+    expect(target).toMatchObject({ ok: true, selectors: ["dev-0001:*", "*:temp"] });
+    const bad = parseFragment("#board=demo&token=t&series=nocolon");
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.problem).toContain("series=nocolon");
   });
 
   it("explains how to open the page when board or token is missing", () => {

@@ -211,3 +211,23 @@ describe("LiveClient", () => {
     expect(client.resumePosition).toBeNull();
   });
 });
+
+describe("LiveClient watching part of a board", () => {
+  it("takes a frame after skipped seqs as it is: those batches held nothing it watches", () => {
+    const calls: Call[] = [];
+    const listener: LiveListener = {
+      series: () => {},
+      frame: (f) => calls.push(["frame", f.fromSeq, f.toSeq, []]),
+      reset: () => calls.push(["reset"]),
+      problem: (text) => calls.push(["problem", text]),
+    };
+    const client = new LiveClient(listener, (reason) => calls.push(["resync", reason]), false);
+    send(client, { type: "snapshot", series: [temp], positions: at(7, 3) });
+    frame(client, { epoch: 7, fromSeq: 9, toSeq: 9, groups: point() });
+    frame(client, { epoch: 7, fromSeq: 8, toSeq: 10, groups: point() });
+    expect(calls).toEqual([
+      ["frame", 9, 9, []],
+      ["resync", "shard 0: frame 8..10 does not follow 9"],
+    ]);
+  });
+});

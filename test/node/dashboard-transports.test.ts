@@ -17,6 +17,7 @@ const target: StreamTarget = {
   page: "http://127.0.0.1:8787/#board=demo",
   board: "demo",
   token: "ep1.viewer",
+  selectors: ["*"],
   resume: () => [{ sid: 0, epoch: 7, seq: 3 }],
 };
 

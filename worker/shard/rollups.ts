@@ -100,8 +100,9 @@ export class Rollups {
   /** Per resolution, indexed by series id. */
   private current: Array<Array<Current | undefined>> = RESOLUTIONS.map(() => []);
   private dirtyCount = 0;
-  /** Memory held by the segments' arrays. */
+  /** Memory held by the segments' arrays, and what the last checkpoint kept of it. */
   private bytes = 0;
+  private keptBytes = 0;
 
   constructor(sql: Sql) {
     this.sql = sql;
@@ -112,9 +113,12 @@ export class Rollups {
     return this.dirtyCount;
   }
 
-  /** Memory the held segments take; a checkpoint lets go of those that stopped changing. */
-  get heldBytes(): number {
-    return this.bytes;
+  /**
+   * Memory held segments took on since the last checkpoint, which the next one can let go of (it keeps the newest
+   * segment of each block, where points go: with many series that part alone is tens of MB, and stays).
+   */
+  get grownBytes(): number {
+    return this.bytes - this.keptBytes;
   }
 
   /**
@@ -202,6 +206,7 @@ export class Rollups {
     this.current = RESOLUTIONS.map(() => []);
     this.dirtyCount = 0;
     this.bytes = [...this.held.values()].reduce((sum, held) => sum + held.segment.bytes, 0);
+    this.keptBytes = this.bytes;
   }
 
   /** The segments of a block in `[fromChunk, toChunk]` at one resolution, stored ones overlaid by held ones. */
