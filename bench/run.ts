@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|formats|live|query|steady ...] [--quick] [--profile] [--viewers=200,50]`: starts the benchmark Worker with wrangler dev,
+ * `npm run bench [-- ingest|formats|live|query|steady|shards ...] [--quick] [--profile] [--viewers=200,50]`: starts the benchmark Worker with wrangler dev,
  * runs the scenarios (all by default), prints their tables and stops every process it started.
  */
 import { execFileSync } from "node:child_process";
@@ -16,6 +16,7 @@ import { formatsScenario } from "./scenarios/formats.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { liveScenario } from "./scenarios/live.ts";
 import { queryScenario } from "./scenarios/query.ts";
+import { shardsScenario } from "./scenarios/shards.ts";
 import { steadyScenario } from "./scenarios/steady.ts";
 
 const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   live: liveScenario,
   query: queryScenario,
   steady: steadyScenario,
+  shards: shardsScenario,
 };
 
 function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: string[] } {

@@ -10,6 +10,7 @@ export { HubObject, RelayObject, ShardObject } from "../worker/index.ts";
 export { BareObject } from "./baselines/bare-object.ts";
 export { NaiveHubObject } from "./baselines/naive-hub-object.ts";
 export { NaiveStoreObject } from "./baselines/naive-store-object.ts";
+export { PartyHub } from "./baselines/party-hub.ts";
 
 export default {
   fetch(request, env, ctx) {

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { routePartykitRequest } from "partyserver";
 import type { BenchEnv } from "./env.ts";
 import { parseNaivePoints } from "./naive-points.ts";
 
@@ -69,6 +70,11 @@ export const benchRoutes = new Hono<{ Bindings: BenchEnv }>()
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
       throw new HTTPException(426, { message: "WebSocket only" });
     return stub(c.env.NAIVE_HUB, c.req.param("board")).fetch(c.req.raw);
+  })
+  // The partyserver room, routed the way its README shows: sockets and device posts alike.
+  .all("/parties/*", async (c) => {
+    const routed = await routePartykitRequest(c.req.raw, c.env, { prefix: "bench/parties" });
+    return routed ?? c.json({ error: "no such party" }, 404);
   })
   .notFound((c) => c.json({ error: `no bench route for ${c.req.method} ${c.req.path}` }, 404))
   .onError((error, c) => {

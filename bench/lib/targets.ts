@@ -4,7 +4,7 @@ import type { HttpClient } from "./http.ts";
 import { mintToken } from "./tokens.ts";
 
 /** The backends a batch can be posted to. */
-export type TargetName = "real" | "bare" | "naive-store" | "naive-hub";
+export type TargetName = "real" | "bare" | "naive-store" | "naive-hub" | "party";
 
 /** What posting one batch came to. */
 export interface Outcome {
@@ -53,6 +53,10 @@ export class Ingestor {
       bare: baseline("bare"),
       "naive-store": baseline("naive"),
       "naive-hub": baseline("naive-hub"),
+      party: async (board, device) => ({
+        path: `/bench/parties/party-hub/${board}?device=${device}`,
+        headers: JSON_HEADERS,
+      }),
     };
   }
 

@@ -1,7 +1,10 @@
 import type { HistogramData } from "../lib/histogram.ts";
 
-/** How a viewer receives data: our hub's binary frames, the naive hub's JSON per point, or polling the naive store. */
-export type ViewerKind = "hub" | "naive-hub" | "poll";
+/**
+ * How a viewer receives data: our hub's binary frames, the naive hub's JSON per point, a partyserver room's JSON per
+ * batch, or polling the naive store.
+ */
+export type ViewerKind = "hub" | "naive-hub" | "party" | "poll";
 
 /** A thread's share of viewers (its `workerData`). */
 export interface ViewerJob {

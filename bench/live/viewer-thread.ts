@@ -6,6 +6,7 @@ import { CountingWindow } from "./counting-window.ts";
 import { hubProtocol } from "./hub-viewer.ts";
 import type { FromViewers, ToViewers, ViewerJob } from "./messages.ts";
 import { naiveHubProtocol } from "./naive-hub-viewer.ts";
+import { partyProtocol } from "./party-viewer.ts";
 import { PollViewer } from "./poll-viewer.ts";
 import { Reception, type Viewer } from "./reception.ts";
 import { SocketViewer } from "./socket-viewer.ts";
@@ -26,6 +27,8 @@ function createViewer(): Viewer {
       return new SocketViewer(hubProtocol(job.origin, job.board, job.token), reception);
     case "naive-hub":
       return new SocketViewer(naiveHubProtocol(job.origin, job.board), reception);
+    case "party":
+      return new SocketViewer(partyProtocol(job.origin, job.board), reception);
     case "poll":
       return new PollViewer(http, job.board, reception);
   }

@@ -35,6 +35,7 @@ const VARIANTS: LiveVariant[] = [
   { name: "edgepulse hub", ingest: "real", viewers: "hub", ours: true },
   // Diagnostic: the same hub flushing every batch at once shows what the tick adds to latency.
   { name: "edgepulse tick 0", ingest: "real", viewers: "hub", vars: { LIVE_TICK_MS: "0" } },
+  { name: "partyserver", ingest: "party", viewers: "party" },
   { name: "naive-hub", ingest: "naive-hub", viewers: "naive-hub" },
   { name: "poll 1 s", ingest: "naive-store", viewers: "poll" },
 ];

@@ -1,3 +1,4 @@
+import { RESOLUTIONS } from "../../worker/shard/resolutions.ts";
 import { type BillItem, monthlyBill, PRICES, SECONDS_PER_MONTH, totalUsd, type Usage } from "../lib/bill.ts";
 import { measureCpu } from "../lib/cpu.ts";
 import { HttpClient } from "../lib/http.ts";
@@ -9,44 +10,46 @@ import { num, printTable, ratio, verdict } from "../lib/table.ts";
 import { Ingestor, type StoreStats, statsDelta } from "../lib/targets.ts";
 import type { BenchContext } from "./context.ts";
 
-/** A fleet of devices posting all their metrics every `intervalMs`, spread over boards of at most 500 series. */
+/**
+ * A fleet of devices posting all their metrics every `intervalMs`, on one board of `shards` ingest shards (each
+ * holds at most 5,000 series; a quarter is left for the hash's imbalance). One shard's share is measured.
+ */
 interface Fleet {
   name: string;
-  boards: number;
-  devicesPerBoard: number;
+  shards: number;
+  devicesPerShard: number;
   metrics: number;
   intervalMs: number;
 }
 
-/** The cost issue's reference load first; then the README's larger fleets, one board of each measured. */
+/** The cost issue's reference load first; then the README's larger fleets, one shard of each measured. */
 const FLEETS: Fleet[] = [
-  { name: "20 devices x 10 metrics, 1 s", boards: 1, devicesPerBoard: 20, metrics: 10, intervalMs: 1000 },
-  { name: "1,000 x 10, 10 s", boards: 20, devicesPerBoard: 50, metrics: 10, intervalMs: 10_000 },
-  { name: "10,000 x 5, 60 s", boards: 100, devicesPerBoard: 100, metrics: 5, intervalMs: 60_000 },
+  { name: "20 devices x 10 metrics, 1 s", shards: 1, devicesPerShard: 20, metrics: 10, intervalMs: 1000 },
+  { name: "1,000 x 10, 10 s", shards: 3, devicesPerShard: 334, metrics: 10, intervalMs: 10_000 },
+  { name: "10,000 x 5, 60 s", shards: 14, devicesPerShard: 715, metrics: 5, intervalMs: 60_000 },
 ];
 const REFERENCE = FLEETS[0]!;
 const TARGET_ROWS_PER_REQUEST = 1.25;
 /** Raw batches expire after 30 s here (1 h by default), so the measured window includes the log's reuse of rows. */
 const RAW_RETENTION_MS = 30_000;
 
-/** Bytes a stored rollup bucket takes (see worker/board/segment.ts), and a log row beyond its points. */
+/** Bytes a stored rollup bucket takes (see worker/shard/segment.ts), and a log row beyond its points. */
 const BUCKET_BYTES = 57;
 const LOG_ROW_BYTES = 60;
 const DEFAULT_RAW_RETENTION_S = 3600;
 
 /**
- * Storage a board of this fleet holds in steady state, in GB: an hour of raw log, and each resolution's buckets
- * over its retention (1 s for a day, 1 min for 30 days, 1 h for a year), one bucket per post at most.
+ * Storage a shard of this fleet holds in steady state, in GB: an hour of raw log, and each resolution's buckets
+ * over its retention, one bucket per post at most.
  */
 function steadyStateGb(fleet: Fleet): number {
   const interval = fleet.intervalMs / 1000;
-  const series = fleet.devicesPerBoard * fleet.metrics;
-  const buckets = [
-    [1, 86_400],
-    [60, 30 * 86_400],
-    [3600, 365 * 86_400],
-  ].reduce((sum, [width, retention]) => sum + retention! / Math.max(width!, interval), 0);
-  const requestsPerSecond = fleet.devicesPerBoard / interval;
+  const series = fleet.devicesPerShard * fleet.metrics;
+  const buckets = RESOLUTIONS.reduce(
+    (sum, { ms, retentionMs }) => sum + retentionMs / 1000 / Math.max(ms / 1000, interval),
+    0,
+  );
+  const requestsPerSecond = fleet.devicesPerShard / interval;
   const raw = requestsPerSecond * DEFAULT_RAW_RETENTION_S * (fleet.metrics * 20 + LOG_ROW_BYTES);
   return (series * buckets * BUCKET_BYTES + raw) / 1e9;
 }
@@ -74,7 +77,7 @@ async function measure(
   // interval (until then a device posting every minute times out between posts), stay out of the window.
   const warmupMs = context.quick ? Math.min(5_000, fleet.intervalMs) : 5_000 + 2 * fleet.intervalMs;
   const windowMs = context.quick ? 10_000 : Math.max(60_000, 2 * fleet.intervalMs);
-  const requestsPerSecond = (fleet.devicesPerBoard * 1000) / fleet.intervalMs;
+  const requestsPerSecond = (fleet.devicesPerShard * 1000) / fleet.intervalMs;
   let atStart: Promise<StoreStats> | undefined;
   let endCpu: (() => { app: number }) | undefined;
   await awaitQuietMachine();
@@ -92,7 +95,7 @@ async function measure(
     },
     (i) => {
       const body = ingestBody(makePoints(fleet.metrics, () => Date.now()));
-      return ingestor.post(target, board, `device-${i % fleet.devicesPerBoard}`, body, fleet.metrics);
+      return ingestor.post(target, board, `device-${i % fleet.devicesPerShard}`, body, fleet.metrics);
     },
   );
   clearTimeout(startTimer);
@@ -105,18 +108,18 @@ async function measure(
 /** Monthly usage of a whole fleet from one measured board. */
 function fleetUsage(run: Run): Usage {
   const { fleet, delta, seconds } = run;
-  const perBoard = (count: number) => (count / seconds) * fleet.boards;
+  const perFleet = (count: number) => (count / seconds) * fleet.shards;
   return {
-    workerRequests: perBoard(delta.requests),
+    workerRequests: perFleet(delta.requests),
     // Worker and object CPU run in one process here: all of it is counted as Worker CPU (an upper bound) and as
     // the object's billed duration (a lower bound: without viewers the object holds no timer, so it is billed only
     // while it handles requests).
-    workerCpuMs: run.cpuMsPerSecond * fleet.boards,
-    objectRequests: perBoard(delta.requests),
-    objectActiveSeconds: (run.cpuMsPerSecond / 1000) * fleet.boards,
-    rowsRead: perBoard(delta.rowsRead),
-    rowsWritten: perBoard(delta.rowsWritten),
-    storedGb: steadyStateGb(fleet) * fleet.boards,
+    workerCpuMs: run.cpuMsPerSecond * fleet.shards,
+    objectRequests: perFleet(delta.requests),
+    objectActiveSeconds: (run.cpuMsPerSecond / 1000) * fleet.shards,
+    rowsRead: perFleet(delta.rowsRead),
+    rowsWritten: perFleet(delta.rowsWritten),
+    storedGb: steadyStateGb(fleet) * fleet.shards,
   };
 }
 
@@ -143,7 +146,7 @@ function reportReference(real: Run, naive: Run): void {
   const naiveTotal = totalUsd(monthlyBill(fleetUsage(naive)));
   const rows = (run: Run) => run.delta.rowsWritten / run.delta.requests;
   printTable(
-    `Steady reference load: ${REFERENCE.name} (${REFERENCE.devicesPerBoard * REFERENCE.metrics} series), ${num(real.seconds)} s measured`,
+    `Steady reference load: ${REFERENCE.name} (${REFERENCE.devicesPerShard * REFERENCE.metrics} series), ${num(real.seconds)} s measured`,
     [
       "target",
       "req/s",
@@ -174,14 +177,14 @@ function reportReference(real: Run, naive: Run): void {
 function reportFleets(runs: Run[]): void {
   const items = Object.keys(PRICES) as BillItem[];
   printTable(
-    "What it costs: fleets on edgepulse, $ per month (one board of each measured, times the boards it needs)",
-    ["fleet", "boards", "req/s", "rows/req"].concat(items, "total"),
+    "What it costs: fleets on edgepulse, $ per month (one board each: one shard measured, times its shards)",
+    ["fleet", "shards", "req/s", "rows/req"].concat(items, "total"),
     runs.map((run) => {
       const usage = fleetUsage(run);
       const bill = monthlyBill(usage);
       return [
         run.fleet.name,
-        num(run.fleet.boards),
+        num(run.fleet.shards),
         num(usage.workerRequests, 1),
         num(run.delta.rowsWritten / run.delta.requests, 3),
         ...items.map((item) => usd(bill[item].usd)),
@@ -189,8 +192,8 @@ function reportFleets(runs: Run[]): void {
       ];
     }),
     [
-      "Boards hold at most 500 series. storedGb: the steady-state size from the storage formula (an hour of raw log,",
-      "  57 B per rollup bucket), not measured. objectGbSeconds: app CPU time as active time (see bench/lib/bill.ts).",
+      "A shard holds at most 5,000 series. storedGb: the steady-state size from the storage formula (an hour of raw",
+      "  log, 57 B per rollup bucket), not measured. objectGbSeconds: app CPU time as active time (bench/lib/bill.ts).",
     ],
   );
 }

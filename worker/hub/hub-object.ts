@@ -54,10 +54,13 @@ export class HubObject extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
-  /** Whether anyone watches: sockets (also while hibernated), streams, recent polls, or a relay's viewers. */
+  /**
+   * Whether anyone watches: sockets, streams, recent polls, or a relay's viewers. Built viewers count sockets that
+   * stayed connected through a hibernation; before they are built, the runtime's list of sockets does.
+   */
   private get watched(): boolean {
-    if (this.ctx.getWebSockets().length > 0 || this.relays.active) return true;
-    return this.viewers !== null && !this.viewers.idle;
+    if (this.relays.active) return true;
+    return this.viewers ? !this.viewers.idle : this.ctx.getWebSockets().length > 0;
   }
 
   /** Nobody watches: forget the board's view. The next viewer rebuilds it from the shards (which attaches them). */
@@ -97,9 +100,10 @@ export class HubObject extends DurableObject<Env> {
   }
 
   /**
-   * A shard's accepted batches: queued for viewers once they follow on from what viewers have (see `continuing`),
-   * and acknowledged once flushed, so a shard's `pushedSeq` never runs ahead of what viewers were sent. With nobody
-   * watching, the shard is told to stop pushing.
+   * A shard's accepted batches: queued for viewers once they follow on from what viewers have (see `continuing`).
+   * The answer comes once they are queued, not flushed, so the shard's next push overlaps this tick; a pending flush
+   * keeps the hub from hibernating, so what a shard saw acknowledged reaches viewers unless the runtime restarts,
+   * which closes their sockets too. With nobody watching, the shard is told to stop pushing.
    */
   async push(push: ShardPush): Promise<{ attached: boolean }> {
     if (!this.watched) {
@@ -112,7 +116,6 @@ export class HubObject extends DurableObject<Env> {
     const next = await continuing(this.replay, viewers.queuedPosition(push.sid), incoming, push.lastSeq);
     if (next === "reset") viewers.resetAll("a shard's history was replaced; resume from a snapshot");
     else viewers.publish({ shards: [next], series: push.series, presence: [] });
-    await this.tick.flushed();
     return { attached: true };
   }
 

@@ -8,7 +8,6 @@ export class Tick {
   private readonly flush: () => void;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastFlushAt = 0;
-  private waiting: Array<() => void> = [];
 
   constructor(tickMs: number, flush: () => void) {
     this.tickMs = tickMs;
@@ -23,20 +22,11 @@ export class Tick {
     else this.timer = setTimeout(() => this.run(), wait);
   }
 
-  /** Resolves once everything scheduled so far has been flushed. */
-  flushed(): Promise<void> {
-    if (this.timer === undefined) return Promise.resolve();
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
   /** Flushes now (a history query needs everything sent first). */
   run(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.lastFlushAt = Date.now();
     this.flush();
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const resolve of waiting) resolve();
   }
 }
