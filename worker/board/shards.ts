@@ -4,8 +4,8 @@
  */
 import { SERIES_PER_SHARD_ID_SPACE } from "../protocol/index.ts";
 
-/** A layout has at most this many shards. */
-export const MAX_SHARDS = 64;
+/** A layout has at most this many shards (a million devices need about 250: README "Capacity"). */
+export const MAX_SHARDS = 512;
 
 /**
  * A shard's board-wide id: shard `i` of the layout of `n` shards. Layouts of different sizes never share an id, so

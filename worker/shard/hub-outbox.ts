@@ -12,13 +12,19 @@ export interface ShardPush {
   presence: DevicePresence[];
 }
 
+/**
+ * Pushes a hub takes a second from all its shards together, far under an object's ~1,000 requests/s: each shard
+ * waits `shards / HUB_PUSHES_PER_SECOND` between pushes (2 ms alone, half a second among 250), coalescing more.
+ */
+export const HUB_PUSHES_PER_SECOND = 500;
+
 /** Past this many queued points (the hub unreachable for long) the queue is dropped; the hub refills from the log. */
 const MAX_QUEUED_POINTS = 200_000;
 
 /**
  * Pushes a shard's accepted batches to its board's hub while the hub has viewers ("attached"), one push in flight
- * at a time: batches that arrive meanwhile go together in the next one. A push that fails is retried with what
- * followed it. The hub drops batches it already has and reads any it missed from this shard's log, so a crash on
+ * at a time, and pushes of all the board's shards together at most HUB_PUSHES_PER_SECOND: batches that arrive
+ * meanwhile go together in the next one. A push that fails is retried with what followed it. The hub drops batches it already has and reads any it missed from this shard's log, so a crash on
  * either side loses nothing (see HubObject.push).
  */
 export class HubOutbox {
@@ -37,10 +43,14 @@ export class HubOutbox {
   };
   private queuedPoints = 0;
   private inFlight: Promise<void> | null = null;
+  private readonly minIntervalMs: number;
+  private lastPushAt = 0;
+  private paced: ReturnType<typeof setTimeout> | undefined;
 
+  /** `shards`: how many shards of the board's layout push to the same hub. */
   constructor(
     push: (push: ShardPush) => Promise<void>,
-    shard: { sid: number; epoch: number; lastSeq: () => number },
+    shard: { sid: number; epoch: number; lastSeq: () => number; shards: number },
     pushedSeq: number,
   ) {
     this.push = push;
@@ -48,6 +58,7 @@ export class HubOutbox {
     this.epoch = shard.epoch;
     this.lastSeq = shard.lastSeq;
     this.pushedSeq = pushedSeq;
+    this.minIntervalMs = (shard.shards * 1000) / HUB_PUSHES_PER_SECOND;
   }
 
   /** Whether batches the hub has not acknowledged are waiting (a push failed): the alarm retries. */
@@ -95,9 +106,18 @@ export class HubOutbox {
    * or the alarm does.
    */
   kick(): void {
-    if (this.inFlight || !this.attached) return;
+    if (this.inFlight || this.paced !== undefined || !this.attached) return;
     const { batches, series, presence } = this.queued;
     if (batches.length === 0 && series.length === 0 && presence.length === 0 && !this.behind) return;
+    const wait = this.lastPushAt + this.minIntervalMs - Date.now();
+    if (wait > 0) {
+      this.paced = setTimeout(() => {
+        this.paced = undefined;
+        this.kick();
+      }, wait);
+      return;
+    }
+    this.lastPushAt = Date.now();
     this.clear();
     const lastSeq = this.lastSeq();
     let failed = false;
@@ -120,8 +140,24 @@ export class HubOutbox {
       });
   }
 
-  /** Resolves once everything queued so far has been pushed (or failed). */
+  /**
+   * Pushes everything stored so far without waiting for its turn, and resolves once the hub has acknowledged it (or
+   * a push failed, or the hub has no viewers).
+   */
   async drain(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+    for (;;) {
+      if (this.inFlight) {
+        await this.inFlight;
+        continue;
+      }
+      if (!this.behind) return;
+      if (this.paced !== undefined) clearTimeout(this.paced);
+      this.paced = undefined;
+      this.lastPushAt = 0;
+      const before = this.pushedSeq;
+      this.kick();
+      await this.inFlight;
+      if (this.pushedSeq === before) return;
+    }
   }
 }

@@ -106,7 +106,12 @@ export class ShardObject extends DurableObject<Env> {
     this.retention = new Retention(this.log, this.rollups, this.catalog);
     this.presence = new Presence(this.config.presenceTimeoutMs, saved?.devices);
     const hub = hubStub(this.env, this.board);
-    const shard = { sid: this.sid, epoch: this.epoch, lastSeq: () => this.log.lastSeq };
+    const shard = {
+      sid: this.sid,
+      epoch: this.epoch,
+      lastSeq: () => this.log.lastSeq,
+      shards: this.config.shards,
+    };
     const push = (message: ShardPush) => hub.push(message).then((answer) => this.heard(answer));
     // Whether the hub wants batches is not stored: a waking shard pushes, and the hub's answer says (see `heard`).
     // What the hub acknowledged is known from the checkpoint, a lower bound (viewers drop what they already have).
