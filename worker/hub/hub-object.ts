@@ -132,8 +132,14 @@ export class HubObject extends DurableObject<Env> {
    * under viewers that stayed connected (not `fresh`) starts from what it acknowledged: later flushes follow on.
    */
   async relayState(index: number, fresh: boolean): Promise<MirrorState> {
-    const state = (await this.ready()).mirrorState();
-    return fresh ? state : { ...state, positions: this.relays.deliveredTo(index, state.positions) };
+    const viewers = await this.ready();
+    const state = viewers.mirrorState();
+    if (fresh) return state;
+    return {
+      ...state,
+      positions: this.relays.deliveredTo(index, state.positions),
+      unsure: viewers.heldAtMost(),
+    };
   }
 
   /** A relay's viewers changed. */

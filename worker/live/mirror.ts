@@ -20,6 +20,11 @@ export interface MirrorState {
   series: SeriesState[];
   presence: DevicePresence[];
   positions: StreamPosition;
+  /**
+   * Per shard, the seq through which viewers that stayed connected may already hold batches past `positions` (a
+   * view rebuilt from a lower bound): those batches go one frame each, so such viewers drop them as repeats.
+   */
+  unsure?: StreamPosition;
 }
 
 /**
@@ -31,11 +36,14 @@ export class BoardMirror {
   private readonly series = new Map<number, SeriesState>();
   private readonly presence = new Map<string, DevicePresence>();
   private readonly sent = new Map<number, { epoch: number; seq: number }>();
+  private readonly unsure = new Map<number, number>();
 
   constructor(state: MirrorState) {
     for (const def of state.series) this.series.set(def.id, def);
     for (const device of state.presence) this.presence.set(device.device, device);
     for (const { sid, epoch, seq } of state.positions) this.sent.set(sid, { epoch, seq });
+    for (const { sid, epoch, seq } of state.unsure ?? [])
+      if (this.sent.get(sid)?.epoch === epoch && seq > this.sent.get(sid)!.seq) this.unsure.set(sid, seq);
   }
 
   /** A hub's mirror from its shards' snapshots: their viewers have what the hub acknowledged of each. */
@@ -44,6 +52,8 @@ export class BoardMirror {
       series: snapshots.flatMap((s) => s.series),
       presence: snapshots.flatMap((s) => s.presence),
       positions: snapshots.map(({ sid, epoch, pushedSeq }) => ({ sid, epoch, seq: pushedSeq })),
+      // Viewers cannot have been sent more than the shard had stored.
+      unsure: snapshots.map(({ sid, epoch, lastSeq }) => ({ sid, epoch, seq: lastSeq })),
     });
   }
 
@@ -72,6 +82,22 @@ export class BoardMirror {
     return sent && { sid, ...sent };
   }
 
+  /** Per shard, the newest seq viewers of this mirror may hold: what it sent, or more when unsure (see MirrorState). */
+  heldAtMost(): StreamPosition {
+    return this.positions().map((p) => ({ ...p, seq: Math.max(p.seq, this.unsure.get(p.sid) ?? 0) }));
+  }
+
+  /** A shard's batches as frames go: one frame each for those viewers may already hold, the rest together. */
+  framed(shard: ShardBatches): ShardBatches[] {
+    const unsure = this.unsure.get(shard.sid) ?? 0;
+    const cut = shard.batches.findIndex((b) => b.seq > unsure);
+    const repeats = cut === -1 ? shard.batches : shard.batches.slice(0, cut);
+    if (repeats.length === 0) return [shard];
+    const rest = cut === -1 ? [] : shard.batches.slice(cut);
+    const parts = repeats.map((batch) => ({ ...shard, batches: [batch] }));
+    return rest.length > 0 ? [...parts, { ...shard, batches: rest }] : parts;
+  }
+
   /** A shard the mirror did not know yet (created after it was built): its viewers have nothing of it. */
   addShard(sid: number, epoch: number): void {
     if (!this.sent.has(sid)) this.sent.set(sid, { epoch, seq: 0 });
@@ -90,6 +116,7 @@ export class BoardMirror {
     const last = batches.at(-1);
     if (!last) return;
     this.sent.set(sid, { epoch, seq: last.seq });
+    if (last.seq >= (this.unsure.get(sid) ?? 0)) this.unsure.delete(sid);
     for (const { batch } of batches) {
       for (let i = 0; i < batch.seriesIds.length; i++) {
         const state = this.series.get(batch.seriesIds[i]!);

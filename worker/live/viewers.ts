@@ -116,6 +116,11 @@ export class Viewers {
     return this.mirror.state();
   }
 
+  /** Per shard, the newest seq these viewers may hold (see BoardMirror.heldAtMost). */
+  heldAtMost(): StreamPosition {
+    return this.mirror.heldAtMost();
+  }
+
   /** Where a shard's viewers will be after the next flush: what they were sent, plus what is queued. */
   queuedPosition(sid: number): ShardPosition | undefined {
     const queued = this.pending.shards.findLast((part) => part.sid === sid);
@@ -244,9 +249,11 @@ export class Viewers {
     for (const group of this.subscriptions.all()) {
       const named = sent.series.filter((def) => group.wants(def));
       if (named.length > 0) this.broadcast(group, JSON.stringify({ type: "series", series: named }));
-      for (const { sid, epoch, batches } of shards) {
-        const frame = buildFrame(sid, epoch, batches, group.filter);
-        if (frame) this.broadcast(group, frame);
+      for (const shard of shards) {
+        for (const { sid, epoch, batches } of this.mirror.framed(shard)) {
+          const frame = buildFrame(sid, epoch, batches, group.filter);
+          if (frame) this.broadcast(group, frame);
+        }
       }
     }
     for (const shard of shards) this.mirror.sentBatches(shard);

@@ -53,7 +53,7 @@ export interface ShardSnapshot {
   sid: number;
   epoch: number;
   lastSeq: number;
-  /** The newest seq the hub acknowledged: what the hub's viewers have. */
+  /** The newest seq the hub acknowledged as far as the shard knows: a lower bound of what the hub's viewers have. */
   pushedSeq: number;
   series: SeriesState[];
   presence: DevicePresence[];

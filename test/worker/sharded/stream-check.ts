@@ -48,7 +48,7 @@ export class StreamCheck {
       }
       expect(
         at && at.epoch === frame.epoch && frame.fromSeq <= at.seq,
-        "a frame overlaps what was applied",
+        `a frame overlaps what was applied: ${JSON.stringify({ at, sid: frame.sid, from: frame.fromSeq, to: frame.toSeq, n: this.taken })}`,
       ).toBe(false);
       if (this.everything && at && at.epoch === frame.epoch)
         expect(frame.fromSeq, `a gap in shard ${frame.sid}'s stream`).toBe(at.seq + 1);
