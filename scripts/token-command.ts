@@ -6,9 +6,12 @@ export const TOKEN_USAGE = `usage:
   npm run token -- device --board <board> --device <device> [--ttl <duration>]
   npm run token -- gateway --board <board> [--name <gateway>] [--ttl <duration>]
   npm run token -- viewer --board <board> [--ttl <duration>]
+  npm run token -- admin --board <board> [--ttl <duration>]
 A gateway token posts for any device of its board (an agent forwarding many hosts); --name (default "gateway")
 scopes its idempotency keys.
-durations: 90s, 15m, 12h, 30d (viewer tokens default to 30d; device and gateway tokens never expire unless --ttl)`;
+An admin token manages its board (devices, revocation, limits: README "Admin API").
+durations: 90s, 15m, 12h, 30d (viewer tokens default to 30d, admin tokens to 1d; device and gateway tokens never
+expire unless --ttl)`;
 
 export type TokenCommand =
   | { kind: "mint"; request: MintRequest }
@@ -36,9 +39,9 @@ export function parseTokenCommand(argv: string[]): TokenCommand {
   const { values, positionals } = parsed;
   if (values.help) return { kind: "help" };
   if (positionals.length !== 1)
-    return { kind: "invalid", error: "name exactly one token kind: device, gateway or viewer" };
+    return { kind: "invalid", error: "name exactly one token kind: device, gateway, viewer or admin" };
   const kind = positionals[0];
-  if (kind !== "device" && kind !== "gateway" && kind !== "viewer")
+  if (kind !== "device" && kind !== "gateway" && kind !== "viewer" && kind !== "admin")
     return { kind: "invalid", error: `unknown token kind "${kind}"` };
   if (!values.board) return { kind: "invalid", error: "--board is required" };
   if (!BOARD_PATTERN.test(values.board))
@@ -53,7 +56,8 @@ export function parseTokenCommand(argv: string[]): TokenCommand {
     return { kind: "invalid", error: "--device only applies to device tokens" };
   if (kind !== "gateway" && values.name !== undefined)
     return { kind: "invalid", error: "--name only applies to gateway tokens" };
-  if (kind === "viewer") return { kind: "mint", request: { kind, board: values.board, ...ttl } };
+  if (kind === "viewer" || kind === "admin")
+    return { kind: "mint", request: { kind, board: values.board, ...ttl } };
   if (kind === "gateway") {
     const gateway = values.name ?? "gateway";
     if (!DEVICE_PATTERN.test(gateway))

@@ -10,6 +10,8 @@ export interface Env {
   RELAYS: DurableObjectNamespace<RelayObject>;
   /** HMAC key for every token; `npm run dev` writes a random one to .dev.vars. */
   EDGEPULSE_SECRET: string;
+  /** During a rotation, the secret before EDGEPULSE_SECRET: tokens it signed are still accepted. */
+  EDGEPULSE_SECRET_PREVIOUS?: string;
   ALLOWED_ORIGINS: string;
   LIVE_TICK_MS: string;
   PRESENCE_TIMEOUT_MS: string;
@@ -20,5 +22,7 @@ export interface Env {
   CHECKPOINT_INTERVAL_MS: string;
   BOARD_SHARDS: string;
   VIEWERS_PER_OBJECT: string;
+  SERIES_PER_DEVICE?: string;
+  VIEWERS_PER_BOARD?: string;
   UPGRADE_LIMITER: RateLimit;
 }

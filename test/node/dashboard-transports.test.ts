@@ -55,7 +55,7 @@ describe("SSE adaptation", () => {
   });
 
   it("ends the attempt when no ticket can be minted, with the API's answer as the reason", async () => {
-    const fetchMock = vi.fn(async () => Response.json({ error: { code: "invalid_token" } }, { status: 401 }));
+    const fetchMock = vi.fn(async () => Response.json({ error: { code: "bad_signature" } }, { status: 401 }));
     vi.stubGlobal("fetch", fetchMock);
     const { events, handlers, closed } = recorder();
     sseConnector(target)(handlers);
@@ -65,7 +65,7 @@ describe("SSE adaptation", () => {
       signal: expect.any(AbortSignal),
       headers: { authorization: "Bearer ep1.viewer" },
     });
-    expect(events).toEqual([["close", 1006, "POST /api/v1/boards/demo/tickets answered 401 invalid_token"]]);
+    expect(events).toEqual([["close", 1006, "POST /api/v1/boards/demo/tickets answered 401 bad_signature"]]);
   });
 });
 

@@ -108,8 +108,10 @@ async function openDashboard(
       // Node's WebSocket type stands in for the browser's here; only the constructor call matters.
       (globalThis as { WebSocket: unknown }).WebSocket = class extends Native {
         constructor(_url: string | URL, protocols?: string | string[]) {
-          // Nothing listens on the discard port: the socket closes before any hello.
-          super("ws://127.0.0.1:9/", protocols);
+          // As behind a proxy that refuses upgrades: the page's own origin answers the handshake with a page, not
+          // 101, so the socket closes before any hello (another origin would break the page's CSP instead).
+          const page = (globalThis as unknown as { location: { href: string } }).location.href;
+          super(new URL("/no-websockets-here", page.replace(/^http/, "ws")).href, protocols);
         }
       };
     }
@@ -198,6 +200,17 @@ describe("dashboard end to end", () => {
       expect(errors).toEqual([]);
     },
   );
+
+  it("serves the dashboard with a CSP that allows no inline script, framing or other origins", async () => {
+    const response = await fetch(`${baseUrl}/`);
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+  });
 
   it("loads history older than the session on switching to 1 h, and draws min/max bands", async () => {
     onTestFailed(() => console.error(`--- recent output ---\n${recentOutput.join("\n")}`));

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ensureDevSecret, parseDevVars, readSecret } from "../../scripts/dev-vars.ts";
-import { mintToken, VIEWER_TTL_SECONDS } from "../../scripts/mint-token.ts";
+import { ADMIN_TTL_SECONDS, mintToken, VIEWER_TTL_SECONDS } from "../../scripts/mint-token.ts";
 import { parseDuration, parseTokenCommand } from "../../scripts/token-command.ts";
-import { verifyToken } from "../../worker/auth/tokens.ts";
+import { keyId, verifyToken } from "../../worker/auth/tokens.ts";
 
 const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -32,6 +32,13 @@ describe("parseTokenCommand", () => {
     expect(parseTokenCommand(["viewer", "--board", "demo", "--ttl", "12h"])).toEqual({
       kind: "mint",
       request: { kind: "viewer", board: "demo", ttlSeconds: 43_200 },
+    });
+  });
+
+  it("reads an admin token request", () => {
+    expect(parseTokenCommand(["admin", "--board", "demo"])).toEqual({
+      kind: "mint",
+      request: { kind: "admin", board: "demo" },
     });
   });
 
@@ -80,35 +87,47 @@ describe("parseTokenCommand", () => {
 
 describe("mintToken", () => {
   const now = Date.UTC(2026, 0, 1);
+  const keys = { current: SECRET };
 
-  it("signs viewer tokens that the Worker accepts and that expire after 30 days", async () => {
-    const claims = await verifyToken(
-      SECRET,
+  it("signs viewer tokens that the Worker accepts and that expire after 30 days, naming the signing key", async () => {
+    const verification = await verifyToken(
+      keys,
       await mintToken(SECRET, { kind: "viewer", board: "demo" }, now),
       now,
     );
-    expect(claims).toEqual({
-      kind: "viewer",
-      board: "demo",
-      iat: now / 1000,
-      exp: now / 1000 + VIEWER_TTL_SECONDS,
+    expect(verification).toEqual({
+      ok: true,
+      claims: {
+        kind: "viewer",
+        board: "demo",
+        iat: now / 1000,
+        exp: now / 1000 + VIEWER_TTL_SECONDS,
+        kid: await keyId(SECRET),
+      },
+    });
+  });
+
+  it("signs admin tokens that expire after a day by default", async () => {
+    const admin = await mintToken(SECRET, { kind: "admin", board: "demo" }, now);
+    const verification = await verifyToken(keys, admin, now);
+    expect(verification.ok && verification.claims).toMatchObject({
+      kind: "admin",
+      exp: now / 1000 + ADMIN_TTL_SECONDS,
     });
   });
 
   it("signs device tokens without expiry unless a ttl is given", async () => {
     const forever = await mintToken(SECRET, { kind: "device", board: "demo", device: "sensor-1" }, now);
-    expect(await verifyToken(SECRET, forever, now)).toEqual({
-      kind: "device",
-      board: "demo",
-      device: "sensor-1",
-      iat: now / 1000,
+    expect(await verifyToken(keys, forever, now)).toMatchObject({
+      ok: true,
+      claims: { kind: "device", board: "demo", device: "sensor-1", iat: now / 1000 },
     });
     const brief = await mintToken(
       SECRET,
       { kind: "device", board: "demo", device: "s", ttlSeconds: 60 },
       now,
     );
-    expect(await verifyToken(SECRET, brief, now + 61_000)).toBeNull();
+    expect(await verifyToken(keys, brief, now + 61_000)).toEqual({ ok: false, failure: "expired" });
   });
 });
 

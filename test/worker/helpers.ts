@@ -52,6 +52,17 @@ export function request(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`${BASE}${path}`, init));
 }
 
+/** The headers of a WebSocket opening handshake (RFC 6455), as browsers send them. */
+export function handshake(): Record<string, string> {
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  return {
+    upgrade: "websocket",
+    connection: "Upgrade",
+    "sec-websocket-version": "13",
+    "sec-websocket-key": key,
+  };
+}
+
 /** POSTs a JSON ingest body (an object is stringified, a string is sent as is). */
 export function ingest(
   deviceToken: string,
@@ -164,7 +175,7 @@ export class Viewer {
 /** Opens a live socket for `board`; `query` adds subscription or resume parameters. */
 export async function connect(board: string, viewerToken: string, query = ""): Promise<Viewer> {
   const response = await request(`/api/v1/boards/${board}/live${query}`, {
-    headers: { upgrade: "websocket", "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.${viewerToken}` },
+    headers: { ...handshake(), "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.${viewerToken}` },
   });
   if (response.status !== 101 || !response.webSocket) {
     throw new Error(`upgrade failed: ${response.status} ${await response.text()}`);

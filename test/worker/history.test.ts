@@ -296,6 +296,7 @@ describe("retention", () => {
         const ts = Float64Array.from({ length: 1440 }, (_, i) => start + d * day + i * 60_000);
         const values = Float64Array.from(ts, (_, i) => i);
         await instance.ingest({
+          principal: "device:d",
           points: {
             series: [{ device: "d", metric: "m", labels: "" }],
             seriesIndex: new Uint16Array(1440),

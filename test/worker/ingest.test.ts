@@ -63,7 +63,8 @@ describe("POST /api/v1/ingest", () => {
   const now = () => Date.now();
   const invalidBodies: Array<[string, () => unknown, number, string, string]> = [
     ["a body that is not an object", () => [1, 2], 400, "invalid_body", ""],
-    ["neither points nor metrics", () => ({ values: [] }), 400, "invalid_body", "points"],
+    ["neither points nor metrics", () => ({}), 400, "invalid_body", "points"],
+    ["a field the format lacks", () => ({ values: [] }), 400, "unknown_field", "values"],
     ["an empty points array", () => ({ points: [] }), 400, "empty_batch", "points"],
     ["a point that is not an object", () => ({ points: [5] }), 400, "invalid_point", "points[0]"],
     [
@@ -218,7 +219,7 @@ describe("POST /api/v1/ingest", () => {
     const forged = `${good.slice(0, -4)}AAAA`;
     const bad = await answer(ingest(forged, { metrics: { m: 1 } }));
     expect(bad.status).toBe(401);
-    expect(bad.body.error.code).toBe("invalid_token");
+    expect(bad.body.error.code).toBe("bad_signature");
 
     const viewer = await answer(ingest(await token("viewer", board), { metrics: { m: 1 } }));
     expect(viewer.status).toBe(403);
@@ -227,7 +228,7 @@ describe("POST /api/v1/ingest", () => {
 
   it("answers 401 to an expired device token", async () => {
     const expired = await token("device", freshBoard(), "sensor-1", Math.floor(Date.now() / 1000) - 1);
-    expect((await answer(ingest(expired, { metrics: { m: 1 } }))).body.error.code).toBe("invalid_token");
+    expect((await answer(ingest(expired, { metrics: { m: 1 } }))).body.error.code).toBe("token_expired");
   });
 
   it("answers 405 with Allow to other methods and 404 to unknown paths, as JSON", async () => {
@@ -244,14 +245,19 @@ describe("POST /api/v1/ingest", () => {
 describe("series limit", () => {
   it(`refuses a batch that would pass ${MAX_SERIES_PER_SHARD} series in a shard with 422, storing nothing`, async () => {
     const board = freshBoard();
-    const device = await token("device", board, "d");
     const limit = MAX_SERIES_PER_SHARD;
-    const metrics = (from: number, count: number) =>
-      Array.from({ length: count }, (_, i) => ({ metric: `m${from + i}`, value: 1 }));
-    expect((await ingest(device, { points: metrics(0, limit - 1) })).status).toBe(202);
-    const refused = await answer(ingest(device, { points: metrics(limit - 1, 2) }));
+    const metrics = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({ metric: `m${i}`, value: 1 }));
+    // Five devices of up to 1,000 series each (the per-device default) fill the shard but for one series.
+    for (let d = 0; d < 5; d++) {
+      const device = await token("device", board, `d${d}`);
+      expect((await ingest(device, { points: metrics(d === 4 ? 999 : 1000) })).status).toBe(202);
+    }
+    const last = await token("device", board, "d5");
+    const refused = await answer(ingest(last, { points: metrics(2) }));
     expect(refused).toMatchObject({ status: 422, body: { error: { code: "series_limit", path: "points" } } });
-    expect(await storedBatches(board)).toEqual([{ seq: 1, points: limit - 1 }]);
-    expect((await ingest(device, { points: metrics(limit - 1, 1) })).status).toBe(202);
+    expect((await storedBatches(board)).map((batch) => batch.points)).toEqual([1000, 1000, 1000, 1000, 999]);
+    expect((await ingest(last, { points: metrics(1) })).status).toBe(202);
+    expect((await storedBatches(board)).reduce((sum, batch) => sum + batch.points, 0)).toBe(limit);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answer, connect, framePoints, freshBoard, ingest, request, token } from "./helpers.ts";
+import { answer, connect, framePoints, freshBoard, handshake, ingest, request, token } from "./helpers.ts";
 
 async function viewerGet(board: string, path: string) {
   const viewer = await token("viewer", board);
@@ -112,7 +112,7 @@ describe("labels", () => {
       const viewer = await token("viewer", board);
       const { status, body } = await answer(
         request(`/api/v1/boards/${board}/${transport}?series=${encodeURIComponent("d:m{x=1}")}`, {
-          headers: { authorization: `Bearer ${viewer}`, upgrade: "websocket" },
+          headers: { authorization: `Bearer ${viewer}`, ...handshake() },
         }),
       );
       expect(status).toBe(400);

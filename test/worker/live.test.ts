@@ -7,6 +7,7 @@ import {
   evictBoard,
   framePoints,
   freshBoard,
+  handshake,
   ingest,
   request,
   shardStub,
@@ -18,7 +19,7 @@ const livePath = (board: string) => `/api/v1/boards/${board}/live`;
 
 /** An upgrade request with extra headers, answered as status and JSON body. */
 function upgrade(board: string, headers: Record<string, string> = {}) {
-  return answer(request(livePath(board), { headers: { upgrade: "websocket", ...headers } }));
+  return answer(request(livePath(board), { headers: { ...handshake(), ...headers } }));
 }
 
 /** The subprotocols a browser offers, carrying `token`. */
@@ -54,7 +55,7 @@ describe("live upgrade checks", () => {
     expect(none.body.error.code).toBe("missing_token");
     const forged = await upgrade(board, offering("ep1.e30.AAAA"));
     expect(forged.status).toBe(401);
-    expect(forged.body.error.code).toBe("invalid_token");
+    expect(forged.body.error.code).toBe("malformed_token");
   });
 
   it("answers 403 to a viewer token of another board and to a device token", async () => {
@@ -98,7 +99,7 @@ describe("live upgrade checks", () => {
     expect(ticket.status).toBe(201);
     expect(ticket.body.expiresAt).toBeGreaterThan(Date.now());
     const response = await request(`${livePath(board)}?ticket=${ticket.body.ticket}`, {
-      headers: { upgrade: "websocket", "sec-websocket-protocol": SUBPROTOCOL },
+      headers: { ...handshake(), "sec-websocket-protocol": SUBPROTOCOL },
     });
     expect(response.status).toBe(101);
     expect(response.headers.get("sec-websocket-protocol")).toBe(SUBPROTOCOL);
@@ -113,7 +114,7 @@ describe("live upgrade checks", () => {
     const upgrade = () =>
       request(livePath(board), {
         headers: {
-          upgrade: "websocket",
+          ...handshake(),
           "cf-connecting-ip": address,
           "sec-websocket-protocol": `${SUBPROTOCOL}, bearer.${viewer}`,
         },

@@ -114,6 +114,28 @@ describe("Prometheus remote write 1.0", () => {
     expect(await stored(board)).toEqual([]);
   });
 
+  it("answers 400 to a value past 1e200 (its bucket's sums would overflow), and skips NaN staleness markers", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    const huge = await post(
+      device,
+      writeRequest([{ labels: { __name__: "m" }, samples: [[1e308, Date.now()]] }]),
+    );
+    expect(huge.status).toBe(400);
+    expect(await huge.text()).toMatch(/^invalid_value: series m:/);
+    const stale = writeRequest([
+      {
+        labels: { __name__: "m" },
+        samples: [
+          [Number.NaN, Date.now()],
+          [2, Date.now()],
+        ],
+      },
+    ]);
+    expect((await post(device, stale)).status).toBe(204);
+    expect((await stored(board)).map((s) => s.last.value)).toEqual([2]);
+  });
+
   it.each([
     [{ "content-encoding": "gzip" }, 415],
     [{ "content-type": "application/json" }, 415],

@@ -18,6 +18,10 @@ export interface BoardConfig {
   shards: number;
   /** Viewers one hub or relay serves before the next ones go to a relay. */
   viewersPerObject: number;
+  /** Series one device may create, unless its board's admin set another limit. */
+  seriesPerDevice: number;
+  /** Viewers a board takes on all its objects, unless its admin set another limit. */
+  viewersPerBoard: number;
 }
 
 function readCount(raw: string | undefined, fallback: number, name: string): number {
@@ -51,5 +55,7 @@ export function boardConfig(env: Env): BoardConfig {
     checkpointIntervalMs: readCount(env.CHECKPOINT_INTERVAL_MS, 60_000, "CHECKPOINT_INTERVAL_MS"),
     shards: readRange(env.BOARD_SHARDS, 1, "BOARD_SHARDS", 1, MAX_SHARDS),
     viewersPerObject: readRange(env.VIEWERS_PER_OBJECT, 2000, "VIEWERS_PER_OBJECT", 1, 30_000),
+    seriesPerDevice: readRange(env.SERIES_PER_DEVICE, 1000, "SERIES_PER_DEVICE", 1, 5000),
+    viewersPerBoard: readRange(env.VIEWERS_PER_BOARD, 100_000, "VIEWERS_PER_BOARD", 1, 10_000_000),
   };
 }

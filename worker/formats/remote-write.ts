@@ -9,6 +9,7 @@ import {
   checkMetric,
   checkTs,
   checkUnit,
+  checkValue,
   type PointColumns,
   PointProblem,
   PointsBuilder,
@@ -79,8 +80,9 @@ export function remoteWritePoints(request: WriteRequest, rule: DeviceRule, now: 
       };
       const index = builder.seriesOf(key);
       for (const sample of series.samples) {
+        // NaN is Prometheus's staleness marker and infinities have no bucket: both are skipped, not refused.
         if (!Number.isFinite(sample.value)) continue;
-        builder.push(index, checkTs(Number(sample.timestamp), now), sample.value);
+        builder.push(index, checkTs(Number(sample.timestamp), now), checkValue(sample.value));
       }
     } catch (error) {
       if (!(error instanceof PointProblem)) throw error;

@@ -1,22 +1,77 @@
-import { type TokenClaims, type TokenKind, verifyToken } from "../auth/tokens.ts";
+import {
+  type SigningKeys,
+  type TokenClaims,
+  type TokenFailure,
+  type TokenKind,
+  type Verification,
+  verifyToken,
+} from "../auth/tokens.ts";
 import type { Env } from "../env.ts";
 import { TOKEN_SUBPROTOCOL_PREFIX } from "../protocol/index.ts";
 import { ApiError } from "./errors.ts";
 
-/** Tokens already verified in this isolate; devices repeat theirs on every post. Changing the secret redeploys. */
+/** Tokens already verified in this isolate; devices repeat theirs on every post. Changing a secret redeploys. */
 const verified = new Map<string, TokenClaims>();
 const VERIFIED_CACHE_SIZE = 1024;
 
-async function verifyCached(secret: string, token: string): Promise<TokenClaims | null> {
-  const cached = verified.get(token);
-  if (cached) return cached.exp === undefined || cached.exp * 1000 > Date.now() ? cached : null;
-  const claims = await verifyToken(secret, token);
-  if (claims) {
-    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-    verified.set(token, claims);
-  }
-  return claims;
+/** The secrets tokens may be signed with (see "Rotating the secret" in the README). */
+export function signingKeys(env: Env): SigningKeys {
+  return { current: env.EDGEPULSE_SECRET, previous: env.EDGEPULSE_SECRET_PREVIOUS || undefined };
 }
+
+async function verifyCached(keys: SigningKeys, token: string): Promise<Verification> {
+  const cached = verified.get(token);
+  if (cached) {
+    const live = cached.exp === undefined || cached.exp * 1000 > Date.now();
+    return live ? { ok: true, claims: cached } : { ok: false, failure: "expired" };
+  }
+  const verification = await verifyToken(keys, token);
+  if (verification.ok) {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, verification.claims);
+  }
+  return verification;
+}
+
+/**
+ * Addresses whose credentials keep failing, per isolate: past FAILURES_PER_WINDOW refusals in a window, they get 429
+ * before any signature is checked, so a flood of forged tokens costs a map lookup each. Good credentials never count.
+ */
+class FailingAddresses {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  note(address: string, now = Date.now()): void {
+    const window = this.windows.get(address);
+    if (!window || now - window.start >= FAILURE_WINDOW_MS) {
+      if (this.windows.size >= 10_000) this.windows.clear();
+      this.windows.set(address, { start: now, count: 1 });
+    } else window.count++;
+  }
+
+  blocked(address: string, now = Date.now()): boolean {
+    const window = this.windows.get(address);
+    return (
+      window !== undefined && now - window.start < FAILURE_WINDOW_MS && window.count >= FAILURES_PER_WINDOW
+    );
+  }
+}
+
+export const FAILURES_PER_WINDOW = 50;
+const FAILURE_WINDOW_MS = 10_000;
+const failures = new FailingAddresses();
+
+const FAILURES: Record<TokenFailure, [code: string, message: string]> = {
+  malformed: [
+    "malformed_token",
+    "token is not an edgepulse token (ep1.<claims>.<signature>, canonical base64url)",
+  ],
+  bad_signature: ["bad_signature", "token signature does not match: minted with another secret, or altered"],
+  expired: ["token_expired", "token has expired; mint a new one"],
+  unknown_key: ["unknown_key", "token was signed with a secret no longer accepted; mint a new one"],
+};
+
+/** Who may read a board: viewers, the tickets they mint, and its admins. */
+export const VIEWER_KINDS: readonly TokenKind[] = ["viewer", "ticket", "admin"];
 
 /** The password of HTTP Basic credentials (agents such as Telegraf's InfluxDB v1 output send the token there). */
 function basicPassword(credentials: string): string {
@@ -61,8 +116,23 @@ export async function authorize(
   if (token === null) {
     throw new ApiError(401, "missing_token", "send a token as Authorization: Bearer <token>");
   }
-  const claims = await verifyCached(env.EDGEPULSE_SECRET, token);
-  if (!claims) throw new ApiError(401, "invalid_token", "token is malformed, badly signed or expired");
+  const address = request.headers.get("cf-connecting-ip") ?? "local";
+  if (failures.blocked(address))
+    throw new ApiError(
+      429,
+      "too_many_failures",
+      "too many refused credentials from this address; retry later",
+      undefined,
+      {
+        "retry-after": String(FAILURE_WINDOW_MS / 1000),
+      },
+    );
+  const verification = await verifyCached(signingKeys(env), token);
+  if (!verification.ok) {
+    failures.note(address);
+    throw new ApiError(401, ...FAILURES[verification.failure]);
+  }
+  const { claims } = verification;
   if (!kinds.includes(claims.kind)) {
     throw new ApiError(
       403,

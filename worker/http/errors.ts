@@ -1,6 +1,24 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
+/** How much of a client's input an error message repeats, and how long a message or path may get at all. */
+const ECHO_LIMIT = 64;
+const MESSAGE_LIMIT = 512;
+const PATH_LIMIT = 128;
+
+/** A client's value quoted for an error message, cut to a bounded length. */
+export function echo(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return JSON.stringify(text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text);
+}
+
+const bounded = (text: string, limit: number) => (text.length > limit ? `${text.slice(0, limit)}…` : text);
+
 /** A request error with the JSON body every client sees: `{"error":{"code","message","path"?}}`. */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
@@ -15,10 +33,10 @@ export class ApiError extends Error {
     path?: string,
     headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(bounded(message, MESSAGE_LIMIT));
     this.status = status;
     this.code = code;
-    this.path = path;
+    this.path = path === undefined ? undefined : bounded(path, PATH_LIMIT);
     this.headers = headers;
   }
 

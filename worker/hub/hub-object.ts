@@ -1,13 +1,22 @@
 import { DurableObject } from "cloudflare:workers";
 import { type BoardConfig, boardConfig } from "../board/config.ts";
+import {
+  type BoardPolicy,
+  effectiveLimits,
+  type LimitsPatch,
+  patchLimits,
+  principal,
+} from "../board/policy.ts";
+import { PolicyStore } from "../board/policy-store.ts";
 import { boardOf, shardSid } from "../board/shards.ts";
 import { relayStub, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
 import { BoardMirror, type MirrorState } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
-import { serveViewer, viewerMessage } from "../live/viewer-requests.ts";
+import { serveViewer, tooMany, viewerMessage } from "../live/viewer-requests.ts";
 import { Viewers } from "../live/viewers.ts";
+import type { AdminDevice, AdminPolicy } from "../protocol/index.ts";
 import { type BoardStats, type HistoryResult, PING, PONG } from "../protocol/index.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
@@ -30,6 +39,7 @@ export class HubObject extends DurableObject<Env> {
   private readonly board: string;
   private readonly ledger: HubLedger;
   private readonly registry: ShardRegistry;
+  private readonly policies: PolicyStore;
   private readonly relays: RelayPool;
   private readonly tick: Tick;
   private readonly replay: ReplaySource;
@@ -44,6 +54,7 @@ export class HubObject extends DurableObject<Env> {
     const layout = Array.from({ length: this.config.shards }, (_, i) => shardSid(this.config.shards, i));
     this.ledger = new HubLedger(ctx.storage.sql);
     this.registry = new ShardRegistry(ctx.storage.sql, this.ledger, layout);
+    this.policies = new PolicyStore(ctx.storage.sql, (change) => this.ledger.record(change));
     const relay = (index: number) => relayStub(env, this.board, index);
     this.relays = new RelayPool(ctx.storage.sql, this.ledger, relay, this.config.viewersPerObject);
     this.tick = new Tick(this.config.tickMs, () => this.flush());
@@ -94,9 +105,57 @@ export class HubObject extends DurableObject<Env> {
     return this.live;
   }
 
-  /** A shard was created: queries and viewers include it from now on. */
-  async registerShard(sid: number): Promise<void> {
+  /** A shard was created: queries and viewers include it from now on; it takes the board's policy. */
+  async registerShard(sid: number): Promise<BoardPolicy> {
     this.registry.add(sid);
+    return this.policies.policy;
+  }
+
+  /** The board's limits (in effect, and those an admin set) and its revoked credentials. */
+  async policy(): Promise<AdminPolicy> {
+    const { policy } = this.policies;
+    return { limits: effectiveLimits(policy, this.config), set: policy.limits, revoked: policy.revoked };
+  }
+
+  /** An admin changed limits: stored here, then handed to every shard before the answer. */
+  async setLimits(patch: LimitsPatch): Promise<AdminPolicy> {
+    this.policies.setLimits(patchLimits(this.policies.policy.limits, patch));
+    await this.spreadPolicy();
+    return this.policy();
+  }
+
+  /** An admin revoked or restored a credential; every shard refuses or accepts it before the answer. */
+  async setRevoked(principal: string, revoked: boolean): Promise<AdminPolicy> {
+    this.policies.setRevoked(principal, revoked);
+    await this.spreadPolicy();
+    return this.policy();
+  }
+
+  /** Every device that posted to the board, with its series and whether it is revoked. */
+  async devices(): Promise<AdminDevice[]> {
+    const parts = await Promise.all(
+      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).devices()),
+    );
+    const byDevice = new Map<string, AdminDevice>();
+    for (const device of parts.flat()) {
+      const known = byDevice.get(device.device);
+      const revoked = this.policies.isRevoked(principal("device", device.device));
+      byDevice.set(device.device, {
+        device: device.device,
+        online: device.online || (known?.online ?? false),
+        lastSeen: Math.max(device.lastSeen, known?.lastSeen ?? 0),
+        series: device.series + (known?.series ?? 0),
+        revoked,
+      });
+    }
+    return [...byDevice.values()].sort((a, b) => a.device.localeCompare(b.device));
+  }
+
+  private async spreadPolicy(): Promise<void> {
+    const { policy } = this.policies;
+    await Promise.all(
+      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).applyPolicy(policy)),
+    );
   }
 
   /**
@@ -193,6 +252,11 @@ export class HubObject extends DurableObject<Env> {
   /** A viewer (the Worker checked it): served here while the hub has room, else on a relay. */
   override async fetch(request: Request): Promise<Response> {
     const local = this.viewers?.viewerCount ?? this.ctx.getWebSockets().length;
+    const { viewers: limit } = effectiveLimits(this.policies.policy, this.config);
+    const relayed = this.relays.counts;
+    if (local + relayed.websocket + relayed.sse + relayed.poll >= limit) {
+      return tooMany("viewer_limit", `this board takes at most ${limit} viewers`, 30);
+    }
     if (local >= this.config.viewersPerObject) {
       const index = this.relays.place();
       return relayStub(this.env, this.board, index).fetch(request);

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { TokenClaims } from "../auth/tokens.ts";
 import { boardConfig } from "../board/config.ts";
+import { principalOf } from "../board/policy.ts";
 import { deviceShard, shardSid } from "../board/shards.ts";
 import { shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
@@ -113,7 +114,9 @@ export async function acceptIngest<Extra>(
   if (!parsed.points) return { stored: null, extra: parsed.extra };
   const parts = [...splitByShard(parsed.points, shards)];
   const results = await Promise.all(
-    parts.map(([sid, points]) => shard(sid).ingest({ points, ...(key ? { idempotency: key } : {}) })),
+    parts.map(([sid, points]) =>
+      shard(sid).ingest({ points, principal: principalOf(claims), ...(key ? { idempotency: key } : {}) }),
+    ),
   );
   const refused = refusal(results);
   if (refused) throw refused;

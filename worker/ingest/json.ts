@@ -1,4 +1,4 @@
-import { ApiError } from "../http/errors.ts";
+import { ApiError, echo } from "../http/errors.ts";
 import type { Labels, SeriesKind } from "../protocol/index.ts";
 import {
   checkLabels,
@@ -56,12 +56,30 @@ function checkCount(count: number, path: string): void {
   if (count === 0) throw new ApiError(400, "empty_batch", "a request must carry at least one point", path);
 }
 
+const BATCH_FIELDS = new Set(["device", "points"]);
+const SHORTHAND_FIELDS = new Set(["device", "metrics", "ts", "labels"]);
+const POINT_FIELDS = new Set(["metric", "value", "ts", "labels", "unit", "kind"]);
+
+/** A field the format does not have is a mistake (`"tss"` would silently mean server time): 400 naming it. */
+function onlyFields(object: Record<string, unknown>, known: Set<string>, prefix: string): void {
+  for (const name in object) {
+    if (!known.has(name))
+      throw new ApiError(
+        400,
+        "unknown_field",
+        `unknown field ${echo(name)}`,
+        `${prefix}${name.slice(0, 64)}`,
+      );
+  }
+}
+
 /**
  * Validates a parsed JSON ingest body for `device`:
  * `{"points":[{"metric","value","ts"?,"labels"?,"unit"?,"kind"?}]}` or the shorthand
  * `{"metrics":{name:value},"ts"?,"labels"?}`. Throws ApiError naming the first offending field.
  */
 export function parseJsonIngest(body: Record<string, unknown>, device: string, now: number): PointColumns {
+  onlyFields(body, Array.isArray(body.points) ? BATCH_FIELDS : SHORTHAND_FIELDS, "");
   const builder = new PointsBuilder();
   // Each metric name is checked once per request (a batch repeats a few names many times).
   const checked = new Set<unknown>();
@@ -74,6 +92,7 @@ export function parseJsonIngest(body: Record<string, unknown>, device: string, n
     body.points.forEach((point, i) => {
       const path = `points[${i}]`;
       if (!isObject(point)) throw new ApiError(400, "invalid_point", "each point must be an object", path);
+      onlyFields(point, POINT_FIELDS, `${path}.`);
       const series = builder.seriesOf({
         device,
         metric: metricAt(point.metric, `${path}.metric`),

@@ -1,4 +1,19 @@
-import { ALL_SERIES, parseClientMessage, parsePosition, type StreamPosition } from "../protocol/index.ts";
+import { bearerToken } from "../http/credentials.ts";
+import {
+  ALL_SERIES,
+  parseClientMessage,
+  parsePosition,
+  type StreamPosition,
+  splitSelectors,
+} from "../protocol/index.ts";
+import { STREAMS_PER_CREDENTIAL } from "./client-caps.ts";
+import {
+  CLOSE_POLICY_VIOLATION,
+  MessageBudget,
+  SUBSCRIPTION_COST,
+  VIEWER_MESSAGE_BURST,
+  VIEWER_MESSAGES_PER_SECOND,
+} from "./message-budget.ts";
 import type { Viewers } from "./viewers.ts";
 
 /** A long poll with nothing to say answers after at most this long. */
@@ -15,16 +30,30 @@ function positionOf(text: string | null): StreamPosition | null {
  */
 export async function serveViewer(request: Request, viewers: Viewers): Promise<Response> {
   const url = new URL(request.url);
-  const selectors = url.searchParams.getAll("series");
+  const selectors = url.searchParams.getAll("series").flatMap((list) => splitSelectors(list));
   const subscription = selectors.length > 0 ? selectors : [ALL_SERIES];
   const transport = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
+  const client = {
+    address: request.headers.get("cf-connecting-ip") ?? "local",
+    credential: bearerToken(request) ?? "",
+  };
   if (transport === "poll") {
-    const wait = Math.min(MAX_POLL_WAIT_MS, Number(url.searchParams.get("wait") ?? MAX_POLL_WAIT_MS) || 0);
-    return Response.json(await viewers.poll(subscription, positionOf(url.searchParams.get("pos")), wait));
+    const release = viewers.clients.admit(client, "poll");
+    if (!release)
+      return tooMany("too_many_polls", `at most ${STREAMS_PER_CREDENTIAL} polls at once per credential`);
+    try {
+      const wait = Math.min(MAX_POLL_WAIT_MS, Number(url.searchParams.get("wait") ?? MAX_POLL_WAIT_MS) || 0);
+      return Response.json(await viewers.poll(subscription, positionOf(url.searchParams.get("pos")), wait));
+    } finally {
+      release();
+    }
   }
   if (transport === "events") {
+    const release = viewers.clients.admit(client, "stream");
+    if (!release)
+      return tooMany("too_many_streams", `at most ${STREAMS_PER_CREDENTIAL} streams per credential`);
     const resume = positionOf(request.headers.get("last-event-id") ?? url.searchParams.get("pos"));
-    return viewers.openStream(subscription, resume);
+    return viewers.openStream(subscription, resume, release);
   }
   const pair = new WebSocketPair();
   // The greeting may read shards' logs: the handshake completes meanwhile, and messages follow in order.
@@ -34,14 +63,38 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
   return new Response(null, { status: 101, webSocket: pair[0] });
 }
 
-/** A viewer socket's message: JSON control messages only. */
+/** A 429 in the API's error shape, for a viewer past one of its limits. */
+export function tooMany(code: string, message: string, retryAfterSeconds = 5): Response {
+  const headers = { "retry-after": String(retryAfterSeconds) };
+  return Response.json({ error: { code, message } }, { status: 429, headers });
+}
+
+const budget = new MessageBudget(VIEWER_MESSAGES_PER_SECOND, VIEWER_MESSAGE_BURST);
+
+/** A viewer socket's message: JSON control messages only, within the socket's message budget. */
 export function viewerMessage(viewers: Viewers, socket: WebSocket, message: string | ArrayBuffer): void {
+  if (!budget.take(socket, 1)) {
+    overBudget(viewers, socket);
+    return;
+  }
   if (typeof message !== "string") {
     viewers.sendTo(socket, { type: "error", code: "binary_not_accepted", message: "send JSON text" });
     return;
   }
   const parsed = parseClientMessage(message);
-  if ("error" in parsed)
+  if ("error" in parsed) {
     viewers.sendTo(socket, { type: "error", code: "bad_message", message: parsed.error });
-  else viewers.handle(socket, parsed);
+    return;
+  }
+  // A subscription change answers with a snapshot: it costs more than an ack.
+  if (parsed.type !== "ack" && !budget.take(socket, SUBSCRIPTION_COST - 1)) {
+    overBudget(viewers, socket);
+    return;
+  }
+  viewers.handle(socket, parsed);
+}
+
+function overBudget(viewers: Viewers, socket: WebSocket): void {
+  const reason = `too many messages: at most ${VIEWER_MESSAGES_PER_SECOND} a second, subscriptions ${VIEWER_MESSAGES_PER_SECOND / SUBSCRIPTION_COST}`;
+  viewers.close(socket, CLOSE_POLICY_VIOLATION, reason);
 }

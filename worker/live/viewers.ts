@@ -11,6 +11,7 @@ import {
   toBase64,
   type ViewerCounts,
 } from "../protocol/index.ts";
+import { ClientCaps, STREAMS_PER_ADDRESS, STREAMS_PER_CREDENTIAL } from "./client-caps.ts";
 import { MAX_REPLAY_POINTS, type ReplaySource } from "./continuity.ts";
 import { FlowControl } from "./flow-control.ts";
 import { buildFrame, replayFrames } from "./frame-builder.ts";
@@ -27,6 +28,8 @@ export interface ViewerAttachment {
 export type LiveSink = WebSocket | SseSink;
 
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** A long poll replays at most this many points; one further behind gets a snapshot (after `reset`). */
+export const MAX_POLL_REPLAY_POINTS = 20_000;
 export const VIEWER_TAG = "viewer";
 const STREAM_KEEPALIVE_MS = 25_000;
 /** An object stays fed (shards push, a hub forwards) this long after it answered a poll: the next poll comes back. */
@@ -72,6 +75,8 @@ export class Viewers {
   private readonly subscriptions: Subscriptions<LiveSink>;
   private readonly flow: FlowControl<WebSocket>;
   private readonly streams = new Set<SseSink>();
+  /** Caps on the streams and polls each client holds open here. */
+  readonly clients = new ClientCaps(STREAMS_PER_CREDENTIAL, STREAMS_PER_ADDRESS);
   private readonly pollers = new Set<() => void>();
   private pending: Flush = { shards: [], series: [], presence: [] };
   private presencePending = false;
@@ -137,10 +142,11 @@ export class Viewers {
   }
 
   /** Opens an SSE stream greeted like a socket; `resume` usually comes from `Last-Event-ID`. */
-  openStream(selectors: string[], resume: StreamPosition | null): Response {
+  openStream(selectors: string[], resume: StreamPosition | null, onClose: () => void): Response {
     const stream = new SseSink((closed) => {
       this.streams.delete(closed);
       this.leave(closed);
+      onClose();
     });
     this.streams.add(stream);
     this.keepAliveTimer ??= setInterval(() => this.keepStreamsAlive(), STREAM_KEEPALIVE_MS);
@@ -167,7 +173,7 @@ export class Viewers {
         this.pollers.add(done);
       });
     }
-    const greeting = await this.greeting(selectors, after);
+    const greeting = await this.greeting(selectors, after, MAX_POLL_REPLAY_POINTS);
     this.lastPollAt = Date.now();
     return {
       positions: greeting.positions,
@@ -267,7 +273,7 @@ export class Viewers {
       for (const sink of [...group.members]) {
         this.sendTo(sink, { type: "reset", reason, positions: this.mirror.positions() });
         if (sink instanceof SseSink) sink.close();
-        else this.drop(sink, CLOSE_TRY_AGAIN_LATER, "resume from a snapshot");
+        else this.close(sink, CLOSE_TRY_AGAIN_LATER, "resume from a snapshot");
       }
     }
   }
@@ -303,14 +309,18 @@ export class Viewers {
   }
 
   /** A resumed viewer gets the series catalog and the frames it missed; any other a snapshot (after `reset`). */
-  private async greeting(selectors: string[], resume: StreamPosition | null): Promise<Greeting> {
+  private async greeting(
+    selectors: string[],
+    resume: StreamPosition | null,
+    maxPoints = MAX_REPLAY_POINTS,
+  ): Promise<Greeting> {
     const group = this.subscriptions.lookup(selectors);
     if (resume) {
       const frames: Uint8Array[] = [];
       let from = resume;
       for (;;) {
         const target = this.mirror.positions();
-        const replayed = await this.replay(from, target, group);
+        const replayed = await this.replay(from, target, group, maxPoints);
         if (!replayed) break;
         frames.push(...replayed);
         from = target;
@@ -339,6 +349,7 @@ export class Viewers {
     from: StreamPosition,
     to: StreamPosition,
     group: SubscriptionGroup<LiveSink>,
+    maxPoints: number,
   ): Promise<Uint8Array[] | null> {
     for (const known of from) if (!shardPosition(to, known.sid)) return null;
     const parts = await Promise.all(
@@ -351,7 +362,7 @@ export class Viewers {
           target.epoch,
           known.seq,
           target.seq,
-          MAX_REPLAY_POINTS,
+          maxPoints,
         );
         return answer.gone ? null : replayFrames(target.sid, target.epoch, answer.batches, group.filter);
       }),
@@ -380,18 +391,19 @@ export class Viewers {
     }
     if (sink.readyState !== WebSocket.OPEN) return;
     if (typeof payload !== "string" && !this.flow.sent(sink, payload.byteLength)) {
-      this.drop(sink, CLOSE_TRY_AGAIN_LATER, "viewer too far behind; resume later");
+      this.close(sink, CLOSE_TRY_AGAIN_LATER, "viewer too far behind; resume later");
       return;
     }
     try {
       sink.send(payload);
     } catch (error) {
       console.warn(`board ${this.options.board}: send failed, closing viewer`, error);
-      this.drop(sink, 1011, "send failed");
+      this.close(sink, 1011, "send failed");
     }
   }
 
-  private drop(socket: WebSocket, code: number, reason: string): void {
+  /** Closes a viewer's socket and forgets it. */
+  close(socket: WebSocket, code: number, reason: string): void {
     this.leave(socket);
     try {
       socket.close(code, reason);

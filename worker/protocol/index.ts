@@ -1,3 +1,4 @@
+export * from "./admin.ts";
 export * from "./base64.ts";
 export * from "./frame.ts";
 export * from "./history.ts";

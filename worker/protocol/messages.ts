@@ -1,6 +1,6 @@
 import type { Labels } from "./labels.ts";
 import type { StreamPosition } from "./positions.ts";
-import { MAX_SELECTORS, parseSelector } from "./selectors.ts";
+import { MAX_SELECTORS, MAX_SELECTORS_TEXT, parseSelector, selectorsFit } from "./selectors.ts";
 
 /**
  * edgepulse live protocol, version 2: the JSON control messages.
@@ -83,8 +83,12 @@ export type ClientMessage =
    */
   | { type: "ack"; frames: number };
 
+/** A client message's longest text: 32 selectors of 512 chars in JSON fit. */
+export const MAX_CLIENT_MESSAGE = 20_000;
+
 /** Parses and checks a client message; returns an error text instead of throwing. */
 export function parseClientMessage(text: string): ClientMessage | { error: string } {
+  if (text.length > MAX_CLIENT_MESSAGE) return { error: `messages are at most ${MAX_CLIENT_MESSAGE} chars` };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -109,5 +113,6 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
     const parsed = parseSelector(selector);
     if ("error" in parsed) return { error: parsed.error };
   }
+  if (!selectorsFit(series)) return { error: `selectors may hold ${MAX_SELECTORS_TEXT} chars in all` };
   return { type, series: series as string[] };
 }

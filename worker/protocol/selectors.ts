@@ -19,6 +19,15 @@ export const ALL_SERIES = "*";
 /** Selectors one connection or query may hold, and their longest text. */
 export const MAX_SELECTORS = 32;
 export const MAX_SELECTOR_LENGTH = 512;
+/** All of a connection's selectors together (they are kept with its socket, which holds 16 KiB). */
+export const MAX_SELECTORS_TEXT = 4096;
+
+/** Whether selectors fit a connection's budget: at most MAX_SELECTORS, MAX_SELECTORS_TEXT chars in all. */
+export function selectorsFit(selectors: readonly string[]): boolean {
+  let text = 0;
+  for (const selector of selectors) text += selector.length;
+  return selectors.length <= MAX_SELECTORS && text <= MAX_SELECTORS_TEXT;
+}
 const MAX_PATTERN_LENGTH = 128;
 
 export type MatchOp = "=" | "!=" | "=~" | "!~";

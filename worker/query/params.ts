@@ -1,6 +1,13 @@
 import { ApiError } from "../http/errors.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
-import { MAX_BUCKETS, MAX_QUERY_SERIES, parseSelector, splitSelectors } from "../protocol/index.ts";
+import {
+  MAX_BUCKETS,
+  MAX_QUERY_SERIES,
+  MAX_SELECTORS_TEXT,
+  parseSelector,
+  selectorsFit,
+  splitSelectors,
+} from "../protocol/index.ts";
 import type { HistoryRequest } from "../shard/history.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -8,6 +15,9 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 /** Default bucket count when no step is given. */
 const DEFAULT_BUCKETS = 500;
 const DEFAULT_RANGE_MS = 3_600_000;
+/** Durations (steps, relative times) up to 400 days; times up to the year 275760, JavaScript's last date. */
+const MAX_DURATION_MS = 400 * 86_400_000;
+const MAX_TIME_MS = 8.64e15;
 
 function invalid(code: string, message: string, path: string): ApiError {
   return new ApiError(400, code, message, path);
@@ -24,25 +34,31 @@ export function parseDuration(raw: string, path: string): number {
       path,
     );
   }
-  return Math.round(ms);
+  const rounded = Math.round(ms);
+  if (rounded < 1 || rounded > MAX_DURATION_MS)
+    throw invalid("invalid_duration", `${path} must be between 1 ms and 400 days`, path);
+  return rounded;
 }
 
 /** `now`, ms since the epoch, or relative to now like `-1h`. */
 export function parseTime(raw: string, now: number, path: string): number {
   if (raw === "now") return now;
   if (raw.startsWith("-")) return now - parseDuration(raw.slice(1), path);
-  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^\d{1,16}$/.test(raw) && Number(raw) <= MAX_TIME_MS) return Number(raw);
   throw invalid("invalid_time", `${path} must be ms since the Unix epoch, "now" or relative like -1h`, path);
 }
 
 /**
  * Selectors given as `series=` (repeatable, each a comma-separated list; see `protocol/selectors.ts`), checked:
- * 400 `invalid_series` naming the first bad one, `too_many_series` past `max`.
+ * 400 `invalid_series` naming the first bad one, `too_many_series` past `max` (or, for a live connection, which
+ * keeps them with its socket, past MAX_SELECTORS_TEXT chars in all).
  */
-export function selectorParams(params: URLSearchParams, max: number): string[] {
+export function selectorParams(params: URLSearchParams, max: number, forConnection = false): string[] {
   const selectors = params.getAll("series").flatMap((list) => splitSelectors(list));
   if (selectors.length > max)
     throw invalid("too_many_series", `name at most ${max} series selectors`, "series");
+  if (forConnection && !selectorsFit(selectors))
+    throw invalid("too_many_series", `selectors may hold ${MAX_SELECTORS_TEXT} chars in all`, "series");
   for (const selector of selectors) {
     const parsed = parseSelector(selector);
     if ("error" in parsed) throw invalid("invalid_series", parsed.error.slice(0, 300), "series");

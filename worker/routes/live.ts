@@ -2,15 +2,21 @@ import { type Context, Hono } from "hono";
 import { signToken } from "../auth/tokens.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
-import { authorize, enforceRateLimit } from "../http/credentials.ts";
+import { authorize, bearerToken, enforceRateLimit, VIEWER_KINDS } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
+import { knownParams } from "../http/params.ts";
 import { MAX_SELECTORS, parsePosition, SUBPROTOCOL } from "../protocol/index.ts";
 import { selectorParams } from "../query/params.ts";
 import { checkBoard } from "./board-param.ts";
 
 /** Tickets let a browser open a socket or stream without putting its long-lived token in a URL. */
 export const TICKET_TTL_SECONDS = 60;
+
+/** Arguments for a copy of an object's response whose headers the Worker may still change. */
+function mutable(response: Response): [BodyInit | null, ResponseInit] {
+  return [response.body, { status: response.status, headers: new Headers(response.headers) }];
+}
 
 /** Browsers send Origin on WebSocket upgrades; only the dashboard's own origin and configured ones may connect. */
 function checkOrigin(request: Request, allowed: string): void {
@@ -19,6 +25,33 @@ function checkOrigin(request: Request, allowed: string): void {
   const extra = allowed.split(",").map((entry) => entry.trim());
   if (!extra.includes(origin))
     throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not open live sockets`);
+}
+
+/** A client's handshake key: base64 of 16 bytes (RFC 6455 §4.2.1). */
+const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
+
+/** The rest of a WebSocket opening handshake (RFC 6455 §4.2.1): Connection: Upgrade, version 13, a valid key. */
+function checkHandshake(request: Request): void {
+  const connection = request.headers.get("connection") ?? "";
+  if (!connection.split(",").some((token) => token.trim().toLowerCase() === "upgrade"))
+    throw new ApiError(400, "invalid_handshake", "send Connection: Upgrade", "connection");
+  if (request.headers.get("sec-websocket-version") !== "13")
+    throw new ApiError(
+      426,
+      "unsupported_version",
+      "this server speaks WebSocket version 13",
+      "sec-websocket-version",
+      {
+        "sec-websocket-version": "13",
+      },
+    );
+  if (!WEBSOCKET_KEY.test(request.headers.get("sec-websocket-key") ?? ""))
+    throw new ApiError(
+      400,
+      "invalid_handshake",
+      "Sec-WebSocket-Key must be 16 bytes in base64",
+      "sec-websocket-key",
+    );
 }
 
 function offeredProtocols(request: Request): string[] {
@@ -45,24 +78,39 @@ function checkPosition(c: Context<{ Bindings: Env }>): void {
 /** SSE and long polling: same credentials and subscriptions as the socket, answered by the board's hub. */
 async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Response> {
   const board = checkBoard(c.req.param("board") ?? "");
-  await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
-  selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS);
+  await authorize(c.req.raw, c.env, VIEWER_KINDS, board);
+  selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS, true);
   checkPosition(c);
-  return hubStub(c.env, board).fetch(c.req.raw);
+  const wait = c.req.query("wait");
+  if (wait !== undefined && !/^\d{1,9}$/.test(wait))
+    throw new ApiError(
+      400,
+      "invalid_wait",
+      "wait is a whole number of milliseconds (at most 25000 are used)",
+      "wait",
+    );
+  // Hono runs GET handlers for HEAD: answer the headers here, so a HEAD never opens a stream or waits as a poll.
+  if (c.req.method === "HEAD") {
+    const type = c.req.path.endsWith("/events") ? "text/event-stream" : "application/json";
+    return c.body(null, 200, { "content-type": type });
+  }
+  // A copy: the object's response has immutable headers, and the Worker's middleware adds some.
+  return new Response(...mutable(await hubStub(c.env, board).fetch(c.req.raw)));
 }
 
 /** `/boards/:board/live` (WebSocket), `/events` (SSE), `/poll` (long polling) and `/tickets`. */
 export const liveRoutes = new Hono<{ Bindings: Env }>()
-  .get("/boards/:board/live", async (c) => {
+  .get("/boards/:board/live", knownParams("series", "pos"), async (c) => {
     const board = checkBoard(c.req.param("board"));
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(426, "upgrade_required", "this endpoint speaks WebSocket only", undefined, {
         upgrade: "websocket",
       });
     }
+    checkHandshake(c.req.raw);
     checkOrigin(c.req.raw, c.env.ALLOWED_ORIGINS);
-    await authorize(c.req.raw, c.env, ["viewer", "ticket"], board);
-    selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS);
+    await authorize(c.req.raw, c.env, VIEWER_KINDS, board);
+    selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS, true);
     checkPosition(c);
     const protocols = offeredProtocols(c.req.raw);
     if (protocols.length > 0 && !protocols.includes(SUBPROTOCOL)) {
@@ -73,22 +121,29 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
         "sec-websocket-protocol",
       );
     }
-    const address = c.req.header("cf-connecting-ip") ?? "local";
-    await enforceRateLimit(c.env.UPGRADE_LIMITER, `${address}/${board}`, "connections from this address");
+    // Keyed by credential, not address: a dashboard's ticket is its own, so a NAT full of dashboards reconnecting
+    // after a deploy is not one client; a client reconnecting in a loop is.
+    const credential = bearerToken(c.req.raw) ?? "";
+    await enforceRateLimit(
+      c.env.UPGRADE_LIMITER,
+      `${board}/${credential.slice(-22)}`,
+      "connections with this credential",
+    );
     const stub = hubStub(c.env, board);
     const upstream = await stub.fetch(c.req.raw);
+    if (!upstream.webSocket) return new Response(...mutable(upstream));
     // The object has no view of what the client offered: answer a subprotocol only when one was asked for.
     const headers = protocols.length > 0 ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
     return new Response(null, { status: upstream.status, webSocket: upstream.webSocket, headers });
   })
   .all("/boards/:board/live", methodNotAllowed("GET"))
-  .get("/boards/:board/events", forwardViewerRequest)
+  .get("/boards/:board/events", knownParams("series", "pos"), forwardViewerRequest)
   .all("/boards/:board/events", methodNotAllowed("GET"))
-  .get("/boards/:board/poll", forwardViewerRequest)
+  .get("/boards/:board/poll", knownParams("series", "pos", "wait"), forwardViewerRequest)
   .all("/boards/:board/poll", methodNotAllowed("GET"))
-  .post("/boards/:board/tickets", async (c) => {
+  .post("/boards/:board/tickets", knownParams(), async (c) => {
     const board = checkBoard(c.req.param("board"));
-    await authorize(c.req.raw, c.env, ["viewer"], board);
+    await authorize(c.req.raw, c.env, ["viewer", "admin"], board);
     const now = Math.floor(Date.now() / 1000);
     const exp = now + TICKET_TTL_SECONDS;
     const ticket = await signToken(c.env.EDGEPULSE_SECRET, { kind: "ticket", board, iat: now, exp });

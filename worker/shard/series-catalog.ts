@@ -34,6 +34,7 @@ function identity(device: string, metric: string, labels: string): string {
 export class SeriesCatalog {
   private readonly byId: SeriesEntry[] = [];
   private readonly byKey = new Map<string, SeriesEntry>();
+  private readonly perDevice = new Map<string, number>();
   private readonly sql: Sql;
 
   constructor(sql: Sql, lastValues: LastValueEntry[] = []) {
@@ -65,11 +66,17 @@ export class SeriesCatalog {
     const entry: SeriesEntry = { def, labels: key.labels, lastTs: null, lastValue: null };
     this.byId[id] = entry;
     this.byKey.set(identity(key.device, key.metric, key.labels), entry);
+    this.perDevice.set(key.device, (this.perDevice.get(key.device) ?? 0) + 1);
     return entry;
   }
 
   get size(): number {
     return this.byKey.size;
+  }
+
+  /** Series of one device. */
+  seriesOf(device: string): number {
+    return this.perDevice.get(device) ?? 0;
   }
 
   get(id: number): SeriesDef | undefined {
@@ -87,9 +94,13 @@ export class SeriesCatalog {
 
   /**
    * Ids for a batch's points, given its series and each point's index into them. Unknown series get new ids
-   * (inserted now, with their unit and kind). Returns null, creating nothing, past the series limit.
+   * (inserted now, with their unit and kind). Returns which limit a new series would pass instead, creating nothing.
    */
-  resolve(keys: SeriesKey[], seriesIndex: Uint16Array): { ids: Uint32Array; created: SeriesDef[] } | null {
+  resolve(
+    keys: SeriesKey[],
+    seriesIndex: Uint16Array,
+    limits: { perShard: number; perDevice: number },
+  ): { ids: Uint32Array; created: SeriesDef[] } | { refused: "series_limit" | "device_series_limit" } {
     const idOf = new Uint32Array(keys.length);
     const created: SeriesEntry[] = [];
     for (let k = 0; k < keys.length; k++) {
@@ -99,9 +110,15 @@ export class SeriesCatalog {
         idOf[k] = existing.def.id;
         continue;
       }
-      if (this.size >= MAX_SERIES_PER_SHARD) {
+      const refused =
+        this.size >= limits.perShard
+          ? "series_limit"
+          : this.seriesOf(key.device) >= limits.perDevice
+            ? "device_series_limit"
+            : null;
+      if (refused) {
         this.forget(created);
-        return null;
+        return { refused };
       }
       const entry = this.add(this.byId.length, key);
       created.push(entry);
@@ -127,7 +144,10 @@ export class SeriesCatalog {
   private forget(created: SeriesEntry[]): void {
     if (created.length === 0) return;
     this.byId.length = created[0]!.def.id;
-    for (const { def, labels } of created) this.byKey.delete(identity(def.device, def.metric, labels));
+    for (const { def, labels } of created) {
+      this.byKey.delete(identity(def.device, def.metric, labels));
+      this.perDevice.set(def.device, this.perDevice.get(def.device)! - 1);
+    }
   }
 
   /** Records a point as the series' latest value when it is not older than the current one. */

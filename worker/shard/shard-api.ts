@@ -14,6 +14,8 @@ import type { Counters } from "./checkpoint-row.ts";
 
 export interface IngestRequest {
   points: PointColumns;
+  /** The credential posting (`principal` of its claims): refused once revoked. */
+  principal: string;
   /** A key scoped to the credential, and a hash of the request body: a repeat within the window is not stored. */
   idempotency?: BatchKey;
 }
@@ -21,7 +23,7 @@ export interface IngestRequest {
 export type IngestResult =
   /** `repeated`: a request with this idempotency key was stored before; this is its answer. */
   | { ok: true; accepted: number; position: ShardPosition; repeated: boolean }
-  | { ok: false; status: 422; code: string; message: string; path: string }
+  | { ok: false; status: 403 | 422; code: string; message: string; path: string }
   | { ok: false; status: 429; code: string; message: string; retryAfterMs: number };
 
 export interface SeriesSummary {

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type BoardConfig, boardConfig } from "../board/config.ts";
+import { type BoardPolicy, effectiveLimits, seriesPerShard } from "../board/policy.ts";
+import { PolicyStore } from "../board/policy-store.ts";
 import { boardOf, globalSeriesId, sidOfShardName } from "../board/shards.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
@@ -21,7 +23,7 @@ import { RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import { Retention } from "./retention.ts";
 import { Rollups } from "./rollups.ts";
 import { META, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
-import { MAX_SERIES_PER_SHARD, SeriesCatalog } from "./series-catalog.ts";
+import { SeriesCatalog } from "./series-catalog.ts";
 import type {
   IngestRequest,
   IngestResult,
@@ -52,6 +54,7 @@ export class ShardObject extends DurableObject<Env> {
   private createdAt = 0;
   private wakes = 0;
   private meta!: Meta;
+  private policy!: PolicyStore;
   private catalog!: SeriesCatalog;
   private log!: BatchLog;
   private rollups!: Rollups;
@@ -75,14 +78,14 @@ export class ShardObject extends DurableObject<Env> {
       const created = this.load();
       this.alarmAt = await ctx.storage.getAlarm();
       // A new shard tells its hub it exists, so queries and viewers still find it after the layout changes (the hub
-      // also records every shard of each layout it runs with).
-      if (created) ctx.waitUntil(this.register());
+      // also records every shard of each layout it runs with), and takes the board's policy before its first post.
+      if (created) await this.register();
     });
   }
 
   private async register(): Promise<void> {
     try {
-      await hubStub(this.env, this.board).registerShard(this.sid);
+      this.policy.replace(await hubStub(this.env, this.board).registerShard(this.sid));
     } catch (error) {
       console.warn(`shard ${this.sid} of ${this.board}: could not register with the hub`, error);
     }
@@ -92,6 +95,7 @@ export class ShardObject extends DurableObject<Env> {
   private load(): boolean {
     this.sql.exec(SCHEMA);
     this.meta = new Meta(this.sql);
+    this.policy = new PolicyStore(this.sql);
     const migrated = this.ctx.storage.transactionSync(() => migrateToChunks(this.sql, this.meta));
     const existing = this.meta.get(META.epoch);
     this.epoch = existing ?? this.create();
@@ -218,6 +222,11 @@ export class ShardObject extends DurableObject<Env> {
   async ingest(request: IngestRequest): Promise<IngestResult> {
     const { points, idempotency } = request;
     const receivedAt = Date.now();
+    if (this.policy.isRevoked(request.principal)) {
+      this.noteRejected("revoked");
+      const message = `${request.principal.replace(":", " ")} was revoked by the board's admin`;
+      return { ok: false, status: 403, code: "revoked", message, path: "authorization" };
+    }
     const repeat = idempotency && this.repeatOf(idempotency, receivedAt);
     if (repeat) return repeat;
     const devices = [...new Set(points.series.map((series) => series.device))];
@@ -230,16 +239,20 @@ export class ShardObject extends DurableObject<Env> {
       return { ok: false, status: 429, code: "rate_limited", message, retryAfterMs };
     }
     const stored = this.ctx.storage.transactionSync(() => {
-      const resolved = this.catalog.resolve(points.series, points.seriesIndex);
-      if (!resolved) return null;
+      const resolved = this.catalog.resolve(points.series, points.seriesIndex, this.seriesLimits());
+      if ("refused" in resolved) return resolved;
       const batch = { seriesIds: resolved.ids, ts: points.ts, values: points.values };
       const seq = this.log.append(batch, receivedAt, this.checkpoints.seq, idempotency);
       return { batch, created: resolved.created, seq };
     });
-    if (!stored) {
-      this.noteRejected("series_limit");
-      const message = `a shard holds at most ${MAX_SERIES_PER_SHARD} series`;
-      return { ok: false, status: 422, code: "series_limit", message, path: "points" };
+    if ("refused" in stored) {
+      this.noteRejected(stored.refused);
+      const { perShard, perDevice } = this.seriesLimits();
+      const message =
+        stored.refused === "series_limit"
+          ? `this board's shard holds at most ${perShard} series`
+          : `a device may create at most ${perDevice} series on this board`;
+      return { ok: false, status: 422, code: stored.refused, message, path: "points" };
     }
     const { batch, created, seq } = stored;
     const accepted = batch.ts.length;
@@ -259,6 +272,24 @@ export class ShardObject extends DurableObject<Env> {
     const deadlines = devices.map((device) => this.presence.deadlineOf(device) ?? Number.POSITIVE_INFINITY);
     await this.ensureAlarm(receivedAt, Math.min(...deadlines));
     return { ok: true, accepted, position: this.position(seq), repeated: false };
+  }
+
+  /** What new series may take here under the board's limits. */
+  private seriesLimits(): { perShard: number; perDevice: number } {
+    const limits = effectiveLimits(this.policy.policy, this.config);
+    return { perShard: seriesPerShard(limits, this.config.shards), perDevice: limits.seriesPerDevice };
+  }
+
+  /** The board's admin changed its limits or revocations (the hub sends the whole policy). */
+  async applyPolicy(policy: BoardPolicy): Promise<void> {
+    this.policy.replace(policy);
+  }
+
+  /** The devices that posted here, with their series. */
+  async devices(): Promise<Array<DevicePresence & { series: number }>> {
+    return this.presence
+      .list()
+      .map((device) => ({ ...device, series: this.catalog.seriesOf(device.device) }));
   }
 
   /** Counts an ingest request refused before it reached the log (by the Worker or here), by error code. */

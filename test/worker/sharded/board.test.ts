@@ -192,6 +192,7 @@ describe("queries across shards", () => {
       const key = (p: (typeof points)[number]) => `${p.metric}|${p.labels ? formatLabels(p.labels) : ""}`;
       const series = [...new Set(points.map(key))];
       await single.ingest({
+        principal: "device:d",
         points: {
           series: series.map((s) => ({ device, metric: s.split("|")[0]!, labels: s.split("|")[1]! })),
           seriesIndex: Uint16Array.from(points, (p) => series.indexOf(key(p))),
@@ -311,6 +312,7 @@ describe("changing the shard count", () => {
     // Written while the board had one shard (its object keeps the board's name): it registers with the hub.
     const old = env.SHARDS.get(env.SHARDS.idFromName(board));
     await old.ingest({
+      principal: "device:d",
       points: {
         series: [{ device: "kept", metric: "m", labels: "" }],
         seriesIndex: new Uint16Array(3),

@@ -1,0 +1,69 @@
+import type { BoardLimits } from "../protocol/index.ts";
+import type { Sql } from "../shard/metered-sql.ts";
+import type { BoardPolicy } from "./policy.ts";
+
+type Change = () => SqlStorageCursor<Record<string, SqlStorageValue>>;
+
+/**
+ * A board's policy in an object's SQLite (the hub's, and a copy in each shard): a row of limits and a row per
+ * revoked credential, written only when an admin changes them and read once per wake.
+ */
+export class PolicyStore {
+  private readonly sql: Sql;
+  private readonly record: (change: Change) => void;
+  private limitsSet: Partial<BoardLimits>;
+  private readonly revokedSet: Set<string>;
+
+  /** `record` runs each change (the hub counts its rows in its ledger; a shard's SQL counts its own). */
+  constructor(sql: Sql, record: (change: Change) => void = (change) => void change()) {
+    this.sql = sql;
+    this.record = record;
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS policy (id INTEGER PRIMARY KEY CHECK (id = 0), limits TEXT NOT NULL)",
+    );
+    sql.exec("CREATE TABLE IF NOT EXISTS revoked (principal TEXT PRIMARY KEY, at INTEGER NOT NULL)");
+    const row = sql.exec<{ limits: string }>("SELECT limits FROM policy WHERE id = 0").toArray()[0];
+    this.limitsSet = row ? (JSON.parse(row.limits) as Partial<BoardLimits>) : {};
+    this.revokedSet = new Set(
+      sql
+        .exec<{ principal: string }>("SELECT principal FROM revoked")
+        .toArray()
+        .map((r) => r.principal),
+    );
+  }
+
+  get policy(): BoardPolicy {
+    return { limits: { ...this.limitsSet }, revoked: [...this.revokedSet].sort() };
+  }
+
+  isRevoked(principal: string): boolean {
+    return this.revokedSet.has(principal);
+  }
+
+  setLimits(limits: Partial<BoardLimits>): void {
+    this.limitsSet = { ...limits };
+    const json = JSON.stringify(this.limitsSet);
+    this.record(() => this.sql.exec("INSERT OR REPLACE INTO policy (id, limits) VALUES (0, ?)", json));
+  }
+
+  /** Revokes or restores a credential; false when it already was. */
+  setRevoked(principal: string, revoked: boolean, now = Date.now()): boolean {
+    if (this.revokedSet.has(principal) === revoked) return false;
+    if (revoked) {
+      this.revokedSet.add(principal);
+      this.record(() => this.sql.exec("INSERT INTO revoked (principal, at) VALUES (?, ?)", principal, now));
+    } else {
+      this.revokedSet.delete(principal);
+      this.record(() => this.sql.exec("DELETE FROM revoked WHERE principal = ?", principal));
+    }
+    return true;
+  }
+
+  /** Takes the hub's policy as a whole (a shard's copy), writing only what differs. */
+  replace(policy: BoardPolicy): void {
+    if (JSON.stringify(policy.limits) !== JSON.stringify(this.limitsSet)) this.setLimits(policy.limits);
+    const wanted = new Set(policy.revoked);
+    for (const known of [...this.revokedSet]) if (!wanted.has(known)) this.setRevoked(known, false);
+    for (const principal of wanted) this.setRevoked(principal, true);
+  }
+}

@@ -1,0 +1,74 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import * as v from "valibot";
+import { DEVICE_PATTERN } from "../auth/tokens.ts";
+import { LimitsPatch, type PrincipalKind, principal } from "../board/policy.ts";
+import { hubStub } from "../board/stubs.ts";
+import type { Env } from "../env.ts";
+import { authorize } from "../http/credentials.ts";
+import { ApiError } from "../http/errors.ts";
+import { methodNotAllowed } from "../http/methods.ts";
+import { validate } from "../http/schema.ts";
+import { checkBoard } from "./board-param.ts";
+
+type AdminContext = { Bindings: Env; Variables: { board: string } };
+
+const Name = v.pipe(v.string(), v.regex(DEVICE_PATTERN));
+const MAX_ADMIN_BODY_BYTES = 4096;
+
+/** Revokes or restores a device's or a gateway's tokens, on every shard before answering. */
+function revocation(kind: PrincipalKind, revoked: boolean) {
+  return async (c: import("hono").Context<AdminContext>) => {
+    const name = validate(Name, c.req.param(kind), `invalid_${kind}`);
+    const policy = await hubStub(c.env, c.get("board")).setRevoked(principal(kind, name), revoked);
+    return c.json(policy);
+  };
+}
+
+/**
+ * `/boards/:board/admin/…`, for the board's admin tokens: its devices, revoking and restoring credentials, and its
+ * limits. Changes reach every shard of the board (asleep or not) before the answer.
+ */
+export const adminRoutes = new Hono<AdminContext>()
+  .use("/boards/:board/admin/*", async (c, next) => {
+    const board = checkBoard(c.req.param("board") ?? "");
+    await authorize(c.req.raw, c.env, ["admin"], board);
+    c.set("board", board);
+    await next();
+  })
+  .get("/boards/:board/admin/devices", async (c) =>
+    c.json({ devices: await hubStub(c.env, c.get("board")).devices() }),
+  )
+  .all("/boards/:board/admin/devices", methodNotAllowed("GET"))
+  .post("/boards/:board/admin/devices/:device/revoke", revocation("device", true))
+  .post("/boards/:board/admin/devices/:device/restore", revocation("device", false))
+  .post("/boards/:board/admin/gateways/:gateway/revoke", revocation("gateway", true))
+  .post("/boards/:board/admin/gateways/:gateway/restore", revocation("gateway", false))
+  .all("/boards/:board/admin/:kind/:name/:action", methodNotAllowed("POST"))
+  .get("/boards/:board/admin/limits", async (c) => c.json(await hubStub(c.env, c.get("board")).policy()))
+  .put(
+    "/boards/:board/admin/limits",
+    bodyLimit({
+      maxSize: MAX_ADMIN_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "payload_too_large",
+          `an admin body is at most ${MAX_ADMIN_BODY_BYTES} bytes`,
+        );
+      },
+    }),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        throw new ApiError(400, "invalid_json", "the body must be a JSON object of limits");
+      }
+      if (typeof body !== "object" || body === null || Array.isArray(body))
+        throw new ApiError(400, "invalid_body", "the body must be a JSON object of limits");
+      const patch = validate(LimitsPatch, body);
+      return c.json(await hubStub(c.env, c.get("board")).setLimits(patch));
+    },
+  )
+  .all("/boards/:board/admin/limits", methodNotAllowed("GET", "PUT"));
