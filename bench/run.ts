@@ -12,6 +12,7 @@ import { killAllServersNow, stopAllServers } from "./lib/server.ts";
 import { stageWorker } from "./lib/stage.ts";
 import { randomSecret } from "./lib/tokens.ts";
 import type { BenchContext } from "./scenarios/context.ts";
+import { floodScenario } from "./scenarios/flood.ts";
 import { formatsScenario } from "./scenarios/formats.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { liveScenario } from "./scenarios/live.ts";
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   query: queryScenario,
   steady: steadyScenario,
   shards: shardsScenario,
+  flood: floodScenario,
 };
 
 function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: string[] } {

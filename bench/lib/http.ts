@@ -8,6 +8,7 @@ export interface HttpResponse {
   body: string;
   /** Response body size in bytes. */
   bytes: number;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** Keep-alive HTTP/1.1 client for one origin; `node:http` because it costs the load generator least per request. */
@@ -43,7 +44,12 @@ export class HttpClient {
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
           res.on("end", () => {
             const data = Buffer.concat(chunks);
-            resolve({ status: res.statusCode ?? 0, body: data.toString("utf8"), bytes: data.byteLength });
+            resolve({
+              status: res.statusCode ?? 0,
+              body: data.toString("utf8"),
+              bytes: data.byteLength,
+              headers: res.headers,
+            });
           });
           res.on("error", reject);
         },

@@ -7,6 +7,7 @@ import { shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
+import { RefusalMemo } from "../http/refusal-memo.ts";
 import type { StreamPosition } from "../protocol/index.ts";
 import { checkBoard } from "../routes/board-param.ts";
 import type { IngestResult } from "../shard/shard-api.ts";
@@ -14,6 +15,8 @@ import { readBody } from "./body.ts";
 import { idempotencyScope } from "./device.ts";
 import type { PointColumns } from "./points.ts";
 import { splitByShard } from "./routing.ts";
+
+const rateLimited = new RefusalMemo();
 
 /** An idempotency key: printable ASCII, as clients generate them (UUIDs, hashes). */
 const IDEMPOTENCY_KEY = /^[!-~]{1,128}$/;
@@ -93,6 +96,9 @@ export async function acceptIngest<Extra>(
   const homes = claims.device
     ? [deviceShard(claims.device, shards)]
     : Array.from({ length: shards }, (_, i) => shardSid(shards, i));
+  // A device over its rate limit is refused here until its Retry-After, before its body is read.
+  const limited = claims.kind === "device" ? `${board}/${claims.device}` : null;
+  if (limited) rateLimited.check(limited);
   let key: { key: string; hash: string } | undefined;
   let parsed: Parsed<Extra>;
   try {
@@ -119,6 +125,8 @@ export async function acceptIngest<Extra>(
     ),
   );
   const refused = refusal(results);
+  if (refused?.status === 429 && limited)
+    rateLimited.remember(limited, Number(refused.headers["retry-after"]), refused.code, refused.message);
   if (refused) throw refused;
   return { stored: combined(results as Accepted[]), extra: parsed.extra };
 }

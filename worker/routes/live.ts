@@ -6,12 +6,15 @@ import { authorize, bearerToken, enforceRateLimit, VIEWER_KINDS } from "../http/
 import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
+import { RefusalMemo } from "../http/refusal-memo.ts";
 import { MAX_SELECTORS, parsePosition, SUBPROTOCOL } from "../protocol/index.ts";
 import { selectorParams } from "../query/params.ts";
 import { checkBoard } from "./board-param.ts";
 
 /** Tickets let a browser open a socket or stream without putting its long-lived token in a URL. */
 export const TICKET_TTL_SECONDS = 60;
+
+const capped = new RefusalMemo();
 
 /** Arguments for a copy of an object's response whose headers the Worker may still change. */
 function mutable(response: Response): [BodyInit | null, ResponseInit] {
@@ -94,8 +97,16 @@ async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Resp
     const type = c.req.path.endsWith("/events") ? "text/event-stream" : "application/json";
     return c.body(null, 200, { "content-type": type });
   }
+  // A client the hub capped is refused here until its Retry-After, without calling the hub again.
+  const credential = `${board}/${bearerToken(c.req.raw) ?? ""}`;
+  capped.check(credential);
+  const upstream = await hubStub(c.env, board).fetch(c.req.raw);
+  if (upstream.status === 429) {
+    const { error } = (await upstream.clone().json()) as { error: { code: string; message: string } };
+    capped.remember(credential, Number(upstream.headers.get("retry-after")), error.code, error.message);
+  }
   // A copy: the object's response has immutable headers, and the Worker's middleware adds some.
-  return new Response(...mutable(await hubStub(c.env, board).fetch(c.req.raw)));
+  return new Response(...mutable(upstream));
 }
 
 /** `/boards/:board/live` (WebSocket), `/events` (SSE), `/poll` (long polling) and `/tickets`. */

@@ -192,6 +192,16 @@ describe("device rate limit (5 requests per 10 s)", () => {
         state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM batches").one().n,
     );
     expect(seqs).toBe(6);
+    // Later posts inside the Retry-After are refused by the Worker itself: the shard counts only the first.
+    const again = await ingest(device, { metrics: { m: 6 } });
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get("retry-after"))).toBeGreaterThan(0);
+    const stats = await answer(
+      request(`/api/v1/boards/${board}/stats`, {
+        headers: { authorization: `Bearer ${await token("viewer", board)}` },
+      }),
+    );
+    expect(stats.body.ingest.rejected.rate_limited).toBe(1);
   });
 });
 
