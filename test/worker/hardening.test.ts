@@ -83,14 +83,17 @@ describe("viewer budgets", () => {
     const another = await token("viewer", board, undefined, Math.floor(Date.now() / 1000) + 600);
     expect((await request(`/api/v1/boards/${board}/events`, auth(another))).status).toBe(200);
     for (const stream of streams) await stream.body?.cancel();
+    // Until its Retry-After the capped credential is refused by the Worker itself, whatever it asks for.
+    expect((await request(`/api/v1/boards/${board}/poll`, auth(viewer))).status).toBe(429);
 
-    const { body } = await answer(request(`/api/v1/boards/${board}/poll`, auth(viewer)));
+    const poller = await token("viewer", board, undefined, Math.floor(Date.now() / 1000) + 700);
+    const { body } = await answer(request(`/api/v1/boards/${board}/poll`, auth(poller)));
     const after = `pos=${formatPosition(body.positions)}&wait=2000`;
     const waiting = Array.from({ length: 4 }, () =>
-      request(`/api/v1/boards/${board}/poll?${after}`, auth(viewer)),
+      request(`/api/v1/boards/${board}/poll?${after}`, auth(poller)),
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const fifthPoll = await request(`/api/v1/boards/${board}/poll?${after}`, auth(viewer));
+    const fifthPoll = await request(`/api/v1/boards/${board}/poll?${after}`, auth(poller));
     expect(fifthPoll.status).toBe(429);
     expect(fifthPoll.headers.get("retry-after")).toBeTruthy();
     for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);

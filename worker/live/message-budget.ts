@@ -25,8 +25,8 @@ export class MessageBudget {
   }
 }
 
-/** 20 message units a second, bursts of 40: acks cost 1, subscription changes 5 (4 a second, bursts of 8). */
+/** 20 message units a second, bursts of 40: acks cost 1, subscription changes 10 (2 a second, bursts of 4). */
 export const VIEWER_MESSAGES_PER_SECOND = 20;
 export const VIEWER_MESSAGE_BURST = 40;
-export const SUBSCRIPTION_COST = 5;
+export const SUBSCRIPTION_COST = 10;
 export const CLOSE_POLICY_VIOLATION = 1008;

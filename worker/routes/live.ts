@@ -113,6 +113,8 @@ async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Resp
 export const liveRoutes = new Hono<{ Bindings: Env }>()
   .get("/boards/:board/live", knownParams("series", "pos"), async (c) => {
     const board = checkBoard(c.req.param("board"));
+    const upgrades = `upgrades ${board}/${(bearerToken(c.req.raw) ?? "").slice(-22)}`;
+    capped.check(upgrades);
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(426, "upgrade_required", "this endpoint speaks WebSocket only", undefined, {
         upgrade: "websocket",
@@ -133,13 +135,15 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
       );
     }
     // Keyed by credential, not address: a dashboard's ticket is its own, so a NAT full of dashboards reconnecting
-    // after a deploy is not one client; a client reconnecting in a loop is.
-    const credential = bearerToken(c.req.raw) ?? "";
-    await enforceRateLimit(
-      c.env.UPGRADE_LIMITER,
-      `${board}/${credential.slice(-22)}`,
-      "connections with this credential",
-    );
+    // after a deploy is not one client; a client reconnecting in a loop is, and is then refused here until its
+    // Retry-After without asking the limiter again.
+    try {
+      await enforceRateLimit(c.env.UPGRADE_LIMITER, upgrades, "connections with this credential");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 429)
+        capped.remember(upgrades, Number(error.headers["retry-after"]), error.code, error.message);
+      throw error;
+    }
     const stub = hubStub(c.env, board);
     const upstream = await stub.fetch(c.req.raw);
     if (!upstream.webSocket) return new Response(...mutable(upstream));

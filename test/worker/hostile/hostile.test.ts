@@ -468,7 +468,7 @@ describe(`hostile input (${PER_SURFACE} per surface)`, () => {
       }
     });
     let closedBy1008 = 0;
-    const perSocket = 7;
+    const perSocket = 4;
     for (let start = 0; start < messages.length; start += perSocket) {
       // A credential per socket: upgrades are rate limited per credential.
       const socket = await connect(
