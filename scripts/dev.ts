@@ -1,10 +1,11 @@
 /**
- * `npm run dev`: builds the dashboard, runs the Worker locally with simulated devices, prints the dashboard URL.
- * Ctrl-C stops everything it started.
+ * `npm run dev [-- --port N]`: builds the dashboard, runs the Worker locally with simulated devices, prints the
+ * dashboard URL. The port is `--port`, else `PORT`, else 8787. Ctrl-C stops everything it started.
  */
+import { parseArgs } from "node:util";
 import { DEV_VARS_PATH, ensureDevSecret, readSecret } from "./dev-vars.ts";
 import { mintToken } from "./mint-token.ts";
-import { waitForHttp } from "./net.ts";
+import { portIsFree, waitForHttp } from "./net.ts";
 import { type GroupProcess, startGroup } from "./processes.ts";
 import { type Simulation, startSimulation } from "./simulation.ts";
 import {
@@ -17,7 +18,15 @@ import {
   wranglerDev,
 } from "./tools.ts";
 
-const BASE_URL = `http://${DEV_HOST}:${DEV_PORT}`;
+/** The port from `--port`, else `PORT`, else the default; throws a message naming the bad value. */
+function devPort(): number {
+  const { values } = parseArgs({ options: { port: { type: "string" } }, strict: true });
+  const raw = values.port ?? process.env.PORT ?? String(DEV_PORT);
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new Error(`the port must be a number from 1 to 65535, got "${raw}"`);
+  return port;
+}
 const READY_TIMEOUT_MS = 60_000;
 /** wrangler logs every request: the simulator's dozen accepted posts a second would bury everything else. */
 const ACCEPTED_INGEST_LOG = /POST \/api\/v1\/ingest 202\b/;
@@ -43,6 +52,13 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 async function main(): Promise<void> {
+  const port = devPort();
+  const baseUrl = `http://${DEV_HOST}:${port}`;
+  // Another server on the port would answer our readiness check and take the simulator's posts.
+  if (!(await portIsFree(DEV_HOST, port)))
+    throw new Error(
+      `port ${port} is already in use (another \`npm run dev\` or wrangler?). Stop it, or run: npm run dev -- --port ${port + 1}`,
+    );
   if (ensureDevSecret()) console.log(`[dev] wrote a new EDGEPULSE_SECRET to ${DEV_VARS_PATH}`);
   // wrangler reads .dev.vars, not our environment: sign with the same secret it will verify with.
   const secret = readSecret({}, DEV_VARS_PATH);
@@ -51,7 +67,7 @@ async function main(): Promise<void> {
   const buildCode = await running.build.exited;
   if (buildCode !== 0) throw new Error(`dashboard build failed (exit ${buildCode})`);
 
-  running.wrangler = startGroup(wranglerDev(DEV_PORT), {
+  running.wrangler = startGroup(wranglerDev(port), {
     output: (line) => {
       if (!ACCEPTED_INGEST_LOG.test(line)) console.log(`[wrangler] ${line}`);
     },
@@ -61,10 +77,10 @@ async function main(): Promise<void> {
     console.error(`[dev] wrangler exited (${code}); stopping`);
     void shutdown(code || 1);
   });
-  await waitForHttp(`${BASE_URL}/`, READY_TIMEOUT_MS, running.wrangler.exited);
+  await waitForHttp(`${baseUrl}/`, READY_TIMEOUT_MS, running.wrangler.exited);
 
   running.simulation = await startSimulation({
-    url: BASE_URL,
+    url: baseUrl,
     board: DEV_BOARD,
     devices: DEV_DEVICES,
     intervalMs: DEV_INTERVAL_MS,
@@ -72,7 +88,7 @@ async function main(): Promise<void> {
     log: prefixed("[sim]"),
   });
   const viewerToken = await mintToken(secret, { kind: "viewer", board: DEV_BOARD });
-  console.log(`\nDashboard: ${BASE_URL}/#board=${DEV_BOARD}&token=${viewerToken}\n`);
+  console.log(`\nDashboard: ${baseUrl}/#board=${DEV_BOARD}&token=${viewerToken}\n`);
   console.log(
     `[dev] ${DEV_DEVICES} simulated devices post every ${DEV_INTERVAL_MS} ms. Ctrl-C stops everything.`,
   );

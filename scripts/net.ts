@@ -36,3 +36,12 @@ export async function waitForHttp(url: string, timeoutMs: number, gaveUp?: Promi
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
+
+/** Whether `port` on `host` is free to listen on right now. */
+export function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
