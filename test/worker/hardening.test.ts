@@ -225,3 +225,33 @@ describe("refused credentials", () => {
     expect((await post(good, { "cf-connecting-ip": "198.51.100.7" })).status).toBe(202);
   });
 });
+
+describe("reconnect storms", () => {
+  it("let many dashboards behind one address reconnect at once, and cut one credential reconnecting in a loop", async () => {
+    const board = freshBoard();
+    const office = { "cf-connecting-ip": "192.0.2.10" };
+    const now = Math.floor(Date.now() / 1000);
+    const open = async (credential: string) => {
+      const response = await request(`/api/v1/boards/${board}/live`, {
+        headers: { ...handshake(), ...office, authorization: `Bearer ${credential}` },
+      });
+      response.webSocket?.accept();
+      response.webSocket?.close(1000);
+      return response.status;
+    };
+    // Each dashboard has its own ticket: 80 of them from one address all get in (more than the 60 a minute one
+    // credential may open).
+    const tickets = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => token("ticket", board, undefined, now + 60 + i)),
+    );
+    const statuses = [];
+    for (const ticket of tickets) statuses.push(await open(ticket));
+    expect(statuses.every((status) => status === 101)).toBe(true);
+    // One credential reconnecting in a loop is refused past 60 a minute.
+    const looping = await token("viewer", board, undefined, now + 999);
+    const mine = [];
+    for (let i = 0; i < 62; i++) mine.push(await open(looping));
+    expect(mine.filter((status) => status === 101).length).toBe(60);
+    expect(mine.slice(60)).toEqual([429, 429]);
+  });
+});
