@@ -28,8 +28,11 @@ function devPort(): number {
   return port;
 }
 const READY_TIMEOUT_MS = 60_000;
-/** wrangler logs every request: the simulator's dozen accepted posts a second would bury everything else. */
-const ACCEPTED_INGEST_LOG = /POST \/api\/v1\/ingest 202\b/;
+/**
+ * Lines of wrangler's output that would bury everything else: a log line per accepted post (the simulator makes a
+ * dozen a second), and its complaints about having no internet (it cannot fetch Request.cf data; harmless).
+ */
+const QUIET_LINES = [/POST \/api\/v1\/ingest 202\b/, /ENOTFOUND workers\.cloudflare\.com/, /Request\.cf/];
 
 function prefixed(prefix: string): (line: string) => void {
   return (line) => console.log(`${prefix} ${line}`);
@@ -69,7 +72,7 @@ async function main(): Promise<void> {
 
   running.wrangler = startGroup(wranglerDev(port), {
     output: (line) => {
-      if (!ACCEPTED_INGEST_LOG.test(line)) console.log(`[wrangler] ${line}`);
+      if (!QUIET_LINES.some((quiet) => quiet.test(line))) console.log(`[wrangler] ${line}`);
     },
   });
   void running.wrangler.exited.then((code) => {

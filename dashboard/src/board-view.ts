@@ -29,6 +29,8 @@ export class BoardView implements HistoryView {
   /** Ids of series past MAX_CARDS. */
   private readonly hidden = new Set<number>();
   private readonly changed = new Set<SeriesCard>();
+  /** Devices the board says are offline: new cards of theirs start marked. */
+  private readonly offline = new Set<string>();
   private readonly requestRender = frameBatcher(() => this.render(), requestAnimationFrame);
   private limits: WindowLimits;
   private band = false;
@@ -88,6 +90,18 @@ export class BoardView implements HistoryView {
     this.requestRender();
   }
 
+  /** Marks a device's cards as offline (dimmed and labelled) or live again. */
+  markDevice(device: string, online: boolean): void {
+    if (online) this.offline.delete(device);
+    else this.offline.add(device);
+    for (const card of this.cards.values()) if (card.def.device === device) card.markOffline(!online);
+  }
+
+  /** The device of a series that has a card (frames name series by id). */
+  deviceOf(seriesId: number): string | undefined {
+    return this.cards.get(seriesId)?.def.device;
+  }
+
   reset(): void {
     for (const card of this.cards.values()) card.destroy();
     this.cards.clear();
@@ -112,6 +126,7 @@ export class BoardView implements HistoryView {
       if (this.order[middle]!.name < name) low = middle + 1;
       else high = middle;
     }
+    card.markOffline(this.offline.has(card.def.device));
     this.grid.insertBefore(card.element, this.order[low]?.card.element ?? null);
     this.order.splice(low, 0, { name, card });
     this.cards.set(state.id, card);

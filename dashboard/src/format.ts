@@ -28,3 +28,13 @@ export function formatDuration(ms: number): string {
   if (ms < 3_600_000) return `${ms / 60_000} min`;
   return `${ms / 3_600_000} h`;
 }
+
+/** How long ago, coarsely and ticking: `just now`, `12 s ago`, `4 min ago`, `3 h ago`, `2 d ago`. */
+export function formatAgo(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 2) return "just now";
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  return `${Math.floor(seconds / 86_400)} d ago`;
+}

@@ -1,5 +1,6 @@
 import {
   type DataFrame,
+  type DevicePresence,
   decodeFrame,
   type FramePoints,
   PONG,
@@ -18,6 +19,8 @@ export interface LiveListener {
   frame(frame: DataFrame): void;
   /** Everything shown so far is void (history lost, or ids renumbered): drop it. */
   reset(): void;
+  /** Devices came online or went offline (all of them when connected), and how many viewers watch. */
+  presence?(devices: readonly DevicePresence[], viewers: number): void;
   /** Something worth a console line: a server `error`, or input that breaks the protocol. */
   problem(text: string): void;
 }
@@ -98,6 +101,8 @@ export class LiveClient {
         this.resyncing = false;
         return;
       case "presence":
+        this.listener.presence?.(message.devices, message.viewers);
+        return;
       case "alert":
         return;
       default:

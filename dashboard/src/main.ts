@@ -2,11 +2,13 @@ import { ALL_SERIES, type StreamPosition } from "../../worker/protocol/index.ts"
 import { AckScheduler } from "./ack-scheduler.ts";
 import { BoardView } from "./board-view.ts";
 import { showConnectionStatus } from "./connection-badge.ts";
+import { checkCredential } from "./credential-check.ts";
+import { DevicePanel } from "./device-panel.ts";
 import { parseFragment } from "./fragment.ts";
 import { showHistoryStatus } from "./history-badge.ts";
 import { fetchHistory } from "./history-query.ts";
 import { HistorySync } from "./history-sync.ts";
-import { LiveClient } from "./live-client.ts";
+import { LiveClient, type LiveListener } from "./live-client.ts";
 import { pollConnector } from "./poll-transport.ts";
 import { createRangePicker } from "./range-picker.ts";
 import { ReconnectingSocket } from "./reconnecting-socket.ts";
@@ -26,10 +28,19 @@ function byId(id: string): HTMLElement {
 window.addEventListener("hashchange", () => location.reload());
 
 const target = parseFragment(location.hash);
-if (!target.ok) {
+/** Shows a screen-wide notice: what is wrong and what to do. */
+function showNotice(title: string, advice = ""): void {
   const notice = byId("notice");
-  notice.textContent = target.problem;
+  const heading = document.createElement("h2");
+  heading.textContent = title;
+  const body = document.createElement("p");
+  body.textContent = advice;
+  notice.replaceChildren(heading, ...(advice ? [body] : []));
   notice.hidden = false;
+}
+
+if (!target.ok) {
+  showNotice(target.problem);
 } else {
   const { board, token, selectors } = target;
   byId("board-name").textContent = board;
@@ -49,8 +60,26 @@ if (!target.ok) {
     livePosition: (): StreamPosition | null => client.resumePosition,
     onStatus: (status) => showHistoryStatus(historyBadge, status),
   });
+  const devices = new DevicePanel(
+    byId("devices"),
+    byId("devices-search") as HTMLInputElement,
+    (device, online) => view.markDevice(device, online),
+  );
   const everything = selectors.length === 1 && selectors[0] === ALL_SERIES;
-  const client = new LiveClient(history, (reason) => socket.reconnect(reason), everything);
+  const listener: LiveListener = {
+    series: (series) => history.series(series),
+    frame: (frame) => {
+      history.frame(frame);
+      for (const group of frame.groups) {
+        const device = view.deviceOf(group.seriesId);
+        if (device) devices.notePoints(device, group.values.length);
+      }
+    },
+    reset: () => history.reset(),
+    problem: (text) => history.problem(text),
+    presence: (present, viewers) => devices.update(present, viewers),
+  };
+  const client = new LiveClient(listener, (reason) => socket.reconnect(reason), everything);
   createRangePicker(byId("ranges"), DEFAULT_RANGE, (range) => history.select(range));
 
   const stream: StreamTarget = {
@@ -79,11 +108,39 @@ if (!target.ok) {
       if (typeof data !== "string") acks.processed();
     },
     onStatus: (status) => {
-      if (status.state === "OPEN") acks.connected();
+      if (status.state === "OPEN") {
+        acks.connected();
+        byId("notice").hidden = true;
+      }
       showConnectionStatus(connection, status);
+      if (refused) connection.detail.textContent = refused;
+      retry.hidden = status.retryInMs === undefined && !refused;
+      // A failed attempt may be the token's fault: ask once per failure streak, and stop retrying if so.
+      if (status.retryInMs !== undefined && status.attempt === 1) void stopIfRefused();
     },
   });
   const acks = new AckScheduler((text) => socket.send(text));
+  const retry = byId("retry-now");
+  /** Set once the board refused the token: what the connection detail says until the user retries. */
+  let refused: string | null = null;
+
+  async function stopIfRefused(): Promise<void> {
+    const problem = await checkCredential(location.href, board, token);
+    if (!problem) return;
+    refused = `token refused (${problem.code})`;
+    socket.close();
+    byId("grid").hidden = true;
+    showNotice(problem.title, problem.advice);
+    connection.detail.textContent = refused;
+    retry.hidden = false;
+  }
+
+  retry.addEventListener("click", () => {
+    refused = null;
+    byId("grid").hidden = false;
+    socket.retryNow();
+  });
+  window.addEventListener("online", () => socket.retryNow());
   socket.start();
   window.addEventListener("pagehide", () => socket.close());
 }

@@ -84,6 +84,15 @@ export class ReconnectingSocket {
     this.socket?.close(RESYNC_CODE, reason);
   }
 
+  /** Reconnects now instead of waiting out the backoff (the browser came back online, or the user asked). */
+  retryNow(): void {
+    if (this.socket) return;
+    this.stopped = false;
+    this.attempt = 0;
+    clearTimeout(this.retryTimer);
+    this.connect();
+  }
+
   /** Closes for good: no more reconnects. */
   close(): void {
     this.stopped = true;

@@ -68,7 +68,16 @@ export class SeriesCard {
     const x = this.chart.options.scales!.x!;
     x.max = newest?.x;
     x.min = points[0]?.x;
+    // A lone bucket would make an axis of zero width, and draw nothing: centre it in a few buckets instead.
+    if (points.length === 1 && newest) {
+      x.min = newest.x - 5 * this.window.stepMs;
+      x.max = newest.x + 5 * this.window.stepMs;
+    }
     this.chart.update("none");
+  }
+
+  markOffline(offline: boolean): void {
+    this.element.dataset.offline = String(offline);
   }
 
   private drawBand(band: boolean): void {

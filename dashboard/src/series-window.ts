@@ -51,6 +51,11 @@ export class SeriesWindow {
     return total;
   }
 
+  /** Bucket width, ms. */
+  get stepMs(): number {
+    return this.limits.stepMs;
+  }
+
   /** Drops the buckets and takes new limits; the latest reading stays. */
   configure(limits: WindowLimits): void {
     this.limits = limits;

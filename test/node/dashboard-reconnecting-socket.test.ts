@@ -102,6 +102,34 @@ describe("ReconnectingSocket", () => {
     expect(h.statuses.at(-1)!.retryInMs).toBe(499);
   });
 
+  it("retries now on demand (back online, a click), starting the backoff over, and does nothing while connected", () => {
+    const h = harness(() => 0.999);
+    h.socket.start();
+    h.sockets[0]!.handlers.close(1006, "");
+    vi.advanceTimersByTime(499);
+    h.sockets[1]!.handlers.close(1006, "");
+    expect(h.statuses.at(-1)).toMatchObject({ attempt: 2, retryInMs: 999 });
+    h.socket.retryNow();
+    expect(h.sockets).toHaveLength(3);
+    h.socket.retryNow();
+    expect(h.sockets).toHaveLength(3);
+    h.sockets[2]!.handlers.close(1006, "");
+    expect(h.statuses.at(-1)).toMatchObject({ attempt: 1, retryInMs: 499 });
+    vi.advanceTimersByTime(10_000);
+    expect(h.sockets).toHaveLength(4);
+  });
+
+  it("restarts on retryNow after close() stopped it (a refused token the user fixed)", () => {
+    const h = harness();
+    h.socket.start();
+    h.sockets[0]!.handlers.close(1006, "");
+    h.socket.close();
+    vi.advanceTimersByTime(10_000);
+    expect(h.sockets).toHaveLength(1);
+    h.socket.retryNow();
+    expect(h.sockets).toHaveLength(2);
+  });
+
   it("pings while open and gives up on a socket that sent nothing since the previous ping", () => {
     const h = harness();
     h.socket.start();

@@ -18,6 +18,8 @@ import { DEV_HOST, viteBuild, wranglerDev } from "../../scripts/tools.ts";
 
 const SCREENSHOT_PATH = "/tmp/edgepulse-e2e.png";
 const RANGE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-24h.png";
+const REFUSED_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-refused.png";
+const DEVICES_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-devices.png";
 const CONNECTION_STATE = '[data-testid="connection-state"]';
 const TRANSPORT = '[data-testid="transport"]';
 const HISTORY = '[data-testid="history"]';
@@ -142,6 +144,9 @@ describe("dashboard end to end", () => {
           stateDir,
           "--var",
           `EDGEPULSE_SECRET:${secret}`,
+          // A device that stops posting goes offline within seconds, so the test can watch it happen.
+          "--var",
+          "PRESENCE_TIMEOUT_MS:3000",
         ]),
         { output: record },
       );
@@ -212,11 +217,68 @@ describe("dashboard end to end", () => {
     expect(response.headers.get("referrer-policy")).toBe("no-referrer");
   });
 
+  it("lists devices with their state, and marks one that stopped posting offline in the list and on its cards", async () => {
+    const { page, errors } = await openDashboard();
+    const device = (name: string, online: boolean) =>
+      page.locator(`[data-testid="device"][data-device="${name}"][data-online="${online}"]`);
+    await device("sensor-1", true).waitFor({ timeout: 15_000 });
+    const lonely = await mintToken(secret, { kind: "device", board, device: "lonely" });
+    const posted = await fetch(`${baseUrl}/api/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${lonely}`, "content-type": "application/json" },
+      body: JSON.stringify({ metrics: { battery: 97 } }),
+    });
+    expect(posted.status).toBe(202);
+    await device("lonely", true).waitFor({ timeout: 15_000 });
+    await device("lonely", false).waitFor({ timeout: 30_000 });
+    await page
+      .locator(`${SERIES_CARD}[data-series^="lonely:"][data-offline="true"]`)
+      .waitFor({ timeout: 5_000 });
+    expect(await page.locator('[data-testid="devices-summary"]').textContent()).toMatch(
+      /3 devices, 2 online/,
+    );
+    await page
+      .locator('[data-testid="device"][data-device="sensor-1"] .device-seen')
+      .filter({ hasText: /seen/ })
+      .waitFor();
+    await page.screenshot({ path: DEVICES_SCREENSHOT_PATH });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("stops retrying and says what to do when the link's token has expired, and retries on demand", async () => {
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    const expired = await mintToken(
+      secret,
+      { kind: "viewer", board, ttlSeconds: 60 },
+      Date.now() - 3_600_000,
+    );
+    await page.goto(`${baseUrl}/#board=${board}&token=${expired}`);
+    const notice = page.locator('[data-testid="notice"]');
+    await notice.filter({ hasText: /expired/ }).waitFor({ timeout: 15_000 });
+    expect(await notice.textContent()).toContain("npm run token -- viewer");
+    await page.screenshot({ path: REFUSED_SCREENSHOT_PATH });
+    // Stopped: no reconnect attempts while the notice shows, and a button to try again.
+    const state = page.locator(CONNECTION_STATE);
+    expect(await state.textContent()).toBe("CLOSED");
+    await page.waitForTimeout(3000);
+    expect(await state.textContent()).toBe("CLOSED");
+    const retry = page.locator('[data-testid="retry-now"]');
+    expect(await retry.isVisible()).toBe(true);
+    await retry.click();
+    await notice.filter({ hasText: /expired/ }).waitFor({ timeout: 15_000 });
+    await page.close();
+  });
+
   it("loads history older than the session on switching to 1 h, and draws min/max bands", async () => {
     onTestFailed(() => console.error(`--- recent output ---\n${recentOutput.join("\n")}`));
     const { page, errors } = await openDashboard();
-    // Cards redraw at the next animation frame: poll the oldest bucket each card shows.
-    const starts = async () => Object.values(await cardData(page, "from"));
+    // Cards redraw at the next animation frame: poll the oldest bucket each card shows (of the backfilled devices;
+    // the devices test adds one without a past).
+    const starts = async () =>
+      Object.entries(await cardData(page, "from"))
+        .filter(([series]) => series.startsWith("sensor-"))
+        .map(([, from]) => from);
     await expect
       .poll(async () => Math.min(...(await starts())))
       .toBeGreaterThan(sessionStart - BACKFILL.toMs);
@@ -224,7 +286,9 @@ describe("dashboard end to end", () => {
     await page.click('[data-testid="range-1h"]');
     await page.locator(HISTORY, { hasText: "6 s buckets" }).waitFor({ timeout: 10_000 });
     await expect.poll(async () => Math.max(...(await starts()))).toBeLessThan(sessionStart - 50 * 60_000);
-    expect(await page.locator(`${SERIES_CARD}[data-band="true"]`).count()).toBe(SERIES.length);
+    expect(await page.locator(`${SERIES_CARD}[data-band="true"][data-series^="sensor-"]`).count()).toBe(
+      SERIES.length,
+    );
 
     await page.click('[data-testid="range-24h"]');
     await page.locator(HISTORY, { hasText: "2 min buckets" }).waitFor({ timeout: 10_000 });
