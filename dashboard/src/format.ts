@@ -38,3 +38,14 @@ export function formatAgo(ms: number): string {
   if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
   return `${Math.floor(seconds / 86_400)} d ago`;
 }
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A time-axis tick for an axis `spanMs` wide: dates once it spans most of a day, seconds only over minutes. */
+export function formatTick(ms: number, spanMs: number): string {
+  const date = new Date(ms);
+  const clock = `${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}`;
+  if (spanMs > 20 * 3_600_000) return `${date.getDate()} ${MONTHS[date.getMonth()]} ${clock}`;
+  if (spanMs > 15 * 60_000) return clock;
+  return formatClock(ms);
+}

@@ -1,5 +1,14 @@
-import { Chart, Decimation, Filler, LinearScale, LineController, LineElement, PointElement } from "chart.js";
-import { formatAxisValue, formatClock } from "./format.ts";
+import {
+  Chart,
+  Decimation,
+  Filler,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  type ScriptableLineSegmentContext,
+} from "chart.js";
+import { formatAxisValue, formatTick } from "./format.ts";
 import type { ChartPoint } from "./series-window.ts";
 
 // Only what a streaming line chart draws; no tooltips, legend or time adapter.
@@ -12,6 +21,18 @@ export interface ChartSeries {
   avg: ChartPoint[];
   min: ChartPoint[];
   max: ChartPoint[];
+  /** Bucket width, ms. */
+  readonly stepMs: number;
+}
+
+/**
+ * Whether a segment spans a gap in the data (the device stopped, the link dropped): longer than 3 buckets and 4 times
+ * the line's mean spacing, so a series sampled every 10 s in 500 ms buckets still draws as a line.
+ */
+function spansGap(series: ChartSeries, from: number, to: number): boolean {
+  const points = series.avg;
+  const mean = points.length > 1 ? (points[points.length - 1]!.x - points[0]!.x) / (points.length - 1) : 0;
+  return to - from > Math.max(3 * series.stepMs, 4 * mean);
 }
 
 const GRID_COLOR = "rgba(148, 163, 184, 0.12)";
@@ -21,10 +42,15 @@ const BAND = [1, 2];
 
 /**
  * A line chart over `series.avg`, with a min/max band behind it when `showBand` turns it on; call
- * `update("none")` to redraw. The x axis is linear over epoch ms with clock labels, so no date adapter is needed.
+ * `update("none")` to redraw. The x axis is linear over epoch ms with clock labels (dates on long spans), so no date
+ * adapter is needed.
  */
 export function createLineChart(canvas: HTMLCanvasElement, series: ChartSeries, color: string): LineChart {
-  const edge = { borderWidth: 0, pointRadius: 0, hidden: true };
+  // A gap is a break, not a straight line (or band) across the time nothing arrived.
+  const gapped = (context: ScriptableLineSegmentContext) =>
+    spansGap(series, context.p0.parsed.x ?? 0, context.p1.parsed.x ?? 0) ? "transparent" : undefined;
+  const segment = { borderColor: gapped, backgroundColor: gapped };
+  const edge = { borderWidth: 0, pointRadius: 0, hidden: true, segment };
   return new Chart<"line", ChartPoint[]>(canvas, {
     type: "line",
     data: {
@@ -39,6 +65,7 @@ export function createLineChart(canvas: HTMLCanvasElement, series: ChartSeries, 
           pointRadius: (context) => (context.dataset.data.length === 1 ? 2.5 : 0),
           pointBackgroundColor: color,
           fill: "start",
+          segment,
         },
         { ...edge, data: series.min },
         { ...edge, data: series.max, backgroundColor: `${color}33`, fill: "-1" },
@@ -62,7 +89,9 @@ export function createLineChart(canvas: HTMLCanvasElement, series: ChartSeries, 
             maxTicksLimit: 4,
             // The axis bounds move with every point; labelling them would make the labels jitter.
             includeBounds: false,
-            callback: (value) => formatClock(Number(value)),
+            callback(value) {
+              return formatTick(Number(value), (this.max ?? 0) - (this.min ?? 0));
+            },
           },
         },
         y: {

@@ -13,7 +13,7 @@ import { pollConnector } from "./poll-transport.ts";
 import { createRangePicker } from "./range-picker.ts";
 import { ReconnectingSocket } from "./reconnecting-socket.ts";
 import { sseConnector } from "./sse-transport.ts";
-import { DEFAULT_RANGE } from "./time-range.ts";
+import { DEFAULT_RANGE, RANGES } from "./time-range.ts";
 import type { StreamTarget } from "./transport-attempt.ts";
 import { availableTransports, chainConnector, TransportChain } from "./transport-chain.ts";
 import { webSocketConnector } from "./websocket-transport.ts";
@@ -46,7 +46,10 @@ if (!target.ok) {
   byId("board-name").textContent = board;
   document.title = `${board} · edgepulse`;
   const seriesCount = byId("series-count");
-  const view = new BoardView(byId("grid"), DEFAULT_RANGE, ({ shown, total }) => {
+  // The range lives in the URL too (`&range=24h`), so a link shows what its sender saw.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const initialRange = RANGES.find((range) => range.id === fragment.get("range")) ?? DEFAULT_RANGE;
+  const view = new BoardView(byId("grid"), initialRange, ({ shown, total }) => {
     seriesCount.textContent =
       shown === total
         ? `${total} series`
@@ -55,7 +58,7 @@ if (!target.ok) {
   const historyBadge = byId("history");
   const history = new HistorySync({
     view,
-    range: DEFAULT_RANGE,
+    range: initialRange,
     load: (series, range, signal) => fetchHistory(location.href, board, token, series, range, signal),
     livePosition: (): StreamPosition | null => client.resumePosition,
     onStatus: (status) => showHistoryStatus(historyBadge, status),
@@ -80,7 +83,13 @@ if (!target.ok) {
     presence: (present, viewers) => devices.update(present, viewers),
   };
   const client = new LiveClient(listener, (reason) => socket.reconnect(reason), everything);
-  createRangePicker(byId("ranges"), DEFAULT_RANGE, (range) => history.select(range));
+  createRangePicker(byId("ranges"), initialRange, (range) => {
+    history.select(range);
+    if (range === DEFAULT_RANGE) fragment.delete("range");
+    else fragment.set("range", range.id);
+    // replaceState: no hashchange, so no reload.
+    window.history.replaceState(null, "", `#${fragment.toString()}`);
+  });
 
   const stream: StreamTarget = {
     page: location.href,

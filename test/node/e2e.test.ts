@@ -20,6 +20,7 @@ const SCREENSHOT_PATH = "/tmp/edgepulse-e2e.png";
 const RANGE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-24h.png";
 const REFUSED_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-refused.png";
 const DEVICES_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-devices.png";
+const PHONE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-phone.png";
 const CONNECTION_STATE = '[data-testid="connection-state"]';
 const TRANSPORT = '[data-testid="transport"]';
 const HISTORY = '[data-testid="history"]';
@@ -243,6 +244,30 @@ describe("dashboard end to end", () => {
       .waitFor();
     await page.screenshot({ path: DEVICES_SCREENSHOT_PATH });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("keeps the range in the URL, and stays usable on a phone (390 × 844)", async () => {
+    const page = await browser!.newPage({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const viewerToken = await mintToken(secret, { kind: "viewer", board });
+    await page.goto(`${baseUrl}/#board=${board}&token=${viewerToken}&range=24h`);
+    await page.locator(HISTORY, { hasText: "2 min buckets" }).waitFor({ timeout: 15_000 });
+    expect(await page.getAttribute('[data-testid="range-24h"]', "aria-pressed")).toBe("true");
+    // Every range button is a real target, and nothing is wider than the screen.
+    for (const id of ["5m", "1h", "24h", "7d"]) {
+      const box = await page.locator(`[data-testid="range-${id}"]`).boundingBox();
+      expect(box!.width, id).toBeGreaterThanOrEqual(40);
+      expect(box!.height, id).toBeGreaterThanOrEqual(28);
+    }
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await page.locator('[data-testid="range-1h"]').tap();
+    await page.locator(HISTORY, { hasText: "6 s buckets" }).waitFor({ timeout: 10_000 });
+    expect(new URL(page.url()).hash).toContain("range=1h");
+    await page.screenshot({ path: PHONE_SCREENSHOT_PATH });
     await page.close();
   });
 

@@ -226,7 +226,7 @@ describe("refused credentials", () => {
   });
 });
 
-describe("reconnect storms", () => {
+describe("reconnect storms", { timeout: 60_000 }, () => {
   it("let many dashboards behind one address reconnect at once, and cut one credential reconnecting in a loop", async () => {
     const board = freshBoard();
     const office = { "cf-connecting-ip": "192.0.2.10" };

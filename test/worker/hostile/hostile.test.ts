@@ -191,7 +191,7 @@ function badJsonBody(random: Random): { body: string; headers?: Record<string, s
   return { body: JSON.stringify(base) };
 }
 
-describe(`hostile input (${PER_SURFACE} per surface)`, () => {
+describe(`hostile input (${PER_SURFACE} per surface)`, { timeout: 120_000 }, () => {
   it("JSON ingest", async () => {
     const random = seeded(1);
     await expectRefused(
