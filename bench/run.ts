@@ -17,6 +17,7 @@ import { formatsScenario } from "./scenarios/formats.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { liveScenario } from "./scenarios/live.ts";
 import { queryScenario } from "./scenarios/query.ts";
+import { renderScenario } from "./scenarios/render.ts";
 import { shardsScenario } from "./scenarios/shards.ts";
 import { steadyScenario } from "./scenarios/steady.ts";
 
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   steady: steadyScenario,
   shards: shardsScenario,
   flood: floodScenario,
+  render: renderScenario,
 };
 
 function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: string[] } {

@@ -35,8 +35,21 @@ export class BoardView implements HistoryView {
   private limits: WindowLimits;
   private band = false;
 
+  /** Which cards are on screen (with a margin): the others skip redrawing their charts. */
+  private readonly onScreen: IntersectionObserver | null;
+  private readonly cardOf = new WeakMap<Element, SeriesCard>();
+
   constructor(grid: HTMLElement, range: TimeRange, onSeriesCount: (count: SeriesCount) => void) {
     this.grid = grid;
+    this.onScreen =
+      typeof IntersectionObserver === "undefined"
+        ? null
+        : new IntersectionObserver(
+            (entries) => {
+              for (const entry of entries) this.cardOf.get(entry.target)?.reveal(entry.isIntersecting);
+            },
+            { rootMargin: "300px" },
+          );
     this.limits = { spanMs: range.spanMs, stepMs: range.stepMs };
     this.onSeriesCount = onSeriesCount;
   }
@@ -103,6 +116,7 @@ export class BoardView implements HistoryView {
   }
 
   reset(): void {
+    this.onScreen?.disconnect();
     for (const card of this.cards.values()) card.destroy();
     this.cards.clear();
     this.order.length = 0;
@@ -127,6 +141,8 @@ export class BoardView implements HistoryView {
       else high = middle;
     }
     card.markOffline(this.offline.has(card.def.device));
+    this.cardOf.set(card.element, card);
+    this.onScreen?.observe(card.element);
     this.grid.insertBefore(card.element, this.order[low]?.card.element ?? null);
     this.order.splice(low, 0, { name, card });
     this.cards.set(state.id, card);

@@ -52,11 +52,15 @@ export class SeriesCard {
     this.drawBand(band);
   }
 
+  /** Whether the card is on screen (or near it): off-screen cards keep their numbers current but not their chart. */
+  visible = true;
+  /** The chart lags the window (it was off screen when data came). */
+  private chartStale = false;
+
   /** Shows the window's current points; call once per animation frame at most. */
   render(): void {
     const points = this.window.avg;
     const latest = this.window.latest;
-    const newest = points[points.length - 1];
     this.element.dataset.points = String(points.length);
     this.element.dataset.samples = String(this.window.sampleCount);
     this.element.dataset.from = String(points[0]?.x ?? "");
@@ -64,6 +68,22 @@ export class SeriesCard {
       ? `${formatValue(latest.y)}${this.def.unit ? ` ${this.def.unit}` : ""}`
       : "–";
     this.updatedAt.textContent = latest ? formatClock(latest.x) : "";
+    // Redrawing a chart is most of the cost: off screen, it waits until the card scrolls into view.
+    this.chartStale = !this.visible;
+    if (this.visible) this.drawChart();
+  }
+
+  /** The card scrolled into view or out of it: one coming into view draws what it missed. */
+  reveal(visible: boolean): void {
+    this.visible = visible;
+    if (!visible || !this.chartStale) return;
+    this.chartStale = false;
+    this.drawChart();
+  }
+
+  private drawChart(): void {
+    const points = this.window.avg;
+    const newest = points[points.length - 1];
     // Scroll: the axis ends at the newest bucket and spans the window (trimmed to the range), or less while it fills.
     const x = this.chart.options.scales!.x!;
     x.max = newest?.x;

@@ -1,0 +1,146 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { build } from "vite";
+import { num, printTable, ratio, verdict } from "../lib/table.ts";
+import type { BenchContext } from "./context.ts";
+
+const PAGES = ["ours", "chartjs", "uplot"] as const;
+type PageName = (typeof PAGES)[number];
+const LABELS: Record<PageName, string> = {
+  ours: "edgepulse dashboard",
+  chartjs: "plain Chart.js",
+  uplot: "uPlot",
+};
+const RENDER_DIR = fileURLToPath(new URL("../render/", import.meta.url));
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
+
+interface RenderResult {
+  fps: number;
+  /** Main-thread time spent in tasks, ms per second of wall time. */
+  busyMsPerS: number;
+  scriptMsPerS: number;
+  heapMb: number;
+}
+
+/** Builds the three pages (bench/render) with Vite into a temporary folder. */
+async function buildPages(): Promise<string> {
+  const outDir = await mkdtemp(join(tmpdir(), "edgepulse-render-"));
+  await build({
+    root: RENDER_DIR,
+    logLevel: "warn",
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: "es2022",
+      rollupOptions: {
+        input: Object.fromEntries(PAGES.map((page) => [page, join(RENDER_DIR, `${page}.html`)])),
+      },
+    },
+  });
+  return outDir;
+}
+
+function serve(dir: string): Promise<{ server: Server; origin: string }> {
+  const server = createServer(async (request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname)).replace(
+      /^\/+/,
+      "",
+    );
+    try {
+      const body = await readFile(join(dir, path));
+      response.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      resolve({ server, origin: `http://127.0.0.1:${port}` });
+    }),
+  );
+}
+
+/** Counts animation frames and main-thread time over `seconds`, after a warm-up. */
+async function measure(origin: string, page: PageName, seconds: number): Promise<RenderResult> {
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-timer-throttling"],
+  });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await tab.goto(`${origin}/${page}.html`);
+    await tab.waitForTimeout(3000);
+    const cdp = await tab.context().newCDPSession(tab);
+    await cdp.send("Performance.enable");
+    const metric = async () => {
+      const { metrics } = await cdp.send("Performance.getMetrics");
+      return Object.fromEntries(metrics.map((m) => [m.name, m.value])) as Record<string, number>;
+    };
+    await tab.evaluate(
+      `window.__frames = 0; (function count() { window.__frames++; requestAnimationFrame(count); })();`,
+    );
+    const before = await metric();
+    const started = Date.now();
+    await tab.waitForTimeout(seconds * 1000);
+    const frames = (await tab.evaluate("window.__frames")) as number;
+    const after = await metric();
+    const wall = (Date.now() - started) / 1000;
+    return {
+      fps: frames / wall,
+      busyMsPerS: ((after.TaskDuration! - before.TaskDuration!) * 1000) / wall,
+      scriptMsPerS: ((after.ScriptDuration! - before.ScriptDuration!) * 1000) / wall,
+      heapMb: after.JSHeapUsedSize! / 1e6,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+/**
+ * The dashboard's drawing against a plain Chart.js page and uPlot: 50 series, each updated 10 times a second, in
+ * Debian's Chromium (software rendering, as on a machine without a GPU). Frames per second and main-thread time.
+ */
+export async function renderScenario(context: BenchContext): Promise<void> {
+  const seconds = context.quick ? 8 : 30;
+  const dir = await buildPages();
+  const { server, origin } = await serve(dir);
+  const results = {} as Record<PageName, RenderResult>;
+  try {
+    for (const page of PAGES) {
+      results[page] = await measure(origin, page, seconds);
+      console.log(
+        `  render ${page}: ${num(results[page].fps, 1)} fps, ${num(results[page].busyMsPerS)} ms/s busy`,
+      );
+    }
+  } finally {
+    server.close();
+  }
+  const ours = results.ours;
+  printTable(
+    `Rendering: 50 series x 10 updates/s in Chromium, ${seconds} s after a 3 s warm-up, 1440 x 900`,
+    ["page", "fps", "main thread ms/s", "script ms/s", "heap MB", "fps vs ours", "main thread vs ours"],
+    PAGES.map((page) => [
+      LABELS[page],
+      num(results[page].fps, 1),
+      num(results[page].busyMsPerS),
+      num(results[page].scriptMsPerS),
+      num(results[page].heapMb, 1),
+      ratio(results[page].fps, ours.fps),
+      ratio(results[page].busyMsPerS, ours.busyMsPerS),
+    ]),
+    [
+      "fps: animation frames the page got (each of our renders happens in one); main thread: Chromium's",
+      "  TaskDuration per second of wall time (everything the page's main thread did: script, layout, paint).",
+      "plain Chart.js: default options (animations on), chart.update() for every series on every update.",
+      "uPlot: setData() with the new arrays for every series on every update.",
+      `Targets: fps >= 2x plain Chart.js: ${ratio(ours.fps, results.chartjs.fps)} ${verdict(ours.fps >= 2 * results.chartjs.fps)};` +
+        ` main thread <= uPlot's: ${ratio(ours.busyMsPerS, results.uplot.busyMsPerS)} ${verdict(ours.busyMsPerS <= results.uplot.busyMsPerS)}`,
+    ],
+  );
+}
