@@ -15,6 +15,11 @@ function child<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** Sets text only when it changed: an unchanged text still costs a layout. */
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 /** One series' card: title, latest value and a streaming chart of its buckets. */
 export class SeriesCard {
   readonly def: SeriesDef;
@@ -60,17 +65,20 @@ export class SeriesCard {
   /** Shows the window's current points; call once per animation frame at most. */
   render(): void {
     const points = this.window.avg;
-    const latest = this.window.latest;
     this.element.dataset.points = String(points.length);
     this.element.dataset.samples = String(this.window.sampleCount);
     this.element.dataset.from = String(points[0]?.x ?? "");
-    this.value.textContent = latest
-      ? `${formatValue(latest.y)}${this.def.unit ? ` ${this.def.unit}` : ""}`
-      : "–";
-    this.updatedAt.textContent = latest ? formatClock(latest.x) : "";
-    // Redrawing a chart is most of the cost: off screen, it waits until the card scrolls into view.
+    // Redrawing is most of the cost (the chart, and the text's layout and paint): off screen, it waits until the
+    // card scrolls into view.
     this.chartStale = !this.visible;
-    if (this.visible) this.drawChart();
+    if (this.visible) this.draw();
+  }
+
+  private draw(): void {
+    const latest = this.window.latest;
+    setText(this.value, latest ? `${formatValue(latest.y)}${this.def.unit ? ` ${this.def.unit}` : ""}` : "–");
+    setText(this.updatedAt, latest ? formatClock(latest.x) : "");
+    this.drawChart();
   }
 
   /** The card scrolled into view or out of it: one coming into view draws what it missed. */
@@ -78,7 +86,7 @@ export class SeriesCard {
     this.visible = visible;
     if (!visible || !this.chartStale) return;
     this.chartStale = false;
-    this.drawChart();
+    this.draw();
   }
 
   private drawChart(): void {
