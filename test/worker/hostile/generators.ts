@@ -3,17 +3,8 @@
  */
 export type Random = () => number;
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function seeded(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded generator (mulberry32), so a failing input can be replayed from its seed. */
+export { seededRandom as seeded } from "../../seeded-random.ts";
 
 export const int = (random: Random, max: number) => Math.floor(random() * max);
 export const pick = <T>(random: Random, items: readonly T[]): T => items[int(random, items.length)]!;
