@@ -60,7 +60,7 @@ export const FAILURES_PER_WINDOW = 50;
 const FAILURE_WINDOW_MS = 10_000;
 const failures = new FailingAddresses();
 
-const FAILURES: Record<TokenFailure, [code: string, message: string]> = {
+const REFUSALS: Record<TokenFailure, [code: string, message: string]> = {
   malformed: [
     "malformed_token",
     "token is not an edgepulse token (ep1.<claims>.<signature>, canonical base64url)",
@@ -130,7 +130,7 @@ export async function authorize(
   const verification = await verifyCached(signingKeys(env), token);
   if (!verification.ok) {
     failures.note(address);
-    throw new ApiError(401, ...FAILURES[verification.failure]);
+    throw new ApiError(401, ...REFUSALS[verification.failure]);
   }
   const { claims } = verification;
   if (!kinds.includes(claims.kind)) {

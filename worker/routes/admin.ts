@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import { DEVICE_PATTERN } from "../auth/tokens.ts";
@@ -18,7 +18,7 @@ const MAX_ADMIN_BODY_BYTES = 4096;
 
 /** Revokes or restores a device's or a gateway's tokens, on every shard before answering. */
 function revocation(kind: PrincipalKind, revoked: boolean) {
-  return async (c: import("hono").Context<AdminContext>) => {
+  return async (c: Context<AdminContext>) => {
     const name = validate(Name, c.req.param(kind), `invalid_${kind}`);
     const policy = await hubStub(c.env, c.get("board")).setRevoked(principal(kind, name), revoked);
     return c.json(policy);
