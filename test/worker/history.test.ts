@@ -183,6 +183,29 @@ describe("GET /api/v1/boards/:board/query", () => {
     ]);
   });
 
+  it("adds a rate per second to counters, computed by the board and reading a drop as a reset", async () => {
+    const board = freshBoard();
+    const start = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    const values = [10, 20, 5, 15];
+    const points = values.flatMap((value, i) => [
+      { metric: "requests_total", value, ts: start + i * 1000, kind: "counter" },
+      { metric: "temp", value, ts: start + i * 1000 },
+    ]);
+    expect((await ingest(await token("device", board, "d"), { points })).status).toBe(202);
+    const { body } = await query(
+      board,
+      `device=d&metric=requests_total&metric=temp&from=${start}&to=${start + 4000}&step=1s`,
+    );
+    const [counter, gauge] = body.series;
+    expect(counter).toMatchObject({
+      metric: "requests_total",
+      kind: "counter",
+      last: values,
+      rate: [null, 10, 5, 10],
+    });
+    expect(gauge).not.toHaveProperty("rate");
+  });
+
   it("answers a series the board does not have with empty columns", async () => {
     const board = freshBoard();
     const { status, body } = await query(board, "series=nobody:nothing&from=-1h");

@@ -7,6 +7,7 @@ import {
   seriesName,
   type ViewerCounts,
 } from "../protocol/index.ts";
+import { counterRates } from "../query/counter-rate.ts";
 import { emptyCounters } from "../shard/checkpoint-row.ts";
 import type { SeriesSummary, ShardHistory, ShardStats } from "../shard/shard-api.ts";
 
@@ -72,7 +73,10 @@ export function mergeHistory(parts: ShardHistory[]): HistoryResult | { error: st
     to: first?.to ?? 0,
     step: first?.step ?? 0,
     resolution: (first?.resolution ?? "raw") as HistoryResult["resolution"],
-    series: [...byName.values()].map(({ lastTs: _lastTs, ...series }): SeriesHistory => series),
+    series: [...byName.values()].map(
+      ({ lastTs, ...series }): SeriesHistory =>
+        series.kind === "counter" ? { ...series, rate: counterRates({ last: series.last, lastTs }) } : series,
+    ),
   };
 }
 

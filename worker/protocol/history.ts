@@ -19,7 +19,13 @@ export interface HistoryColumns {
 }
 
 /** One series of a history answer: its name (labels, unit and kind when known) and its buckets. */
-export interface SeriesHistory extends HistoryColumns, Omit<SeriesDef, "id"> {}
+export interface SeriesHistory extends HistoryColumns, Omit<SeriesDef, "id"> {
+  /**
+   * Counters only: the increase per second since the previous bucket (null for the first), a drop read as a reset.
+   * Computed by the board, so every client draws the same rate.
+   */
+  rate?: Array<number | null>;
+}
 
 /**
  * Answer of `GET /boards/:board/query`. It holds exactly each shard's batches up to its `seq` in `positions`: live
