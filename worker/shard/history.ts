@@ -7,6 +7,7 @@ import {
   type SeriesHistory,
 } from "../protocol/index.ts";
 import type { BatchLog } from "./batch-log.ts";
+import { type BucketAggregate, emptyColumns, pushBucket } from "./columns.ts";
 import { RESOLUTIONS } from "./resolutions.ts";
 import type { Rollups } from "./rollups.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
@@ -31,14 +32,7 @@ export interface HistoryError {
 export type HistoryBuckets = Omit<ShardHistory, "position">;
 
 /** Aggregate of the raw points in one bucket of a sub-second query. */
-interface Aggregate {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  lastTs: number;
-  last: number;
-}
+type Aggregate = BucketAggregate;
 
 /** Folds a point into an aggregate; on equal timestamps the later arrival becomes last. */
 function foldPoint(agg: Aggregate, ts: number, value: number): void {
@@ -73,10 +67,6 @@ export function chooseResolution(
 
 type Buckets = Map<number, Aggregate>;
 
-function emptyColumns(): ColumnsWithLastTs {
-  return { ts: [], avg: [], min: [], max: [], count: [], last: [], lastTs: [] };
-}
-
 /** A series' name in an answer, without the board's id. */
 function named(
   def: Pick<SeriesDef, "device" | "metric" | "labels" | "unit" | "kind">,
@@ -93,15 +83,7 @@ function named(
 
 function toColumns(buckets: Buckets): ColumnsWithLastTs {
   const columns = emptyColumns();
-  for (const [ts, agg] of [...buckets].sort((a, b) => a[0] - b[0])) {
-    columns.ts.push(ts);
-    columns.avg.push(agg.sum / agg.count);
-    columns.min.push(agg.min);
-    columns.max.push(agg.max);
-    columns.count.push(agg.count);
-    columns.last.push(agg.last);
-    columns.lastTs.push(agg.lastTs);
-  }
+  for (const [ts, agg] of [...buckets].sort((a, b) => a[0] - b[0])) pushBucket(columns, ts, agg);
   return columns;
 }
 

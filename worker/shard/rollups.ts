@@ -1,3 +1,4 @@
+import { type BucketAggregate, emptyColumns, pushBucket } from "./columns.ts";
 import type { Sql } from "./metered-sql.ts";
 import { bucketsPerChunk, RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import {
@@ -37,53 +38,37 @@ const localOf = (seriesId: number) => seriesId % SERIES_PER_BLOCK;
 
 /** Collects buckets into `step`-wide columns; buckets must come in time order. */
 class StepColumns {
-  readonly columns: ColumnsWithLastTs = {
-    ts: [],
-    avg: [],
-    min: [],
-    max: [],
-    count: [],
-    last: [],
-    lastTs: [],
-  };
+  readonly columns = emptyColumns();
   private start = Number.NaN;
-  private count = 0;
-  private sum = 0;
-  private min = 0;
-  private max = 0;
-  private last = 0;
-  private lastTs = 0;
+  /** The step being collected; null before the first bucket and once finished. */
+  private step: BucketAggregate | null = null;
 
   add(stepStart: number, buckets: SeriesBuckets, o: number): void {
-    if (stepStart !== this.start) {
+    if (stepStart !== this.start || !this.step) {
       this.finish();
       this.start = stepStart;
-      this.count = 0;
-      this.sum = 0;
-      this.min = Number.POSITIVE_INFINITY;
-      this.max = Number.NEGATIVE_INFINITY;
+      this.step = {
+        count: 0,
+        sum: 0,
+        min: Number.POSITIVE_INFINITY,
+        max: Number.NEGATIVE_INFINITY,
+        last: 0,
+        lastTs: 0,
+      };
     }
-    this.count += buckets[o + COUNT]!;
-    this.sum += buckets[o + SUM]!;
-    this.min = Math.min(this.min, buckets[o + MIN]!);
-    this.max = Math.max(this.max, buckets[o + MAX]!);
+    const step = this.step;
+    step.count += buckets[o + COUNT]!;
+    step.sum += buckets[o + SUM]!;
+    step.min = Math.min(step.min, buckets[o + MIN]!);
+    step.max = Math.max(step.max, buckets[o + MAX]!);
     // Buckets never overlap in time, so a step's last value is the last value of its newest bucket.
-    this.last = buckets[o + LAST]!;
-    this.lastTs = buckets[o + LAST_TS]!;
+    step.last = buckets[o + LAST]!;
+    step.lastTs = buckets[o + LAST_TS]!;
   }
 
   finish(): ColumnsWithLastTs {
-    if (this.count > 0) {
-      const { columns } = this;
-      columns.ts.push(this.start);
-      columns.avg.push(this.sum / this.count);
-      columns.min.push(this.min);
-      columns.max.push(this.max);
-      columns.count.push(this.count);
-      columns.last.push(this.last);
-      columns.lastTs.push(this.lastTs);
-      this.count = 0;
-    }
+    if (this.step && this.step.count > 0) pushBucket(this.columns, this.start, this.step);
+    this.step = null;
     return this.columns;
   }
 }

@@ -97,6 +97,16 @@ describe("sharded ingest", () => {
   });
 });
 
+/** The relays a board's hub feeds (its `relays` table). */
+function activeRelays(board: string): Promise<number[]> {
+  return runInDurableObject(hubStub(board), (_hub, state) =>
+    state.storage.sql
+      .exec<{ idx: number }>("SELECT idx FROM relays")
+      .toArray()
+      .map((row) => row.idx),
+  );
+}
+
 describe("live across 4 shards and 3 relays", () => {
   it("delivers every point to every viewer exactly once and in order per series, across evictions of every object", async () => {
     const board = freshBoard();
@@ -273,13 +283,7 @@ describe("relays", () => {
     await reader.cancel();
     const stats = await get(`/api/v1/boards/${board}/stats`, viewer);
     expect(stats.body.viewers.websocket).toBe(2);
-    const relays = () =>
-      runInDurableObject(hubStub(board), (_hub, state) =>
-        state.storage.sql
-          .exec<{ idx: number }>("SELECT idx FROM relays")
-          .toArray()
-          .map((row) => row.idx),
-      );
+    const relays = () => activeRelays(board);
     expect(await relays()).toEqual([0]);
     for (const socket of onHub) socket.close();
   });
@@ -289,13 +293,7 @@ describe("relays", () => {
     const viewer = await viewerOf(board);
     const sockets = [];
     for (let i = 0; i < 4; i++) sockets.push(await greeted(board, viewer));
-    const relays = () =>
-      runInDurableObject(hubStub(board), (_hub, state) =>
-        state.storage.sql
-          .exec<{ idx: number }>("SELECT idx FROM relays")
-          .toArray()
-          .map((row) => row.idx),
-      );
+    const relays = () => activeRelays(board);
     expect(await relays()).toEqual([0]);
     for (const socket of sockets.slice(2)) socket.close();
     const deadline = Date.now() + 5000;
