@@ -1,16 +1,27 @@
 /** The parts of `fetch`'s init the API calls use. */
 export interface ApiRequest {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "DELETE";
   signal?: AbortSignal;
+  /** Sent as JSON. */
+  json?: unknown;
 }
 
 /** Calls the board API with the viewer token and reads its JSON answer; throws with the API's error code on failure. */
 export async function fetchJson<T>(url: string, token: string, request: ApiRequest = {}): Promise<T> {
-  const response = await fetch(url, { ...request, headers: { authorization: `Bearer ${token}` } });
+  const { json, ...init } = request;
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (json !== undefined) headers["content-type"] = "application/json";
+  const body = json === undefined ? undefined : JSON.stringify(json);
+  const response = await fetch(url, { ...init, headers, body });
   if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: { code?: string } } | null;
-    const code = body?.error?.code ? ` ${body.error.code}` : "";
-    throw new Error(`${request.method ?? "GET"} ${new URL(url).pathname} answered ${response.status}${code}`);
+    const answer = (await response.json().catch(() => null)) as {
+      error?: { code?: string; message?: string };
+    } | null;
+    const code = answer?.error?.code ? ` ${answer.error.code}` : "";
+    const message = answer?.error?.message ? `: ${answer.error.message}` : "";
+    throw new Error(
+      `${request.method ?? "GET"} ${new URL(url).pathname} answered ${response.status}${code}${message}`,
+    );
   }
   return (await response.json()) as T;
 }

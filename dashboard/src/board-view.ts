@@ -24,6 +24,9 @@ export class BoardView implements HistoryView {
   private readonly grid: HTMLElement;
   private readonly onSeriesCount: (count: SeriesCount) => void;
   private readonly cards = new Map<number, SeriesCard>();
+  /** Alert thresholds per series, and the series with a firing alert (see `showAlerts`). */
+  private thresholdsOf: (def: SeriesDef) => number[] = () => [];
+  private alerting: ReadonlySet<string> = new Set();
   /** Card names in display order, for inserting in place. */
   private readonly order: Array<{ name: string; card: SeriesCard }> = [];
   /** Ids of series past MAX_CARDS. */
@@ -110,6 +113,18 @@ export class BoardView implements HistoryView {
     for (const card of this.cards.values()) if (card.def.device === device) card.markOffline(!online);
   }
 
+  /** Draws each card's alert thresholds and marks the cards whose series have a firing alert. */
+  showAlerts(thresholdsOf: (def: SeriesDef) => number[], alerting: ReadonlySet<string>): void {
+    this.thresholdsOf = thresholdsOf;
+    this.alerting = alerting;
+    for (const card of this.cards.values()) this.decorate(card);
+  }
+
+  private decorate(card: SeriesCard): void {
+    card.showThresholds(this.thresholdsOf(card.def));
+    card.markAlerting(this.alerting.has(seriesName(card.def)));
+  }
+
   /** The device of a series that has a card (frames name series by id). */
   deviceOf(seriesId: number): string | undefined {
     return this.cards.get(seriesId)?.def.device;
@@ -141,6 +156,7 @@ export class BoardView implements HistoryView {
       else high = middle;
     }
     card.markOffline(this.offline.has(card.def.device));
+    this.decorate(card);
     this.cardOf.set(card.element, card);
     this.onScreen?.observe(card.element);
     this.grid.insertBefore(card.element, this.order[low]?.card.element ?? null);

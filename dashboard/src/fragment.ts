@@ -5,6 +5,16 @@ export type DashboardTarget =
   | { ok: true; board: string; token: string; selectors: string[] }
   | { ok: false; problem: string };
 
+/** The kind a token claims (`viewer`, `admin`, …), read without checking it (the board does), or null. */
+export function tokenKind(token: string): string | null {
+  try {
+    const claims = JSON.parse(atob(token.split(".")[1]!.replaceAll("-", "+").replaceAll("_", "/")));
+    return typeof claims.kind === "string" ? claims.kind : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Reads `#board=<board>&token=<viewer token>`, and optional `&series=<selector>` (repeatable) to watch part of a
  * large board. The token sits in the fragment because browsers never send fragments to the server, so it stays out

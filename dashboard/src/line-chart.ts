@@ -5,6 +5,7 @@ import {
   LinearScale,
   LineController,
   LineElement,
+  type Plugin,
   PointElement,
   type ScriptableLineSegmentContext,
 } from "chart.js";
@@ -39,6 +40,37 @@ const GRID_COLOR = "rgba(148, 163, 184, 0.12)";
 const TICK_COLOR = "#8b95a7";
 const LINE = 0;
 const BAND = [1, 2];
+const THRESHOLD_COLOR = "#f87171";
+
+/** Alert thresholds per chart, drawn as dashed lines where they fall within the y axis. */
+const thresholds = new WeakMap<LineChart, number[]>();
+
+const thresholdLines: Plugin<"line"> = {
+  id: "thresholdLines",
+  afterDatasetsDraw(chart) {
+    const values = thresholds.get(chart as LineChart);
+    if (!values?.length) return;
+    const { ctx, chartArea, scales } = chart;
+    ctx.save();
+    ctx.strokeStyle = THRESHOLD_COLOR;
+    ctx.setLineDash([4, 3]);
+    ctx.lineWidth = 1;
+    for (const value of values) {
+      const y = scales.y!.getPixelForValue(value);
+      if (y < chartArea.top || y > chartArea.bottom) continue;
+      ctx.beginPath();
+      ctx.moveTo(chartArea.left, y);
+      ctx.lineTo(chartArea.right, y);
+      ctx.stroke();
+    }
+    ctx.restore();
+  },
+};
+
+/** Sets the thresholds a chart draws (its next update shows them). */
+export function setThresholds(chart: LineChart, values: number[]): void {
+  thresholds.set(chart, values);
+}
 
 /**
  * A line chart over `series.avg`, with a min/max band behind it when `showBand` turns it on; call
@@ -53,6 +85,7 @@ export function createLineChart(canvas: HTMLCanvasElement, series: ChartSeries, 
   const edge = { borderWidth: 0, pointRadius: 0, hidden: true, segment };
   return new Chart<"line", ChartPoint[]>(canvas, {
     type: "line",
+    plugins: [thresholdLines],
     data: {
       // Chart.js draws the first dataset on top: the line over its band.
       datasets: [

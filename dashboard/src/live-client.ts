@@ -1,4 +1,5 @@
 import {
+  type AlertEvent,
   type DataFrame,
   type DevicePresence,
   decodeFrame,
@@ -21,6 +22,8 @@ export interface LiveListener {
   reset(): void;
   /** Devices came online or went offline (all of them when connected), and how many viewers watch. */
   presence?(devices: readonly DevicePresence[], viewers: number): void;
+  /** An alert rule's alert for a series changed state. */
+  alert?(event: AlertEvent): void;
   /** Something worth a console line: a server `error`, or input that breaks the protocol. */
   problem(text: string): void;
 }
@@ -104,6 +107,7 @@ export class LiveClient {
         this.listener.presence?.(message.devices, message.viewers);
         return;
       case "alert":
+        this.listener.alert?.(message.event);
         return;
       default:
         this.listener.problem(`ignored an unknown message type ${(message as { type: string }).type}`);

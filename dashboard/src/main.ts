@@ -1,10 +1,11 @@
 import { ALL_SERIES, type StreamPosition } from "../../worker/protocol/index.ts";
 import { AckScheduler } from "./ack-scheduler.ts";
+import { AlertPanel } from "./alert-panel.ts";
 import { BoardView } from "./board-view.ts";
 import { showConnectionStatus } from "./connection-badge.ts";
 import { checkCredential } from "./credential-check.ts";
 import { DevicePanel } from "./device-panel.ts";
-import { parseFragment } from "./fragment.ts";
+import { parseFragment, tokenKind } from "./fragment.ts";
 import { showHistoryStatus } from "./history-badge.ts";
 import { fetchHistory } from "./history-query.ts";
 import { HistorySync } from "./history-sync.ts";
@@ -68,6 +69,28 @@ if (!target.ok) {
     byId("devices-search") as HTMLInputElement,
     (device, online) => view.markDevice(device, online),
   );
+  const alerts = new AlertPanel(
+    {
+      banner: byId("alert-banner"),
+      toasts: byId("toasts"),
+      summary: byId("alerts-summary"),
+      rules: byId("alert-rules"),
+      form: byId("alert-form") as HTMLFormElement,
+      formHint: byId("alert-form-hint"),
+      history: byId("alert-history"),
+    },
+    {
+      page: location.href,
+      board,
+      token,
+      admin: tokenKind(token) === "admin",
+      onChange: (state) =>
+        view.showAlerts(
+          (def) => state.thresholdsFor(def),
+          new Set(state.firing().map((alert) => alert.series)),
+        ),
+    },
+  );
   const everything = selectors.length === 1 && selectors[0] === ALL_SERIES;
   const listener: LiveListener = {
     series: (series) => history.series(series),
@@ -81,6 +104,7 @@ if (!target.ok) {
     reset: () => history.reset(),
     problem: (text) => history.problem(text),
     presence: (present, viewers) => devices.update(present, viewers),
+    alert: (event) => alerts.receive(event),
   };
   const client = new LiveClient(listener, (reason) => socket.reconnect(reason), everything);
   createRangePicker(byId("ranges"), initialRange, (range) => {
@@ -120,6 +144,8 @@ if (!target.ok) {
       if (status.state === "OPEN") {
         acks.connected();
         byId("notice").hidden = true;
+        // What fired or resolved while away comes with the rules; live messages keep it current from here.
+        alerts.refresh().catch((error: Error) => listener.problem(`alerts: ${error.message}`));
       }
       showConnectionStatus(connection, status);
       if (refused) connection.detail.textContent = refused;

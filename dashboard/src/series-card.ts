@@ -1,6 +1,6 @@
 import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/index.ts";
 import { formatClock, formatValue } from "./format.ts";
-import { createLineChart, type LineChart, showBand } from "./line-chart.ts";
+import { createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { SeriesWindow, type WindowLimits } from "./series-window.ts";
 
@@ -102,6 +102,21 @@ export class SeriesCard {
       x.max = newest.x + 5 * this.window.stepMs;
     }
     this.chart.update("none");
+  }
+
+  /** Draws alert thresholds across the chart (none: an empty list). */
+  showThresholds(values: number[]): void {
+    const text = values.join(",");
+    if (this.element.dataset.thresholds === text) return;
+    this.element.dataset.thresholds = text;
+    setThresholds(this.chart, values);
+    if (this.visible) this.chart.update("none");
+    else this.chartStale = true;
+  }
+
+  /** Marks the card while an alert fires on its series. */
+  markAlerting(alerting: boolean): void {
+    this.element.dataset.alerting = String(alerting);
   }
 
   markOffline(offline: boolean): void {

@@ -3,8 +3,9 @@
  * of simulated devices in a real (Debian) Chromium, over each transport of the fallback chain, with history for
  * the selected range. Nothing here touches the developer's .dev.vars or state.
  */
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -21,6 +22,7 @@ const RANGE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-24h.png";
 const REFUSED_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-refused.png";
 const DEVICES_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-devices.png";
 const PHONE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-phone.png";
+const ALERT_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-alert.png";
 const CONNECTION_STATE = '[data-testid="connection-state"]';
 const TRANSPORT = '[data-testid="transport"]';
 const HISTORY = '[data-testid="history"]';
@@ -128,6 +130,36 @@ async function openDashboard(
     .waitFor({ timeout: 15_000 });
   await page.locator(`${HISTORY}[data-state="ready"]`).waitFor({ timeout: 15_000 });
   return { page, errors };
+}
+
+/** A webhook receiver on a free port: records every request, and answers the first one 503 (so it is retried). */
+async function webhookReceiver() {
+  const received: Array<{ headers: IncomingHttpHeaders; body: string; answered: number }> = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => {
+      body += chunk;
+    });
+    request.on("end", () => {
+      const answered = received.length === 0 ? 503 : 200;
+      received.push({ headers: request.headers, body, answered });
+      response.writeHead(answered).end();
+    });
+  });
+  const [port] = (await findFreePorts(DEV_HOST, 1)) as [number];
+  await new Promise<void>((resolve) => server.listen(port, DEV_HOST, resolve));
+  return { url: `http://${DEV_HOST}:${port}/hooks`, received, close: () => server.close() };
+}
+
+/** Posts one reading of a device of its own. */
+async function postReading(device: string, metric: string, value: number): Promise<void> {
+  const token = await mintToken(secret, { kind: "device", board, device });
+  const response = await fetch(`${baseUrl}/api/v1/ingest`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ metrics: { [metric]: value } }),
+  });
+  expect(response.status).toBe(202);
 }
 
 describe("dashboard end to end", () => {
@@ -323,6 +355,84 @@ describe("dashboard end to end", () => {
     await page.screenshot({ path: RANGE_SCREENSHOT_PATH });
     expect(await page.getAttribute('[data-testid="range-24h"]', "aria-pressed")).toBe("true");
     expect(errors).toEqual([]);
+  });
+
+  it("fires an alert: banner, toast, marked card and threshold line, a signed webhook retried until taken, then resolves", async () => {
+    onTestFailed(() => console.error(`--- recent output ---\n${recentOutput.join("\n")}`));
+    const hooks = await webhookReceiver();
+    const adminToken = await mintToken(secret, { kind: "admin", board });
+    const created = await fetch(`${baseUrl}/api/v1/boards/${board}/alerts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "furnace hot",
+        series: "furnace:temp",
+        op: ">",
+        threshold: 100,
+        webhook: hooks.url,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const rule = (await created.json()) as { id: string; webhookSecret: string };
+
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${baseUrl}/#board=${board}&token=${adminToken}`);
+    await page.locator(CONNECTION_STATE, { hasText: /^OPEN$/ }).waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="alerts"] summary').click();
+    await page.locator('[data-testid="alert-rule"]', { hasText: "furnace hot" }).waitFor({ timeout: 10_000 });
+    await postReading("furnace", "temp", 60);
+    const card = page.locator(`${SERIES_CARD}[data-series="furnace:temp"]`);
+    await card.waitFor({ timeout: 10_000 });
+    expect(await card.getAttribute("data-thresholds")).toBe("100");
+
+    await postReading("furnace", "temp", 130);
+    const banner = page.locator('[data-testid="alert-banner"]');
+    await banner.filter({ hasText: "furnace hot on furnace:temp (130)" }).waitFor({ timeout: 5_000 });
+    await page.locator('[data-testid="toast"]', { hasText: "firing" }).waitFor({ timeout: 5_000 });
+    await page.locator(`${SERIES_CARD}[data-series="furnace:temp"][data-alerting="true"]`).waitFor();
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: ALERT_SCREENSHOT_PATH });
+
+    await postReading("furnace", "temp", 70);
+    await banner.waitFor({ state: "hidden", timeout: 5_000 });
+    await page
+      .locator('[data-testid="alert-history"] li', { hasText: "resolved" })
+      .waitFor({ timeout: 5_000 });
+
+    // The webhook: refused once (503), retried with the same delivery id, then the resolution; all signed.
+    await expect.poll(() => hooks.received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    hooks.close();
+    const [refused, retried, resolved] = hooks.received;
+    expect(refused!.answered).toBe(503);
+    expect(retried!.headers["edgepulse-delivery"]).toBe(refused!.headers["edgepulse-delivery"]);
+    expect(JSON.parse(retried!.body)).toMatchObject({
+      board,
+      rule: { id: rule.id },
+      event: { state: "firing", value: 130 },
+    });
+    expect(JSON.parse(resolved!.body).event).toMatchObject({ state: "resolved", from: "firing", value: 70 });
+    for (const { headers, body } of hooks.received) {
+      const [t, v1] = String(headers["edgepulse-signature"])
+        .split(",")
+        .map((part) => part.split("=")[1]);
+      const expected = createHmac("sha256", rule.webhookSecret).update(`${t}.${body}`).digest("hex");
+      expect(v1).toBe(expected);
+    }
+
+    // The rule list: an admin adds a rule from the form and deletes it.
+    await page.fill('[data-testid="alert-form"] [name="name"]', "furnace silent");
+    await page.fill('[data-testid="alert-form"] [name="series"]', "furnace:*");
+    await page.selectOption('[data-testid="alert-form"] [name="op"]', "nodata");
+    await page.fill('[data-testid="alert-form"] [name="forSeconds"]', "600");
+    await page.click('[data-testid="alert-form"] button[type="submit"]');
+    const added = page.locator('[data-testid="alert-rule"]', { hasText: "furnace silent" });
+    await added.waitFor({ timeout: 5_000 });
+    await added.getByRole("button", { name: "Delete rule furnace silent" }).click();
+    await added.waitFor({ state: "detached", timeout: 5_000 });
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   it("shows every accepted point exactly once across the history seam, over every transport", async () => {

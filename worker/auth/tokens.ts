@@ -4,6 +4,7 @@
  * Runs unchanged in workerd and Node (the token CLI).
  */
 import * as v from "valibot";
+import { toBase64Url } from "../protocol/base64.ts";
 
 /**
  * A device posts into one board as itself; a gateway (an agent forwarding many hosts) posts for any device of one
@@ -76,12 +77,6 @@ export function keyId(secret: string): Promise<string> {
     keyIds.set(secret, id);
   }
   return id;
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /** Decodes unpadded base64url, and only its one canonical spelling (unused low bits zero), else null. */

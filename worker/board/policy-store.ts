@@ -1,3 +1,4 @@
+import type { AdminAlertRule } from "../protocol/alerts.ts";
 import type { BoardLimits } from "../protocol/index.ts";
 import type { Sql } from "../shard/metered-sql.ts";
 import type { BoardPolicy } from "./policy.ts";
@@ -5,14 +6,15 @@ import type { BoardPolicy } from "./policy.ts";
 type Change = () => SqlStorageCursor<Record<string, SqlStorageValue>>;
 
 /**
- * A board's policy in an object's SQLite (the hub's, and a copy in each shard): a row of limits and a row per
- * revoked credential, written only when an admin changes them and read once per wake.
+ * A board's policy in an object's SQLite (the hub's, and a copy in each shard): a row of limits, a row per revoked
+ * credential and a row per alert rule, written only when an admin changes them and read once per wake.
  */
 export class PolicyStore {
   private readonly sql: Sql;
   private readonly record: (change: Change) => void;
   private limitsSet: Partial<BoardLimits>;
   private readonly revokedSet: Set<string>;
+  private readonly rules: Map<string, AdminAlertRule>;
 
   /** `record` runs each change (the hub counts its rows in its ledger; a shard's SQL counts its own). */
   constructor(sql: Sql, record: (change: Change) => void = (change) => void change()) {
@@ -22,6 +24,7 @@ export class PolicyStore {
       "CREATE TABLE IF NOT EXISTS policy (id INTEGER PRIMARY KEY CHECK (id = 0), limits TEXT NOT NULL)",
     );
     sql.exec("CREATE TABLE IF NOT EXISTS revoked (principal TEXT PRIMARY KEY, at INTEGER NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS alert_rules (id TEXT PRIMARY KEY, rule TEXT NOT NULL)");
     const row = sql.exec<{ limits: string }>("SELECT limits FROM policy WHERE id = 0").toArray()[0];
     this.limitsSet = row ? (JSON.parse(row.limits) as Partial<BoardLimits>) : {};
     this.revokedSet = new Set(
@@ -30,10 +33,19 @@ export class PolicyStore {
         .toArray()
         .map((r) => r.principal),
     );
+    this.rules = new Map(
+      sql
+        .exec<{ id: string; rule: string }>("SELECT id, rule FROM alert_rules")
+        .toArray()
+        .map((r) => [r.id, JSON.parse(r.rule) as AdminAlertRule]),
+    );
   }
 
   get policy(): BoardPolicy {
-    return { limits: { ...this.limitsSet }, revoked: [...this.revokedSet].sort() };
+    const alerts = [...this.rules.values()].sort(
+      (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
+    );
+    return { limits: { ...this.limitsSet }, revoked: [...this.revokedSet].sort(), alerts };
   }
 
   isRevoked(principal: string): boolean {
@@ -59,11 +71,29 @@ export class PolicyStore {
     return true;
   }
 
+  addRule(rule: AdminAlertRule): void {
+    this.rules.set(rule.id, rule);
+    const json = JSON.stringify(rule);
+    this.record(() =>
+      this.sql.exec("INSERT OR REPLACE INTO alert_rules (id, rule) VALUES (?, ?)", rule.id, json),
+    );
+  }
+
+  /** Deletes a rule; false when there was none by that id. */
+  deleteRule(id: string): boolean {
+    if (!this.rules.delete(id)) return false;
+    this.record(() => this.sql.exec("DELETE FROM alert_rules WHERE id = ?", id));
+    return true;
+  }
+
   /** Takes the hub's policy as a whole (a shard's copy), writing only what differs. */
   replace(policy: BoardPolicy): void {
     if (JSON.stringify(policy.limits) !== JSON.stringify(this.limitsSet)) this.setLimits(policy.limits);
     const wanted = new Set(policy.revoked);
     for (const known of [...this.revokedSet]) if (!wanted.has(known)) this.setRevoked(known, false);
     for (const principal of wanted) this.setRevoked(principal, true);
+    const rules = new Set(policy.alerts.map((rule) => rule.id));
+    for (const id of [...this.rules.keys()]) if (!rules.has(id)) this.deleteRule(id);
+    for (const rule of policy.alerts) if (!this.rules.has(rule.id)) this.addRule(rule);
   }
 }

@@ -1,16 +1,19 @@
 import * as v from "valibot";
 import type { TokenClaims } from "../auth/tokens.ts";
+import type { AdminAlertRule } from "../protocol/alerts.ts";
 import type { BoardLimits } from "../protocol/index.ts";
 import { MAX_SERIES_PER_SHARD } from "../shard/series-catalog.ts";
 import type { BoardConfig } from "./config.ts";
 import { MAX_SHARDS } from "./shards.ts";
 
-/** A board's limits and its revoked credentials, as its hub keeps them and hands them to every shard. */
+/** A board's limits, its revoked credentials and alert rules, as its hub keeps them and hands them to every shard. */
 export interface BoardPolicy {
   /** Only the limits an admin set; the others follow the deployment's defaults. */
   limits: Partial<BoardLimits>;
   /** Revoked credentials, as `principal` names them. */
   revoked: string[];
+  /** Alert rules, oldest first, with their webhook secrets (shards sign webhooks). */
+  alerts: AdminAlertRule[];
 }
 
 const count = (max: number) => v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(max));

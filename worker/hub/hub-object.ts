@@ -15,9 +15,23 @@ import { continuing, type ReplaySource } from "../live/continuity.ts";
 import { BoardMirror, type MirrorState } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
 import { serveViewer, tooMany, viewerMessage } from "../live/viewer-requests.ts";
-import { Viewers } from "../live/viewers.ts";
-import type { AdminDevice, AdminPolicy } from "../protocol/index.ts";
-import { type BoardStats, type HistoryResult, PING, PONG } from "../protocol/index.ts";
+import { emptyFlush, Viewers } from "../live/viewers.ts";
+import type {
+  ActiveAlert,
+  AdminAlertRule,
+  AdminDevice,
+  AdminPolicy,
+  AlertEvent,
+  AlertRuleSpec,
+} from "../protocol/index.ts";
+import {
+  ALERT_LIMITS,
+  type BoardStats,
+  type HistoryResult,
+  PING,
+  PONG,
+  toBase64Url,
+} from "../protocol/index.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
 import { MAX_SERIES_PER_SHARD } from "../shard/series-catalog.ts";
@@ -151,6 +165,44 @@ export class HubObject extends DurableObject<Env> {
     return [...byDevice.values()].sort((a, b) => a.device.localeCompare(b.device));
   }
 
+  /** The board's alert rules, oldest first, and the alerts that hold now on every shard. */
+  async alerts(): Promise<{ rules: AdminAlertRule[]; active: ActiveAlert[] }> {
+    const active = await Promise.all(
+      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).activeAlerts()),
+    );
+    return { rules: this.policies.policy.alerts, active: active.flat() };
+  }
+
+  /**
+   * An admin added a rule: it gets an id (and a secret to sign its webhooks with), and every shard evaluates it
+   * before the answer. Null when the board has ALERT_LIMITS.maxRules already.
+   */
+  async addAlertRule(spec: AlertRuleSpec): Promise<AdminAlertRule | null> {
+    if (this.policies.policy.alerts.length >= ALERT_LIMITS.maxRules) return null;
+    const random = (bytes: number) => toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+    const rule: AdminAlertRule = { ...spec, id: `rule_${random(9)}`, createdAt: Date.now() };
+    if (spec.webhook) rule.webhookSecret = `whsec_${random(24)}`;
+    this.policies.addRule(rule);
+    await this.spreadPolicy();
+    return rule;
+  }
+
+  /** An admin deleted a rule; its alerts resolve on every shard before the answer. False for an unknown id. */
+  async deleteAlertRule(id: string): Promise<boolean> {
+    if (!this.policies.deleteRule(id)) return false;
+    await this.spreadPolicy();
+    return true;
+  }
+
+  /** Alert transitions at or after `from` over every shard, oldest first, at most `limit`. */
+  async alertEvents(from: number, limit: number): Promise<{ events: AlertEvent[]; truncated: boolean }> {
+    const parts = await Promise.all(
+      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).alertEvents(from, limit + 1)),
+    );
+    const events = parts.flat().sort((a, b) => a.at - b.at || a.sid - b.sid || a.seq - b.seq);
+    return { events: events.slice(0, limit), truncated: events.length > limit };
+  }
+
   private async spreadPolicy(): Promise<void> {
     const { policy } = this.policies;
     await Promise.all(
@@ -173,8 +225,10 @@ export class HubObject extends DurableObject<Env> {
     if (push.presence.length > 0) viewers.queuePresence(push.presence);
     const incoming = { sid: push.sid, epoch: push.epoch, batches: push.batches };
     const next = await continuing(this.replay, viewers.queuedPosition(push.sid), incoming, push.lastSeq);
-    if (next === "reset") viewers.resetAll("a shard's history was replaced; resume from a snapshot");
-    else viewers.publish({ shards: [next], series: push.series, presence: [] });
+    if (next === "reset") {
+      viewers.resetAll("a shard's history was replaced; resume from a snapshot");
+      viewers.publish({ ...emptyFlush(), alerts: push.alerts });
+    } else viewers.publish({ shards: [next], series: push.series, presence: [], alerts: push.alerts });
     return { attached: true };
   }
 
@@ -182,8 +236,8 @@ export class HubObject extends DurableObject<Env> {
   private flush(): void {
     if (!this.viewers) return;
     const sent = this.viewers.flush();
-    if (sent.shards.length > 0 || sent.series.length > 0 || sent.presence.length > 0)
-      this.relays.forward(sent);
+    const { shards, series, presence, alerts } = sent;
+    if (shards.length + series.length + presence.length + alerts.length > 0) this.relays.forward(sent);
   }
 
   /**

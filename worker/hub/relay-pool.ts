@@ -110,6 +110,7 @@ export class RelayPool {
       shards: queue.flatMap((flush) => flush.shards),
       series: queue.flatMap((flush) => flush.series),
       presence: queue.flatMap((flush) => flush.presence),
+      alerts: queue.flatMap((flush) => flush.alerts),
     };
     const delivery = this.link(index)
       .receive(merged)

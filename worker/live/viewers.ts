@@ -1,4 +1,5 @@
 import {
+  type AlertEvent,
   type ClientMessage,
   type DevicePresence,
   type PollAnswer,
@@ -35,12 +36,18 @@ const STREAM_KEEPALIVE_MS = 25_000;
 /** An object stays fed (shards push, a hub forwards) this long after it answered a poll: the next poll comes back. */
 export const POLL_IDLE_AFTER_MS = 30_000;
 
-/** What one flush sends: per shard, batches that follow on from what viewers have; new series; presence changes. */
+/**
+ * What one flush sends: per shard, batches that follow on from what viewers have; new series; presence changes;
+ * alert transitions.
+ */
 export interface Flush {
   shards: ShardBatches[];
   series: SeriesDef[];
   presence: DevicePresence[];
+  alerts: AlertEvent[];
 }
+
+export const emptyFlush = (): Flush => ({ shards: [], series: [], presence: [], alerts: [] });
 
 export interface ViewersOptions {
   board: string;
@@ -78,7 +85,7 @@ export class Viewers {
   /** Caps on the streams and polls each client holds open here. */
   readonly clients = new ClientCaps(STREAMS_PER_CREDENTIAL, STREAMS_PER_ADDRESS);
   private readonly pollers = new Set<() => void>();
-  private pending: Flush = { shards: [], series: [], presence: [] };
+  private pending: Flush = emptyFlush();
   private presencePending = false;
   private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   private lastPollAt = Number.NEGATIVE_INFINITY;
@@ -223,6 +230,7 @@ export class Viewers {
     this.mirror.updatePresence(part.presence);
     this.pending.presence.push(...part.presence);
     this.presencePending ||= part.presence.length > 0;
+    this.pending.alerts.push(...part.alerts);
     this.options.queued();
   }
 
@@ -236,16 +244,17 @@ export class Viewers {
 
   /** Whether a flush would send anything. */
   get hasPending(): boolean {
-    return this.pending.shards.length > 0 || this.pending.series.length > 0 || this.presencePending;
+    const { shards, series, alerts } = this.pending;
+    return shards.length > 0 || series.length > 0 || alerts.length > 0 || this.presencePending;
   }
 
   /**
-   * Sends what is queued: presence, then new series, then per group and shard one frame. Returns what it sent (a hub
-   * forwards it to its relays).
+   * Sends what is queued: presence, then new series, then per group and shard one frame, then alert transitions
+   * (after the frame holding the point that caused them). Returns what it sent (a hub forwards it to its relays).
    */
   flush(): Flush {
     const sent = this.pending;
-    this.pending = { shards: [], series: [], presence: [] };
+    this.pending = emptyFlush();
     if (this.presencePending && this.subscriptions.size > 0) {
       const message = JSON.stringify(this.presenceMessage(sent.presence));
       for (const group of this.subscriptions.all()) this.broadcast(group, message);
@@ -261,6 +270,10 @@ export class Viewers {
           if (frame) this.broadcast(group, frame);
         }
       }
+    }
+    for (const event of sent.alerts) {
+      const message = JSON.stringify({ type: "alert", event } satisfies ServerMessage);
+      for (const group of this.subscriptions.all()) this.broadcast(group, message);
     }
     for (const shard of shards) this.mirror.sentBatches(shard);
     if (shards.length > 0) for (const wake of [...this.pollers]) wake();

@@ -1,4 +1,5 @@
 export * from "./admin.ts";
+export * from "./alerts.ts";
 export * from "./base64.ts";
 export * from "./frame.ts";
 export * from "./history.ts";

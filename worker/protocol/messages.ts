@@ -1,3 +1,4 @@
+import type { AlertEvent } from "./alerts.ts";
 import type { Labels } from "./labels.ts";
 import type { StreamPosition } from "./positions.ts";
 import { MAX_SELECTORS, MAX_SELECTORS_TEXT, parseSelector, selectorsFit } from "./selectors.ts";
@@ -61,7 +62,8 @@ export type ServerMessage =
   /** New series entered the subscription: their ids appear in frames from now on. */
   | { type: "series"; series: SeriesDef[] }
   | { type: "presence"; devices: DevicePresence[]; viewers: number }
-  | { type: "alert"; device: string; metric: string; message: string; ts: number }
+  /** An alert rule's alert for a series changed state (every viewer of the board gets these). */
+  | { type: "alert"; event: AlertEvent }
   /** The resume point is gone: drop local state and refetch history. */
   | { type: "reset"; reason: string; positions: StreamPosition }
   | { type: "error"; code: string; message: string };

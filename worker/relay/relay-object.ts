@@ -7,7 +7,7 @@ import type { RelayReport } from "../hub/relay-pool.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
 import { BoardMirror } from "../live/mirror.ts";
 import { serveViewer, viewerMessage } from "../live/viewer-requests.ts";
-import { type Flush, Viewers } from "../live/viewers.ts";
+import { emptyFlush, type Flush, Viewers } from "../live/viewers.ts";
 import { PING, PONG, type ViewerCounts } from "../protocol/index.ts";
 
 /**
@@ -84,13 +84,13 @@ export class RelayObject extends DurableObject<Env> {
       return this.report;
     }
     const viewers = await this.ready();
-    viewers.publish({ shards: [], series: flush.series, presence: flush.presence });
+    viewers.publish({ shards: [], series: flush.series, presence: flush.presence, alerts: flush.alerts });
     // Part by part, so each continues from what the previous one queued.
     for (const part of flush.shards) {
       const lastSeq = part.batches.at(-1)?.seq ?? 0;
       const next = await continuing(this.replay, viewers.queuedPosition(part.sid), part, lastSeq);
       if (next === "reset") viewers.resetAll("a shard's history was replaced; resume from a snapshot");
-      else viewers.publish({ shards: [next], series: [], presence: [] });
+      else viewers.publish({ ...emptyFlush(), shards: [next] });
     }
     viewers.flush();
     return this.report;

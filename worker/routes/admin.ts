@@ -1,12 +1,11 @@
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import { DEVICE_PATTERN } from "../auth/tokens.ts";
 import { LimitsPatch, type PrincipalKind, principal } from "../board/policy.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize } from "../http/credentials.ts";
-import { ApiError } from "../http/errors.ts";
+import { adminBodyLimit, jsonObject } from "../http/json-body.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { validate } from "../http/schema.ts";
 import { checkBoard } from "./board-param.ts";
@@ -14,7 +13,6 @@ import { checkBoard } from "./board-param.ts";
 type AdminContext = { Bindings: Env; Variables: { board: string } };
 
 const Name = v.pipe(v.string(), v.regex(DEVICE_PATTERN));
-const MAX_ADMIN_BODY_BYTES = 4096;
 
 /** Revokes or restores a device's or a gateway's tokens, on every shard before answering. */
 function revocation(kind: PrincipalKind, revoked: boolean) {
@@ -46,29 +44,8 @@ export const adminRoutes = new Hono<AdminContext>()
   .post("/boards/:board/admin/gateways/:gateway/restore", revocation("gateway", false))
   .all("/boards/:board/admin/:kind/:name/:action", methodNotAllowed("POST"))
   .get("/boards/:board/admin/limits", async (c) => c.json(await hubStub(c.env, c.get("board")).policy()))
-  .put(
-    "/boards/:board/admin/limits",
-    bodyLimit({
-      maxSize: MAX_ADMIN_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "payload_too_large",
-          `an admin body is at most ${MAX_ADMIN_BODY_BYTES} bytes`,
-        );
-      },
-    }),
-    async (c) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        throw new ApiError(400, "invalid_json", "the body must be a JSON object of limits");
-      }
-      if (typeof body !== "object" || body === null || Array.isArray(body))
-        throw new ApiError(400, "invalid_body", "the body must be a JSON object of limits");
-      const patch = validate(LimitsPatch, body);
-      return c.json(await hubStub(c.env, c.get("board")).setLimits(patch));
-    },
-  )
+  .put("/boards/:board/admin/limits", adminBodyLimit(), async (c) => {
+    const patch = validate(LimitsPatch, await jsonObject(c, "limits"));
+    return c.json(await hubStub(c.env, c.get("board")).setLimits(patch));
+  })
   .all("/boards/:board/admin/limits", methodNotAllowed("GET", "PUT"));

@@ -1,7 +1,10 @@
-import type { DevicePresence, SeriesDef } from "../protocol/index.ts";
+import type { AlertEvent, DevicePresence, SeriesDef } from "../protocol/index.ts";
 import type { StoredBatch } from "./batch-codec.ts";
 
-/** What a shard sends its board's hub: batches in seq order (series ids board-wide), new series, presence changes. */
+/**
+ * What a shard sends its board's hub: batches in seq order (series ids board-wide), new series, presence changes,
+ * alert transitions.
+ */
 export interface ShardPush {
   sid: number;
   epoch: number;
@@ -10,6 +13,7 @@ export interface ShardPush {
   batches: Array<{ seq: number; receivedAt: number; batch: StoredBatch }>;
   series: SeriesDef[];
   presence: DevicePresence[];
+  alerts: AlertEvent[];
 }
 
 /**
@@ -36,10 +40,11 @@ export class HubOutbox {
   attached = true;
   /** The newest seq the hub acknowledged. */
   pushedSeq: number;
-  private queued: Pick<ShardPush, "batches" | "series" | "presence"> = {
+  private queued: Pick<ShardPush, "batches" | "series" | "presence" | "alerts"> = {
     batches: [],
     series: [],
     presence: [],
+    alerts: [],
   };
   private queuedPoints = 0;
   private inFlight: Promise<void> | null = null;
@@ -79,7 +84,7 @@ export class HubOutbox {
   }
 
   private clear(): void {
-    this.queued = { batches: [], series: [], presence: [] };
+    this.queued = { batches: [], series: [], presence: [], alerts: [] };
     this.queuedPoints = 0;
   }
 
@@ -88,6 +93,7 @@ export class HubOutbox {
     batch: { seq: number; receivedAt: number; batch: StoredBatch } | null,
     series: SeriesDef[],
     presence: DevicePresence[],
+    alerts: AlertEvent[] = [],
   ): void {
     if (!this.attached) return;
     if (batch) {
@@ -96,6 +102,7 @@ export class HubOutbox {
     }
     this.queued.series.push(...series);
     this.queued.presence.push(...presence);
+    this.queued.alerts.push(...alerts);
     if (this.queuedPoints > MAX_QUEUED_POINTS) this.clear();
     this.kick();
   }
@@ -107,8 +114,9 @@ export class HubOutbox {
    */
   kick(): void {
     if (this.inFlight || this.paced !== undefined || !this.attached) return;
-    const { batches, series, presence } = this.queued;
-    if (batches.length === 0 && series.length === 0 && presence.length === 0 && !this.behind) return;
+    const { batches, series, presence, alerts } = this.queued;
+    const empty = batches.length + series.length + presence.length + alerts.length === 0;
+    if (empty && !this.behind) return;
     const wait = this.lastPushAt + this.minIntervalMs - Date.now();
     if (wait > 0) {
       this.paced = setTimeout(() => {
@@ -121,7 +129,15 @@ export class HubOutbox {
     this.clear();
     const lastSeq = this.lastSeq();
     let failed = false;
-    this.inFlight = this.push({ sid: this.sid, epoch: this.epoch, lastSeq, batches, series, presence })
+    this.inFlight = this.push({
+      sid: this.sid,
+      epoch: this.epoch,
+      lastSeq,
+      batches,
+      series,
+      presence,
+      alerts,
+    })
       .then(
         () => {
           this.pushedSeq = Math.max(this.pushedSeq, lastSeq);

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { ShardAlerts } from "../alerts/shard-alerts.ts";
 import { type BoardConfig, boardConfig } from "../board/config.ts";
 import { type BoardPolicy, effectiveLimits, seriesPerShard } from "../board/policy.ts";
 import { PolicyStore } from "../board/policy-store.ts";
@@ -6,7 +7,7 @@ import { boardOf, globalSeriesId, sidOfShardName } from "../board/shards.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
-import type { DevicePresence, SeriesDef, ShardPosition } from "../protocol/index.ts";
+import type { ActiveAlert, AlertEvent, DevicePresence, SeriesDef, ShardPosition } from "../protocol/index.ts";
 import type { StoredBatch } from "./batch-codec.ts";
 import { type BatchKey, BatchLog, type LoggedBatch } from "./batch-log.ts";
 import { readCheckpoint } from "./checkpoint-row.ts";
@@ -63,6 +64,7 @@ export class ShardObject extends DurableObject<Env> {
   private keys!: IdempotencyKeys;
   private checkpoints!: Checkpoints;
   private outbox!: HubOutbox;
+  private alerts!: ShardAlerts;
   private lastBatchAt = 0;
   private alarmAt: number | null = null;
 
@@ -85,7 +87,7 @@ export class ShardObject extends DurableObject<Env> {
 
   private async register(): Promise<void> {
     try {
-      this.policy.replace(await hubStub(this.env, this.board).registerShard(this.sid));
+      await this.applyPolicy(await hubStub(this.env, this.board).registerShard(this.sid));
     } catch (error) {
       console.warn(`shard ${this.sid} of ${this.board}: could not register with the hub`, error);
     }
@@ -143,6 +145,8 @@ export class ShardObject extends DurableObject<Env> {
       counters.points += logged.batch.ts.length;
     }
     this.keys = new IdempotencyKeys(this.log, Date.now());
+    this.alerts = new ShardAlerts(this.sql, this.sid, this.board, this.catalog);
+    this.alerts.setRules(this.policy.policy.alerts, Date.now());
     // What creating or converting the storage wrote is counted in a first checkpoint row; a wake rebuilds the rest.
     if (existing === null || migrated) this.checkpoints.write();
     this.outbox.kick();
@@ -243,7 +247,9 @@ export class ShardObject extends DurableObject<Env> {
       if ("refused" in resolved) return resolved;
       const batch = { seriesIds: resolved.ids, ts: points.ts, values: points.values };
       const seq = this.log.append(batch, receivedAt, this.checkpoints.seq, idempotency);
-      return { batch, created: resolved.created, seq };
+      // Alert transitions are stored with the batch that caused them: a replay after a crash never repeats them.
+      this.alerts.observe(batch, receivedAt);
+      return { batch, created: resolved.created, seq, alerts: this.alerts.commit(receivedAt) };
     });
     if ("refused" in stored) {
       this.noteRejected(stored.refused);
@@ -254,7 +260,7 @@ export class ShardObject extends DurableObject<Env> {
           : `a device may create at most ${perDevice} series on this board`;
       return { ok: false, status: 422, code: stored.refused, message, path: "points" };
     }
-    const { batch, created, seq } = stored;
+    const { batch, created, seq, alerts } = stored;
     const accepted = batch.ts.length;
     if (idempotency)
       this.keys.remember(idempotency.key, { seq, hash: idempotency.hash, accepted, receivedAt });
@@ -267,9 +273,11 @@ export class ShardObject extends DurableObject<Env> {
       forViewers,
       created.map((def) => this.globalDef(def)),
       cameOnline,
+      alerts,
     );
     this.checkpoints.maybe(receivedAt);
     const deadlines = devices.map((device) => this.presence.deadlineOf(device) ?? Number.POSITIVE_INFINITY);
+    if (alerts.length > 0) deadlines.push(this.alerts.nextDeadline() ?? Number.POSITIVE_INFINITY);
     await this.ensureAlarm(receivedAt, Math.min(...deadlines));
     return { ok: true, accepted, position: this.position(seq), repeated: false };
   }
@@ -280,9 +288,23 @@ export class ShardObject extends DurableObject<Env> {
     return { perShard: seriesPerShard(limits, this.config.shards), perDevice: limits.seriesPerDevice };
   }
 
-  /** The board's admin changed its limits or revocations (the hub sends the whole policy). */
+  /** The board's admin changed its limits, revocations or alert rules (the hub sends the whole policy). */
   async applyPolicy(policy: BoardPolicy): Promise<void> {
+    const now = Date.now();
     this.policy.replace(policy);
+    const resolved = this.alerts.setRules(this.policy.policy.alerts, now);
+    this.outbox.enqueue(null, [], [], resolved);
+    await this.ensureAlarm(now, this.alerts.nextDeadline() ?? undefined);
+  }
+
+  /** The alerts of this shard's series that hold now. */
+  async activeAlerts(): Promise<ActiveAlert[]> {
+    return this.alerts.active();
+  }
+
+  /** Alert transitions at or after `from`, oldest first. */
+  async alertEvents(from: number, limit: number): Promise<AlertEvent[]> {
+    return this.alerts.events(from, limit);
   }
 
   /** The devices that posted here, with their series. */
@@ -397,13 +419,13 @@ export class ShardObject extends DurableObject<Env> {
     };
   }
 
-  /** Presence deadlines, retention and a failed push to retry; see `compact`. */
+  /** Presence deadlines, retention, alerts and a failed push to retry; see `compact`. */
   override async alarm(): Promise<void> {
     await this.compact(Date.now());
   }
 
   /**
-   * Marks silent devices offline, deletes leftover raw batches and expired rollup chunks in bounded chunks (raw
+   * Marks silent devices offline, fires `nodata` alerts, sends due alert webhooks, deletes leftover raw batches and expired rollup chunks in bounded chunks (raw
    * batches only once checkpointed, so nothing acknowledged is lost), retries a failed push, re-arms the alarm, and
    * checkpoints when the shard has gone quiet, retention changed storage, or the interval has passed. `now` is a
    * parameter so tests can move the shard's clock.
@@ -411,22 +433,25 @@ export class ShardObject extends DurableObject<Env> {
   async compact(now: number): Promise<void> {
     this.alarmAt = null;
     const offline = this.presence.expire(now);
-    this.outbox.enqueue(null, [], offline);
+    const fired = this.ctx.storage.transactionSync(() => this.alerts.expire(now));
+    this.outbox.enqueue(null, [], offline, fired);
     this.outbox.kick();
     // A shard silent for a presence timeout stores its state before it sleeps: before retention, which frees only
     // what is stored, and again after re-arming, which it counts.
     const quiet = now - this.lastBatchAt >= this.config.presenceTimeoutMs;
     if (quiet) this.checkpoints.now();
     const { deleted, backlog } = this.retention.run(now, this.checkpoints.seq);
+    await this.alerts.deliver(now);
     await this.ensureAlarm(now, backlog ? now : undefined);
     if (quiet || deleted > 0) this.checkpoints.now();
     else this.checkpoints.maybe(now);
   }
 
-  /** When presence, retention or a push to retry next needs the object. */
+  /** When presence, retention, alerts (silent series, webhooks) or a push to retry next needs the object. */
   private nextAlarm(now: number): number | null {
     const deadlines = [
       this.presence.nextDeadline(),
+      this.alerts.nextDeadline(),
       this.retention.nextDue(now),
       this.outbox.behind ? now + PUSH_RETRY_MS : null,
     ].filter((t) => t !== null);

@@ -567,4 +567,59 @@ describe(`hostile input (${PER_SURFACE} per surface)`, { timeout: 120_000 }, () 
       jsonError,
     );
   });
+  it("alert rules API", async () => {
+    const random = seeded(11);
+    const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+    const base = `/api/v1/boards/${board}/alerts`;
+    const valid = { name: "hot", series: "d:temp", op: ">", threshold: 1, forMs: 0 };
+    /** Values each field must refuse (`op: nodata` with the valid rule's threshold included). */
+    const invalid: Record<string, unknown[]> = {
+      name: ["", "   ", 1, null, [], "x".repeat(200)],
+      series: ["*:{", 'd:m{k=~"(a+)+"}', "no selector", 1, null, `${"x".repeat(600)}:m`],
+      op: ["==", "", "nodata", 1, null, ["<"]],
+      threshold: ["1", null, [], {}, true, Number.POSITIVE_INFINITY],
+      forMs: [-1, 1.5, 2 ** 60, "0", null],
+      clearThreshold: [5, "x", null, Number.NaN],
+      webhook: [
+        "javascript:alert(1)",
+        "ftp://x.example",
+        "not a url",
+        1,
+        `https://${"x".repeat(3000)}.example`,
+      ],
+      unknown: [nastyValue(random), 1, "x"],
+    };
+    const inputs = [
+      () => {
+        const rule: Record<string, unknown> = { ...valid };
+        const [field, values] = pick(random, Object.entries(invalid));
+        rule[field === "unknown" ? `${nastyString(random)}~` : field] = pick(random, values);
+        const body = JSON.stringify(rule);
+        return () => request(base, { method: "POST", headers, body });
+      },
+      () => {
+        const body = pick(random, [
+          `${nastyString(random)}!`,
+          "[]",
+          "null",
+          "1",
+          JSON.stringify({ ...valid, pad: "x".repeat(5000) }),
+        ]);
+        return () => request(base, { method: "POST", headers, body });
+      },
+      () => {
+        const query = `${pick(random, ["from", "limit", "to", nastyString(random) || "x"])}=${uri(nastyString(random) || "-1")}`;
+        return () => request(`${base}/events?${query}`, { headers });
+      },
+      () => {
+        const id = uri(`${nastyString(random)}\u0000`);
+        return () => request(`${base}/${id}`, { method: pick(random, ["DELETE", "GET", "PUT"]), headers });
+      },
+    ];
+    await expectRefused(
+      times(PER_SURFACE, () => pick(random, inputs)()),
+      jsonError,
+    );
+    expect((await answer(request(base, { headers }))).body.rules).toEqual([]);
+  });
 });

@@ -378,3 +378,53 @@ describe("a board of 20,000 series", () => {
     socket.close();
   });
 });
+
+describe("alerts across shards", () => {
+  it("are evaluated on every shard, merged by the API, and reach viewers on the hub and on relays", async () => {
+    const board = freshBoard();
+    const admin = await token("admin", board);
+    const rule = await answer(
+      request(`/api/v1/boards/${board}/alerts`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "hot", series: "*:temp", op: ">", threshold: 90 }),
+      }),
+    );
+    expect(rule.status).toBe(201);
+    // Devices on two different shards, each with a series before anyone watches.
+    const first = "dev-0";
+    const second = Array.from({ length: 50 }, (_, i) => `dev-${i + 1}`).find(
+      (d) => deviceShard(d, 4) !== deviceShard(first, 4),
+    )!;
+    for (const device of [first, second])
+      await ingest(await token("device", board, device), { metrics: { temp: 20 } });
+    const viewer = await viewerOf(board);
+    // Two on the hub (its share in this project), the third on a relay.
+    const sockets = [
+      await greeted(board, viewer),
+      await greeted(board, viewer),
+      await greeted(board, viewer),
+    ];
+    expect(await activeRelays(board)).toEqual([0]);
+    for (const device of [first, second])
+      await ingest(await token("device", board, device), { metrics: { temp: 95 } });
+    for (const socket of sockets) {
+      const fired: string[] = [];
+      while (fired.length < 2) {
+        const item = await socket.next();
+        if (item.kind === "message" && item.message.type === "alert") fired.push(item.message.event.series);
+      }
+      expect(fired.sort()).toEqual([`${first}:temp`, `${second}:temp`]);
+      socket.close();
+    }
+    const listed = await get(`/api/v1/boards/${board}/alerts`, viewer);
+    expect(listed.body.active.map((a: { series: string }) => a.series).sort()).toEqual([
+      `${first}:temp`,
+      `${second}:temp`,
+    ]);
+    const events = await get(`/api/v1/boards/${board}/alerts/events?from=0`, viewer);
+    expect(new Set(events.body.events.map((e: { sid: number }) => e.sid))).toEqual(
+      new Set([deviceShard(first, 4), deviceShard(second, 4)]),
+    );
+  });
+});

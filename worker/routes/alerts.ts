@@ -1,0 +1,75 @@
+import { type Context, Hono } from "hono";
+import { parseRuleSpec } from "../alerts/rule-spec.ts";
+import type { TokenKind } from "../auth/tokens.ts";
+import { hubStub } from "../board/stubs.ts";
+import type { Env } from "../env.ts";
+import { authorize, VIEWER_KINDS } from "../http/credentials.ts";
+import { ApiError } from "../http/errors.ts";
+import { adminBodyLimit, jsonObject } from "../http/json-body.ts";
+import { methodNotAllowed } from "../http/methods.ts";
+import { knownParams } from "../http/params.ts";
+import { type AdminAlertRule, ALERT_LIMITS, type AlertRule } from "../protocol/index.ts";
+import { checkBoard } from "./board-param.ts";
+
+type AlertsContext = { Bindings: Env };
+
+/** Transitions one events request returns at most, and the window it covers by default. */
+export const MAX_ALERT_EVENTS = 1000;
+const DEFAULT_EVENTS_WINDOW_MS = 24 * 3_600_000;
+
+/** The board of the path, once the request's credential is one of `kinds` for it. */
+async function board(c: Context<AlertsContext>, kinds: readonly TokenKind[]) {
+  const name = checkBoard(c.req.param("board") ?? "");
+  const claims = await authorize(c.req.raw, c.env, kinds, name);
+  return { name, admin: claims.kind === "admin" };
+}
+
+/** What a viewer sees of a rule: not where its webhooks go, nor their secret. */
+function forViewers({ webhook: _webhook, webhookSecret: _secret, ...rule }: AdminAlertRule): AlertRule {
+  return rule;
+}
+
+/** A non-negative integer query parameter, or `fallback` when absent. */
+function integerParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const text = c.req.query(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d{1,16}$/.test(text) || value > max)
+    throw new ApiError(400, "invalid_parameter", `${name} must be an integer from 0 to ${max}`, name);
+  return value;
+}
+
+/**
+ * `/boards/:board/alerts`: the rules and the alerts that hold (any credential of the board; viewers do not see
+ * webhooks), rules added and deleted by admin tokens, and `/alerts/events`, the transitions.
+ */
+export const alertRoutes = new Hono<AlertsContext>()
+  .get("/boards/:board/alerts", knownParams(), async (c) => {
+    const { name, admin } = await board(c, VIEWER_KINDS);
+    const { rules, active } = await hubStub(c.env, name).alerts();
+    return c.json({ rules: admin ? rules : rules.map(forViewers), active });
+  })
+  .post("/boards/:board/alerts", knownParams(), adminBodyLimit(), async (c) => {
+    const { name } = await board(c, ["admin"]);
+    const spec = parseRuleSpec(await jsonObject(c, "one alert rule"));
+    const rule = await hubStub(c.env, name).addAlertRule(spec);
+    if (!rule)
+      throw new ApiError(409, "too_many_rules", `a board keeps at most ${ALERT_LIMITS.maxRules} alert rules`);
+    return c.json(rule, 201);
+  })
+  .all("/boards/:board/alerts", methodNotAllowed("GET", "POST"))
+  .get("/boards/:board/alerts/events", knownParams("from", "limit"), async (c) => {
+    const { name } = await board(c, VIEWER_KINDS);
+    const from = integerParam(c, "from", Date.now() - DEFAULT_EVENTS_WINDOW_MS);
+    const limit = integerParam(c, "limit", MAX_ALERT_EVENTS, MAX_ALERT_EVENTS);
+    return c.json(await hubStub(c.env, name).alertEvents(from, limit));
+  })
+  .all("/boards/:board/alerts/events", methodNotAllowed("GET"))
+  .delete("/boards/:board/alerts/:id", knownParams(), async (c) => {
+    const { name } = await board(c, ["admin"]);
+    const id = c.req.param("id");
+    if (!/^rule_[A-Za-z0-9_-]{12}$/.test(id) || !(await hubStub(c.env, name).deleteAlertRule(id)))
+      throw new ApiError(404, "unknown_rule", "this board has no alert rule by that id", "id");
+    return c.json({ deleted: id });
+  })
+  .all("/boards/:board/alerts/:id", methodNotAllowed("DELETE"));
