@@ -38,6 +38,20 @@ function prefixed(prefix: string): (line: string) => void {
   return (line) => console.log(`${prefix} ${line}`);
 }
 
+/** The demo board's alert rule: the simulated CPUs burst past 70 % now and then, so it fires within a minute. */
+const DEMO_RULE = { name: "CPU busy", series: "*:cpu_pct", op: ">", threshold: 70, forMs: 2_000 };
+
+/** Adds the demo rule unless the board has a rule of that name (a restart keeps the board's rules). */
+async function ensureDemoRule(baseUrl: string, adminToken: string): Promise<void> {
+  const url = `${baseUrl}/api/v1/boards/${DEV_BOARD}/alerts`;
+  const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+  const { rules } = (await (await fetch(url, { headers })).json()) as { rules: Array<{ name: string }> };
+  if (rules.some((rule) => rule.name === DEMO_RULE.name)) return;
+  const created = await fetch(url, { method: "POST", headers, body: JSON.stringify(DEMO_RULE) });
+  if (created.status !== 201) throw new Error(`could not add the demo alert rule: ${await created.text()}`);
+  console.log(`[dev] added the alert rule "${DEMO_RULE.name}": ${DEMO_RULE.series} > 70 for 2 s`);
+}
+
 const running: { build?: GroupProcess; wrangler?: GroupProcess; simulation?: Simulation } = {};
 let shuttingDown = false;
 
@@ -91,7 +105,12 @@ async function main(): Promise<void> {
     log: prefixed("[sim]"),
   });
   const viewerToken = await mintToken(secret, { kind: "viewer", board: DEV_BOARD });
-  console.log(`\nDashboard: ${baseUrl}/#board=${DEV_BOARD}&token=${viewerToken}\n`);
+  const adminToken = await mintToken(secret, { kind: "admin", board: DEV_BOARD });
+  await ensureDemoRule(baseUrl, adminToken);
+  console.log(`\nDashboard: ${baseUrl}/#board=${DEV_BOARD}&token=${viewerToken}`);
+  console.log(
+    `As admin (adds and deletes alert rules): ${baseUrl}/#board=${DEV_BOARD}&token=${adminToken}\n`,
+  );
   console.log(
     `[dev] ${DEV_DEVICES} simulated devices post every ${DEV_INTERVAL_MS} ms. Ctrl-C stops everything.`,
   );
