@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|formats|live|query|steady|shards ...] [--quick] [--profile] [--viewers=200,50]`: starts the benchmark Worker with wrangler dev,
+ * `npm run bench [-- ingest|formats|live|query|steady|shards ...] [--quick] [--profile] [--viewers=200,60]`: starts the benchmark Worker with wrangler dev,
  * runs the scenarios (all by default), prints their tables and stops every process it started.
  */
 import { execFileSync } from "node:child_process";
@@ -38,7 +38,7 @@ function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: s
     options: {
       quick: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
-      viewers: { type: "string", default: "200,50" },
+      viewers: { type: "string", default: "200,60" },
     },
   });
   for (const name of positionals) {
@@ -47,7 +47,7 @@ function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: s
   }
   const viewers = values.viewers.split(",").map(Number);
   if (!viewers.every((n) => Number.isInteger(n) && n > 0))
-    throw new Error("--viewers takes counts like 200,50");
+    throw new Error("--viewers takes counts like 200,60");
   return {
     names: positionals.length > 0 ? positionals : Object.keys(SCENARIOS),
     quick: values.quick,

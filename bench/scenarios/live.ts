@@ -19,35 +19,48 @@ import {
   summarize,
 } from "./live-report.ts";
 
-/** 20 requests/s x 500 points = 10,000 points/s, round-robin over 4 devices; viewers in one thread per core. */
-const LOAD: LiveLoad = {
-  requestsPerSecond: 20,
-  pointsPerRequest: 500,
-  devices: 4,
+/**
+ * 10,000 and 30,000 points/s as 100 and 300 requests/s x 100 points, round-robin over 10 devices (each well under
+ * its rate limit); viewers in one thread per core.
+ */
+const LOADS: LiveLoad[] = [100, 300].map((requestsPerSecond) => ({
+  requestsPerSecond,
+  pointsPerRequest: 100,
+  devices: 10,
   viewerThreads: 2,
   drainMs: 1500,
-};
+}));
 /** Unanswered ingest requests beyond this are skipped rather than queued (still counted as offered). */
 const MAX_IN_FLIGHT = 40;
-const TICK_MS = 100;
 
+const BASELINE = "partyserver";
 const VARIANTS: LiveVariant[] = [
-  { name: "edgepulse hub", ingest: "real", viewers: "hub", ours: true },
-  // Diagnostic: the same hub flushing every batch at once shows what the tick adds to latency.
+  // Default settings: what a user gets.
+  { name: "edgepulse", ingest: "real", viewers: "hub", ours: true },
+  { name: BASELINE, ingest: "party", viewers: "party" },
+  // Diagnostic: the same hub flushing every batch at once, whatever it costs.
   { name: "edgepulse tick 0", ingest: "real", viewers: "hub", vars: { LIVE_TICK_MS: "0" } },
-  { name: "partyserver", ingest: "party", viewers: "party" },
+];
+/** Baselines measured at the first load only: they trail far behind and take time. */
+const SLOW_BASELINES: LiveVariant[] = [
   { name: "naive-hub", ingest: "naive-hub", viewers: "naive-hub" },
   { name: "poll 1 s", ingest: "naive-store", viewers: "poll" },
 ];
+/** Our p99 over the baseline's, at most, per load (the issue's targets: no worse at 10k/s, half at 30k/s). */
+const P99_VS_BASELINE = new Map([
+  [10_000, 1],
+  [30_000, 0.5],
+]);
 
 /** One variant with `viewers` viewers on a fresh server (a backlog left by a slow baseline cannot leak). */
 async function measure(
   context: BenchContext,
+  load: LiveLoad,
   variant: LiveVariant,
   viewers: number,
 ): Promise<LiveMeasurement> {
   const durationMs = context.quick ? 4000 : 10_000;
-  const board = `live-${variant.viewers}-${viewers}`;
+  const board = `live-${variant.viewers}-${viewers}-${load.requestsPerSecond}`;
   const server = await startServer(context.stage, context.secret, variant.vars);
   const client = new HttpClient(server.origin, MAX_IN_FLIGHT);
   const ingestor = new Ingestor(client, context.secret);
@@ -55,18 +68,18 @@ async function measure(
     ingestor.post(
       variant.ingest,
       board,
-      `host-${i % LOAD.devices}`,
-      ingestBody(makePoints(LOAD.pointsPerRequest, () => Date.now())),
-      LOAD.pointsPerRequest,
+      `host-${i % load.devices}`,
+      ingestBody(makePoints(load.pointsPerRequest, () => Date.now())),
+      load.pointsPerRequest,
     );
   try {
     // Create every series before viewers connect: the window measures the steady state.
-    for (let i = 0; i < LOAD.devices; i++) await post(i);
+    for (let i = 0; i < load.devices; i++) await post(i);
     const token = await mintToken(context.secret, "viewer", board);
     const pool = await ViewerPool.open(
       { kind: variant.viewers, origin: server.origin, board, token },
       viewers,
-      LOAD.viewerThreads,
+      load.viewerThreads,
     );
     await awaitQuietMachine();
     const at = Date.now() + 200;
@@ -77,40 +90,48 @@ async function measure(
       context.profile && variant.ours
         ? new HotSpotRecorder(server, context.stage.dir, `live ${variant.name} x ${viewers} viewers`)
         : undefined;
-    const load = await runPaced(
+    const paced = await runPaced(
       {
-        requestsPerSecond: LOAD.requestsPerSecond,
-        pointsPerRequest: LOAD.pointsPerRequest,
+        requestsPerSecond: load.requestsPerSecond,
+        pointsPerRequest: load.pointsPerRequest,
         durationMs,
         maxInFlight: MAX_IN_FLIGHT,
-        settleMs: LOAD.drainMs,
+        settleMs: load.drainMs,
       },
       post,
     );
-    await sleep(Math.max(0, at + durationMs + LOAD.drainMs - Date.now()));
+    await sleep(Math.max(0, at + durationMs + load.drainMs - Date.now()));
     const cpu = endCpu();
     await profile?.print();
     const received = await pool.stop();
-    return { variant, viewers, seconds: durationMs / 1000, load, received, cpu };
+    return { variant, viewers, seconds: durationMs / 1000, load: paced, received, cpu };
   } finally {
     client.close();
     await server.stop();
   }
 }
 
-/** Live fan-out of a steady ingest to many viewers: our hub against a naive per-point hub and 1 s polling. */
+/**
+ * Live fan-out of a steady ingest to many viewers, at default settings: ours against a partyserver hub (what its
+ * documentation shows), and at the first load against a naive per-point hub and 1 s polling.
+ */
 export async function liveScenario(context: BenchContext): Promise<void> {
-  const measurements: LiveMeasurement[] = [];
-  for (const viewers of context.viewers) {
-    for (const variant of VARIANTS) {
-      const m = await measure(context, variant, viewers);
-      const s = summarize(m, LOAD.pointsPerRequest);
-      console.log(
-        `  live ${variant.name} x ${viewers}: delivered ${num(s.delivered, 3)}, p99 ${num(s.p99, 0)} ms, ` +
-          `${num(m.load.failed + m.load.unanswered)} ingest failures, ${num(m.load.skipped)} skipped`,
-      );
-      measurements.push(m);
+  for (const [index, load] of LOADS.entries()) {
+    const measurements: LiveMeasurement[] = [];
+    const offered = load.requestsPerSecond * load.pointsPerRequest;
+    for (const viewers of context.viewers) {
+      for (const variant of index === 0 ? [...VARIANTS, ...SLOW_BASELINES] : VARIANTS) {
+        const m = await measure(context, load, variant, viewers);
+        const s = summarize(m, load.pointsPerRequest);
+        console.log(
+          `  live ${num(offered)}/s ${variant.name} x ${viewers}: delivered ${num(s.delivered, 3)}, ` +
+            `p99 ${num(s.p99, 0)} ms, ${num(m.load.failed + m.load.unanswered)} ingest failures, ` +
+            `${num(m.load.skipped)} skipped`,
+        );
+        measurements.push(m);
+      }
     }
+    const p99VsBaseline = P99_VS_BASELINE.get(offered) ?? 1;
+    reportLive(measurements, load, { bytesPerPoint: 16, p99VsBaseline, baseline: BASELINE });
   }
-  reportLive(measurements, LOAD, { bytesPerPoint: 16, p99Ms: TICK_MS + 20 });
 }

@@ -1,53 +1,91 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Tick } from "../../worker/live/tick.ts";
+import { type FlushCost, MESSAGE_COST_MS, Tick } from "../../worker/live/tick.ts";
 
-describe("Tick (50 ms)", () => {
+/** A flush that sent `messages` messages of 1 KiB. */
+const sending = (messages: number): FlushCost => ({ messages, bytes: messages * 1024 });
+
+describe("the adaptive tick (at most 100 ms)", () => {
   let flushes: number[];
+  /** What each flush sends: the number of viewers it reached. */
+  let viewers: number;
   let tick: Tick;
 
   beforeEach(() => {
     vi.useFakeTimers({ now: 1_000_000 });
     flushes = [];
-    tick = new Tick(50, () => flushes.push(Date.now() - 1_000_000));
+    viewers = 1;
+    tick = new Tick(100, () => {
+      flushes.push(Date.now() - 1_000_000);
+      return sending(viewers);
+    });
   });
   afterEach(() => vi.useRealTimers());
 
-  it("flushes at once after a quiet tick", () => {
+  it("sends a lone point on a quiet board at once, and leaves no timer behind", () => {
     tick.schedule();
     expect(flushes).toEqual([0]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("holds what arrives within a tick of the last flush until the tick ends, as one flush", () => {
+  it("sends every batch at once while fan-out is cheap (a few viewers)", () => {
+    viewers = 60;
+    for (let i = 0; i < 5; i++) {
+      tick.schedule();
+      vi.advanceTimersByTime(2);
+    }
+    expect(flushes).toEqual([0, 2, 4, 6, 8]);
+  });
+
+  it("coalesces a burst once a flush is costly, waiting as long as the last flush took", () => {
+    viewers = 2000;
+    const gap = 2000 * MESSAGE_COST_MS + 2000 * 1024 * 0.000_001;
     tick.schedule();
-    vi.advanceTimersByTime(10);
-    tick.schedule();
-    vi.advanceTimersByTime(20);
-    tick.schedule();
+    expect(tick.currentGapMs).toBeCloseTo(gap);
+    for (let i = 0; i < 10; i++) {
+      vi.advanceTimersByTime(1);
+      tick.schedule();
+    }
     expect(flushes).toEqual([0]);
-    vi.advanceTimersByTime(20);
-    expect(flushes).toEqual([0, 50]);
+    vi.advanceTimersByTime(Math.ceil(gap));
+    expect(flushes).toEqual([0, Math.floor(gap)]);
   });
 
-  it("flushes at once again once a whole tick has passed without data", () => {
+  it("never waits longer than its bound, however costly a flush", () => {
+    viewers = 1_000_000;
     tick.schedule();
-    vi.advanceTimersByTime(120);
+    expect(tick.currentGapMs).toBe(100);
     tick.schedule();
-    expect(flushes).toEqual([0, 120]);
+    vi.advanceTimersByTime(100);
+    expect(flushes).toEqual([0, 100]);
+  });
+
+  it("goes back to sending at once when flushes get cheap again", () => {
+    viewers = 5000;
+    tick.schedule();
+    viewers = 1;
+    tick.schedule();
+    vi.advanceTimersByTime(100);
+    expect(flushes).toEqual([0, 55]);
+    tick.schedule();
+    expect(flushes).toEqual([0, 55, 100]);
   });
 
   it("lets a forced run flush now and cancel the pending timer", () => {
+    viewers = 5000;
     tick.schedule();
     vi.advanceTimersByTime(10);
     tick.schedule();
     tick.run();
-    vi.advanceTimersByTime(100);
     expect(flushes).toEqual([0, 10]);
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("flushes every time at once with a tick of 0", () => {
+  it("with a bound of 0 sends every time at once", () => {
     const immediate: number[] = [];
-    const zero = new Tick(0, () => immediate.push(Date.now()));
+    const zero = new Tick(0, () => {
+      immediate.push(Date.now());
+      return sending(1_000_000);
+    });
     zero.schedule();
     zero.schedule();
     expect(immediate).toHaveLength(2);

@@ -3,6 +3,7 @@ import { MAX_SHARDS } from "./shards.ts";
 
 /** A board's tunables, read once from the environment. */
 export interface BoardConfig {
+  /** The longest a flush to viewers waits after the previous one (the wait adapts below it; see `Tick`). */
   tickMs: number;
   presenceTimeoutMs: number;
   rawRetentionMs: number;

@@ -65,6 +65,11 @@ export class RelayPool {
     return this.viewers.size > 0;
   }
 
+  /** How many relays a flush is forwarded to. */
+  get activeCount(): number {
+    return this.viewers.size;
+  }
+
   /** The relay a new viewer goes to: the first with room (counted now, corrected by the relay's next report). */
   place(): number {
     for (let index = 0; ; index++) {

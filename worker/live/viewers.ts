@@ -19,6 +19,7 @@ import { buildFrame, replayFrames } from "./frame-builder.ts";
 import type { BoardMirror, MirrorState, ShardBatches } from "./mirror.ts";
 import { SseSink } from "./sse-sink.ts";
 import { type SubscriptionGroup, Subscriptions } from "./subscriptions.ts";
+import type { FlushCost } from "./tick.ts";
 
 /** What a viewer socket carries across hibernation. */
 export interface ViewerAttachment {
@@ -51,7 +52,7 @@ export const emptyFlush = (): Flush => ({ shards: [], series: [], presence: [], 
 
 export interface ViewersOptions {
   board: string;
-  /** The coalescing window announced in `hello`. */
+  /** The longest coalescing wait, announced in `hello`. */
   tickMs: number;
   /** Frame bytes an acking socket may leave unacknowledged before it is closed with 1013. */
   maxUnackedBytes: number;
@@ -86,6 +87,8 @@ export class Viewers {
   readonly clients = new ClientCaps(STREAMS_PER_CREDENTIAL, STREAMS_PER_ADDRESS);
   private readonly pollers = new Set<() => void>();
   private pending: Flush = emptyFlush();
+  /** What was sent since the last flush began: the last flush's cost, once it returned. */
+  private sent: FlushCost = { messages: 0, bytes: 0 };
   private presencePending = false;
   private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   private lastPollAt = Number.NEGATIVE_INFINITY;
@@ -255,6 +258,7 @@ export class Viewers {
   flush(): Flush {
     const sent = this.pending;
     this.pending = emptyFlush();
+    this.sent = { messages: 0, bytes: 0 };
     if (this.presencePending && this.subscriptions.size > 0) {
       const message = JSON.stringify(this.presenceMessage(sent.presence));
       for (const group of this.subscriptions.all()) this.broadcast(group, message);
@@ -278,6 +282,11 @@ export class Viewers {
     for (const shard of shards) this.mirror.sentBatches(shard);
     if (shards.length > 0) for (const wake of [...this.pollers]) wake();
     return { ...sent, shards };
+  }
+
+  /** What the last flush sent, for the tick's estimate of its time. */
+  get lastFlushCost(): FlushCost {
+    return this.sent;
   }
 
   /** Tells every viewer to start over (a shard's history was replaced): they reconnect and get a snapshot. */
@@ -398,6 +407,8 @@ export class Viewers {
   }
 
   private deliver(sink: LiveSink, payload: string | Uint8Array): void {
+    this.sent.messages++;
+    this.sent.bytes += typeof payload === "string" ? payload.length : payload.byteLength;
     if (sink instanceof SseSink) {
       sink.send(payload);
       return;

@@ -54,6 +54,7 @@ export type ServerMessage =
       board: string;
       /** The board's position now: frames up to it may still follow (a replay). */
       positions: StreamPosition;
+      /** The longest the server holds a batch to coalesce it with others (it holds none while fan-out is cheap). */
       tickMs: number;
       resumed: boolean;
     }

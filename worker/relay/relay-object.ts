@@ -6,6 +6,7 @@ import type { Env } from "../env.ts";
 import type { RelayReport } from "../hub/relay-pool.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
 import { BoardMirror } from "../live/mirror.ts";
+import { Tick } from "../live/tick.ts";
 import { serveViewer, viewerMessage } from "../live/viewer-requests.ts";
 import { emptyFlush, type Flush, Viewers } from "../live/viewers.ts";
 import { PING, PONG, type ViewerCounts } from "../protocol/index.ts";
@@ -22,7 +23,7 @@ export class RelayObject extends DurableObject<Env> {
   private readonly replay: ReplaySource;
   private live: Promise<Viewers> | null = null;
   private viewers: Viewers | null = null;
-  private flushQueued = false;
+  private readonly tick: Tick;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -34,6 +35,11 @@ export class RelayObject extends DurableObject<Env> {
       read: (sid, epoch, after, through, maxPoints) =>
         shardStub(env, this.board, sid).readBatches(epoch, after, through, maxPoints),
     };
+    // Its own flushes are paced like the hub's: a relay holds many more viewers than a hub's share.
+    this.tick = new Tick(this.config.tickMs, () => {
+      this.viewers?.flush();
+      return this.viewers?.lastFlushCost ?? { messages: 0, bytes: 0 };
+    });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -47,8 +53,7 @@ export class RelayObject extends DurableObject<Env> {
         tickMs: this.config.tickMs,
         maxUnackedBytes: this.config.maxUnackedBytes,
         replay: this.replay,
-        // The hub's tick already coalesced: a relay sends each of its flushes at once.
-        queued: () => this.queueFlush(),
+        queued: () => this.tick.schedule(),
       });
       return this.viewers;
     })();
@@ -58,15 +63,6 @@ export class RelayObject extends DurableObject<Env> {
     return this.live;
   }
 
-  private queueFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      this.viewers?.flush();
-    });
-  }
-
   private get counts(): ViewerCounts {
     return (
       this.viewers?.viewersByTransport ?? { websocket: this.ctx.getWebSockets().length, sse: 0, poll: 0 }
@@ -74,7 +70,7 @@ export class RelayObject extends DurableObject<Env> {
   }
 
   /**
-   * One of the hub's flushes (or several, merged): continued shard by shard, then sent. Answers the viewers; none
+   * One of the hub's flushes (or several, merged): continued shard by shard, then sent at this relay's tick. Answers the viewers; none
    * (idle) stops the hub's flushes, and the relay forgets its view until the next viewer rebuilds it.
    */
   async receive(flush: Flush): Promise<RelayReport> {
@@ -92,7 +88,6 @@ export class RelayObject extends DurableObject<Env> {
       if (next === "reset") viewers.resetAll("a shard's history was replaced; resume from a snapshot");
       else viewers.publish({ ...emptyFlush(), shards: [next] });
     }
-    viewers.flush();
     return this.report;
   }
 
