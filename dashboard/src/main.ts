@@ -17,6 +17,7 @@ import { sseConnector } from "./sse-transport.ts";
 import { DEFAULT_RANGE, RANGES } from "./time-range.ts";
 import type { StreamTarget } from "./transport-attempt.ts";
 import { availableTransports, chainConnector, TransportChain } from "./transport-chain.ts";
+import { paceWithVisibility } from "./visibility-pace.ts";
 import { webSocketConnector } from "./websocket-transport.ts";
 
 function byId(id: string): HTMLElement {
@@ -143,6 +144,7 @@ if (!target.ok) {
     onStatus: (status) => {
       if (status.state === "OPEN") {
         acks.connected();
+        paceOnOpen();
         byId("notice").hidden = true;
         // What fired or resolved while away comes with the rules; live messages keep it current from here.
         alerts.refresh().catch((error: Error) => listener.problem(`alerts: ${error.message}`));
@@ -155,6 +157,8 @@ if (!target.ok) {
     },
   });
   const acks = new AckScheduler((text) => socket.send(text));
+  // Only a WebSocket carries the pace message; streams and polls ignore what is sent.
+  const paceOnOpen = paceWithVisibility((text) => socket.send(text), document);
   const retry = byId("retry-now");
   /** Set once the board refused the token: what the connection detail says until the user retries. */
   let refused: string | null = null;

@@ -269,6 +269,75 @@ async function viewerLeftAfterFirstBatch() {
   return { board, device, viewerToken, hello };
 }
 
+describe("per-viewer pacing", () => {
+  /** Posts `count` batches of one point each (after a first that creates the series). */
+  async function postBatches(board: string, count: number): Promise<void> {
+    const device = await token("device", board, "d");
+    for (let i = 0; i < count; i++) await ingest(device, { metrics: { m: i } });
+  }
+
+  async function greeted(board: string, query = ""): Promise<Viewer> {
+    const viewer = await connect(board, await token("viewer", board), query);
+    await viewer.nextMessage("hello");
+    await viewer.nextMessage("snapshot");
+    return viewer;
+  }
+
+  it("sends a paced viewer coalesced frames at its rate while others get every batch", async () => {
+    const board = freshBoard();
+    await postBatches(board, 1);
+    const fast = await greeted(board);
+    const slow = await greeted(board, "?max_fps=0.5");
+    await withViewers([fast, slow], async () => {
+      await postBatches(board, 4);
+      for (let seq = 2; seq <= 5; seq++)
+        expect(await fast.nextFrame()).toMatchObject({ fromSeq: seq, toSeq: seq });
+      // Its first frame goes at once; the three batches after it wait for the pace (2 s) and come as one frame.
+      expect(await slow.nextFrame()).toMatchObject({ fromSeq: 2, toSeq: 2 });
+      expect(await slow.quiet(500)).toBe(true);
+      const coalesced = await slow.next(3000);
+      if (coalesced.kind !== "frame") throw new Error("expected the held frame");
+      expect(coalesced.frame).toMatchObject({ fromSeq: 3, toSeq: 5 });
+      expect(framePoints(coalesced.frame).map(([, , value]) => value)).toEqual([1, 2, 3]);
+    });
+  });
+
+  it("lets a viewer slow down (a hidden tab) and catch up at once, by seq, when it asks for every frame again", async () => {
+    const board = freshBoard();
+    await postBatches(board, 1);
+    const viewer = await greeted(board);
+    await withViewers([viewer], async () => {
+      viewer.socket.send(JSON.stringify({ type: "pace", maxFps: 0.1 }));
+      await postBatches(board, 3);
+      expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 2, toSeq: 2 });
+      expect(await viewer.quiet(300)).toBe(true);
+      viewer.socket.send(JSON.stringify({ type: "pace", maxFps: null }));
+      expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 3, toSeq: 4 });
+      await postBatches(board, 1);
+      expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 5, toSeq: 5 });
+    });
+  });
+
+  it("refuses paces out of range, in the URL and in messages", async () => {
+    const board = freshBoard();
+    const viewerToken = await token("viewer", board);
+    for (const pace of ["0", "61", "fast", "1e1", "-1"]) {
+      const refused = await answer(
+        request(`${livePath(board)}?max_fps=${pace}`, {
+          headers: { ...handshake(), ...offering(viewerToken) },
+        }),
+      );
+      expect(refused.status, pace).toBe(400);
+      expect(refused.body.error.path).toBe("max_fps");
+    }
+    const viewer = await greeted(board);
+    await withViewers([viewer], async () => {
+      viewer.socket.send(JSON.stringify({ type: "pace", maxFps: 1000 }));
+      expect((await viewer.nextMessage("error")).code).toBe("bad_message");
+    });
+  });
+});
+
 describe("resume", () => {
   it("replays exactly the batches a client missed, in order", async () => {
     const { board, device, viewerToken, hello } = await viewerLeftAfterFirstBatch();

@@ -13,6 +13,8 @@ export interface ShardBatches {
   sid: number;
   epoch: number;
   batches: Array<{ seq: number; batch: StoredBatch }>;
+  /** A batch viewers may already hold (after a rebuild): framed alone, so a client drops it whole. */
+  repeat?: true;
 }
 
 /** What a hub or relay knows of a board: its series with last values, its devices, each shard's position. */
@@ -94,7 +96,7 @@ export class BoardMirror {
     const repeats = cut === -1 ? shard.batches : shard.batches.slice(0, cut);
     if (repeats.length === 0) return [shard];
     const rest = cut === -1 ? [] : shard.batches.slice(cut);
-    const parts = repeats.map((batch) => ({ ...shard, batches: [batch] }));
+    const parts = repeats.map((batch) => ({ ...shard, batches: [batch], repeat: true as const }));
     return rest.length > 0 ? [...parts, { ...shard, batches: rest }] : parts;
   }
 

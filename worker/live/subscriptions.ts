@@ -16,13 +16,19 @@ export interface SeriesSource {
 export interface SubscriptionGroup<Member> {
   /** As the viewers wrote them (and as socket attachments keep them). */
   selectors: string[];
+  /** The least time between the group's frames (ms; 0: every flush). Viewers of another pace are another group. */
+  paceMs: number;
   members: Set<Member>;
   filter: SeriesFilter;
   wants(def: SeriesDef): boolean;
 }
 
-function groupKey(selectors: string[]): string {
-  return JSON.stringify([...new Set(selectors)].sort());
+function uniqueSelectors(selectors: string[]): string[] {
+  return [...new Set(selectors)].sort();
+}
+
+function groupKey(selectors: string[], paceMs: number): string {
+  return JSON.stringify([paceMs, ...uniqueSelectors(selectors)]);
 }
 
 /** Selectors checked where they came in (the Worker, `parseClientMessage`), parsed here. */
@@ -54,14 +60,19 @@ export class Subscriptions<Member> {
 
   /** The live group for these selectors, or a throwaway one when nobody holds them (polls). */
   lookup(selectors: string[]): SubscriptionGroup<Member> {
-    return this.groups.get(groupKey(selectors)) ?? this.create(selectors);
+    return this.groups.get(groupKey(selectors, 0)) ?? this.create(selectors, 0);
   }
 
-  join(member: Member, selectors: string[]): SubscriptionGroup<Member> {
-    const key = groupKey(selectors);
+  /** The group a member joining with these selectors and pace would join, if it exists. */
+  find(selectors: string[], paceMs: number): SubscriptionGroup<Member> | undefined {
+    return this.groups.get(groupKey(selectors, paceMs));
+  }
+
+  join(member: Member, selectors: string[], paceMs = 0): SubscriptionGroup<Member> {
+    const key = groupKey(selectors, paceMs);
     let group = this.groups.get(key);
     if (!group) {
-      group = this.create(selectors);
+      group = this.create(selectors, paceMs);
       this.groups.set(key, group);
     }
     group.members.add(member);
@@ -74,7 +85,7 @@ export class Subscriptions<Member> {
     if (!group) return;
     this.groupOf.delete(member);
     group.members.delete(member);
-    if (group.members.size === 0) this.groups.delete(groupKey(group.selectors));
+    if (group.members.size === 0) this.groups.delete(groupKey(group.selectors, group.paceMs));
   }
 
   /** New series join the filters of the groups that want them. */
@@ -87,11 +98,12 @@ export class Subscriptions<Member> {
     return this.catalog.all().filter((def) => group.wants(def));
   }
 
-  private create(selectors: string[]): SubscriptionGroup<Member> {
-    const unique = JSON.parse(groupKey(selectors)) as string[];
+  private create(selectors: string[], paceMs: number): SubscriptionGroup<Member> {
+    const unique = uniqueSelectors(selectors);
     const parsed = parsedSelectors(unique);
     const group: SubscriptionGroup<Member> = {
       selectors: unique,
+      paceMs,
       members: new Set(),
       filter: unique.includes(ALL_SERIES) ? null : new Set(),
       wants: (def) => parsed.some((selector) => selectorMatches(selector, def)),

@@ -1,6 +1,8 @@
 import { bearerToken } from "../http/credentials.ts";
 import {
   ALL_SERIES,
+  PACE_PARAM,
+  paceIntervalMs,
   parseClientMessage,
   parsePosition,
   type StreamPosition,
@@ -33,6 +35,8 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
   const selectors = url.searchParams.getAll("series").flatMap((list) => splitSelectors(list));
   const subscription = selectors.length > 0 ? selectors : [ALL_SERIES];
   const transport = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
+  const maxFps = url.searchParams.get(PACE_PARAM);
+  const paceMs = paceIntervalMs(maxFps === null ? null : Number(maxFps));
   const client = {
     address: request.headers.get("cf-connecting-ip") ?? "local",
     credential: bearerToken(request) ?? "",
@@ -53,11 +57,11 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
     if (!release)
       return tooMany("too_many_streams", `at most ${STREAMS_PER_CREDENTIAL} streams per credential`);
     const resume = positionOf(request.headers.get("last-event-id") ?? url.searchParams.get("pos"));
-    return viewers.openStream(subscription, resume, release);
+    return viewers.openStream(subscription, resume, release, paceMs);
   }
   const pair = new WebSocketPair();
   // The greeting may read shards' logs: the handshake completes meanwhile, and messages follow in order.
-  void viewers.connect(pair[1], subscription, positionOf(url.searchParams.get("pos"))).then(() => {
+  void viewers.connect(pair[1], subscription, positionOf(url.searchParams.get("pos")), paceMs).then(() => {
     viewers.queuePresence([]);
   });
   return new Response(null, { status: 101, webSocket: pair[0] });

@@ -4,6 +4,7 @@ import {
   type DevicePresence,
   type PollAnswer,
   PROTOCOL_VERSION,
+  paceIntervalMs,
   type SeriesDef,
   type ServerMessage,
   type ShardPosition,
@@ -24,6 +25,14 @@ import type { FlushCost } from "./tick.ts";
 /** What a viewer socket carries across hibernation. */
 export interface ViewerAttachment {
   selectors: string[];
+  /** Its pace (see `pace` messages); absent: every flush. */
+  paceMs?: number;
+}
+
+/** A paced group's frames not yet sent, and when it was last sent some. */
+interface Held {
+  parts: ShardBatches[];
+  lastSentAt: number;
 }
 
 /** Anything viewers are pushed to: a hibernatable WebSocket or an SSE stream. */
@@ -91,6 +100,9 @@ export class Viewers {
   private sent: FlushCost = { messages: 0, bytes: 0 };
   private presencePending = false;
   private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  /** What paced groups hold, and the timer that sends it when due (none while nothing is held). */
+  private readonly held = new WeakMap<SubscriptionGroup<LiveSink>, Held>();
+  private paceTimer: ReturnType<typeof setTimeout> | undefined;
   private lastPollAt = Number.NEGATIVE_INFINITY;
 
   constructor(ctx: DurableObjectState, mirror: BoardMirror, options: ViewersOptions) {
@@ -101,7 +113,7 @@ export class Viewers {
     this.flow = new FlowControl(options.maxUnackedBytes);
     for (const socket of ctx.getWebSockets(VIEWER_TAG)) {
       const attachment = socket.deserializeAttachment() as ViewerAttachment | null;
-      if (attachment) this.subscriptions.join(socket, attachment.selectors);
+      if (attachment) this.subscriptions.join(socket, attachment.selectors, attachment.paceMs ?? 0);
     }
   }
 
@@ -144,15 +156,20 @@ export class Viewers {
   }
 
   /** Accepts a viewer socket; it joins its group once greeted (see `greet`). */
-  async connect(socket: WebSocket, selectors: string[], resume: StreamPosition | null): Promise<void> {
+  async connect(
+    socket: WebSocket,
+    selectors: string[],
+    resume: StreamPosition | null,
+    paceMs = 0,
+  ): Promise<void> {
     this.ctx.acceptWebSocket(socket, [VIEWER_TAG]);
-    socket.serializeAttachment({ selectors } satisfies ViewerAttachment);
-    await this.greet(socket, selectors, resume);
+    socket.serializeAttachment({ selectors, paceMs } satisfies ViewerAttachment);
+    await this.greet(socket, selectors, resume, paceMs);
     this.sendTo(socket, this.presenceMessage(this.mirror.devices()));
   }
 
   /** Opens an SSE stream greeted like a socket; `resume` usually comes from `Last-Event-ID`. */
-  openStream(selectors: string[], resume: StreamPosition | null, onClose: () => void): Response {
+  openStream(selectors: string[], resume: StreamPosition | null, onClose: () => void, paceMs = 0): Response {
     const stream = new SseSink((closed) => {
       this.streams.delete(closed);
       this.leave(closed);
@@ -160,7 +177,7 @@ export class Viewers {
     });
     this.streams.add(stream);
     this.keepAliveTimer ??= setInterval(() => this.keepStreamsAlive(), STREAM_KEEPALIVE_MS);
-    void this.greet(stream, selectors, resume).then(() => {
+    void this.greet(stream, selectors, resume, paceMs).then(() => {
       stream.send(JSON.stringify(this.presenceMessage(this.mirror.devices())));
       this.queuePresence([]);
     });
@@ -206,12 +223,34 @@ export class Viewers {
       this.flow.ack(socket, message.frames);
       return;
     }
-    const current = this.subscriptions.of(socket)?.selectors ?? [];
+    const group = this.subscriptions.of(socket);
+    const current = group?.selectors ?? [];
+    const paceMs = group?.paceMs ?? 0;
+    if (message.type === "pace") {
+      const pace = paceIntervalMs(message.maxFps);
+      if (!group || pace === paceMs) return;
+      // It catches up on what its group held for it, then follows its new group.
+      for (const frame of this.heldFrames(group)) this.deliver(socket, frame);
+      socket.serializeAttachment({ selectors: current, paceMs: pace } satisfies ViewerAttachment);
+      this.subscriptions.leave(socket);
+      this.join(socket, current, pace);
+      return;
+    }
     const selectors =
       message.type === "subscribe" ? message.series : current.filter((s) => !message.series.includes(s));
-    socket.serializeAttachment({ selectors } satisfies ViewerAttachment);
+    socket.serializeAttachment({ selectors, paceMs } satisfies ViewerAttachment);
     this.leave(socket);
-    this.sendTo(socket, this.snapshot(this.subscriptions.join(socket, selectors)));
+    this.sendTo(socket, this.snapshot(this.join(socket, selectors, paceMs)));
+  }
+
+  /**
+   * Adds a member to its group. A paced group first sends what it holds to its members: the newcomer was greeted
+   * up to the board's position, which includes those batches.
+   */
+  private join(sink: LiveSink, selectors: string[], paceMs: number): SubscriptionGroup<LiveSink> {
+    const existing = this.subscriptions.find(selectors, paceMs);
+    if (existing) this.release(existing, Date.now());
+    return this.subscriptions.join(sink, selectors, paceMs);
   }
 
   /** Forgets a closed or failed viewer. */
@@ -265,14 +304,18 @@ export class Viewers {
     }
     this.presencePending = false;
     const shards = mergeShards(sent.shards);
+    const parts = shards.flatMap((shard) => this.mirror.framed(shard));
+    const now = Date.now();
     for (const group of this.subscriptions.all()) {
       const named = sent.series.filter((def) => group.wants(def));
       if (named.length > 0) this.broadcast(group, JSON.stringify({ type: "series", series: named }));
-      for (const shard of shards) {
-        for (const { sid, epoch, batches } of this.mirror.framed(shard)) {
-          const frame = buildFrame(sid, epoch, batches, group.filter);
-          if (frame) this.broadcast(group, frame);
-        }
+      if (group.paceMs > 0) {
+        this.hold(group, parts, now);
+        continue;
+      }
+      for (const { sid, epoch, batches } of parts) {
+        const frame = buildFrame(sid, epoch, batches, group.filter);
+        if (frame) this.broadcast(group, frame);
       }
     }
     for (const event of sent.alerts) {
@@ -281,7 +324,60 @@ export class Viewers {
     }
     for (const shard of shards) this.mirror.sentBatches(shard);
     if (shards.length > 0) for (const wake of [...this.pollers]) wake();
+    this.armPaceTimer(now);
     return { ...sent, shards };
+  }
+
+  /** A paced group keeps a flush's parts, and sends all it holds once its pace allows. */
+  private hold(group: SubscriptionGroup<LiveSink>, parts: ShardBatches[], now: number): void {
+    let held = this.held.get(group);
+    if (!held) {
+      held = { parts: [], lastSentAt: Number.NEGATIVE_INFINITY };
+      this.held.set(group, held);
+    }
+    held.parts.push(...parts);
+    if (now - held.lastSentAt >= group.paceMs) this.release(group, now);
+  }
+
+  /** Sends what a paced group holds to its members, as one frame per shard (one encode for the group). */
+  private release(group: SubscriptionGroup<LiveSink>, now: number): void {
+    const held = this.held.get(group);
+    if (!held || held.parts.length === 0) return;
+    for (const frame of this.heldFrames(group)) this.broadcast(group, frame);
+    held.parts = [];
+    held.lastSentAt = now;
+  }
+
+  /** What a paced group holds, as frames: runs of the same shard merged, a possible repeat alone. */
+  private heldFrames(group: SubscriptionGroup<LiveSink>): Uint8Array[] {
+    const runs: ShardBatches[] = [];
+    for (const part of this.held.get(group)?.parts ?? []) {
+      const last = runs.at(-1);
+      const joins =
+        last && !last.repeat && !part.repeat && last.sid === part.sid && last.epoch === part.epoch;
+      if (joins) last.batches.push(...part.batches);
+      else runs.push({ ...part, batches: [...part.batches] });
+    }
+    return runs.flatMap(({ sid, epoch, batches }) => buildFrame(sid, epoch, batches, group.filter) ?? []);
+  }
+
+  /** Wakes the owner to flush when the first paced group holding frames is due; no timer while none holds any. */
+  private armPaceTimer(now: number): void {
+    if (this.paceTimer !== undefined) clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
+    let due = Number.POSITIVE_INFINITY;
+    for (const group of this.subscriptions.all()) {
+      const held = this.held.get(group);
+      if (held && held.parts.length > 0) due = Math.min(due, held.lastSentAt + group.paceMs);
+    }
+    if (!Number.isFinite(due)) return;
+    this.paceTimer = setTimeout(
+      () => {
+        this.paceTimer = undefined;
+        this.options.queued();
+      },
+      Math.max(0, due - now),
+    );
   }
 
   /** What the last flush sent, for the tick's estimate of its time. */
@@ -314,7 +410,12 @@ export class Viewers {
    * go on, so it reads again up to where they got, and joins only when caught up (no await between the last check
    * and the join): the next flush's frames follow its replay exactly.
    */
-  private async greet(sink: LiveSink, selectors: string[], resume: StreamPosition | null): Promise<void> {
+  private async greet(
+    sink: LiveSink,
+    selectors: string[],
+    resume: StreamPosition | null,
+    paceMs: number,
+  ): Promise<void> {
     const greeting = await this.greeting(selectors, resume);
     if (sink instanceof SseSink) sink.startAt(greeting.resumed ? (resume ?? []) : greeting.positions);
     this.sendTo(sink, {
@@ -327,7 +428,7 @@ export class Viewers {
     });
     for (const message of greeting.messages) this.sendTo(sink, message);
     for (const frame of greeting.frames) this.deliver(sink, frame);
-    this.subscriptions.join(sink, selectors);
+    this.join(sink, selectors, paceMs);
   }
 
   /** A resumed viewer gets the series catalog and the frames it missed; any other a snapshot (after `reset`). */

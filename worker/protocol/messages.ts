@@ -84,7 +84,28 @@ export type ClientMessage =
    * Flow control: the first `frames` binary frames of this connection have been processed. Clients that ack are cut
    * off (1013) when far behind.
    */
-  | { type: "ack"; frames: number };
+  | { type: "ack"; frames: number }
+  /**
+   * Pacing: at most `maxFps` frames a second (a phone, a hidden tab), coalesced, or null for every flush. Frames
+   * held meanwhile follow in order, so nothing is lost; on changing pace the viewer first gets what was held for it.
+   */
+  | { type: "pace"; maxFps: number | null };
+
+/** The URL parameter that paces a live socket or SSE stream from its start. */
+export const PACE_PARAM = "max_fps";
+
+/** The frame rates a viewer may ask for (also `max_fps=` on the live and events URLs). */
+export const PACE_LIMITS = { minFps: 0.1, maxFps: 60 } as const;
+
+/** Whether a frame rate is one a viewer may ask for. */
+export function validPace(maxFps: unknown): maxFps is number {
+  return typeof maxFps === "number" && maxFps >= PACE_LIMITS.minFps && maxFps <= PACE_LIMITS.maxFps;
+}
+
+/** The least time between a paced viewer's frames (ms); 0 without pacing. */
+export function paceIntervalMs(maxFps: number | null): number {
+  return maxFps === null ? 0 : Math.round(1000 / maxFps);
+}
 
 /** A client message's longest text: 32 selectors of 512 chars in JSON fit. */
 export const MAX_CLIENT_MESSAGE = 20_000;
@@ -99,14 +120,19 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
     return { error: "message is not valid JSON" };
   }
   if (typeof raw !== "object" || raw === null) return { error: "message must be an object" };
-  const { type, series, frames } = raw as Record<string, unknown>;
+  const { type, series, frames, maxFps } = raw as Record<string, unknown>;
+  if (type === "pace") {
+    return maxFps === null || validPace(maxFps)
+      ? { type, maxFps }
+      : { error: `pace needs maxFps from ${PACE_LIMITS.minFps} to ${PACE_LIMITS.maxFps}, or null` };
+  }
   if (type === "ack") {
     return Number.isSafeInteger(frames) && (frames as number) >= 0
       ? { type, frames: frames as number }
       : { error: "ack needs a non-negative integer frames" };
   }
   if (type !== "subscribe" && type !== "unsubscribe") {
-    return { error: "type must be subscribe, unsubscribe or ack" };
+    return { error: "type must be subscribe, unsubscribe, ack or pace" };
   }
   if (!Array.isArray(series) || series.length > MAX_SELECTORS) {
     return { error: `series must be an array of at most ${MAX_SELECTORS} selectors` };

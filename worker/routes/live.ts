@@ -7,7 +7,14 @@ import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
 import { RefusalMemo } from "../http/refusal-memo.ts";
-import { MAX_SELECTORS, parsePosition, SUBPROTOCOL } from "../protocol/index.ts";
+import {
+  MAX_SELECTORS,
+  PACE_LIMITS,
+  PACE_PARAM,
+  parsePosition,
+  SUBPROTOCOL,
+  validPace,
+} from "../protocol/index.ts";
 import { selectorParams } from "../query/params.ts";
 import { checkBoard } from "./board-param.ts";
 
@@ -78,12 +85,25 @@ function checkPosition(c: Context<{ Bindings: Env }>): void {
   }
 }
 
+/** A pace (`max_fps=`) must be a frame rate a viewer may ask for: 400 naming it otherwise. */
+function checkPace(c: Context<{ Bindings: Env }>): void {
+  const text = c.req.query(PACE_PARAM);
+  if (text !== undefined && !(/^\d{1,3}(\.\d{1,3})?$/.test(text) && validPace(Number(text))))
+    throw new ApiError(
+      400,
+      "invalid_parameter",
+      `${PACE_PARAM} is a frame rate from ${PACE_LIMITS.minFps} to ${PACE_LIMITS.maxFps}`,
+      PACE_PARAM,
+    );
+}
+
 /** SSE and long polling: same credentials and subscriptions as the socket, answered by the board's hub. */
 async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Response> {
   const board = checkBoard(c.req.param("board") ?? "");
   await authorize(c.req.raw, c.env, VIEWER_KINDS, board);
   selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS, true);
   checkPosition(c);
+  checkPace(c);
   const wait = c.req.query("wait");
   if (wait !== undefined && !/^\d{1,9}$/.test(wait))
     throw new ApiError(
@@ -111,7 +131,7 @@ async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Resp
 
 /** `/boards/:board/live` (WebSocket), `/events` (SSE), `/poll` (long polling) and `/tickets`. */
 export const liveRoutes = new Hono<{ Bindings: Env }>()
-  .get("/boards/:board/live", knownParams("series", "pos"), async (c) => {
+  .get("/boards/:board/live", knownParams("series", "pos", PACE_PARAM), async (c) => {
     const board = checkBoard(c.req.param("board"));
     const upgrades = `upgrades ${board}/${(bearerToken(c.req.raw) ?? "").slice(-22)}`;
     capped.check(upgrades);
@@ -125,6 +145,7 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
     await authorize(c.req.raw, c.env, VIEWER_KINDS, board);
     selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS, true);
     checkPosition(c);
+    checkPace(c);
     const protocols = offeredProtocols(c.req.raw);
     if (protocols.length > 0 && !protocols.includes(SUBPROTOCOL)) {
       throw new ApiError(
@@ -152,7 +173,7 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
     return new Response(null, { status: upstream.status, webSocket: upstream.webSocket, headers });
   })
   .all("/boards/:board/live", methodNotAllowed("GET"))
-  .get("/boards/:board/events", knownParams("series", "pos"), forwardViewerRequest)
+  .get("/boards/:board/events", knownParams("series", "pos", PACE_PARAM), forwardViewerRequest)
   .all("/boards/:board/events", methodNotAllowed("GET"))
   .get("/boards/:board/poll", knownParams("series", "pos", "wait"), forwardViewerRequest)
   .all("/boards/:board/poll", methodNotAllowed("GET"))
