@@ -2,8 +2,9 @@ import { type DataFrame, type SeriesDef, type SeriesState, seriesName } from "..
 import { frameBatcher } from "./frame-batcher.ts";
 import type { HistoryAnswer } from "./history-query.ts";
 import type { HistoryView } from "./history-sync.ts";
-import { SeriesCard } from "./series-card.ts";
+import { type CardView, SeriesCard } from "./series-card.ts";
 import type { WindowLimits } from "./series-window.ts";
+import { type AxisBounds, liveAxis } from "./time-axis.ts";
 import { showsBand, type TimeRange } from "./time-range.ts";
 
 function compareNames(a: string, b: string): number {
@@ -19,7 +20,10 @@ export interface SeriesCount {
   total: number;
 }
 
-/** The grid of series cards, fed by the live client and history; draws changed cards once per animation frame. */
+/**
+ * The grid of series cards, fed by the live client and history; draws changed cards once per animation frame, all on
+ * one time axis: the board's newest point back over the range while live, or a fixed span once zoomed or paused.
+ */
 export class BoardView implements HistoryView {
   private readonly grid: HTMLElement;
   private readonly onSeriesCount: (count: SeriesCount) => void;
@@ -37,6 +41,15 @@ export class BoardView implements HistoryView {
   private readonly requestRender = frameBatcher(() => this.render(), requestAnimationFrame);
   private limits: WindowLimits;
   private band = false;
+  /** The live axis as last drawn, and the fixed one while zoomed or paused (null: live). */
+  private live: AxisBounds | null = null;
+  private fixed: AxisBounds | null = null;
+  private readonly cardView: CardView = {
+    axis: () => this.fixed ?? this.live,
+    zoomTo: (axis) => this.setFixedAxis(axis),
+  };
+  /** Hears when the view leaves live or comes back (for the controls and the URL). */
+  onAxisChange: (fixed: AxisBounds | null) => void = () => {};
 
   /** Which cards are on screen (with a margin): the others skip redrawing their charts. */
   private readonly onScreen: IntersectionObserver | null;
@@ -106,6 +119,19 @@ export class BoardView implements HistoryView {
     this.requestRender();
   }
 
+  /** The axis every card draws now. */
+  get axis(): AxisBounds | null {
+    return this.fixed ?? this.live;
+  }
+
+  /** Fixes the axis (a zoom, or a pause at the current one), or returns to live with null. */
+  setFixedAxis(axis: AxisBounds | null): void {
+    this.fixed = axis;
+    for (const card of this.cards.values()) this.changed.add(card);
+    this.requestRender();
+    this.onAxisChange(axis);
+  }
+
   /** Marks a device's cards as offline (dimmed and labelled) or live again. */
   markDevice(device: string, online: boolean): void {
     if (online) this.offline.delete(device);
@@ -146,7 +172,7 @@ export class BoardView implements HistoryView {
 
   /** Cards stay sorted by device, then metric, then labels. */
   private addCard(state: SeriesState): SeriesCard {
-    const card = new SeriesCard(state, this.limits, this.band);
+    const card = new SeriesCard(state, this.limits, this.band, this.cardView);
     const name = seriesName(card.def);
     let low = 0;
     let high = this.order.length;
@@ -166,6 +192,14 @@ export class BoardView implements HistoryView {
   }
 
   private render(): void {
+    const live = liveAxis(
+      [...this.cards.values()].map((card) => card.window.avg),
+      this.limits.spanMs,
+    );
+    // The shared axis moved: every card redraws (off-screen ones once they scroll into view).
+    if (!this.fixed && (live?.min !== this.live?.min || live?.max !== this.live?.max))
+      for (const card of this.cards.values()) this.changed.add(card);
+    this.live = live;
     for (const card of this.changed) card.render();
     this.changed.clear();
   }

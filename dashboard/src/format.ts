@@ -1,6 +1,8 @@
 const valueFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
 const axisFormat = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 function twoDigits(n: number): string {
   return String(n).padStart(2, "0");
 }
@@ -9,6 +11,13 @@ function twoDigits(n: number): string {
 export function formatClock(ms: number): string {
   const date = new Date(ms);
   return `${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}:${twoDigits(date.getSeconds())}`;
+}
+
+/** A point's exact time with its date, for tooltips: `25 Nov 14:03:09.250`. */
+export function formatTimestamp(ms: number): string {
+  const date = new Date(ms);
+  const millis = String(date.getMilliseconds()).padStart(3, "0");
+  return `${date.getDate()} ${MONTHS[date.getMonth()]} ${formatClock(ms)}.${millis}`;
 }
 
 /** A reading as shown big on its card: grouped digits, at most two decimals. */
@@ -38,8 +47,6 @@ export function formatAgo(ms: number): string {
   if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
   return `${Math.floor(seconds / 86_400)} d ago`;
 }
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** A time-axis tick for an axis `spanMs` wide: dates once it spans most of a day, seconds only over minutes. */
 export function formatTick(ms: number, spanMs: number): string {

@@ -8,12 +8,13 @@ import {
   type Plugin,
   PointElement,
   type ScriptableLineSegmentContext,
+  Tooltip,
 } from "chart.js";
-import { formatAxisValue, formatTick } from "./format.ts";
+import { formatAxisValue, formatTick, formatTimestamp, formatValue } from "./format.ts";
 import type { ChartPoint } from "./series-window.ts";
 
-// Only what a streaming line chart draws; no tooltips, legend or time adapter.
-Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Decimation);
+// Only what a streaming line chart draws, and its tooltip; no legend or time adapter.
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Decimation, Tooltip);
 
 export type LineChart = Chart<"line", ChartPoint[]>;
 
@@ -67,6 +68,24 @@ const thresholdLines: Plugin<"line"> = {
   },
 };
 
+/** A vertical line through the point the tooltip shows: where the pointer is, in time. */
+const crosshair: Plugin<"line"> = {
+  id: "crosshair",
+  afterDatasetsDraw(chart) {
+    const active = chart.tooltip?.getActiveElements()[0];
+    if (!active) return;
+    const { ctx, chartArea } = chart;
+    ctx.save();
+    ctx.strokeStyle = TICK_COLOR;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(active.element.x, chartArea.top);
+    ctx.lineTo(active.element.x, chartArea.bottom);
+    ctx.stroke();
+    ctx.restore();
+  },
+};
+
 /** Sets the thresholds a chart draws (its next update shows them). */
 export function setThresholds(chart: LineChart, values: number[]): void {
   thresholds.set(chart, values);
@@ -77,7 +96,12 @@ export function setThresholds(chart: LineChart, values: number[]): void {
  * `update("none")` to redraw. The x axis is linear over epoch ms with clock labels (dates on long spans), so no date
  * adapter is needed.
  */
-export function createLineChart(canvas: HTMLCanvasElement, series: ChartSeries, color: string): LineChart {
+export function createLineChart(
+  canvas: HTMLCanvasElement,
+  series: ChartSeries,
+  color: string,
+  unit = "",
+): LineChart {
   // A gap is a break, not a straight line (or band) across the time nothing arrived.
   const gapped = (context: ScriptableLineSegmentContext) =>
     spansGap(series, context.p0.parsed.x ?? 0, context.p1.parsed.x ?? 0) ? "transparent" : undefined;
@@ -85,7 +109,7 @@ export function createLineChart(canvas: HTMLCanvasElement, series: ChartSeries, 
   const edge = { borderWidth: 0, pointRadius: 0, hidden: true, segment };
   return new Chart<"line", ChartPoint[]>(canvas, {
     type: "line",
-    plugins: [thresholdLines],
+    plugins: [thresholdLines, crosshair],
     data: {
       // Chart.js draws the first dataset on top: the line over its band.
       datasets: [
@@ -110,8 +134,32 @@ export function createLineChart(canvas: HTMLCanvasElement, series: ChartSeries, 
       normalized: true,
       responsive: true,
       maintainAspectRatio: false,
-      events: [],
-      plugins: { decimation: { enabled: true, algorithm: "lttb" } },
+      // Pointer events only: the tooltip and crosshair follow the pointer; data updates never animate.
+      events: ["mousemove", "mouseout", "touchstart", "touchmove"],
+      interaction: { mode: "nearest", axis: "x", intersect: false },
+      plugins: {
+        decimation: { enabled: true, algorithm: "lttb" },
+        tooltip: {
+          animation: false,
+          displayColors: false,
+          // The line's bucket; the band's edges are named in its text.
+          filter: (item) => item.datasetIndex === LINE,
+          callbacks: {
+            title: (items) => formatTimestamp(items[0]?.parsed.x ?? 0),
+            label: (item) => {
+              const i = item.dataIndex;
+              const low = series.min[i]?.y;
+              const high = series.max[i]?.y;
+              const suffix = unit ? ` ${unit}` : "";
+              const band =
+                low !== undefined && high !== undefined && low !== high
+                  ? ` (min ${formatValue(low)}, max ${formatValue(high)})`
+                  : "";
+              return `${formatValue(item.parsed.y ?? 0)}${suffix}${band}`;
+            },
+          },
+        },
+      },
       scales: {
         x: {
           type: "linear",

@@ -14,6 +14,7 @@ import { pollConnector } from "./poll-transport.ts";
 import { createRangePicker } from "./range-picker.ts";
 import { ReconnectingSocket } from "./reconnecting-socket.ts";
 import { sseConnector } from "./sse-transport.ts";
+import { formatZoom, panAxis, parseZoom, zoomAxis } from "./time-axis.ts";
 import { DEFAULT_RANGE, RANGES } from "./time-range.ts";
 import type { StreamTarget } from "./transport-attempt.ts";
 import { availableTransports, chainConnector, TransportChain } from "./transport-chain.ts";
@@ -108,13 +109,44 @@ if (!target.ok) {
     alert: (event) => alerts.receive(event),
   };
   const client = new LiveClient(listener, (reason) => socket.reconnect(reason), everything);
+  // replaceState: no hashchange, so no reload.
+  const saveFragment = () => window.history.replaceState(null, "", `#${fragment.toString()}`);
   createRangePicker(byId("ranges"), initialRange, (range) => {
+    view.setFixedAxis(null);
     history.select(range);
     if (range === DEFAULT_RANGE) fragment.delete("range");
     else fragment.set("range", range.id);
-    // replaceState: no hashchange, so no reload.
-    window.history.replaceState(null, "", `#${fragment.toString()}`);
+    saveFragment();
   });
+
+  // The time axis: live, or fixed by a zoom (drag across a chart) or a pause; kept in the URL as `&zoom=from-to`.
+  const pause = byId("pause");
+  const backToLive = byId("back-to-live");
+  view.onAxisChange = (fixed) => {
+    pause.setAttribute("aria-pressed", String(fixed !== null));
+    backToLive.hidden = fixed === null;
+    if (fixed) fragment.set("zoom", formatZoom(fixed));
+    else fragment.delete("zoom");
+    saveFragment();
+  };
+  const moveAxis = (change: (axis: NonNullable<typeof view.axis>) => NonNullable<typeof view.axis>) => {
+    const axis = view.axis;
+    if (axis) view.setFixedAxis(change(axis));
+  };
+  pause.addEventListener("click", () =>
+    view.axis && pause.getAttribute("aria-pressed") === "false"
+      ? moveAxis((axis) => axis)
+      : view.setFixedAxis(null),
+  );
+  backToLive.addEventListener("click", () => view.setFixedAxis(null));
+  byId("pan-back").addEventListener("click", () => moveAxis((axis) => panAxis(axis, -0.5)));
+  byId("pan-forward").addEventListener("click", () => moveAxis((axis) => panAxis(axis, 0.5)));
+  byId("zoom-out").addEventListener("click", () => moveAxis((axis) => zoomAxis(axis, 2)));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !backToLive.hidden) view.setFixedAxis(null);
+  });
+  const initialZoom = parseZoom(fragment.get("zoom"));
+  if (initialZoom) view.setFixedAxis(initialZoom);
 
   const stream: StreamTarget = {
     page: location.href,

@@ -3,6 +3,16 @@ import { formatClock, formatValue } from "./format.ts";
 import { createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { SeriesWindow, type WindowLimits } from "./series-window.ts";
+import { type AxisBounds, isStale } from "./time-axis.ts";
+
+/** What a card asks of the board it is on: the shared time axis, and zooming every card to a span. */
+export interface CardView {
+  axis(): AxisBounds | null;
+  zoomTo(axis: AxisBounds): void;
+}
+
+/** A drag narrower than this many pixels is a click, not a zoom. */
+const MIN_DRAG_PX = 6;
 
 function child<K extends keyof HTMLElementTagNameMap>(
   parent: HTMLElement,
@@ -20,6 +30,11 @@ function setText(element: HTMLElement, text: string): void {
   if (element.textContent !== text) element.textContent = text;
 }
 
+/** Sets a data attribute only when it changed: styles select on some, so each write may restyle the card. */
+function setData(element: HTMLElement, key: string, value: string): void {
+  if (element.dataset[key] !== value) element.dataset[key] = value;
+}
+
 /** One series' card: title, latest value and a streaming chart of its buckets. */
 export class SeriesCard {
   readonly def: SeriesDef;
@@ -28,9 +43,11 @@ export class SeriesCard {
   private readonly value: HTMLElement;
   private readonly updatedAt: HTMLElement;
   private readonly chart: LineChart;
+  private readonly view: CardView;
 
-  constructor(def: SeriesDef, limits: WindowLimits, band: boolean) {
+  constructor(def: SeriesDef, limits: WindowLimits, band: boolean, view: CardView) {
     this.def = def;
+    this.view = view;
     this.window = new SeriesWindow(limits);
     this.element = document.createElement("article");
     this.element.className = "card";
@@ -46,9 +63,41 @@ export class SeriesCard {
     this.value = child(reading, "span", "card-value");
     this.value.textContent = "–";
     this.updatedAt = child(reading, "span", "card-updated");
-    const canvas = child(child(this.element, "div", "card-chart"), "canvas", "");
-    this.chart = createLineChart(canvas, this.window, metricColor(def.metric));
+    const area = child(this.element, "div", "card-chart");
+    const canvas = child(area, "canvas", "");
+    canvas.setAttribute("aria-label", `${seriesName(def)} over time; drag across to zoom`);
+    this.chart = createLineChart(canvas, this.window, metricColor(def.metric), def.unit);
     this.drawBand(band);
+    this.zoomByDragging(area, canvas);
+  }
+
+  /** Dragging across a chart zooms every card to the span dragged over (a shaded box shows it meanwhile). */
+  private zoomByDragging(area: HTMLElement, canvas: HTMLCanvasElement): void {
+    const box = child(area, "div", "card-selection");
+    box.hidden = true;
+    let start: number | null = null;
+    const span = (x: number) => ({ left: Math.min(start!, x), right: Math.max(start!, x) });
+    canvas.addEventListener("pointerdown", (event) => {
+      if (event.pointerType === "touch") return;
+      start = event.offsetX;
+      canvas.setPointerCapture(event.pointerId);
+    });
+    canvas.addEventListener("pointermove", (event) => {
+      if (start === null) return;
+      const { left, right } = span(event.offsetX);
+      box.hidden = right - left < MIN_DRAG_PX;
+      box.style.left = `${left}px`;
+      box.style.width = `${right - left}px`;
+    });
+    canvas.addEventListener("pointerup", (event) => {
+      if (start === null) return;
+      const { left, right } = span(event.offsetX);
+      start = null;
+      box.hidden = true;
+      if (right - left < MIN_DRAG_PX) return;
+      const x = this.chart.scales.x!;
+      this.view.zoomTo({ min: x.getValueForPixel(left)!, max: x.getValueForPixel(right)! });
+    });
   }
 
   /** Starts over with other buckets (cleared until filled), drawn with or without their min/max band. */
@@ -65,9 +114,9 @@ export class SeriesCard {
   /** Shows the window's current points; call once per animation frame at most. */
   render(): void {
     const points = this.window.avg;
-    this.element.dataset.points = String(points.length);
-    this.element.dataset.samples = String(this.window.sampleCount);
-    this.element.dataset.from = String(points[0]?.x ?? "");
+    setData(this.element, "points", String(points.length));
+    setData(this.element, "samples", String(this.window.sampleCount));
+    setData(this.element, "from", String(points[0]?.x ?? ""));
     // Redrawing is most of the cost (the chart, and the text's layout and paint): off screen, it waits until the
     // card scrolls into view.
     this.chartStale = !this.visible;
@@ -76,9 +125,12 @@ export class SeriesCard {
 
   private draw(): void {
     const latest = this.window.latest;
+    const axis = this.view.axis();
+    const stale = axis !== null && isStale(this.window.avg, this.window.stepMs, axis.max);
+    setData(this.element, "stale", String(stale));
     setText(this.value, latest ? `${formatValue(latest.y)}${this.def.unit ? ` ${this.def.unit}` : ""}` : "–");
-    setText(this.updatedAt, latest ? formatClock(latest.x) : "");
-    this.drawChart();
+    setText(this.updatedAt, latest ? `${stale ? "stale since " : ""}${formatClock(latest.x)}` : "");
+    this.drawChart(axis);
   }
 
   /** The card scrolled into view or out of it: one coming into view draws what it missed. */
@@ -89,17 +141,16 @@ export class SeriesCard {
     this.draw();
   }
 
-  private drawChart(): void {
+  private drawChart(axis: AxisBounds | null): void {
     const points = this.window.avg;
-    const newest = points[points.length - 1];
-    // Scroll: the axis ends at the newest bucket and spans the window (trimmed to the range), or less while it fills.
+    // Every card shows the board's time axis (or the zoom); alone, a card would span its own points.
     const x = this.chart.options.scales!.x!;
-    x.max = newest?.x;
-    x.min = points[0]?.x;
-    // A lone bucket would make an axis of zero width, and draw nothing: centre it in a few buckets instead.
-    if (points.length === 1 && newest) {
-      x.min = newest.x - 5 * this.window.stepMs;
-      x.max = newest.x + 5 * this.window.stepMs;
+    x.min = axis?.min ?? points[0]?.x;
+    x.max = axis?.max ?? points[points.length - 1]?.x;
+    // An axis of zero width (a single bucket on the board) draws nothing: centre it in a few buckets instead.
+    if (x.min !== undefined && x.min === x.max) {
+      x.min -= 5 * this.window.stepMs;
+      x.max += 5 * this.window.stepMs;
     }
     this.chart.update("none");
   }
@@ -110,7 +161,7 @@ export class SeriesCard {
     if (this.element.dataset.thresholds === text) return;
     this.element.dataset.thresholds = text;
     setThresholds(this.chart, values);
-    if (this.visible) this.chart.update("none");
+    if (this.visible) this.drawChart(this.view.axis());
     else this.chartStale = true;
   }
 

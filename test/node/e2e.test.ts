@@ -357,6 +357,39 @@ describe("dashboard end to end", () => {
     expect(errors).toEqual([]);
   });
 
+  it("zooms every card by dragging across a chart, keeps the zoom in the URL, and goes back to live; marks a silent series stale", async () => {
+    const { page, errors } = await openDashboard();
+    // The devices test's "lonely" device posted once, long enough ago: its card is stale beside live ones.
+    await page
+      .locator(`${SERIES_CARD}[data-series^="lonely:"][data-stale="true"]`)
+      .waitFor({ timeout: 20_000 });
+    expect(
+      await page.locator(`${SERIES_CARD}[data-series="sensor-1:temp_c"]`).getAttribute("data-stale"),
+    ).toBe("false");
+    const canvas = page.locator(`${SERIES_CARD}[data-series="sensor-1:temp_c"] canvas`);
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const backToLive = page.locator('[data-testid="back-to-live"]');
+    await backToLive.waitFor({ state: "visible", timeout: 5_000 });
+    expect(await page.getAttribute('[data-testid="pause"]', "aria-pressed")).toBe("true");
+    const zoom = new URLSearchParams(new URL(page.url()).hash.slice(1)).get("zoom");
+    const [from, to] = zoom!.split("-").map(Number);
+    expect(to! - from!).toBeGreaterThan(0);
+    expect(to! - from!).toBeLessThan(5 * 60_000);
+    await page.click('[data-testid="pan-back"]');
+    const panned = new URLSearchParams(new URL(page.url()).hash.slice(1)).get("zoom")!.split("-").map(Number);
+    expect(panned[0]).toBeLessThan(from!);
+    await page.keyboard.press("Escape");
+    await backToLive.waitFor({ state: "hidden", timeout: 5_000 });
+    expect(new URL(page.url()).hash).not.toContain("zoom=");
+    expect(await page.getAttribute('[data-testid="pause"]', "aria-pressed")).toBe("false");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("fires an alert: banner, toast, marked card and threshold line, a signed webhook retried until taken, then resolves", async () => {
     onTestFailed(() => console.error(`--- recent output ---\n${recentOutput.join("\n")}`));
     const hooks = await webhookReceiver();

@@ -13,7 +13,7 @@ import { relayStub, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
 import { BoardMirror, type MirrorState } from "../live/mirror.ts";
-import { type FlushCost, Tick } from "../live/tick.ts";
+import { Tick } from "../live/tick.ts";
 import { serveViewer, tooMany, viewerMessage } from "../live/viewer-requests.ts";
 import { emptyFlush, Viewers } from "../live/viewers.ts";
 import type {
@@ -232,15 +232,15 @@ export class HubObject extends DurableObject<Env> {
     return { attached: true };
   }
 
-  /** Sends what is queued to this hub's viewers, and to the relays' (a call each). Returns what it sent. */
-  private flush(): FlushCost {
-    if (!this.viewers) return { messages: 0, bytes: 0 };
+  /** Sends what is queued to this hub's viewers, and to the relays' (a call each). Returns the messages sent. */
+  private flush(): number {
+    if (!this.viewers) return 0;
     const sent = this.viewers.flush();
     const { shards, series, presence, alerts } = sent;
-    const forwarded = shards.length + series.length + presence.length + alerts.length > 0;
-    if (forwarded) this.relays.forward(sent);
-    const cost = this.viewers.lastFlushCost;
-    return forwarded ? { ...cost, messages: cost.messages + this.relays.activeCount } : cost;
+    if (shards.length + series.length + presence.length + alerts.length === 0)
+      return this.viewers.lastFlushMessages;
+    this.relays.forward(sent);
+    return this.viewers.lastFlushMessages + this.relays.activeCount;
   }
 
   /**

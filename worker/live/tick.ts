@@ -1,39 +1,28 @@
-/** What a flush sent: socket messages (frames and control messages) and their bytes. */
-export interface FlushCost {
-  messages: number;
-  bytes: number;
-}
-
 /**
- * What one message and one byte cost to send, as a flush's time (ms) is estimated from them: in Workers the clock
- * does not advance during synchronous work, so a flush cannot time itself. From the app's CPU profile under
- * `npm run bench -- live --profile` (200 viewers; `send` and `deliver` are a third of the app's time): about 20 µs a
- * message and 16 ns a byte under wrangler dev on the 2-core benchmark box.
+ * What sending one message costs the object, as a flush's time is estimated from the messages it sent: in Workers
+ * the clock does not advance during synchronous work, so a flush cannot time itself. About 10 µs of app CPU per
+ * WebSocket message under wrangler dev on the 2-core benchmark box (`npm run bench -- live --profile`). Bytes are
+ * not counted: coalescing saves per-message work only, a byte costs the same in one frame or in two.
  */
-export const MESSAGE_COST_MS = 0.02;
-export const BYTE_COST_MS = 0.000_016;
-
-/** A flush's estimated time. */
-export function flushCostMs(cost: FlushCost): number {
-  return cost.messages * MESSAGE_COST_MS + cost.bytes * BYTE_COST_MS;
-}
+export const MESSAGE_COST_MS = 0.01;
 
 /**
  * When an object flushes what it has queued for viewers: coalescing only as much as the load requires. After a
- * flush it waits as long as that flush is estimated to have taken (so fan-out uses at most about half of the
- * object's time), never longer than `maxMs`; what arrives after that wait goes out at once. A point on a quiet
- * board, or on one with few viewers, is sent the moment it arrives; a board with thousands of viewers and a busy
- * stream sends one flush per few milliseconds; `maxMs` bounds the wait (0: always at once). No timer outlives a
- * flush, so an idle object can hibernate.
+ * flush it waits as long as that flush's messages are estimated to have taken (so per-message work uses at most
+ * about half of the object's time), never longer than `maxMs`; what arrives after that wait goes out at once. A
+ * point on a quiet board, or on one with tens or hundreds of viewers, is sent the moment it arrives; a hub with
+ * thousands of viewers sends a flush every few tens of milliseconds; 0 sends everything at once. No timer outlives
+ * a flush, so an idle object can hibernate.
  */
 export class Tick {
   private readonly maxMs: number;
-  private readonly flush: () => FlushCost;
+  private readonly flush: () => number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private gapMs = 0;
 
-  constructor(maxMs: number, flush: () => FlushCost) {
+  /** `flush` sends what is queued and returns how many messages it sent. */
+  constructor(maxMs: number, flush: () => number) {
     this.maxMs = maxMs;
     this.flush = flush;
   }
@@ -56,6 +45,6 @@ export class Tick {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.lastFlushAt = Date.now();
-    this.gapMs = Math.min(this.maxMs, flushCostMs(this.flush()));
+    this.gapMs = Math.min(this.maxMs, this.flush() * MESSAGE_COST_MS);
   }
 }

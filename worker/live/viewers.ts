@@ -20,7 +20,6 @@ import { buildFrame, replayFrames } from "./frame-builder.ts";
 import type { BoardMirror, MirrorState, ShardBatches } from "./mirror.ts";
 import { SseSink } from "./sse-sink.ts";
 import { type SubscriptionGroup, Subscriptions } from "./subscriptions.ts";
-import type { FlushCost } from "./tick.ts";
 
 /** What a viewer socket carries across hibernation. */
 export interface ViewerAttachment {
@@ -96,8 +95,8 @@ export class Viewers {
   readonly clients = new ClientCaps(STREAMS_PER_CREDENTIAL, STREAMS_PER_ADDRESS);
   private readonly pollers = new Set<() => void>();
   private pending: Flush = emptyFlush();
-  /** What was sent since the last flush began: the last flush's cost, once it returned. */
-  private sent: FlushCost = { messages: 0, bytes: 0 };
+  /** Messages sent since the last flush began: the last flush's, once it returned. */
+  private sentMessages = 0;
   private presencePending = false;
   private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   /** What paced groups hold, and the timer that sends it when due (none while nothing is held). */
@@ -297,7 +296,7 @@ export class Viewers {
   flush(): Flush {
     const sent = this.pending;
     this.pending = emptyFlush();
-    this.sent = { messages: 0, bytes: 0 };
+    this.sentMessages = 0;
     if (this.presencePending && this.subscriptions.size > 0) {
       const message = JSON.stringify(this.presenceMessage(sent.presence));
       for (const group of this.subscriptions.all()) this.broadcast(group, message);
@@ -380,9 +379,9 @@ export class Viewers {
     );
   }
 
-  /** What the last flush sent, for the tick's estimate of its time. */
-  get lastFlushCost(): FlushCost {
-    return this.sent;
+  /** How many messages the last flush sent, for the tick's estimate of its time. */
+  get lastFlushMessages(): number {
+    return this.sentMessages;
   }
 
   /** Tells every viewer to start over (a shard's history was replaced): they reconnect and get a snapshot. */
@@ -508,8 +507,7 @@ export class Viewers {
   }
 
   private deliver(sink: LiveSink, payload: string | Uint8Array): void {
-    this.sent.messages++;
-    this.sent.bytes += typeof payload === "string" ? payload.length : payload.byteLength;
+    this.sentMessages++;
     if (sink instanceof SseSink) {
       sink.send(payload);
       return;

@@ -38,7 +38,7 @@ export class RelayObject extends DurableObject<Env> {
     // Its own flushes are paced like the hub's: a relay holds many more viewers than a hub's share.
     this.tick = new Tick(this.config.tickMs, () => {
       this.viewers?.flush();
-      return this.viewers?.lastFlushCost ?? { messages: 0, bytes: 0 };
+      return this.viewers?.lastFlushMessages ?? 0;
     });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
