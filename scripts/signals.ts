@@ -98,6 +98,14 @@ function round(value: number, decimals: number): number {
   return Math.round(value * scale) / scale;
 }
 
+/** How each metric is described when posted: its unit, and `requests_total` is a counter (drawn as a rate). */
+export const METRIC_META: Record<string, { unit?: string; kind?: "counter" }> = {
+  temp_c: { unit: "Cel" },
+  cpu_pct: { unit: "%" },
+  requests_total: { kind: "counter" },
+  humidity_pct: { unit: "%" },
+};
+
 /** The metrics a device posts, rounded like a real sensor's (few decimals also encode compactly on the wire). */
 export function readings(state: DeviceSignals): Record<string, number> {
   return {

@@ -1,6 +1,13 @@
 import { EdgepulseClient } from "../client/src/index.ts";
 import { mintToken } from "./mint-token.ts";
-import { type DeviceSignals, initialSignals, nextSignals, type Random, readings } from "./signals.ts";
+import {
+  type DeviceSignals,
+  initialSignals,
+  METRIC_META,
+  nextSignals,
+  type Random,
+  readings,
+} from "./signals.ts";
 
 export interface SimulationOptions {
   /** Where the Worker listens, e.g. `http://127.0.0.1:8787`. */
@@ -80,7 +87,8 @@ async function runDevice(
     const started = Date.now();
     signals = nextSignals(signals, random);
     const sample = readings(signals);
-    for (const [metric, value] of Object.entries(sample)) client.record(metric, value, { ts: started });
+    for (const [metric, value] of Object.entries(sample))
+      client.record(metric, value, { ts: started, ...METRIC_META[metric] });
     // Channels follow the temperature at fixed offsets: cheap, and each one still draws a distinct line.
     for (let channel = 1; channel <= (options.channels ?? 0); channel++)
       client.record(`channel_${channel}`, sample.temp_c! + channel, { ts: started });

@@ -20,6 +20,16 @@ export function formatTimestamp(ms: number): string {
   return `${date.getDate()} ${MONTHS[date.getMonth()]} ${formatClock(ms)}.${millis}`;
 }
 
+/** UCUM units as people write them; others are shown as given. */
+const UNIT_SYMBOLS: Record<string, string> = { Cel: "°C", "[degF]": "°F", By: "B", "1": "" };
+
+/** A unit after a value: ` °C`, `%`, ` B`; nothing for none. */
+export function formatUnit(unit: string | undefined): string {
+  const symbol = unit === undefined ? "" : (UNIT_SYMBOLS[unit] ?? unit);
+  if (symbol === "") return "";
+  return symbol === "%" ? symbol : ` ${symbol}`;
+}
+
 /** A reading as shown big on its card: grouped digits, at most two decimals. */
 export function formatValue(value: number): string {
   return valueFormat.format(value);

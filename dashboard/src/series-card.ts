@@ -1,6 +1,6 @@
 import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/index.ts";
-import { formatClock, formatValue } from "./format.ts";
-import { createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
+import { formatClock, formatUnit, formatValue } from "./format.ts";
+import { type ChartSeries, createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { SeriesWindow, type WindowLimits } from "./series-window.ts";
 import { type AxisBounds, isStale } from "./time-axis.ts";
@@ -44,6 +44,8 @@ export class SeriesCard {
   private readonly updatedAt: HTMLElement;
   private readonly chart: LineChart;
   private readonly view: CardView;
+  /** Counters draw their rate per second (the window's `rates()`), not their running total. */
+  private readonly rate: ChartSeries | null;
 
   constructor(def: SeriesDef, limits: WindowLimits, band: boolean, view: CardView) {
     this.def = def;
@@ -66,7 +68,21 @@ export class SeriesCard {
     const area = child(this.element, "div", "card-chart");
     const canvas = child(area, "canvas", "");
     canvas.setAttribute("aria-label", `${seriesName(def)} over time; drag across to zoom`);
-    this.chart = createLineChart(canvas, this.window, metricColor(def.metric), def.unit);
+    const window = this.window;
+    this.rate =
+      def.kind === "counter"
+        ? {
+            avg: [],
+            min: [],
+            max: [],
+            get stepMs() {
+              return window.stepMs;
+            },
+          }
+        : null;
+    this.element.dataset.rate = String(this.rate !== null);
+    const unit = `${formatUnit(def.unit)}${this.rate ? "/s" : ""}`.trim();
+    this.chart = createLineChart(canvas, this.rate ?? this.window, metricColor(def.metric), unit);
     this.drawBand(band);
     this.zoomByDragging(area, canvas);
   }
@@ -128,8 +144,19 @@ export class SeriesCard {
     const axis = this.view.axis();
     const stale = axis !== null && isStale(this.window.avg, this.window.stepMs, axis.max);
     setData(this.element, "stale", String(stale));
-    setText(this.value, latest ? `${formatValue(latest.y)}${this.def.unit ? ` ${this.def.unit}` : ""}` : "–");
-    setText(this.updatedAt, latest ? `${stale ? "stale since " : ""}${formatClock(latest.x)}` : "");
+    if (this.rate) this.rate.avg.splice(0, this.rate.avg.length, ...this.window.rates());
+    const rate = this.rate?.avg.at(-1);
+    const unit = formatUnit(this.def.unit);
+    const shown = this.rate
+      ? rate
+        ? `${formatValue(rate.y)}${unit}/s`
+        : "–"
+      : latest
+        ? `${formatValue(latest.y)}${unit}`
+        : "–";
+    setText(this.value, shown);
+    const total = this.rate && latest ? `total ${formatValue(latest.y)} · ` : "";
+    setText(this.updatedAt, latest ? `${total}${stale ? "stale since " : ""}${formatClock(latest.x)}` : "");
     this.drawChart(axis);
   }
 
@@ -174,9 +201,11 @@ export class SeriesCard {
     this.element.dataset.offline = String(offline);
   }
 
+  /** Counters never draw a band: their buckets' min and max are totals, not rates. */
   private drawBand(band: boolean): void {
-    showBand(this.chart, band);
-    this.element.dataset.band = String(band);
+    const shown = band && !this.rate;
+    showBand(this.chart, shown);
+    this.element.dataset.band = String(shown);
   }
 
   destroy(): void {

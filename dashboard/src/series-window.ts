@@ -1,3 +1,5 @@
+import { rateBetween } from "../../worker/query/counter-rate.ts";
+
 /** One chart point; Chart.js reads `{x, y}` as is when parsing is off. */
 export interface ChartPoint {
   x: number;
@@ -19,6 +21,8 @@ export interface BucketColumns {
   max: readonly number[];
   count: readonly number[];
   last: readonly number[];
+  /** Counters: the board's rate per second since the previous bucket (see the query API). */
+  rate?: ReadonlyArray<number | null>;
 }
 
 /**
@@ -32,6 +36,9 @@ export class SeriesWindow {
   readonly max: ChartPoint[] = [];
   private readonly sums: number[] = [];
   private readonly counts: number[] = [];
+  /** Each bucket's last value and its time, and the board's rate for buckets that came from history. */
+  private readonly lasts: ChartPoint[] = [];
+  private readonly boardRates: Array<number | null | undefined> = [];
   private limits: WindowLimits;
   private reading: ChartPoint | undefined;
 
@@ -67,6 +74,8 @@ export class SeriesWindow {
     this.clear();
     for (let i = 0; i < history.ts.length; i++) {
       const count = history.count[i]!;
+      // A history bucket's last point was taken somewhere in it: its end is the closest guess for the live rate after it.
+      const last = { x: history.ts[i]! + this.limits.stepMs - 1, y: history.last[i]! };
       this.insert(
         this.avg.length,
         history.ts[i]!,
@@ -74,7 +83,9 @@ export class SeriesWindow {
         count,
         history.min[i]!,
         history.max[i]!,
+        last,
       );
+      this.boardRates[this.boardRates.length - 1] = history.rate?.[i];
       this.note(history.ts[i]!, history.last[i]!);
     }
     this.trim();
@@ -87,6 +98,26 @@ export class SeriesWindow {
       this.note(ts[i]!, values[i]!);
     }
     this.trim();
+  }
+
+  /**
+   * A counter's line: its rate per second between consecutive buckets, as the board computes it (history buckets
+   * carry the board's own figures), a drop read as a reset, so a restart draws no dive.
+   */
+  rates(): ChartPoint[] {
+    const line: ChartPoint[] = [];
+    for (let i = 1; i < this.avg.length; i++) {
+      const board = this.boardRates[i];
+      if (board !== undefined) {
+        if (board !== null) line.push({ x: this.avg[i]!.x, y: board });
+        continue;
+      }
+      const previous = this.lasts[i - 1]!;
+      const next = this.lasts[i]!;
+      const rate = rateBetween({ value: previous.y, ts: previous.x }, { value: next.y, ts: next.x });
+      if (rate !== null) line.push({ x: this.avg[i]!.x, y: rate });
+    }
+    return line;
   }
 
   /** Takes a reading known from elsewhere (a snapshot's last value) without charting it. */
@@ -102,9 +133,10 @@ export class SeriesWindow {
     const start = ts - (ts % this.limits.stepMs);
     const index = this.bucketIndex(start);
     if (this.avg[index]?.x !== start) {
-      this.insert(index, start, value, 1, value, value);
+      this.insert(index, start, value, 1, value, value, { x: ts, y: value });
       return;
     }
+    if (ts >= this.lasts[index]!.x) this.lasts[index] = { x: ts, y: value };
     const count = ++this.counts[index]!;
     this.sums[index]! += value;
     this.avg[index]!.y = this.sums[index]! / count;
@@ -127,7 +159,17 @@ export class SeriesWindow {
     return low;
   }
 
-  private insert(index: number, start: number, sum: number, count: number, min: number, max: number): void {
+  private insert(
+    index: number,
+    start: number,
+    sum: number,
+    count: number,
+    min: number,
+    max: number,
+    last: ChartPoint,
+  ): void {
+    this.lasts.splice(index, 0, last);
+    this.boardRates.splice(index, 0, undefined);
     this.avg.splice(index, 0, { x: start, y: sum / count });
     this.min.splice(index, 0, { x: start, y: min });
     this.max.splice(index, 0, { x: start, y: max });
@@ -145,6 +187,6 @@ export class SeriesWindow {
   }
 
   private columns(): unknown[][] {
-    return [this.avg, this.min, this.max, this.sums, this.counts];
+    return [this.avg, this.min, this.max, this.sums, this.counts, this.lasts, this.boardRates];
   }
 }

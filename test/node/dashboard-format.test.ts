@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatTick } from "../../dashboard/src/format.ts";
+import { formatAgo, formatTick, formatUnit } from "../../dashboard/src/format.ts";
 
 describe("formatTick", () => {
   const at = new Date(2026, 10, 25, 14, 3, 9).getTime();
@@ -22,5 +22,16 @@ describe("formatAgo", () => {
       "2 d ago",
       "just now",
     ]);
+  });
+});
+
+describe("formatUnit", () => {
+  it("writes UCUM units as people do, and others as given", () => {
+    expect(formatUnit("Cel")).toBe(" °C");
+    expect(formatUnit("%")).toBe("%");
+    expect(formatUnit("By")).toBe(" B");
+    expect(formatUnit("ms")).toBe(" ms");
+    expect(formatUnit("1")).toBe("");
+    expect(formatUnit(undefined)).toBe("");
   });
 });

@@ -67,4 +67,34 @@ describe("SeriesWindow", () => {
     window.append([120_500], [4]);
     expect(xs(window)).toEqual([120_000]);
   });
+
+  it("draws a counter as its rate between buckets, reading a drop as a reset", () => {
+    const window = new SeriesWindow({ spanMs: 60_000, stepMs: 1000 });
+    window.append([1000, 1500, 2500, 3500, 4500], [10, 20, 40, 5, 15]);
+    // 20 -> 40 over 1 s; 40 -> 5 is a restart (+5); 5 -> 15 over 1 s.
+    expect(window.rates()).toEqual([
+      { x: 2000, y: 20 },
+      { x: 3000, y: 5 },
+      { x: 4000, y: 10 },
+    ]);
+  });
+
+  it("uses the board's rates for history buckets, and its own after them", () => {
+    const window = new SeriesWindow({ spanMs: 60_000, stepMs: 1000 });
+    window.load({
+      ts: [1000, 2000],
+      avg: [5, 15],
+      min: [0, 10],
+      max: [10, 20],
+      count: [2, 2],
+      last: [10, 20],
+      rate: [null, 7.5],
+    });
+    window.append([3999], [30]);
+    // History's last bucket is taken to end at 2999: 10 more by 3999 is 10/s.
+    expect(window.rates()).toEqual([
+      { x: 2000, y: 7.5 },
+      { x: 3000, y: 10 },
+    ]);
+  });
 });

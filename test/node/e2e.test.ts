@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import { mintToken } from "../../scripts/mint-token.ts";
 import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
 import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
-import { initialSignals, nextSignals, readings } from "../../scripts/signals.ts";
+import { initialSignals, METRIC_META, nextSignals, readings } from "../../scripts/signals.ts";
 import { type Simulation, startSimulation } from "../../scripts/simulation.ts";
 import { DEV_HOST, viteBuild, wranglerDev } from "../../scripts/tools.ts";
 
@@ -69,7 +69,8 @@ async function backfill(now: number): Promise<void> {
     const points: Array<{ metric: string; value: number; ts: number }> = [];
     for (let ts = now - BACKFILL.fromMs; ts <= now - BACKFILL.toMs; ts += BACKFILL.everyMs) {
       signals = nextSignals(signals, Math.random);
-      for (const [metric, value] of Object.entries(readings(signals))) points.push({ metric, value, ts });
+      for (const [metric, value] of Object.entries(readings(signals)))
+        points.push({ metric, value, ts, ...METRIC_META[metric] });
     }
     const response = await fetch(`${baseUrl}/api/v1/ingest`, {
       method: "POST",
@@ -343,9 +344,12 @@ describe("dashboard end to end", () => {
     await page.click('[data-testid="range-1h"]');
     await page.locator(HISTORY, { hasText: "6 s buckets" }).waitFor({ timeout: 10_000 });
     await expect.poll(async () => Math.max(...(await starts()))).toBeLessThan(sessionStart - 50 * 60_000);
+    // Counters draw their rate, without a band; every other series has one.
+    const counters = SERIES.filter((series) => series.endsWith("_total"));
     expect(await page.locator(`${SERIES_CARD}[data-band="true"][data-series^="sensor-"]`).count()).toBe(
-      SERIES.length,
+      SERIES.length - counters.length,
     );
+    expect(await page.locator(`${SERIES_CARD}[data-rate="true"]`).count()).toBe(counters.length);
 
     await page.click('[data-testid="range-24h"]');
     await page.locator(HISTORY, { hasText: "2 min buckets" }).waitFor({ timeout: 10_000 });

@@ -94,6 +94,8 @@ export class Viewers {
   /** Caps on the streams and polls each client holds open here. */
   readonly clients = new ClientCaps(STREAMS_PER_CREDENTIAL, STREAMS_PER_ADDRESS);
   private readonly pollers = new Set<() => void>();
+  /** Viewers being greeted: not in a group yet, but a shard's push meanwhile must still be taken. */
+  private greetingsInProgress = 0;
   private pending: Flush = emptyFlush();
   /** Messages sent since the last flush began: the last flush's, once it returned. */
   private sentMessages = 0;
@@ -120,10 +122,14 @@ export class Viewers {
     return this.subscriptions.size;
   }
 
-  /** No viewer, no waiting poll, and no poll for POLL_IDLE_AFTER_MS: the object may stop being fed and hibernate. */
+  /**
+   * No viewer (joined, or still being greeted), no waiting poll, and no poll for POLL_IDLE_AFTER_MS: the object may
+   * stop being fed and hibernate.
+   */
   get idle(): boolean {
     return (
       this.subscriptions.size === 0 &&
+      this.greetingsInProgress === 0 &&
       this.pollers.size === 0 &&
       Date.now() - this.lastPollAt >= POLL_IDLE_AFTER_MS
     );
@@ -415,7 +421,13 @@ export class Viewers {
     resume: StreamPosition | null,
     paceMs: number,
   ): Promise<void> {
-    const greeting = await this.greeting(selectors, resume);
+    this.greetingsInProgress++;
+    let greeting: Greeting;
+    try {
+      greeting = await this.greeting(selectors, resume);
+    } finally {
+      this.greetingsInProgress--;
+    }
     if (sink instanceof SseSink) sink.startAt(greeting.resumed ? (resume ?? []) : greeting.positions);
     this.sendTo(sink, {
       type: "hello",
