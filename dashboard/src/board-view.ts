@@ -11,8 +11,11 @@ function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Cards drawn at most; a board with more series shows the first ones by name (narrow it with `series=`). */
-export const MAX_CARDS = 120;
+/**
+ * Cards shown at most; a board with more series shows the first ones by name (narrow it with `series=`). Only the
+ * cards on screen hold a chart, so this bounds the page's data and DOM, not its drawing.
+ */
+export const MAX_CARDS = 1000;
 
 /** How many series the board holds, and how many of them have cards. */
 export interface SeriesCount {
@@ -172,7 +175,8 @@ export class BoardView implements HistoryView {
 
   /** Cards stay sorted by device, then metric, then labels. */
   private addCard(state: SeriesState): SeriesCard {
-    const card = new SeriesCard(state, this.limits, this.band, this.cardView);
+    // With an observer, a card draws once it reports the card on screen.
+    const card = new SeriesCard(state, this.limits, this.band, this.cardView, this.onScreen === null);
     const name = seriesName(card.def);
     let low = 0;
     let high = this.order.length;

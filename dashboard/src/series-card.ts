@@ -35,21 +35,30 @@ function setData(element: HTMLElement, key: string, value: string): void {
   if (element.dataset[key] !== value) element.dataset[key] = value;
 }
 
-/** One series' card: title, latest value and a streaming chart of its buckets. */
+/**
+ * One series' card: title, latest value and a streaming chart of its buckets. The chart exists only while the card
+ * is on screen (or near it): a board of hundreds of series keeps every card's data and text current but draws, and
+ * holds in memory, only the charts in view.
+ */
 export class SeriesCard {
   readonly def: SeriesDef;
   readonly element: HTMLElement;
   readonly window: SeriesWindow;
   private readonly value: HTMLElement;
   private readonly updatedAt: HTMLElement;
-  private readonly chart: LineChart;
+  private readonly canvas: HTMLCanvasElement;
+  private chart: LineChart | null = null;
+  private readonly chartUnit: string;
+  private thresholds: number[] = [];
   private readonly view: CardView;
   /** Counters draw their rate per second (the window's `rates()`), not their running total. */
   private readonly rate: ChartSeries | null;
 
-  constructor(def: SeriesDef, limits: WindowLimits, band: boolean, view: CardView) {
+  /** `visible`: whether it starts on screen (false when the board will say once it is laid out). */
+  constructor(def: SeriesDef, limits: WindowLimits, band: boolean, view: CardView, visible = true) {
     this.def = def;
     this.view = view;
+    this.visible = visible;
     this.window = new SeriesWindow(limits);
     this.element = document.createElement("article");
     this.element.className = "card";
@@ -67,6 +76,7 @@ export class SeriesCard {
     this.updatedAt = child(reading, "span", "card-updated");
     const area = child(this.element, "div", "card-chart");
     const canvas = child(area, "canvas", "");
+    this.canvas = canvas;
     canvas.setAttribute("aria-label", `${seriesName(def)} over time; drag across to zoom`);
     const window = this.window;
     this.rate =
@@ -81,10 +91,22 @@ export class SeriesCard {
           }
         : null;
     this.element.dataset.rate = String(this.rate !== null);
-    const unit = `${formatUnit(def.unit)}${this.rate ? "/s" : ""}`.trim();
-    this.chart = createLineChart(canvas, this.rate ?? this.window, metricColor(def.metric), unit);
+    this.chartUnit = `${formatUnit(def.unit)}${this.rate ? "/s" : ""}`.trim();
     this.drawBand(band);
+    this.element.dataset.drawn = "false";
     this.zoomByDragging(area, canvas);
+  }
+
+  /** The chart, created when the card first needs drawing on screen. */
+  private ensureChart(): LineChart {
+    if (!this.chart) {
+      const series = this.rate ?? this.window;
+      this.chart = createLineChart(this.canvas, series, metricColor(this.def.metric), this.chartUnit);
+      showBand(this.chart, this.element.dataset.band === "true");
+      setThresholds(this.chart, this.thresholds);
+      this.element.dataset.drawn = "true";
+    }
+    return this.chart;
   }
 
   /** Dragging across a chart zooms every card to the span dragged over (a shaded box shows it meanwhile). */
@@ -110,8 +132,8 @@ export class SeriesCard {
       const { left, right } = span(event.offsetX);
       start = null;
       box.hidden = true;
-      if (right - left < MIN_DRAG_PX) return;
-      const x = this.chart.scales.x!;
+      const x = this.chart?.scales.x;
+      if (!x || right - left < MIN_DRAG_PX) return;
       this.view.zoomTo({ min: x.getValueForPixel(left)!, max: x.getValueForPixel(right)! });
     });
   }
@@ -123,7 +145,7 @@ export class SeriesCard {
   }
 
   /** Whether the card is on screen (or near it): off-screen cards keep their numbers current but not their chart. */
-  visible = true;
+  private visible: boolean;
   /** The chart lags the window (it was off screen when data came). */
   private chartStale = false;
 
@@ -160,10 +182,17 @@ export class SeriesCard {
     this.drawChart(axis);
   }
 
-  /** The card scrolled into view or out of it: one coming into view draws what it missed. */
+  /** The card scrolled into view (it draws what it missed) or out of it (its chart is let go). */
   reveal(visible: boolean): void {
     this.visible = visible;
-    if (!visible || !this.chartStale) return;
+    if (!visible) {
+      this.chart?.destroy();
+      this.chart = null;
+      this.element.dataset.drawn = "false";
+      this.chartStale = true;
+      return;
+    }
+    if (!this.chartStale) return;
     this.chartStale = false;
     this.draw();
   }
@@ -171,7 +200,8 @@ export class SeriesCard {
   private drawChart(axis: AxisBounds | null): void {
     const points = this.window.avg;
     // Every card shows the board's time axis (or the zoom); alone, a card would span its own points.
-    const x = this.chart.options.scales!.x!;
+    const chart = this.ensureChart();
+    const x = chart.options.scales!.x!;
     x.min = axis?.min ?? points[0]?.x;
     x.max = axis?.max ?? points[points.length - 1]?.x;
     // An axis of zero width (a single bucket on the board) draws nothing: centre it in a few buckets instead.
@@ -179,7 +209,7 @@ export class SeriesCard {
       x.min -= 5 * this.window.stepMs;
       x.max += 5 * this.window.stepMs;
     }
-    this.chart.update("none");
+    chart.update("none");
   }
 
   /** Draws alert thresholds across the chart (none: an empty list). */
@@ -187,6 +217,8 @@ export class SeriesCard {
     const text = values.join(",");
     if (this.element.dataset.thresholds === text) return;
     this.element.dataset.thresholds = text;
+    this.thresholds = values;
+    if (!this.chart) return;
     setThresholds(this.chart, values);
     if (this.visible) this.drawChart(this.view.axis());
     else this.chartStale = true;
@@ -204,12 +236,12 @@ export class SeriesCard {
   /** Counters never draw a band: their buckets' min and max are totals, not rates. */
   private drawBand(band: boolean): void {
     const shown = band && !this.rate;
-    showBand(this.chart, shown);
+    if (this.chart) showBand(this.chart, shown);
     this.element.dataset.band = String(shown);
   }
 
   destroy(): void {
-    this.chart.destroy();
+    this.chart?.destroy();
     this.element.remove();
   }
 }

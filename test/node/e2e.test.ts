@@ -394,6 +394,42 @@ describe("dashboard end to end", () => {
     await page.close();
   });
 
+  it("keeps 500 series on one board current, holding charts only for the cards on screen", async () => {
+    const wide = `${board}-wide`;
+    const token = await mintToken(secret, { kind: "device", board: wide, device: "rack" });
+    const metrics = Object.fromEntries(
+      Array.from({ length: 500 }, (_, i) => [`m${String(i).padStart(3, "0")}`, i]),
+    );
+    const posted = await fetch(`${baseUrl}/api/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ metrics }),
+    });
+    expect(posted.status).toBe(202);
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    const viewerToken = await mintToken(secret, { kind: "viewer", board: wide });
+    await page.goto(`${baseUrl}/#board=${wide}&token=${viewerToken}`);
+    await page.locator(SERIES_CARD).nth(499).waitFor({ state: "attached", timeout: 15_000 });
+    expect(await page.locator(SERIES_CARD).count()).toBe(500);
+    await page.locator(`${SERIES_CARD}[data-drawn="true"]`).first().waitFor({ timeout: 10_000 });
+    const drawn = await page.locator(`${SERIES_CARD}[data-drawn="true"]`).count();
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThan(60);
+    const last = page.locator(`${SERIES_CARD}[data-series="rack:m499"]`);
+    await last.scrollIntoViewIfNeeded();
+    await page
+      .locator(`${SERIES_CARD}[data-series="rack:m499"][data-drawn="true"]`)
+      .waitFor({ timeout: 5_000 });
+    await page
+      .locator(`${SERIES_CARD}[data-series="rack:m000"][data-drawn="false"]`)
+      .waitFor({ timeout: 5_000 });
+    expect(await last.locator(".card-value").textContent()).toBe("499");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("fires an alert: banner, toast, marked card and threshold line, a signed webhook retried until taken, then resolves", async () => {
     onTestFailed(() => console.error(`--- recent output ---\n${recentOutput.join("\n")}`));
     const hooks = await webhookReceiver();
