@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|formats|live|query|steady|shards ...] [--quick] [--profile] [--viewers=200,60]`: starts the benchmark Worker with wrangler dev,
+ * `npm run bench [-- ingest|formats|live|query|steady|shards|flood|render|memory ...] [--quick] [--profile] [--viewers=200,60]`: starts the benchmark Worker with wrangler dev,
  * runs the scenarios (all by default), prints their tables and stops every process it started.
  */
 import { execFileSync } from "node:child_process";
@@ -16,6 +16,7 @@ import { floodScenario } from "./scenarios/flood.ts";
 import { formatsScenario } from "./scenarios/formats.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { liveScenario } from "./scenarios/live.ts";
+import { memoryScenario } from "./scenarios/memory.ts";
 import { queryScenario } from "./scenarios/query.ts";
 import { renderScenario } from "./scenarios/render.ts";
 import { shardsScenario } from "./scenarios/shards.ts";
@@ -30,6 +31,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   shards: shardsScenario,
   flood: floodScenario,
   render: renderScenario,
+  memory: memoryScenario,
 };
 
 function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: string[] } {
@@ -49,7 +51,8 @@ function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: s
   if (!viewers.every((n) => Number.isInteger(n) && n > 0))
     throw new Error("--viewers takes counts like 200,60");
   return {
-    names: positionals.length > 0 ? positionals : Object.keys(SCENARIOS),
+    // The 10-minute memory run only when asked for.
+    names: positionals.length > 0 ? positionals : Object.keys(SCENARIOS).filter((name) => name !== "memory"),
     quick: values.quick,
     profile: values.profile,
     viewers,

@@ -27,7 +27,7 @@ interface RenderResult {
 }
 
 /** Builds the three pages (bench/render) with Vite into a temporary folder. */
-async function buildPages(): Promise<string> {
+export async function buildPages(): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), "edgepulse-render-"));
   await build({
     root: RENDER_DIR,
@@ -44,7 +44,7 @@ async function buildPages(): Promise<string> {
   return outDir;
 }
 
-function serve(dir: string): Promise<{ server: Server; origin: string }> {
+export function serve(dir: string): Promise<{ server: Server; origin: string }> {
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname)).replace(
       /^\/+/,
@@ -66,22 +66,28 @@ function serve(dir: string): Promise<{ server: Server; origin: string }> {
   );
 }
 
-/** Counts animation frames and main-thread time over `seconds`, after a warm-up. */
-async function measure(origin: string, page: PageName, seconds: number): Promise<RenderResult> {
+/** A bench page open in Chromium, warmed up 3 s, with its performance metrics; `close` ends the browser. */
+export async function openPage(origin: string, page: PageName) {
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-timer-throttling"],
   });
+  const tab = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await tab.goto(`${origin}/${page}.html`);
+  await tab.waitForTimeout(3000);
+  const cdp = await tab.context().newCDPSession(tab);
+  await cdp.send("Performance.enable");
+  const metric = async () => {
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    return Object.fromEntries(metrics.map((m) => [m.name, m.value])) as Record<string, number>;
+  };
+  return { tab, cdp, metric, close: () => browser.close() };
+}
+
+/** Counts animation frames and main-thread time over `seconds`, after a warm-up. */
+async function measure(origin: string, page: PageName, seconds: number): Promise<RenderResult> {
+  const { tab, metric, close } = await openPage(origin, page);
   try {
-    const tab = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await tab.goto(`${origin}/${page}.html`);
-    await tab.waitForTimeout(3000);
-    const cdp = await tab.context().newCDPSession(tab);
-    await cdp.send("Performance.enable");
-    const metric = async () => {
-      const { metrics } = await cdp.send("Performance.getMetrics");
-      return Object.fromEntries(metrics.map((m) => [m.name, m.value])) as Record<string, number>;
-    };
     await tab.evaluate(
       `window.__frames = 0; (function count() { window.__frames++; requestAnimationFrame(count); })();`,
     );
@@ -98,7 +104,7 @@ async function measure(origin: string, page: PageName, seconds: number): Promise
       heapMb: after.JSHeapUsedSize! / 1e6,
     };
   } finally {
-    await browser.close();
+    await close();
   }
 }
 
