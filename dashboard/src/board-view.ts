@@ -2,6 +2,7 @@ import { type DataFrame, type SeriesDef, type SeriesState, seriesName } from "..
 import { frameBatcher } from "./frame-batcher.ts";
 import type { HistoryAnswer } from "./history-query.ts";
 import type { HistoryView } from "./history-sync.ts";
+import { MetricPanel } from "./metric-panel.ts";
 import { type CardView, SeriesCard } from "./series-card.ts";
 import type { WindowLimits } from "./series-window.ts";
 import { type AxisBounds, liveAxis } from "./time-axis.ts";
@@ -16,6 +17,9 @@ function compareNames(a: string, b: string): number {
  * cards on screen hold a chart, so this bounds the page's data and DOM, not its drawing.
  */
 export const MAX_CARDS = 1000;
+
+/** Cards per series, or panels per metric with a line per device and label set. */
+export type Layout = "series" | "metrics";
 
 /** How many series the board holds, and how many of them have cards. */
 export interface SeriesCount {
@@ -51,6 +55,10 @@ export class BoardView implements HistoryView {
     axis: () => this.fixed ?? this.live,
     zoomTo: (axis) => this.setFixedAxis(axis),
   };
+  /** Panels per metric over the cards' windows, drawn instead of the cards in the `metrics` layout. */
+  private readonly panels = new Map<string, MetricPanel>();
+  private readonly panelOf = new Map<SeriesCard, MetricPanel>();
+  private layout: Layout = "series";
   /** Hears when the view leaves live or comes back (for the controls and the URL). */
   onAxisChange: (fixed: AxisBounds | null) => void = () => {};
 
@@ -122,6 +130,14 @@ export class BoardView implements HistoryView {
     this.requestRender();
   }
 
+  /** Shows cards per series, or panels per metric (the cards keep the data either way). */
+  setLayout(layout: Layout): void {
+    this.layout = layout;
+    this.grid.dataset.layout = layout;
+    for (const card of this.cards.values()) this.changed.add(card);
+    this.requestRender();
+  }
+
   /** The axis every card draws now. */
   get axis(): AxisBounds | null {
     return this.fixed ?? this.live;
@@ -163,6 +179,9 @@ export class BoardView implements HistoryView {
     this.onScreen?.disconnect();
     for (const card of this.cards.values()) card.destroy();
     this.cards.clear();
+    for (const panel of this.panels.values()) panel.destroy();
+    this.panels.clear();
+    this.panelOf.clear();
     this.order.length = 0;
     this.hidden.clear();
     this.changed.clear();
@@ -187,12 +206,27 @@ export class BoardView implements HistoryView {
     }
     card.markOffline(this.offline.has(card.def.device));
     this.decorate(card);
+    this.joinPanel(card);
     this.cardOf.set(card.element, card);
     this.onScreen?.observe(card.element);
     this.grid.insertBefore(card.element, this.order[low]?.card.element ?? null);
     this.order.splice(low, 0, { name, card });
     this.cards.set(state.id, card);
     return card;
+  }
+
+  /** A card's series gets a line in its metric's panel (panels first in the grid, by metric). */
+  private joinPanel(card: SeriesCard): void {
+    const { metric } = card.def;
+    let panel = this.panels.get(metric);
+    if (!panel) {
+      panel = new MetricPanel(metric, card.def);
+      const next = [...this.panels.values()].find((other) => other.metric > metric);
+      this.grid.insertBefore(panel.element, next?.element ?? this.order[0]?.card.element ?? null);
+      this.panels.set(metric, panel);
+    }
+    panel.add(card);
+    this.panelOf.set(card, panel);
   }
 
   private render(): void {
@@ -204,7 +238,13 @@ export class BoardView implements HistoryView {
     if (!this.fixed && (live?.min !== this.live?.min || live?.max !== this.live?.max))
       for (const card of this.cards.values()) this.changed.add(card);
     this.live = live;
-    for (const card of this.changed) card.render();
+    const panels = new Set<MetricPanel>();
+    for (const card of this.changed) {
+      card.render();
+      const panel = this.panelOf.get(card);
+      if (panel) panels.add(panel);
+    }
     this.changed.clear();
+    if (this.layout === "metrics") for (const panel of panels) panel.render(this.axis);
   }
 }

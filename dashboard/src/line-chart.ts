@@ -1,7 +1,9 @@
 import {
   Chart,
+  type ChartOptions,
   Decimation,
   Filler,
+  Legend,
   LinearScale,
   LineController,
   LineElement,
@@ -14,7 +16,7 @@ import { formatAxisValue, formatTick, formatTimestamp, formatValue } from "./for
 import type { ChartPoint } from "./series-window.ts";
 
 // Only what a streaming line chart draws, and its tooltip; no legend or time adapter.
-Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Decimation, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Decimation, Tooltip, Legend);
 
 export type LineChart = Chart<"line", ChartPoint[]>;
 
@@ -91,6 +93,42 @@ export function setThresholds(chart: LineChart, values: number[]): void {
   thresholds.set(chart, values);
 }
 
+/** What every chart here shares: no animation or parsing, pointer events only (tooltips and the crosshair follow the
+ * pointer; data updates never animate), and the nearest point in time under the pointer. */
+const STREAMING = {
+  animation: false,
+  parsing: false,
+  normalized: true,
+  responsive: true,
+  maintainAspectRatio: false,
+  events: ["mousemove", "mouseout", "touchstart", "touchmove"],
+  interaction: { mode: "nearest", axis: "x", intersect: false },
+} as const satisfies ChartOptions<"line">;
+
+/** A linear time axis with clock labels (dates on long spans), and a compact value axis. */
+function timeScales() {
+  return {
+    x: {
+      type: "linear",
+      grid: { color: GRID_COLOR },
+      ticks: {
+        color: TICK_COLOR,
+        maxRotation: 0,
+        maxTicksLimit: 4,
+        // The axis bounds move with every point; labelling them would make the labels jitter.
+        includeBounds: false,
+        callback(value) {
+          return formatTick(Number(value), (this.max ?? 0) - (this.min ?? 0));
+        },
+      },
+    },
+    y: {
+      grid: { color: GRID_COLOR },
+      ticks: { color: TICK_COLOR, maxTicksLimit: 4, callback: (value) => formatAxisValue(Number(value)) },
+    },
+  } satisfies ChartOptions<"line">["scales"];
+}
+
 /**
  * A line chart over `series.avg`, with a min/max band behind it when `showBand` turns it on; call
  * `update("none")` to redraw. The x axis is linear over epoch ms with clock labels (dates on long spans), so no date
@@ -129,16 +167,10 @@ export function createLineChart(
       ],
     },
     options: {
-      animation: false,
-      parsing: false,
-      normalized: true,
-      responsive: true,
-      maintainAspectRatio: false,
-      // Pointer events only: the tooltip and crosshair follow the pointer; data updates never animate.
-      events: ["mousemove", "mouseout", "touchstart", "touchmove"],
-      interaction: { mode: "nearest", axis: "x", intersect: false },
+      ...STREAMING,
       plugins: {
         decimation: { enabled: true, algorithm: "lttb" },
+        legend: { display: false },
         tooltip: {
           animation: false,
           displayColors: false,
@@ -160,26 +192,7 @@ export function createLineChart(
           },
         },
       },
-      scales: {
-        x: {
-          type: "linear",
-          grid: { color: GRID_COLOR },
-          ticks: {
-            color: TICK_COLOR,
-            maxRotation: 0,
-            maxTicksLimit: 4,
-            // The axis bounds move with every point; labelling them would make the labels jitter.
-            includeBounds: false,
-            callback(value) {
-              return formatTick(Number(value), (this.max ?? 0) - (this.min ?? 0));
-            },
-          },
-        },
-        y: {
-          grid: { color: GRID_COLOR },
-          ticks: { color: TICK_COLOR, maxTicksLimit: 4, callback: (value) => formatAxisValue(Number(value)) },
-        },
-      },
+      scales: timeScales(),
     },
   });
 }
@@ -189,4 +202,31 @@ export function showBand(chart: LineChart, visible: boolean): void {
   const datasets = chart.data.datasets;
   datasets[LINE]!.fill = visible ? false : "start";
   for (const index of BAND) datasets[index]!.hidden = !visible;
+}
+
+/** A metric's panel chart: a line per series (added by the caller as datasets) and a legend that toggles them. */
+export function createPanelChart(canvas: HTMLCanvasElement, unit: string): LineChart {
+  return new Chart<"line", ChartPoint[]>(canvas, {
+    type: "line",
+    plugins: [crosshair],
+    data: { datasets: [] },
+    options: {
+      ...STREAMING,
+      // Every series' bucket at the time under the pointer (buckets of one step start at the same times).
+      interaction: { mode: "x", intersect: false },
+      plugins: {
+        decimation: { enabled: true, algorithm: "lttb" },
+        legend: { position: "bottom", labels: { color: TICK_COLOR, boxWidth: 10, boxHeight: 2 } },
+        tooltip: {
+          animation: false,
+          callbacks: {
+            title: (items) => formatTimestamp(items[0]?.parsed.x ?? 0),
+            label: (item) =>
+              `${item.dataset.label}: ${formatValue(item.parsed.y ?? 0)}${unit ? ` ${unit}` : ""}`,
+          },
+        },
+      },
+      scales: timeScales(),
+    },
+  });
 }

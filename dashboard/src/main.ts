@@ -145,6 +145,20 @@ if (!target.ok) {
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !backToLive.hidden) view.setFixedAxis(null);
   });
+  // Cards per series, or a panel per metric (`&layout=metrics`).
+  const byMetric = byId("by-metric");
+  const showLayout = (metrics: boolean) => {
+    view.setLayout(metrics ? "metrics" : "series");
+    byMetric.setAttribute("aria-pressed", String(metrics));
+  };
+  byMetric.addEventListener("click", () => {
+    const metrics = byMetric.getAttribute("aria-pressed") !== "true";
+    showLayout(metrics);
+    if (metrics) fragment.set("layout", "metrics");
+    else fragment.delete("layout");
+    saveFragment();
+  });
+  showLayout(fragment.get("layout") === "metrics");
   const initialZoom = parseZoom(fragment.get("zoom"));
   if (initialZoom) view.setFixedAxis(initialZoom);
 

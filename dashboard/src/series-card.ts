@@ -2,7 +2,7 @@ import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/
 import { formatClock, formatUnit, formatValue } from "./format.ts";
 import { type ChartSeries, createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
-import { SeriesWindow, type WindowLimits } from "./series-window.ts";
+import { type ChartPoint, SeriesWindow, type WindowLimits } from "./series-window.ts";
 import { type AxisBounds, isStale } from "./time-axis.ts";
 
 /** What a card asks of the board it is on: the shared time axis, and zooming every card to a span. */
@@ -97,6 +97,13 @@ export class SeriesCard {
     this.zoomByDragging(area, canvas);
   }
 
+  /** The series' line as charts draw it: its buckets' averages, or for a counter its rates (refreshed now). */
+  line(): ChartPoint[] {
+    if (!this.rate) return this.window.avg;
+    this.rate.avg.splice(0, this.rate.avg.length, ...this.window.rates());
+    return this.rate.avg;
+  }
+
   /** The chart, created when the card first needs drawing on screen. */
   private ensureChart(): LineChart {
     if (!this.chart) {
@@ -166,8 +173,7 @@ export class SeriesCard {
     const axis = this.view.axis();
     const stale = axis !== null && isStale(this.window.avg, this.window.stepMs, axis.max);
     setData(this.element, "stale", String(stale));
-    if (this.rate) this.rate.avg.splice(0, this.rate.avg.length, ...this.window.rates());
-    const rate = this.rate?.avg.at(-1);
+    const rate = this.rate ? this.line().at(-1) : undefined;
     const unit = formatUnit(this.def.unit);
     const shown = this.rate
       ? rate

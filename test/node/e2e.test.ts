@@ -23,6 +23,7 @@ const REFUSED_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-refused.png";
 const DEVICES_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-devices.png";
 const PHONE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-phone.png";
 const ALERT_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-alert.png";
+const PANELS_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-panels.png";
 const CONNECTION_STATE = '[data-testid="connection-state"]';
 const TRANSPORT = '[data-testid="transport"]';
 const HISTORY = '[data-testid="history"]';
@@ -388,6 +389,18 @@ describe("dashboard end to end", () => {
     expect(panned[0]).toBeLessThan(from!);
     await page.keyboard.press("Escape");
     await backToLive.waitFor({ state: "hidden", timeout: 5_000 });
+    // By metric: a panel per metric with a line (and a legend entry) per device, kept in the URL.
+    await page.click('[data-testid="by-metric"]');
+    const panel = page.locator('[data-testid="metric-panel"][data-metric="temp_c"]');
+    await panel.waitFor({ state: "visible", timeout: 5_000 });
+    expect(await panel.getAttribute("data-lines")).toBe("2");
+    expect(await page.locator(SERIES_CARD).first().isVisible()).toBe(false);
+    expect(new URL(page.url()).hash).toContain("layout=metrics");
+    const panelBox = (await panel.locator("canvas").boundingBox())!;
+    await page.mouse.move(panelBox.x + panelBox.width * 0.7, panelBox.y + panelBox.height * 0.4);
+    await page.screenshot({ path: PANELS_SCREENSHOT_PATH });
+    await page.click('[data-testid="by-metric"]');
+    await page.locator(SERIES_CARD).first().waitFor({ state: "visible", timeout: 5_000 });
     expect(new URL(page.url()).hash).not.toContain("zoom=");
     expect(await page.getAttribute('[data-testid="pause"]', "aria-pressed")).toBe("false");
     expect(errors).toEqual([]);
