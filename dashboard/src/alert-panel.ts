@@ -60,6 +60,8 @@ export class AlertPanel {
   private readonly options: AlertPanelOptions;
   private readonly base: string;
   private events: AlertEvent[] = [];
+  /** Live transitions that arrive while a refresh is in flight: applied again on top of its (older) answer. */
+  private duringRefresh: AlertEvent[] | null = null;
 
   constructor(elements: AlertPanelElements, options: AlertPanelOptions) {
     this.elements = elements;
@@ -76,17 +78,25 @@ export class AlertPanel {
   /** Loads rules, what holds and the last day's transitions (on start and after each reconnect). */
   async refresh(): Promise<void> {
     const from = Date.now() - HISTORY_WINDOW_MS;
-    const [answer, history] = await Promise.all([
-      fetchJson<AlertsAnswer>(this.base, this.options.token),
-      fetchJson<{ events: AlertEvent[] }>(`${this.base}/events?from=${from}`, this.options.token),
-    ]);
-    this.state.load(answer);
-    this.events = history.events.slice(-HISTORY_SHOWN).reverse();
+    const events = `${this.base}/events?from=${from}&order=desc&limit=${HISTORY_SHOWN}`;
+    this.duringRefresh = [];
+    try {
+      const [answer, history] = await Promise.all([
+        fetchJson<AlertsAnswer>(this.base, this.options.token),
+        fetchJson<{ events: AlertEvent[] }>(events, this.options.token),
+      ]);
+      this.state.load(answer);
+      this.events = history.events;
+      for (const event of this.duringRefresh) this.state.apply(event);
+    } finally {
+      this.duringRefresh = null;
+    }
     this.render();
   }
 
   /** A live transition. */
   receive(event: AlertEvent): void {
+    this.duringRefresh?.push(event);
     this.state.apply(event);
     this.events.unshift(event);
     this.events.length = Math.min(this.events.length, HISTORY_SHOWN);

@@ -166,7 +166,8 @@ export class BoardView implements HistoryView {
   }
 
   private decorate(card: SeriesCard): void {
-    card.showThresholds(this.thresholdsOf(card.def));
+    // A counter's card draws its rate: a threshold on its total would mislead there.
+    card.showThresholds(card.def.kind === "counter" ? [] : this.thresholdsOf(card.def));
     card.markAlerting(this.alerting.has(seriesName(card.def)));
   }
 

@@ -123,7 +123,7 @@ export class SeriesCard {
     let start: number | null = null;
     const span = (x: number) => ({ left: Math.min(start!, x), right: Math.max(start!, x) });
     canvas.addEventListener("pointerdown", (event) => {
-      if (event.pointerType === "touch") return;
+      if (event.pointerType === "touch" || event.button !== 0) return;
       start = event.offsetX;
       canvas.setPointerCapture(event.pointerId);
     });
@@ -133,6 +133,10 @@ export class SeriesCard {
       box.hidden = right - left < MIN_DRAG_PX;
       box.style.left = `${left}px`;
       box.style.width = `${right - left}px`;
+    });
+    canvas.addEventListener("pointercancel", () => {
+      start = null;
+      box.hidden = true;
     });
     canvas.addEventListener("pointerup", (event) => {
       if (start === null) return;

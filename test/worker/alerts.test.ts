@@ -141,6 +141,24 @@ describe("threshold alerts", () => {
     ]);
   });
 
+  it("list the newest transitions first on request", async () => {
+    const board = freshBoard();
+    await addRule(board, hot);
+    const t = Date.now() - 10_000;
+    await post(board, [
+      [t, 95],
+      [t + 1000, 50],
+      [t + 2000, 96],
+    ]);
+    const { body } = await alerts(board, "/events?from=0&order=desc&limit=2");
+    expect(body.events.map((e: AlertEvent) => [e.state, e.at])).toEqual([
+      ["firing", t + 2000],
+      ["resolved", t + 1000],
+    ]);
+    expect(body.truncated).toBe(true);
+    expect((await alerts(board, "/events?order=up")).body.error.path).toBe("order");
+  });
+
   it("with clearThreshold keep firing until a point passes it (hysteresis)", async () => {
     const board = freshBoard();
     await addRule(board, { ...hot, clearThreshold: 80 });

@@ -318,6 +318,19 @@ describe("per-viewer pacing", () => {
     });
   });
 
+  it("sends a paced viewer what its group held before the snapshot of a new subscription", async () => {
+    const board = freshBoard();
+    await postBatches(board, 1);
+    const viewer = await greeted(board, "?max_fps=0.1");
+    await withViewers([viewer], async () => {
+      await postBatches(board, 2);
+      expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 2, toSeq: 2 });
+      viewer.socket.send(JSON.stringify({ type: "subscribe", series: ["d:*"] }));
+      expect(await viewer.nextFrame()).toMatchObject({ fromSeq: 3, toSeq: 3 });
+      expect((await viewer.nextMessage("snapshot")).positions[0]).toMatchObject({ seq: 3 });
+    });
+  });
+
   it("refuses paces out of range, in the URL and in messages", async () => {
     const board = freshBoard();
     const viewerToken = await token("viewer", board);

@@ -1,4 +1,4 @@
-import type { AlertEvent } from "../protocol/alerts.ts";
+import type { AdminAlertRule, AlertEvent } from "../protocol/alerts.ts";
 import type { Sql } from "../shard/metered-sql.ts";
 import type { Instance, Transition } from "./evaluator.ts";
 
@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS alert_events (
 CREATE TABLE IF NOT EXISTS webhook_outbox (
   seq INTEGER PRIMARY KEY,
   alert TEXT NOT NULL,
+  rule TEXT NOT NULL,
   due INTEGER NOT NULL,
   attempts INTEGER NOT NULL
 );
@@ -39,10 +40,14 @@ interface EventRow extends Record<string, SqlStorageValue> {
   value: number | null;
 }
 
-/** A webhook still to deliver: the event's seq, its alert (rule and series), when it is next due, the attempts made. */
+/**
+ * A webhook still to deliver: the event's seq, its alert (rule and series), the rule as it was (a deleted rule's
+ * resolution still goes out), when it is next due, the attempts made.
+ */
 export interface PendingDelivery {
   seq: number;
   alert: string;
+  rule: AdminAlertRule;
   due: number;
   attempts: number;
 }
@@ -70,10 +75,10 @@ export class AlertLog {
       .one();
     this.firstSeq = bounds.first ?? 1;
     this.lastSeq = bounds.last ?? 0;
-    for (const row of sql.exec<{ seq: number; alert: string; due: number; attempts: number }>(
-      "SELECT seq, alert, due, attempts FROM webhook_outbox ORDER BY seq",
+    for (const row of sql.exec<{ seq: number; alert: string; rule: string; due: number; attempts: number }>(
+      "SELECT seq, alert, rule, due, attempts FROM webhook_outbox ORDER BY seq",
     ))
-      this.outbox.set(row.seq, { ...row });
+      this.outbox.set(row.seq, { ...row, rule: JSON.parse(row.rule) as AdminAlertRule });
   }
 
   /** The alerts that held when the shard last ran: each alert's latest transition, unless it resolved. */
@@ -114,13 +119,15 @@ export class AlertLog {
       const notify = t.state === "firing" || (t.state === "resolved" && t.from === "firing");
       if (t.rule.webhook && notify) {
         const alert = `${t.rule.id}/${t.seriesId}`;
+        const rule = t.rule as AdminAlertRule;
         this.sql.exec(
-          "INSERT INTO webhook_outbox (seq, alert, due, attempts) VALUES (?, ?, ?, 0)",
+          "INSERT INTO webhook_outbox (seq, alert, rule, due, attempts) VALUES (?, ?, ?, ?, 0)",
           seq,
           alert,
+          JSON.stringify(rule),
           now,
         );
-        this.outbox.set(seq, { seq, alert, due: now, attempts: 0 });
+        this.outbox.set(seq, { seq, alert, rule, due: now, attempts: 0 });
       }
       return {
         rule: t.rule.id,
@@ -136,10 +143,11 @@ export class AlertLog {
     });
   }
 
-  /** Transitions at or after `from` (ms), oldest first, at most `limit`. */
-  since(from: number, limit: number): AlertEvent[] {
+  /** Transitions at or after `from` (ms), oldest first (or newest first), at most `limit`. */
+  since(from: number, limit: number, newestFirst = false): AlertEvent[] {
+    const order = newestFirst ? "at DESC, seq DESC" : "at, seq";
     return this.sql
-      .exec<EventRow>("SELECT * FROM alert_events WHERE at >= ? ORDER BY at, seq LIMIT ?", from, limit)
+      .exec<EventRow>(`SELECT * FROM alert_events WHERE at >= ? ORDER BY ${order} LIMIT ?`, from, limit)
       .toArray()
       .map((row) => this.toEvent(row));
   }

@@ -61,6 +61,11 @@ export class AlertEvaluator {
     return this.rules.length > 0;
   }
 
+  /** Whether a rule watches for silence (its deadlines move with every point). */
+  get watchesSilence(): boolean {
+    return this.rules.some(({ rule }) => rule.op === "nodata");
+  }
+
   /**
    * Takes the board's rules. Alerts of rules that are gone resolve; `known` are the shard's series with when they
    * last received a point, which `nodata` rules start counting from.

@@ -20,7 +20,6 @@ export class ShardAlerts {
   private readonly evaluator: AlertEvaluator;
   private readonly catalog: SeriesCatalog;
   private readonly board: string;
-  private rules = new Map<string, AdminAlertRule>();
 
   constructor(sql: Sql, sid: number, board: string, catalog: SeriesCatalog) {
     this.log = new AlertLog(sql, sid);
@@ -31,7 +30,6 @@ export class ShardAlerts {
 
   /** The board's rules changed (or the shard woke): alerts of deleted rules resolve. */
   setRules(rules: AdminAlertRule[], now: number): AlertEvent[] {
-    this.rules = new Map(rules.map((rule) => [rule.id, rule]));
     const known = this.catalog
       .all()
       .map((def) => ({ id: def.id, lastAt: this.catalog.state(def).last?.ts ?? now }));
@@ -64,20 +62,27 @@ export class ShardAlerts {
     return this.commit(now);
   }
 
+  /** Whether a `nodata` rule is set: each accepted point may start a new deadline. */
+  get watchesSilence(): boolean {
+    return this.evaluator.watchesSilence;
+  }
+
   /** When the alarm is next needed: a silent series' deadline or a webhook to (re)send. */
   nextDeadline(): number | null {
     const times = [this.evaluator.nextDeadline(), this.log.nextDue()].filter((t) => t !== null);
     return times.length > 0 ? Math.min(...times) : null;
   }
 
-  /** Sends the webhooks due; each that fails is tried again later, up to MAX_WEBHOOK_ATTEMPTS. */
+  /**
+   * Sends the webhooks due, with the rule as it was at the transition (a deleted rule's resolution still goes out);
+   * each that fails is tried again later, up to MAX_WEBHOOK_ATTEMPTS.
+   */
   async deliver(now: number): Promise<void> {
     this.log.prune();
     await Promise.all(
-      this.log.due(now, DELIVERIES_PER_ALARM).map(async ({ seq, attempts }) => {
+      this.log.due(now, DELIVERIES_PER_ALARM).map(async ({ seq, attempts, rule }) => {
         const event = this.log.event(seq);
-        const rule = event && this.rules.get(event.rule);
-        if (!event || !rule?.webhook || !rule.webhookSecret) {
+        if (!event || !rule.webhook || !rule.webhookSecret) {
           this.log.settled(seq);
           return;
         }
@@ -108,7 +113,7 @@ export class ShardAlerts {
     });
   }
 
-  events(from: number, limit: number): AlertEvent[] {
-    return this.log.since(from, limit);
+  events(from: number, limit: number, newestFirst: boolean): AlertEvent[] {
+    return this.log.since(from, limit, newestFirst);
   }
 }

@@ -194,12 +194,19 @@ export class HubObject extends DurableObject<Env> {
     return true;
   }
 
-  /** Alert transitions at or after `from` over every shard, oldest first, at most `limit`. */
-  async alertEvents(from: number, limit: number): Promise<{ events: AlertEvent[]; truncated: boolean }> {
+  /** Alert transitions at or after `from` over every shard, oldest first (or newest first), at most `limit`. */
+  async alertEvents(
+    from: number,
+    limit: number,
+    newestFirst: boolean,
+  ): Promise<{ events: AlertEvent[]; truncated: boolean }> {
     const parts = await Promise.all(
-      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).alertEvents(from, limit + 1)),
+      this.registry
+        .all()
+        .map((sid) => shardStub(this.env, this.board, sid).alertEvents(from, limit + 1, newestFirst)),
     );
-    const events = parts.flat().sort((a, b) => a.at - b.at || a.sid - b.sid || a.seq - b.seq);
+    const sign = newestFirst ? -1 : 1;
+    const events = parts.flat().sort((a, b) => sign * (a.at - b.at || a.sid - b.sid || a.seq - b.seq));
     return { events: events.slice(0, limit), truncated: events.length > limit };
   }
 
@@ -274,7 +281,11 @@ export class HubObject extends DurableObject<Env> {
     );
     const failed = parts.find((part) => "error" in part);
     if (failed) return failed;
-    if (align) this.tick.run();
+    if (align) {
+      this.tick.run();
+      this.viewers?.releaseHeld();
+      this.relays.forward({ ...emptyFlush(), release: true });
+    }
     const merged = mergeHistory(parts.filter((part): part is ShardHistory => !("error" in part)));
     if ("error" in merged)
       return { error: { code: "too_many_series", message: merged.error, path: "series" } };

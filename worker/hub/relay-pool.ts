@@ -116,6 +116,7 @@ export class RelayPool {
       series: queue.flatMap((flush) => flush.series),
       presence: queue.flatMap((flush) => flush.presence),
       alerts: queue.flatMap((flush) => flush.alerts),
+      ...(queue.some((flush) => flush.release) ? { release: true as const } : {}),
     };
     const delivery = this.link(index)
       .receive(merged)

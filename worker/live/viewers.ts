@@ -54,6 +54,8 @@ export interface Flush {
   series: SeriesDef[];
   presence: DevicePresence[];
   alerts: AlertEvent[];
+  /** Paced viewers get what their groups hold now (a history answer was aligned with this flush). */
+  release?: true;
 }
 
 export const emptyFlush = (): Flush => ({ shards: [], series: [], presence: [], alerts: [] });
@@ -233,7 +235,14 @@ export class Viewers {
     const paceMs = group?.paceMs ?? 0;
     if (message.type === "pace") {
       const pace = paceIntervalMs(message.maxFps);
-      if (!group || pace === paceMs) return;
+      if (!group) {
+        // Still being greeted: it joins at this pace (see `greet`).
+        const attachment = socket.deserializeAttachment() as ViewerAttachment | null;
+        if (attachment)
+          socket.serializeAttachment({ ...attachment, paceMs: pace } satisfies ViewerAttachment);
+        return;
+      }
+      if (pace === paceMs) return;
       // It catches up on what its group held for it, then follows its new group.
       for (const frame of this.heldFrames(group)) this.deliver(socket, frame);
       socket.serializeAttachment({ selectors: current, paceMs: pace } satisfies ViewerAttachment);
@@ -244,6 +253,8 @@ export class Viewers {
     const selectors =
       message.type === "subscribe" ? message.series : current.filter((s) => !message.series.includes(s));
     socket.serializeAttachment({ selectors, paceMs } satisfies ViewerAttachment);
+    // What its paced group held for it comes first: the snapshot that follows is past those batches.
+    if (group) for (const frame of this.heldFrames(group)) this.deliver(socket, frame);
     this.leave(socket);
     this.sendTo(socket, this.snapshot(this.join(socket, selectors, paceMs)));
   }
@@ -331,6 +342,16 @@ export class Viewers {
     if (shards.length > 0) for (const wake of [...this.pollers]) wake();
     this.armPaceTimer(now);
     return { ...sent, shards };
+  }
+
+  /**
+   * Sends what every paced group holds now, whatever its pace: a history answer's positions must not fall inside a
+   * frame sent after it.
+   */
+  releaseHeld(): void {
+    const now = Date.now();
+    for (const group of this.subscriptions.all()) this.release(group, now);
+    this.armPaceTimer(now);
   }
 
   /** A paced group keeps a flush's parts, and sends all it holds once its pace allows. */
@@ -439,7 +460,9 @@ export class Viewers {
     });
     for (const message of greeting.messages) this.sendTo(sink, message);
     for (const frame of greeting.frames) this.deliver(sink, frame);
-    this.join(sink, selectors, paceMs);
+    // A socket may have asked for another pace while it was greeted.
+    const asked = sink instanceof SseSink ? null : (sink.deserializeAttachment() as ViewerAttachment | null);
+    this.join(sink, selectors, asked?.paceMs ?? paceMs);
   }
 
   /** A resumed viewer gets the series catalog and the frames it missed; any other a snapshot (after `reset`). */

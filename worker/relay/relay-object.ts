@@ -88,6 +88,10 @@ export class RelayObject extends DurableObject<Env> {
       if (next === "reset") viewers.resetAll("a shard's history was replaced; resume from a snapshot");
       else viewers.publish({ ...emptyFlush(), shards: [next] });
     }
+    if (flush.release) {
+      this.tick.run();
+      viewers.releaseHeld();
+    }
     return this.report;
   }
 

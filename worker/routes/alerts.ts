@@ -58,11 +58,19 @@ export const alertRoutes = new Hono<AlertsContext>()
     return c.json(rule, 201);
   })
   .all("/boards/:board/alerts", methodNotAllowed("GET", "POST"))
-  .get("/boards/:board/alerts/events", knownParams("from", "limit"), async (c) => {
+  .get("/boards/:board/alerts/events", knownParams("from", "limit", "order"), async (c) => {
     const { name } = await board(c, VIEWER_KINDS);
     const from = integerParam(c, "from", Date.now() - DEFAULT_EVENTS_WINDOW_MS);
     const limit = integerParam(c, "limit", MAX_ALERT_EVENTS, MAX_ALERT_EVENTS);
-    return c.json(await hubStub(c.env, name).alertEvents(from, limit));
+    const order = c.req.query("order") ?? "asc";
+    if (order !== "asc" && order !== "desc")
+      throw new ApiError(
+        400,
+        "invalid_parameter",
+        "order is asc (oldest first) or desc (newest first)",
+        "order",
+      );
+    return c.json(await hubStub(c.env, name).alertEvents(from, limit, order === "desc"));
   })
   .all("/boards/:board/alerts/events", methodNotAllowed("GET"))
   .delete("/boards/:board/alerts/:id", knownParams(), async (c) => {

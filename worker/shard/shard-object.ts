@@ -277,7 +277,8 @@ export class ShardObject extends DurableObject<Env> {
     );
     this.checkpoints.maybe(receivedAt);
     const deadlines = devices.map((device) => this.presence.deadlineOf(device) ?? Number.POSITIVE_INFINITY);
-    if (alerts.length > 0) deadlines.push(this.alerts.nextDeadline() ?? Number.POSITIVE_INFINITY);
+    if (alerts.length > 0 || this.alerts.watchesSilence)
+      deadlines.push(this.alerts.nextDeadline() ?? Number.POSITIVE_INFINITY);
     await this.ensureAlarm(receivedAt, Math.min(...deadlines));
     return { ok: true, accepted, position: this.position(seq), repeated: false };
   }
@@ -302,9 +303,9 @@ export class ShardObject extends DurableObject<Env> {
     return this.alerts.active();
   }
 
-  /** Alert transitions at or after `from`, oldest first. */
-  async alertEvents(from: number, limit: number): Promise<AlertEvent[]> {
-    return this.alerts.events(from, limit);
+  /** Alert transitions at or after `from`, oldest first (or newest first). */
+  async alertEvents(from: number, limit: number, newestFirst: boolean): Promise<AlertEvent[]> {
+    return this.alerts.events(from, limit, newestFirst);
   }
 
   /** The devices that posted here, with their series. */
