@@ -42,6 +42,17 @@ function showNotice(title: string, advice = ""): void {
   notice.hidden = false;
 }
 
+/** What an empty board shows: that it is empty, and how a device posts its first point. */
+function showEmpty(element: HTMLElement, board: string): void {
+  const heading = document.createElement("h2");
+  heading.textContent = `No data on board "${board}" yet`;
+  const advice = document.createElement("p");
+  advice.textContent =
+    `Devices post to POST /api/v1/ingest with a device token of this board ` +
+    `(npm run token -- device --board ${board} --device sensor-1); their series appear here at once.`;
+  element.replaceChildren(heading, advice);
+}
+
 if (!target.ok) {
   showNotice(target.problem);
 } else {
@@ -52,7 +63,11 @@ if (!target.ok) {
   // The range lives in the URL too (`&range=24h`), so a link shows what its sender saw.
   const fragment = new URLSearchParams(location.hash.slice(1));
   const initialRange = RANGES.find((range) => range.id === fragment.get("range")) ?? DEFAULT_RANGE;
+  const empty = byId("empty");
   const view = new BoardView(byId("grid"), initialRange, ({ shown, total }) => {
+    // A board exists once something posts to it: until then, say how to post.
+    empty.hidden = total > 0;
+    if (total === 0) showEmpty(empty, board);
     seriesCount.textContent =
       shown === total
         ? `${total} series`

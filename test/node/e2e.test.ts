@@ -407,6 +407,27 @@ describe("dashboard end to end", () => {
     await page.close();
   });
 
+  it("says a board without data is empty and how to post to it, until its first point arrives", async () => {
+    const quiet = `${board}-quiet`;
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(
+      `${baseUrl}/#board=${quiet}&token=${await mintToken(secret, { kind: "viewer", board: quiet })}`,
+    );
+    const empty = page.locator('[data-testid="empty"]');
+    await empty.filter({ hasText: `No data on board "${quiet}" yet` }).waitFor({ timeout: 15_000 });
+    expect(await empty.textContent()).toContain(`npm run token -- device --board ${quiet}`);
+    const token = await mintToken(secret, { kind: "device", board: quiet, device: "first" });
+    const posted = await fetch(`${baseUrl}/api/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ metrics: { temp: 20 } }),
+    });
+    expect(posted.status).toBe(202);
+    await page.locator(`${SERIES_CARD}[data-series="first:temp"]`).waitFor({ timeout: 10_000 });
+    await empty.waitFor({ state: "hidden", timeout: 5_000 });
+    await page.close();
+  });
+
   it("keeps 500 series on one board current, holding charts only for the cards on screen", async () => {
     const wide = `${board}-wide`;
     const token = await mintToken(secret, { kind: "device", board: wide, device: "rack" });
