@@ -30,9 +30,15 @@ function devPort(): number {
 const READY_TIMEOUT_MS = 60_000;
 /**
  * Lines of wrangler's output that would bury everything else: a log line per accepted post (the simulator makes a
- * dozen a second), and its complaints about having no internet (it cannot fetch Request.cf data; harmless).
+ * dozen a second), and its complaints about having no internet (it cannot fetch Request.cf data; harmless), stack
+ * line included.
  */
-const QUIET_LINES = [/POST \/api\/v1\/ingest 202\b/, /ENOTFOUND workers\.cloudflare\.com/, /Request\.cf/];
+const QUIET_LINES = [
+  /POST \/api\/v1\/ingest 202\b/,
+  /ENOTFOUND workers\.cloudflare\.com/,
+  /Request\.cf/,
+  /at GetAddrInfoReqWrap/,
+];
 
 function prefixed(prefix: string): (line: string) => void {
   return (line) => console.log(`${prefix} ${line}`);
