@@ -217,6 +217,29 @@ describe("threshold alerts", () => {
   });
 });
 
+describe("alert webhooks", () => {
+  it("queue at most 20 per alert while the receiver is down, keeping the one being retried and the latest", async () => {
+    const board = freshBoard();
+    await addRule(board, { ...hot, webhook: "http://127.0.0.1:9/down" });
+    const t = Date.now() - 60_000;
+    // 30 crossings: 15 firings and 15 resolutions, each a webhook.
+    await post(
+      board,
+      Array.from({ length: 30 }, (_, i) => [t + i * 1000, i % 2 === 0 ? 95 : 50] as [number, number]),
+    );
+    const queued = await runInDurableObject(shardStub(board), (shard: ShardObject) =>
+      [
+        ...(shard as unknown as { ctx: DurableObjectState }).ctx.storage.sql.exec<{ seq: number }>(
+          "SELECT seq FROM webhook_outbox ORDER BY seq",
+        ),
+      ].map((row) => row.seq),
+    );
+    expect(queued).toHaveLength(20);
+    expect(queued[0]).toBe(1);
+    expect(queued.at(-1)).toBe(30);
+  });
+});
+
 describe("nodata alerts", () => {
   it("fire from the alarm when a series is silent for forMs and resolve at its next point", async () => {
     const board = freshBoard();

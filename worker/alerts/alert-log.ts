@@ -4,6 +4,11 @@ import type { Instance, Transition } from "./evaluator.ts";
 
 /** Transitions a shard keeps (the newest; the latest of each alert that still holds is never dropped). */
 export const MAX_EVENTS_PER_SHARD = 10_000;
+/**
+ * Webhooks queued per alert at most: past it (a receiver down while a series flaps) the oldest queued ones that are
+ * not being retried are dropped, so the receiver still gets the latest state, and the outbox stays bounded.
+ */
+export const MAX_QUEUED_WEBHOOKS_PER_ALERT = 20;
 /** Pruning runs once this many more have accumulated, so it deletes in bulk. */
 const PRUNE_SLACK = 1_000;
 
@@ -128,6 +133,7 @@ export class AlertLog {
           now,
         );
         this.outbox.set(seq, { seq, alert, rule, due: now, attempts: 0 });
+        this.bound(alert);
       }
       return {
         rule: t.rule.id,
@@ -169,6 +175,13 @@ export class AlertLog {
       sid: this.sid,
       seq: row.seq,
     };
+  }
+
+  /** Drops an alert's oldest queued webhooks past MAX_QUEUED_WEBHOOKS_PER_ALERT, keeping the one being retried. */
+  private bound(alert: string): void {
+    const queued = [...this.outbox.values()].filter((d) => d.alert === alert).sort((a, b) => a.seq - b.seq);
+    const excess = queued.length - MAX_QUEUED_WEBHOOKS_PER_ALERT;
+    for (const dropped of queued.slice(1, 1 + Math.max(0, excess))) this.settled(dropped.seq);
   }
 
   /** Each alert's oldest undelivered webhook: an alert's webhooks go out in order, a resolution after its firing. */
