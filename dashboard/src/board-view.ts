@@ -54,7 +54,12 @@ export class BoardView implements HistoryView {
   private readonly cardView: CardView = {
     axis: () => this.fixed ?? this.live,
     zoomTo: (axis) => this.setFixedAxis(axis),
+    toggleFocus: (card) => this.setFocus(this.focused === seriesName(card.def) ? null : seriesName(card.def)),
   };
+  /** The series shown alone and large (`&focus=`), and the device filter (`&devices=`), as the URL keeps them. */
+  private focused: string | null = null;
+  private deviceFilter = "";
+  onFocusChange: (focused: string | null) => void = () => {};
   /** Panels per metric over the cards' windows, drawn instead of the cards in the `metrics` layout. */
   private readonly panels = new Map<string, MetricPanel>();
   private readonly panelOf = new Map<SeriesCard, MetricPanel>();
@@ -128,6 +133,27 @@ export class BoardView implements HistoryView {
       for (const history of answer.series) byKey.get(seriesName(history))?.window.load(history);
     }
     this.requestRender();
+  }
+
+  /** Shows one series alone and large (null: every card). */
+  setFocus(name: string | null): void {
+    this.focused = name;
+    if (name) this.grid.dataset.focused = "true";
+    else delete this.grid.dataset.focused;
+    for (const card of this.cards.values()) this.place(card);
+    this.onFocusChange(name);
+  }
+
+  /** Shows only the cards of devices whose id contains `text` (any case; empty: all). */
+  setDeviceFilter(text: string): void {
+    this.deviceFilter = text.trim().toLowerCase();
+    for (const card of this.cards.values()) this.place(card);
+  }
+
+  /** A card's place under the focus and the filter. */
+  private place(card: SeriesCard): void {
+    card.element.dataset.focused = String(this.focused === seriesName(card.def));
+    card.element.hidden = !card.def.device.toLowerCase().includes(this.deviceFilter);
   }
 
   /** Shows cards per series, or panels per metric (the cards keep the data either way). */
@@ -207,6 +233,7 @@ export class BoardView implements HistoryView {
     }
     card.markOffline(this.offline.has(card.def.device));
     this.decorate(card);
+    this.place(card);
     this.joinPanel(card);
     this.cardOf.set(card.element, card);
     this.onScreen?.observe(card.element);

@@ -158,7 +158,9 @@ if (!target.ok) {
   byId("pan-forward").addEventListener("click", () => moveAxis((axis) => panAxis(axis, 0.5)));
   byId("zoom-out").addEventListener("click", () => moveAxis((axis) => zoomAxis(axis, 2)));
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !backToLive.hidden) view.setFixedAxis(null);
+    if (event.key !== "Escape") return;
+    if (fragment.has("focus")) view.setFocus(null);
+    else if (!backToLive.hidden) view.setFixedAxis(null);
   });
   // Cards per series, or a panel per metric (`&layout=metrics`).
   const byMetric = byId("by-metric");
@@ -174,6 +176,22 @@ if (!target.ok) {
     saveFragment();
   });
   showLayout(fragment.get("layout") === "metrics");
+  // A focused series (`&focus=device:metric{…}`), left with its button again or Esc; a device filter (`&devices=`).
+  view.onFocusChange = (focused) => {
+    if (focused) fragment.set("focus", focused);
+    else fragment.delete("focus");
+    saveFragment();
+  };
+  view.setFocus(fragment.get("focus"));
+  const search = byId("devices-search") as HTMLInputElement;
+  search.addEventListener("input", () => {
+    view.setDeviceFilter(search.value);
+    if (search.value.trim()) fragment.set("devices", search.value.trim());
+    else fragment.delete("devices");
+    saveFragment();
+  });
+  search.value = fragment.get("devices") ?? "";
+  if (search.value) search.dispatchEvent(new Event("input"));
   const initialZoom = parseZoom(fragment.get("zoom"));
   if (initialZoom) view.setFixedAxis(initialZoom);
 

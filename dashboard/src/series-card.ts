@@ -5,10 +5,11 @@ import { metricColor } from "./palette.ts";
 import { type ChartPoint, SeriesWindow, type WindowLimits } from "./series-window.ts";
 import { type AxisBounds, isStale } from "./time-axis.ts";
 
-/** What a card asks of the board it is on: the shared time axis, and zooming every card to a span. */
+/** What a card asks of the board it is on: the shared time axis, zooming every card to a span, focusing on one. */
 export interface CardView {
   axis(): AxisBounds | null;
   zoomTo(axis: AxisBounds): void;
+  toggleFocus(card: SeriesCard): void;
 }
 
 /** A drag narrower than this many pixels is a click, not a zoom. */
@@ -70,6 +71,12 @@ export class SeriesCard {
     child(header, "span", "card-device").textContent = def.device;
     child(header, "span", "card-metric").textContent = def.metric;
     if (def.labels) child(header, "span", "card-labels").textContent = formatLabels(def.labels);
+    const focus = child(header, "button", "card-focus");
+    focus.type = "button";
+    focus.textContent = "⤢";
+    focus.dataset.testid = "card-focus";
+    focus.setAttribute("aria-label", `Focus on ${seriesName(def)}`);
+    focus.addEventListener("click", () => view.toggleFocus(this));
     const reading = child(this.element, "div", "card-reading");
     this.value = child(reading, "span", "card-value");
     this.value.textContent = "–";

@@ -401,6 +401,18 @@ describe("dashboard end to end", () => {
     await page.screenshot({ path: PANELS_SCREENSHOT_PATH });
     await page.click('[data-testid="by-metric"]');
     await page.locator(SERIES_CARD).first().waitFor({ state: "visible", timeout: 5_000 });
+    // Focus on one series (kept in the URL), then Esc; filter cards and devices by device (kept in the URL too).
+    const temp = page.locator(`${SERIES_CARD}[data-series="sensor-1:temp_c"]`);
+    await temp.locator('[data-testid="card-focus"]').click();
+    await expect.poll(() => page.locator(`${SERIES_CARD}:visible`).count()).toBe(1);
+    expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).get("focus")).toBe("sensor-1:temp_c");
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.locator(`${SERIES_CARD}:visible`).count()).toBeGreaterThan(1);
+    await page.fill('[data-testid="devices"] input[type="search"]', "sensor-2");
+    await expect.poll(() => page.locator(`${SERIES_CARD}[data-series^="sensor-1:"]:visible`).count()).toBe(0);
+    expect(await page.locator(`${SERIES_CARD}[data-series^="sensor-2:"]:visible`).count()).toBe(4);
+    expect(new URL(page.url()).hash).toContain("devices=sensor-2");
+    await page.fill('[data-testid="devices"] input[type="search"]', "");
     expect(new URL(page.url()).hash).not.toContain("zoom=");
     expect(await page.getAttribute('[data-testid="pause"]', "aria-pressed")).toBe("false");
     expect(errors).toEqual([]);

@@ -204,6 +204,14 @@ describe("threshold alerts", () => {
     expect((await events(board)).map((e) => e.state)).toEqual(["firing", "resolved"]);
   });
 
+  it("stay on a shard that receives an older policy late (two admin changes spread out of order)", async () => {
+    const board = freshBoard();
+    await addRule(board, hot);
+    await shardStub(board).applyPolicy({ limits: {}, revoked: [], alerts: [], version: 0 });
+    await post(board, [[Date.now(), 95]]);
+    expect((await alerts(board)).body.active).toHaveLength(1);
+  });
+
   it("resolve when their rule is deleted", async () => {
     const board = freshBoard();
     const { body: rule } = await addRule(board, hot);

@@ -15,6 +15,8 @@ export class PolicyStore {
   private limitsSet: Partial<BoardLimits>;
   private readonly revokedSet: Set<string>;
   private readonly rules: Map<string, AdminAlertRule>;
+  /** Counts the hub's changes: a shard takes a policy only if it is not older than the one it has. */
+  private version: number;
 
   /** `record` runs each change (the hub counts its rows in its ledger; a shard's SQL counts its own). */
   constructor(sql: Sql, record: (change: Change) => void = (change) => void change()) {
@@ -25,6 +27,12 @@ export class PolicyStore {
     );
     sql.exec("CREATE TABLE IF NOT EXISTS revoked (principal TEXT PRIMARY KEY, at INTEGER NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS alert_rules (id TEXT PRIMARY KEY, rule TEXT NOT NULL)");
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS policy_version (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)",
+    );
+    this.version =
+      sql.exec<{ version: number }>("SELECT version FROM policy_version WHERE id = 0").toArray()[0]
+        ?.version ?? 0;
     const row = sql.exec<{ limits: string }>("SELECT limits FROM policy WHERE id = 0").toArray()[0];
     this.limitsSet = row ? (JSON.parse(row.limits) as Partial<BoardLimits>) : {};
     this.revokedSet = new Set(
@@ -45,7 +53,12 @@ export class PolicyStore {
     const alerts = [...this.rules.values()].sort(
       (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
     );
-    return { limits: { ...this.limitsSet }, revoked: [...this.revokedSet].sort(), alerts };
+    return {
+      limits: { ...this.limitsSet },
+      revoked: [...this.revokedSet].sort(),
+      alerts,
+      version: this.version,
+    };
   }
 
   isRevoked(principal: string): boolean {
@@ -86,8 +99,25 @@ export class PolicyStore {
     return true;
   }
 
-  /** Takes the hub's policy as a whole (a shard's copy), writing only what differs. */
+  /** The hub made a change: the policy it spreads now is newer than any before. */
+  bump(): void {
+    this.setVersion(this.version + 1);
+  }
+
+  private setVersion(version: number): void {
+    this.version = version;
+    this.record(() =>
+      this.sql.exec("INSERT OR REPLACE INTO policy_version (id, version) VALUES (0, ?)", version),
+    );
+  }
+
+  /**
+   * Takes the hub's policy as a whole (a shard's copy), writing only what differs; an older one than it has (two
+   * admin changes spread at once, arriving out of order) is ignored.
+   */
   replace(policy: BoardPolicy): void {
+    if (policy.version < this.version) return;
+    if (policy.version > this.version) this.setVersion(policy.version);
     if (JSON.stringify(policy.limits) !== JSON.stringify(this.limitsSet)) this.setLimits(policy.limits);
     const wanted = new Set(policy.revoked);
     for (const known of [...this.revokedSet]) if (!wanted.has(known)) this.setRevoked(known, false);

@@ -14,6 +14,8 @@ export interface BoardPolicy {
   revoked: string[];
   /** Alert rules, oldest first, with their webhook secrets (shards sign webhooks). */
   alerts: AdminAlertRule[];
+  /** How many changes the hub made: shards ignore an older policy that arrives late. */
+  version: number;
 }
 
 const count = (max: number) => v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(max));

@@ -211,6 +211,7 @@ export class HubObject extends DurableObject<Env> {
   }
 
   private async spreadPolicy(): Promise<void> {
+    this.policies.bump();
     const { policy } = this.policies;
     await Promise.all(
       this.registry.all().map((sid) => shardStub(this.env, this.board, sid).applyPolicy(policy)),
