@@ -1,6 +1,7 @@
 import type { AlertEvent, AlertOp, AlertRule } from "../../worker/protocol/index.ts";
 import { AlertState, type AlertsAnswer, type HeldAlert } from "./alert-state.ts";
 import { fetchJson } from "./api.ts";
+import { element } from "./dom.ts";
 import { formatClock, formatDuration, formatValue } from "./format.ts";
 
 const TOAST_MS = 8_000;
@@ -25,13 +26,6 @@ export interface AlertPanelOptions {
   admin: boolean;
   /** The rules or what fires changed: charts redraw thresholds and marks. */
   onChange: (state: AlertState) => void;
-}
-
-function item(tag: "li" | "span" | "div", className: string, text: string): HTMLElement {
-  const element = document.createElement(tag);
-  element.className = className;
-  element.textContent = text;
-  return element;
 }
 
 function describeRule(rule: AlertRule): string {
@@ -105,7 +99,7 @@ export class AlertPanel {
   }
 
   private toast(event: AlertEvent): void {
-    const toast = item("div", `toast toast-${event.state}`, describeEvent(event));
+    const toast = element("div", `toast toast-${event.state}`, describeEvent(event));
     toast.dataset.testid = "toast";
     this.elements.toasts.append(toast);
     setTimeout(() => toast.remove(), TOAST_MS);
@@ -116,38 +110,36 @@ export class AlertPanel {
     const firing = this.state.firing();
     banner.hidden = firing.length === 0;
     banner.replaceChildren(
-      item("span", "alert-banner-title", `${firing.length} alert${firing.length === 1 ? "" : "s"} firing`),
-      ...firing.slice(0, 3).map((alert) => item("span", "alert-banner-item", describeAlert(alert))),
-      ...(firing.length > 3 ? [item("span", "alert-banner-item", `and ${firing.length - 3} more`)] : []),
+      element("span", "alert-banner-title", `${firing.length} alert${firing.length === 1 ? "" : "s"} firing`),
+      ...firing.slice(0, 3).map((alert) => element("span", "alert-banner-item", describeAlert(alert))),
+      ...(firing.length > 3 ? [element("span", "alert-banner-item", `and ${firing.length - 3} more`)] : []),
     );
     const pending = this.state.pending().length;
     const rulesCount = this.state.ruleList.length;
     summary.textContent = `Alerts: ${rulesCount} rule${rulesCount === 1 ? "" : "s"}, ${firing.length} firing${pending ? `, ${pending} pending` : ""}`;
     rules.replaceChildren(...this.state.ruleList.map((rule) => this.ruleRow(rule, firing)));
-    if (this.state.ruleList.length === 0) rules.append(item("li", "alert-empty", "No rules yet."));
+    if (this.state.ruleList.length === 0) rules.append(element("li", "alert-empty", "No rules yet."));
     history.replaceChildren(
-      ...this.events.map((event) => item("li", `alert-event alert-${event.state}`, describeEvent(event))),
+      ...this.events.map((event) => element("li", `alert-event alert-${event.state}`, describeEvent(event))),
     );
     if (this.events.length === 0)
-      history.append(item("li", "alert-empty", "Nothing fired in the last 24 h."));
+      history.append(element("li", "alert-empty", "Nothing fired in the last 24 h."));
     this.options.onChange(this.state);
   }
 
   private ruleRow(rule: AlertRule, firing: HeldAlert[]): HTMLElement {
-    const row = item("li", "alert-rule", "");
+    const row = element("li", "alert-rule", "");
     row.dataset.testid = "alert-rule";
     const count = firing.filter((alert) => alert.rule === rule.id).length;
     row.dataset.firing = String(count > 0);
     row.append(
-      item("span", "alert-rule-name", rule.name),
-      item("span", "alert-rule-condition", describeRule(rule)),
+      element("span", "alert-rule-name", rule.name),
+      element("span", "alert-rule-condition", describeRule(rule)),
     );
-    row.append(item("span", "alert-rule-state", count > 0 ? `firing (${count})` : "ok"));
+    row.append(element("span", "alert-rule-state", count > 0 ? `firing (${count})` : "ok"));
     if (this.options.admin) {
-      const remove = document.createElement("button");
+      const remove = element("button", "alert-rule-delete", "Delete");
       remove.type = "button";
-      remove.className = "alert-rule-delete";
-      remove.textContent = "Delete";
       remove.setAttribute("aria-label", `Delete rule ${rule.name}`);
       remove.addEventListener("click", () => void this.remove(rule));
       row.append(remove);

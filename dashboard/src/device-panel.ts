@@ -1,4 +1,5 @@
 import type { DevicePresence } from "../../worker/protocol/index.ts";
+import { child } from "./dom.ts";
 import { formatAgo } from "./format.ts";
 
 /** What the panel knows of a device: presence from the board, and how many points it sent in the last minute. */
@@ -13,14 +14,6 @@ interface DeviceRow {
 }
 
 const MINUTE_MS = 60_000;
-
-function span(parent: HTMLElement, className: string, text = ""): HTMLElement {
-  const element = document.createElement("span");
-  element.className = className;
-  element.textContent = text;
-  parent.append(element);
-  return element;
-}
 
 /**
  * The board's devices: online or offline (as the board decides: a device is offline once it missed its usual
@@ -82,14 +75,14 @@ export class DevicePanel {
     element.className = "device";
     element.dataset.testid = "device";
     element.dataset.device = presence.device;
-    span(element, "device-dot");
-    span(element, "device-name", presence.device);
+    child(element, "span", "device-dot");
+    child(element, "span", "device-name", presence.device);
     const row: DeviceRow = {
       presence,
       element,
-      state: span(element, "device-state"),
-      seen: span(element, "device-seen"),
-      rate: span(element, "device-rate"),
+      state: child(element, "span", "device-state"),
+      seen: child(element, "span", "device-seen"),
+      rate: child(element, "span", "device-rate"),
       recent: [],
     };
     element.hidden = !presence.device.toLowerCase().includes(this.filter);

@@ -30,6 +30,11 @@ export function formatUnit(unit: string | undefined): string {
   return symbol === "%" ? symbol : ` ${symbol}`;
 }
 
+/** The unit a series' line is drawn in: its unit's symbol, per second for a counter (drawn as its rate). */
+export function lineUnit(series: { unit?: string; kind?: string }): string {
+  return `${formatUnit(series.unit).trim()}${series.kind === "counter" ? "/s" : ""}`;
+}
+
 /** A reading as shown big on its card: grouped digits, at most two decimals. */
 export function formatValue(value: number): string {
   return valueFormat.format(value);

@@ -5,6 +5,7 @@ import { BoardView } from "./board-view.ts";
 import { showConnectionStatus } from "./connection-badge.ts";
 import { checkCredential } from "./credential-check.ts";
 import { DevicePanel } from "./device-panel.ts";
+import { showMessage } from "./dom.ts";
 import { parseFragment, tokenKind } from "./fragment.ts";
 import { showHistoryStatus } from "./history-badge.ts";
 import { fetchHistory } from "./history-query.ts";
@@ -33,24 +34,7 @@ window.addEventListener("hashchange", () => location.reload());
 const target = parseFragment(location.hash);
 /** Shows a screen-wide notice: what is wrong and what to do. */
 function showNotice(title: string, advice = ""): void {
-  const notice = byId("notice");
-  const heading = document.createElement("h2");
-  heading.textContent = title;
-  const body = document.createElement("p");
-  body.textContent = advice;
-  notice.replaceChildren(heading, ...(advice ? [body] : []));
-  notice.hidden = false;
-}
-
-/** What an empty board shows: that it is empty, and how a device posts its first point. */
-function showEmpty(element: HTMLElement, board: string): void {
-  const heading = document.createElement("h2");
-  heading.textContent = `No data on board "${board}" yet`;
-  const advice = document.createElement("p");
-  advice.textContent =
-    `Devices post to POST /api/v1/ingest with a device token of this board ` +
-    `(npm run token -- device --board ${board} --device sensor-1); their series appear here at once.`;
-  element.replaceChildren(heading, advice);
+  showMessage(byId("notice"), title, advice);
 }
 
 if (!target.ok) {
@@ -66,8 +50,14 @@ if (!target.ok) {
   const empty = byId("empty");
   const view = new BoardView(byId("grid"), initialRange, ({ shown, total }) => {
     // A board exists once something posts to it: until then, say how to post.
-    empty.hidden = total > 0;
-    if (total === 0) showEmpty(empty, board);
+    if (total > 0) empty.hidden = true;
+    if (total === 0)
+      showMessage(
+        empty,
+        `No data on board "${board}" yet`,
+        `Devices post to POST /api/v1/ingest with a device token of this board ` +
+          `(npm run token -- device --board ${board} --device sensor-1); their series appear here at once.`,
+      );
     seriesCount.textContent =
       shown === total
         ? `${total} series`
@@ -81,10 +71,9 @@ if (!target.ok) {
     livePosition: (): StreamPosition | null => client.resumePosition,
     onStatus: (status) => showHistoryStatus(historyBadge, status),
   });
-  const devices = new DevicePanel(
-    byId("devices"),
-    byId("devices-search") as HTMLInputElement,
-    (device, online) => view.markDevice(device, online),
+  const search = byId("devices-search") as HTMLInputElement;
+  const devices = new DevicePanel(byId("devices"), search, (device, online) =>
+    view.markDevice(device, online),
   );
   const alerts = new AlertPanel(
     {
@@ -183,7 +172,6 @@ if (!target.ok) {
     saveFragment();
   };
   view.setFocus(fragment.get("focus"));
-  const search = byId("devices-search") as HTMLInputElement;
   search.addEventListener("input", () => {
     view.setDeviceFilter(search.value);
     if (search.value.trim()) fragment.set("devices", search.value.trim());

@@ -1,5 +1,6 @@
 import { formatLabels, type SeriesDef } from "../../worker/protocol/index.ts";
-import { formatUnit } from "./format.ts";
+import { child, element } from "./dom.ts";
+import { lineUnit } from "./format.ts";
 import { createPanelChart, type LineChart } from "./line-chart.ts";
 import { PALETTE } from "./palette.ts";
 import type { SeriesCard } from "./series-card.ts";
@@ -22,21 +23,14 @@ export class MetricPanel {
 
   constructor(metric: string, first: SeriesDef) {
     this.metric = metric;
-    this.element = document.createElement("article");
-    this.element.className = "panel";
+    this.element = element("article", "panel");
     this.element.dataset.testid = "metric-panel";
     this.element.dataset.metric = metric;
-    const title = document.createElement("header");
-    title.className = "panel-title";
-    const rate = first.kind === "counter";
-    title.textContent = `${metric}${first.unit ? ` (${formatUnit(first.unit).trim()}${rate ? "/s" : ""})` : rate ? " (/s)" : ""}`;
-    const area = document.createElement("div");
-    area.className = "panel-chart";
-    const canvas = document.createElement("canvas");
+    const unit = lineUnit(first);
+    child(this.element, "header", "panel-title", unit ? `${metric} (${unit})` : metric);
+    const canvas = child(child(this.element, "div", "panel-chart"), "canvas", "");
     canvas.setAttribute("aria-label", `${metric}, a line per device`);
-    area.append(canvas);
-    this.element.append(title, area);
-    this.chart = createPanelChart(canvas, `${formatUnit(first.unit).trim()}${rate ? "/s" : ""}`);
+    this.chart = createPanelChart(canvas, unit);
   }
 
   /** A series of this metric joins the panel with a line (and a legend entry) of its own. */

@@ -1,5 +1,6 @@
 import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/index.ts";
-import { formatClock, formatUnit, formatValue } from "./format.ts";
+import { child } from "./dom.ts";
+import { formatClock, formatUnit, formatValue, lineUnit } from "./format.ts";
 import { type ChartSeries, createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { type ChartPoint, SeriesWindow, type WindowLimits } from "./series-window.ts";
@@ -14,17 +15,6 @@ export interface CardView {
 
 /** A drag narrower than this many pixels is a click, not a zoom. */
 const MIN_DRAG_PX = 6;
-
-function child<K extends keyof HTMLElementTagNameMap>(
-  parent: HTMLElement,
-  tag: K,
-  className: string,
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  element.className = className;
-  parent.append(element);
-  return element;
-}
 
 /** Sets text only when it changed: an unchanged text still costs a layout. */
 function setText(element: HTMLElement, text: string): void {
@@ -68,12 +58,11 @@ export class SeriesCard {
     this.element.dataset.points = "0";
 
     const header = child(this.element, "header", "card-header");
-    child(header, "span", "card-device").textContent = def.device;
-    child(header, "span", "card-metric").textContent = def.metric;
-    if (def.labels) child(header, "span", "card-labels").textContent = formatLabels(def.labels);
-    const focus = child(header, "button", "card-focus");
+    child(header, "span", "card-device", def.device);
+    child(header, "span", "card-metric", def.metric);
+    if (def.labels) child(header, "span", "card-labels", formatLabels(def.labels));
+    const focus = child(header, "button", "card-focus", "⤢");
     focus.type = "button";
-    focus.textContent = "⤢";
     focus.dataset.testid = "card-focus";
     focus.setAttribute("aria-label", `Focus on ${seriesName(def)}`);
     focus.addEventListener("click", () => view.toggleFocus(this));
@@ -98,7 +87,7 @@ export class SeriesCard {
           }
         : null;
     this.element.dataset.rate = String(this.rate !== null);
-    this.chartUnit = `${formatUnit(def.unit)}${this.rate ? "/s" : ""}`.trim();
+    this.chartUnit = lineUnit(def);
     this.drawBand(band);
     this.element.dataset.drawn = "false";
     this.zoomByDragging(area, canvas);

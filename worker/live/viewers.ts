@@ -300,12 +300,6 @@ export class Viewers {
     this.options.queued();
   }
 
-  /** Whether a flush would send anything. */
-  get hasPending(): boolean {
-    const { shards, series, alerts } = this.pending;
-    return shards.length > 0 || series.length > 0 || alerts.length > 0 || this.presencePending;
-  }
-
   /**
    * Sends what is queued: presence, then new series, then per group and shard one frame, then alert transitions
    * (after the frame holding the point that caused them). Returns what it sent (a hub forwards it to its relays).
