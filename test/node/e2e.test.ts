@@ -16,6 +16,7 @@ import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes
 import { initialSignals, METRIC_META, nextSignals, readings } from "../../scripts/signals.ts";
 import { type Simulation, startSimulation } from "../../scripts/simulation.ts";
 import { DEV_HOST, viteBuild, wranglerDev } from "../../scripts/tools.ts";
+import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../../worker/protocol/index.ts";
 
 const SCREENSHOT_PATH = "/tmp/edgepulse-e2e.png";
 const RANGE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-24h.png";
@@ -250,6 +251,29 @@ describe("dashboard end to end", () => {
     expect(response.headers.get("x-frame-options")).toBe("DENY");
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+  });
+
+  it("answers the browser's permessage-deflate offer with no extension: frames are encoded once for all viewers", async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${baseUrl}/`);
+    const token = await mintToken(secret, { kind: "viewer", board });
+    const url = `${baseUrl.replace(/^http/, "ws")}/api/v1/boards/${board}/live`;
+    const answer = await page.evaluate(
+      ({ url, protocols }) =>
+        new Promise<{ extensions: string; protocol: string; binary: boolean }>((resolve, reject) => {
+          const socket = new WebSocket(url, protocols);
+          socket.binaryType = "arraybuffer";
+          socket.onerror = () => reject(new Error("socket failed"));
+          socket.onmessage = ({ data }) => {
+            if (typeof data === "string") return;
+            resolve({ extensions: socket.extensions, protocol: socket.protocol, binary: true });
+            socket.close();
+          };
+        }),
+      { url, protocols: [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`] },
+    );
+    await page.close();
+    expect(answer).toEqual({ extensions: "", protocol: SUBPROTOCOL, binary: true });
   });
 
   it("lists devices with their state, and marks one that stopped posting offline in the list and on its cards", async () => {

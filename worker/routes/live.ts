@@ -4,6 +4,7 @@ import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize, bearerToken, enforceRateLimit, VIEWER_KINDS } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
+import { checkHandshake, checkOrigin, offeredProtocols, UNCOMPRESSED } from "../http/handshake.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
 import { RefusalMemo } from "../http/refusal-memo.ts";
@@ -26,49 +27,6 @@ const capped = new RefusalMemo();
 /** Arguments for a copy of an object's response whose headers the Worker may still change. */
 function mutable(response: Response): [BodyInit | null, ResponseInit] {
   return [response.body, { status: response.status, headers: new Headers(response.headers) }];
-}
-
-/** Browsers send Origin on WebSocket upgrades; only the dashboard's own origin and configured ones may connect. */
-function checkOrigin(request: Request, allowed: string): void {
-  const origin = request.headers.get("origin");
-  if (origin === null || origin === new URL(request.url).origin) return;
-  const extra = allowed.split(",").map((entry) => entry.trim());
-  if (!extra.includes(origin))
-    throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not open live sockets`);
-}
-
-/** A client's handshake key: base64 of 16 bytes (RFC 6455 §4.2.1). */
-const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
-
-/** The rest of a WebSocket opening handshake (RFC 6455 §4.2.1): Connection: Upgrade, version 13, a valid key. */
-function checkHandshake(request: Request): void {
-  const connection = request.headers.get("connection") ?? "";
-  if (!connection.split(",").some((token) => token.trim().toLowerCase() === "upgrade"))
-    throw new ApiError(400, "invalid_handshake", "send Connection: Upgrade", "connection");
-  if (request.headers.get("sec-websocket-version") !== "13")
-    throw new ApiError(
-      426,
-      "unsupported_version",
-      "this server speaks WebSocket version 13",
-      "sec-websocket-version",
-      {
-        "sec-websocket-version": "13",
-      },
-    );
-  if (!WEBSOCKET_KEY.test(request.headers.get("sec-websocket-key") ?? ""))
-    throw new ApiError(
-      400,
-      "invalid_handshake",
-      "Sec-WebSocket-Key must be 16 bytes in base64",
-      "sec-websocket-key",
-    );
-}
-
-function offeredProtocols(request: Request): string[] {
-  return (request.headers.get("sec-websocket-protocol") ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean);
 }
 
 /** A resume position (`pos=`, or SSE's `Last-Event-ID`) must parse: 400 naming it otherwise. */
@@ -169,7 +127,8 @@ export const liveRoutes = new Hono<{ Bindings: Env }>()
     const upstream = await stub.fetch(c.req.raw);
     if (!upstream.webSocket) return new Response(...mutable(upstream));
     // The object has no view of what the client offered: answer a subprotocol only when one was asked for.
-    const headers = protocols.length > 0 ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    const headers =
+      protocols.length > 0 ? { ...UNCOMPRESSED, "sec-websocket-protocol": SUBPROTOCOL } : UNCOMPRESSED;
     return new Response(null, { status: upstream.status, webSocket: upstream.webSocket, headers });
   })
   .all("/boards/:board/live", methodNotAllowed("GET"))

@@ -1,0 +1,55 @@
+/** The opening handshake of a live socket (RFC 6455 §4): what the Worker checks, and the extensions it answers. */
+import { ApiError } from "./errors.ts";
+
+/**
+ * Headers of a 101 answer that refuse permessage-deflate. workerd otherwise agrees to the deflate every browser
+ * offers and compresses each message once per socket, undoing the one encode per subscription group for a quarter
+ * of the bytes of frames that are packed binary already. workerd reads this header as the server's own offer: one
+ * naming no extension it supports turns compression off. Not the empty string its documentation gives, which
+ * `wrangler dev`'s front workers drop before negotiating deflate with the client themselves.
+ */
+export const UNCOMPRESSED = { "sec-websocket-extensions": "none" } as const;
+
+/** Browsers send Origin on WebSocket upgrades; only the dashboard's own origin and configured ones may connect. */
+export function checkOrigin(request: Request, allowed: string): void {
+  const origin = request.headers.get("origin");
+  if (origin === null || origin === new URL(request.url).origin) return;
+  const extra = allowed.split(",").map((entry) => entry.trim());
+  if (!extra.includes(origin))
+    throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not open live sockets`);
+}
+
+/** A client's handshake key: base64 of 16 bytes (RFC 6455 §4.2.1). */
+const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
+
+/** The rest of a WebSocket opening handshake (RFC 6455 §4.2.1): Connection: Upgrade, version 13, a valid key. */
+export function checkHandshake(request: Request): void {
+  const connection = request.headers.get("connection") ?? "";
+  if (!connection.split(",").some((token) => token.trim().toLowerCase() === "upgrade"))
+    throw new ApiError(400, "invalid_handshake", "send Connection: Upgrade", "connection");
+  if (request.headers.get("sec-websocket-version") !== "13")
+    throw new ApiError(
+      426,
+      "unsupported_version",
+      "this server speaks WebSocket version 13",
+      "sec-websocket-version",
+      {
+        "sec-websocket-version": "13",
+      },
+    );
+  if (!WEBSOCKET_KEY.test(request.headers.get("sec-websocket-key") ?? ""))
+    throw new ApiError(
+      400,
+      "invalid_handshake",
+      "Sec-WebSocket-Key must be 16 bytes in base64",
+      "sec-websocket-key",
+    );
+}
+
+/** The subprotocols a client offered, in its order. */
+export function offeredProtocols(request: Request): string[] {
+  return (request.headers.get("sec-websocket-protocol") ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
