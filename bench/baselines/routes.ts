@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { routePartykitRequest } from "partyserver";
+import { UNCOMPRESSED } from "../../worker/http/handshake.ts";
 import type { BenchEnv } from "./env.ts";
 import { parseNaivePoints } from "./naive-points.ts";
 
@@ -71,9 +72,12 @@ export const benchRoutes = new Hono<{ Bindings: BenchEnv }>()
       throw new HTTPException(426, { message: "WebSocket only" });
     return stub(c.env.NAIVE_HUB, c.req.param("board")).fetch(c.req.raw);
   })
-  // The partyserver room, routed the way its README shows: sockets and device posts alike.
+  // The partyserver room, routed the way its README shows: sockets and device posts alike. `deflate=off` answers a
+  // socket as our live route does (a diagnostic, not partyserver's default).
   .all("/parties/*", async (c) => {
     const routed = await routePartykitRequest(c.req.raw, c.env, { prefix: "bench/parties" });
+    if (routed?.webSocket && c.req.query("deflate") === "off")
+      return new Response(null, { status: 101, webSocket: routed.webSocket, headers: UNCOMPRESSED });
     return routed ?? c.json({ error: "no such party" }, 404);
   })
   .notFound((c) => c.json({ error: `no bench route for ${c.req.method} ${c.req.path}` }, 404))

@@ -2,10 +2,13 @@ import type { NaivePoint } from "../baselines/naive-points.ts";
 import type { Reception } from "./reception.ts";
 import type { SocketProtocol } from "./socket-viewer.ts";
 
-/** A partyserver room's socket, as `routePartykitRequest` serves it: one JSON message per device batch. */
-export function partyProtocol(origin: string, board: string): SocketProtocol {
+/**
+ * A partyserver room's socket, as `routePartykitRequest` serves it: one JSON message per device batch; `deflated`
+ * false refuses permessage-deflate as our live route does.
+ */
+export function partyProtocol(origin: string, board: string, deflated: boolean): SocketProtocol {
   return {
-    url: `${origin.replace(/^http/, "ws")}/bench/parties/party-hub/${board}`,
+    url: `${origin.replace(/^http/, "ws")}/bench/parties/party-hub/${board}${deflated ? "" : "?deflate=off"}`,
     protocols: [],
     read(reception: Reception, now: number, data: string | ArrayBuffer): void {
       for (const { ts } of (JSON.parse(data as string) as { points: NaivePoint[] }).points)

@@ -28,7 +28,8 @@ function createViewer(): Viewer {
     case "naive-hub":
       return new SocketViewer(naiveHubProtocol(job.origin, job.board), reception);
     case "party":
-      return new SocketViewer(partyProtocol(job.origin, job.board), reception);
+    case "party-plain":
+      return new SocketViewer(partyProtocol(job.origin, job.board, job.kind === "party"), reception);
     case "poll":
       return new PollViewer(http, job.board, reception);
   }
