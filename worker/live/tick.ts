@@ -1,19 +1,21 @@
 /**
- * What sending one message costs the object, as a flush's time is estimated from the messages it sent: in Workers
- * the clock does not advance during synchronous work, so a flush cannot time itself. 34–41 µs of app CPU per
- * WebSocket message (`deliver` and `send`) under wrangler dev on the 2-core benchmark box, at 200 and 1,000 viewers
- * (`npm run bench -- live --profile`). Bytes are not counted: coalescing saves per-message work only, a byte costs
- * the same in one frame or in two.
+ * How long an object waits, per message a flush sent, before it flushes again. In Workers the clock does not advance
+ * during synchronous work, so a flush cannot time itself: its cost is estimated from the messages it sent. A
+ * message costs 34–41 µs of app CPU in all under wrangler dev on the 2-core benchmark box (`deliver` and `send` in
+ * `npm run bench -- live --profile`, 200 and 1,000 viewers), most of it the runtime's, after the flush returns, and
+ * shards' pushes are paced already (one in flight each). Waiting that whole cost doubled the p99 at 200 viewers
+ * there (two runs); 10 µs matched flushing at once at 60 and 200 viewers and still coalesces for thousands. Bytes
+ * are not counted: coalescing saves per-message work only, a byte costs the same in one frame or in two.
  */
-export const MESSAGE_COST_MS = 0.035;
+export const WAIT_PER_MESSAGE_MS = 0.01;
 
 /**
  * When an object flushes what it has queued for viewers: coalescing only as much as the load requires. After a
- * flush it waits as long as that flush's messages are estimated to have taken (so per-message work uses at most
- * about half of the object's time), never longer than `maxMs`; what arrives after that wait goes out at once. A
- * point on a quiet board, or on one with tens of viewers, is sent the moment it arrives; behind a flush to 200
- * viewers a batch waits at most 7 ms, behind one to thousands a few tens; 0 sends everything at once. No timer
- * outlives a flush, so an idle object can hibernate.
+ * flush it waits `WAIT_PER_MESSAGE_MS` per message that flush sent, never longer than `maxMs`; what arrives after
+ * that wait goes out at once. A point on a quiet board, or on one with hundreds of viewers, is sent the moment it
+ * arrives (behind a flush to 200 viewers a batch waits at most 2 ms); a hub with thousands of viewers sends a
+ * flush every few tens of milliseconds; 0 sends everything at once. No timer outlives a flush, so an idle object
+ * can hibernate.
  */
 export class Tick {
   private readonly maxMs: number;
@@ -46,6 +48,6 @@ export class Tick {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.lastFlushAt = Date.now();
-    this.gapMs = Math.min(this.maxMs, this.flush() * MESSAGE_COST_MS);
+    this.gapMs = Math.min(this.maxMs, this.flush() * WAIT_PER_MESSAGE_MS);
   }
 }
