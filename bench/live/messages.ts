@@ -2,9 +2,9 @@ import type { HistogramData } from "../lib/histogram.ts";
 
 /**
  * How a viewer receives data: our hub's binary frames, the naive hub's JSON per point, a partyserver room's JSON per
- * batch (deflated, its default, or `party-plain`: deflate refused as ours does), or polling the naive store.
+ * batch (deflated, its default, or `party-no-deflate`: deflate refused as ours does), or polling the naive store.
  */
-export type ViewerKind = "hub" | "naive-hub" | "party" | "party-plain" | "poll";
+export type ViewerKind = "hub" | "naive-hub" | "party" | "party-no-deflate" | "poll";
 
 /** A thread's share of viewers (its `workerData`). */
 export interface ViewerJob {

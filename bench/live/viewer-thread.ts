@@ -28,8 +28,11 @@ function createViewer(): Viewer {
     case "naive-hub":
       return new SocketViewer(naiveHubProtocol(job.origin, job.board), reception);
     case "party":
-    case "party-plain":
-      return new SocketViewer(partyProtocol(job.origin, job.board, job.kind === "party"), reception);
+    case "party-no-deflate":
+      return new SocketViewer(
+        partyProtocol(job.origin, job.board, { deflate: job.kind === "party" }),
+        reception,
+      );
     case "poll":
       return new PollViewer(http, job.board, reception);
   }

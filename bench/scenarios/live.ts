@@ -37,7 +37,7 @@ const VARIANTS: LiveVariant[] = [
   { name: "edgepulse", ingest: "real", viewers: "hub", ours: true },
   { name: BASELINE, ingest: "party", viewers: "party" },
   // Diagnostic: partyserver with deflate refused as our live route does (its users could do the same).
-  { name: `${BASELINE} no deflate`, ingest: "party", viewers: "party-plain" },
+  { name: `${BASELINE} no deflate`, ingest: "party", viewers: "party-no-deflate" },
   // Diagnostic: the same hub flushing every batch at once, whatever it costs.
   { name: "edgepulse tick 0", ingest: "real", viewers: "hub", vars: { LIVE_TICK_MS: "0" } },
 ];

@@ -34,7 +34,7 @@ describe("the adaptive tick (at most 100 ms)", () => {
     expect(flushes).toEqual([0, 2, 4, 6, 8]);
   });
 
-  it("coalesces a burst once a flush is costly, waiting as long as the last flush took", () => {
+  it("coalesces a burst once a flush is costly, waiting WAIT_PER_MESSAGE_MS per message the last flush sent", () => {
     viewers = 3000;
     const gap = 3000 * WAIT_PER_MESSAGE_MS;
     tick.schedule();

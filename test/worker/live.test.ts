@@ -1,5 +1,6 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { UNCOMPRESSED } from "../../worker/http/handshake.ts";
 import { formatPosition, SUBPROTOCOL } from "../../worker/protocol/index.ts";
 import {
   answer,
@@ -87,7 +88,7 @@ describe("live upgrade checks", () => {
     expect(result.body.error.code).toBe("unsupported_subprotocol");
   });
 
-  it("selects the edgepulse.v1 subprotocol and accepts a short-lived ticket", async () => {
+  it("selects the edgepulse.v2 subprotocol and accepts a short-lived ticket", async () => {
     const board = freshBoard();
     const viewer = await token("viewer", board);
     const ticket = await answer(
@@ -105,6 +106,28 @@ describe("live upgrade checks", () => {
     expect(response.headers.get("sec-websocket-protocol")).toBe(SUBPROTOCOL);
     response.webSocket?.accept();
     response.webSocket?.close(1000);
+  });
+
+  it("refuses a permessage-deflate offer on every upgrade, with a subprotocol or without", async () => {
+    const board = freshBoard();
+    const viewer = await token("viewer", board);
+    const offer = {
+      ...handshake(),
+      "sec-websocket-extensions": "permessage-deflate; client_max_window_bits",
+    };
+    const answers = [
+      await request(livePath(board), {
+        headers: { ...offer, ...offering(viewer) },
+      }),
+      await request(livePath(board), { headers: { ...offer, authorization: `Bearer ${viewer}` } }),
+    ];
+    for (const response of answers) {
+      expect(response.status).toBe(101);
+      // workerd takes this header as the server's offer: naming no extension it supports, it agrees to none.
+      expect(response.headers.get("sec-websocket-extensions")).toBe(UNCOMPRESSED["sec-websocket-extensions"]);
+      response.webSocket?.accept();
+      response.webSocket?.close(1000);
+    }
   });
 
   it("answers 429 with Retry-After past 60 upgrades a minute from one address to one board", async () => {

@@ -2,11 +2,10 @@
 import { ApiError } from "./errors.ts";
 
 /**
- * Headers of a 101 answer that refuse permessage-deflate. workerd otherwise agrees to the deflate every browser
- * offers and compresses each message once per socket, undoing the one encode per subscription group for a quarter
- * of the bytes of frames that are packed binary already. workerd reads this header as the server's own offer: one
- * naming no extension it supports turns compression off. Not the empty string its documentation gives, which
- * `wrangler dev`'s front workers drop before negotiating deflate with the client themselves.
+ * Headers of a 101 answer that refuse permessage-deflate, which workerd would otherwise apply once per socket,
+ * undoing the one encode per subscription group (README, "No per-socket compression"). workerd takes this header as
+ * the server's offer, so one naming no extension it supports agrees to none; an empty one, as its documentation
+ * suggests, is dropped by `wrangler dev`'s front workers, which then agree to the client's deflate themselves.
  */
 export const UNCOMPRESSED = { "sec-websocket-extensions": "none" } as const;
 

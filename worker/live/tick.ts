@@ -1,11 +1,8 @@
 /**
- * How long an object waits, per message a flush sent, before it flushes again. In Workers the clock does not advance
- * during synchronous work, so a flush cannot time itself: its cost is estimated from the messages it sent. A
- * message costs 34–41 µs of app CPU in all under wrangler dev on the 2-core benchmark box (`deliver` and `send` in
- * `npm run bench -- live --profile`, 200 and 1,000 viewers), most of it the runtime's, after the flush returns, and
- * shards' pushes are paced already (one in flight each). Waiting that whole cost doubled the p99 at 200 viewers
- * there (two runs); 10 µs matched flushing at once at 60 and 200 viewers and still coalesces for thousands. Bytes
- * are not counted: coalescing saves per-message work only, a byte costs the same in one frame or in two.
+ * How long an object waits, per message a flush sent, before it flushes again (the clock does not advance during
+ * synchronous work in Workers, so a flush cannot time itself). A message costs 35–40 µs of app CPU in all, most of
+ * it the runtime's after the flush returns; waiting that long doubled the p99 at 200 viewers (README, "Live").
+ * Bytes are not counted: a byte costs the same in one frame or in two.
  */
 export const WAIT_PER_MESSAGE_MS = 0.01;
 
