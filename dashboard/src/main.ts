@@ -113,14 +113,16 @@ if (!target.ok) {
     alert: (event) => alerts.receive(event),
   };
   const client = new LiveClient(listener, (reason) => socket.reconnect(reason), everything);
-  // replaceState: no hashchange, so no reload.
-  const saveFragment = () => window.history.replaceState(null, "", `#${fragment.toString()}`);
+  /** Keeps a view setting in the URL (null or "" drops it); replaceState: no hashchange, so no reload. */
+  const keepInUrl = (key: string, value: string | null) => {
+    if (value) fragment.set(key, value);
+    else fragment.delete(key);
+    window.history.replaceState(null, "", `#${fragment.toString()}`);
+  };
   createRangePicker(byId("ranges"), initialRange, (range) => {
     view.setFixedAxis(null);
     history.select(range);
-    if (range === DEFAULT_RANGE) fragment.delete("range");
-    else fragment.set("range", range.id);
-    saveFragment();
+    keepInUrl("range", range === DEFAULT_RANGE ? null : range.id);
   });
 
   // The time axis: live, or fixed by a zoom (drag across a chart) or a pause; kept in the URL as `&zoom=from-to`.
@@ -129,9 +131,7 @@ if (!target.ok) {
   view.onAxisChange = (fixed) => {
     pause.setAttribute("aria-pressed", String(fixed !== null));
     backToLive.hidden = fixed === null;
-    if (fixed) fragment.set("zoom", formatZoom(fixed));
-    else fragment.delete("zoom");
-    saveFragment();
+    keepInUrl("zoom", fixed && formatZoom(fixed));
   };
   const moveAxis = (change: (axis: NonNullable<typeof view.axis>) => NonNullable<typeof view.axis>) => {
     const axis = view.axis;
@@ -160,23 +160,15 @@ if (!target.ok) {
   byMetric.addEventListener("click", () => {
     const metrics = byMetric.getAttribute("aria-pressed") !== "true";
     showLayout(metrics);
-    if (metrics) fragment.set("layout", "metrics");
-    else fragment.delete("layout");
-    saveFragment();
+    keepInUrl("layout", metrics ? "metrics" : null);
   });
   showLayout(fragment.get("layout") === "metrics");
   // A focused series (`&focus=device:metric{…}`), left with its button again or Esc; a device filter (`&devices=`).
-  view.onFocusChange = (focused) => {
-    if (focused) fragment.set("focus", focused);
-    else fragment.delete("focus");
-    saveFragment();
-  };
+  view.onFocusChange = (focused) => keepInUrl("focus", focused);
   view.setFocus(fragment.get("focus"));
   search.addEventListener("input", () => {
     view.setDeviceFilter(search.value);
-    if (search.value.trim()) fragment.set("devices", search.value.trim());
-    else fragment.delete("devices");
-    saveFragment();
+    keepInUrl("devices", search.value.trim());
   });
   search.value = fragment.get("devices") ?? "";
   if (search.value) search.dispatchEvent(new Event("input"));
