@@ -94,7 +94,10 @@ describe("alert rules API", () => {
     expect((await alerts(board, "", { method: "POST", body: "[]" })).body.error.code).toBe("invalid_body");
     expect((await alerts(board, "", { method: "POST", body: "x".repeat(5000) })).status).toBe(413);
     expect((await alerts(board, "/rule_%00", { method: "DELETE" })).status).toBe(404);
-    expect((await alerts(board, "/events?from=-1")).body.error.path).toBe("from");
+    expect((await alerts(board, "/events?from=yesterday")).body.error).toMatchObject({
+      code: "invalid_time",
+      path: "from",
+    });
     expect((await alerts(board, "/events?limit=5000")).body.error.path).toBe("limit");
     expect((await alerts(board, "", { method: "PUT", body: "{}" })).status).toBe(405);
   });
@@ -139,6 +142,25 @@ describe("threshold alerts", () => {
       { state: "pending", from: "ok", value: 92, at: t + 2000 },
       { state: "firing", from: "pending", value: 94, at: t + 7000 },
     ]);
+  });
+
+  it("take from as queries do: ms, RFC 3339, now or relative like -10m", async () => {
+    const board = freshBoard();
+    await addRule(board, hot);
+    const t = Date.now() - 10_000;
+    await post(board, [
+      [t, 95],
+      [t + 2000, 50],
+    ]);
+    const states = async (from: string) =>
+      (await alerts(board, `/events?from=${encodeURIComponent(from)}`)).body.events?.map(
+        (e: AlertEvent) => e.state,
+      );
+    expect(await states("-10m")).toEqual(["firing", "resolved"]);
+    expect(await states(String(t + 1))).toEqual(["resolved"]);
+    expect(await states(new Date(t + 1).toISOString())).toEqual(["resolved"]);
+    expect(await states(new Date(t).toISOString())).toEqual(["firing", "resolved"]);
+    expect(await states("now")).toEqual([]);
   });
 
   it("list the newest transitions first on request", async () => {

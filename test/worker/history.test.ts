@@ -183,6 +183,23 @@ describe("GET /api/v1/boards/:board/query", () => {
     ]);
   });
 
+  it("takes RFC 3339 times, in UTC or with an offset, as the ms they stand for", async () => {
+    const board = freshBoard();
+    const start = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    const points = [0, 1000, 2000].map((offset, i) => ({ metric: "temp", value: i, ts: start + offset }));
+    expect((await ingest(await token("device", board, "d"), { points })).status).toBe(202);
+    const inMs = await query(board, `series=d:temp&from=${start}&to=${start + 2000}&step=1s`);
+    // +01:00 written as a query string carries it (%2B), and as a plain + (which the query string reads as a space).
+    const inUtc = new Date(start).toISOString();
+    const inParis = new Date(start + 3_600_000 + 2000).toISOString().replace("Z", "+01:00");
+    for (const to of [encodeURIComponent(inParis), inParis]) {
+      const rfc3339 = await query(board, `series=d:temp&from=${inUtc}&to=${to}&step=1s`);
+      expect(rfc3339.status).toBe(200);
+      expect(rfc3339.body.series).toEqual(inMs.body.series);
+    }
+    expect(inMs.body.series[0]?.count).toEqual([1, 1]);
+  });
+
   it("adds a rate per second to counters, computed by the board and reading a drop as a reset", async () => {
     const board = freshBoard();
     const start = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
@@ -219,6 +236,8 @@ describe("GET /api/v1/boards/:board/query", () => {
     ["from=-1h&step=1s", "too_many_buckets", "step"],
     ["from=-1h&to=-2h", "invalid_range", "from"],
     ["from=yesterday", "invalid_time", "from"],
+    ["from=2026-02-30T00:00:00Z", "invalid_time", "from"],
+    ["to=2026-12-03T10:00:00", "invalid_time", "to"],
     ["from=-1h&step=0", "invalid_duration", "step"],
     ["from=-1h&step=fast", "invalid_duration", "step"],
   ])("answers 400 to %s with %s", async (params, code, path) => {

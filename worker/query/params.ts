@@ -1,4 +1,5 @@
 import { ApiError } from "../http/errors.ts";
+import { parseDuration, parseTime } from "../http/time-params.ts";
 import { INGEST_LIMITS } from "../ingest/limits.ts";
 import {
   MAX_BUCKETS,
@@ -10,42 +11,12 @@ import {
 } from "../protocol/index.ts";
 import type { HistoryRequest } from "../shard/history.ts";
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 /** Default bucket count when no step is given. */
 const DEFAULT_BUCKETS = 500;
 const DEFAULT_RANGE_MS = 3_600_000;
-/** Durations (steps, relative times) up to 400 days; times up to the year 275760, JavaScript's last date. */
-const MAX_DURATION_MS = 400 * 86_400_000;
-const MAX_TIME_MS = 8.64e15;
 
 function invalid(code: string, message: string, path: string): ApiError {
   return new ApiError(400, code, message, path);
-}
-
-/** `1500`, `30s`, `5m`, `1h`, `7d` → ms. */
-export function parseDuration(raw: string, path: string): number {
-  const match = DURATION.exec(raw);
-  const ms = match ? Number(match[1]) * UNIT_MS[match[2]!]! : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw invalid(
-      "invalid_duration",
-      `${path} must be milliseconds or a duration like 30s, 5m, 1h, 7d`,
-      path,
-    );
-  }
-  const rounded = Math.round(ms);
-  if (rounded < 1 || rounded > MAX_DURATION_MS)
-    throw invalid("invalid_duration", `${path} must be between 1 ms and 400 days`, path);
-  return rounded;
-}
-
-/** `now`, ms since the epoch, or relative to now like `-1h`. */
-export function parseTime(raw: string, now: number, path: string): number {
-  if (raw === "now") return now;
-  if (raw.startsWith("-")) return now - parseDuration(raw.slice(1), path);
-  if (/^\d{1,16}$/.test(raw) && Number(raw) <= MAX_TIME_MS) return Number(raw);
-  throw invalid("invalid_time", `${path} must be ms since the Unix epoch, "now" or relative like -1h`, path);
 }
 
 /**

@@ -8,6 +8,7 @@ import { ApiError } from "../http/errors.ts";
 import { adminBodyLimit, jsonObject } from "../http/json-body.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
+import { parseTime } from "../http/time-params.ts";
 import { type AdminAlertRule, ALERT_LIMITS, type AlertRule } from "../protocol/index.ts";
 import { checkBoard } from "./board-param.ts";
 
@@ -29,8 +30,8 @@ function forViewers({ webhook: _webhook, webhookSecret: _secret, ...rule }: Admi
   return rule;
 }
 
-/** A non-negative integer query parameter, or `fallback` when absent. */
-function integerParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+/** A query parameter that is an integer from 0 to `max`, or `fallback` when absent. */
+function integerParam(c: Context, name: string, fallback: number, max: number): number {
   const text = c.req.query(name);
   if (text === undefined) return fallback;
   const value = Number(text);
@@ -60,7 +61,8 @@ export const alertRoutes = new Hono<AlertsContext>()
   .all("/boards/:board/alerts", methodNotAllowed("GET", "POST"))
   .get("/boards/:board/alerts/events", knownParams("from", "limit", "order"), async (c) => {
     const { name } = await board(c, VIEWER_KINDS);
-    const from = integerParam(c, "from", Date.now() - DEFAULT_EVENTS_WINDOW_MS);
+    const now = Date.now();
+    const from = parseTime(c.req.query("from") ?? String(now - DEFAULT_EVENTS_WINDOW_MS), now, "from");
     const limit = integerParam(c, "limit", MAX_ALERT_EVENTS, MAX_ALERT_EVENTS);
     const order = c.req.query("order") ?? "asc";
     if (order !== "asc" && order !== "desc")
