@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { TokenClaims } from "../auth/tokens.ts";
 import { boardConfig } from "../board/config.ts";
+import { checkBoard } from "../board/name.ts";
 import { principalOf } from "../board/policy.ts";
 import { deviceShard, shardSid } from "../board/shards.ts";
 import { shardStub } from "../board/stubs.ts";
@@ -9,7 +10,6 @@ import { authorize } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { RefusalMemo } from "../http/refusal-memo.ts";
 import type { StreamPosition } from "../protocol/index.ts";
-import { checkBoard } from "../routes/board-param.ts";
 import type { IngestResult } from "../shard/shard-api.ts";
 import { readBody } from "./body.ts";
 import { idempotencyScope } from "./device.ts";

@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import { DEVICE_PATTERN } from "../auth/tokens.ts";
+import { checkBoard } from "../board/name.ts";
 import { LimitsPatch, type PrincipalKind, principal } from "../board/policy.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
@@ -8,7 +9,6 @@ import { authorize } from "../http/credentials.ts";
 import { adminBodyLimit, jsonObject } from "../http/json-body.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { validate } from "../http/schema.ts";
-import { checkBoard } from "./board-param.ts";
 
 type AdminContext = { Bindings: Env; Variables: { board: string } };
 

@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { parseRuleSpec } from "../alerts/rule-spec.ts";
 import type { TokenKind } from "../auth/tokens.ts";
+import { checkBoard } from "../board/name.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize, VIEWER_KINDS } from "../http/credentials.ts";
@@ -10,7 +11,6 @@ import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
 import { parseTime } from "../http/time-params.ts";
 import { type AdminAlertRule, ALERT_LIMITS, type AlertRule } from "../protocol/index.ts";
-import { checkBoard } from "./board-param.ts";
 
 type AlertsContext = { Bindings: Env };
 

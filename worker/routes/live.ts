@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { signToken } from "../auth/tokens.ts";
+import { checkBoard } from "../board/name.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize, bearerToken, enforceRateLimit, VIEWER_KINDS } from "../http/credentials.ts";
@@ -17,7 +18,6 @@ import {
   validPace,
 } from "../protocol/index.ts";
 import { selectorParams } from "../query/params.ts";
-import { checkBoard } from "./board-param.ts";
 
 /** Tickets let a browser open a socket or stream without putting its long-lived token in a URL. */
 export const TICKET_TTL_SECONDS = 60;

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { checkBoard } from "../board/name.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize, VIEWER_KINDS } from "../http/credentials.ts";
@@ -6,7 +7,6 @@ import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
 import { parseHistoryQuery } from "../query/params.ts";
-import { checkBoard } from "./board-param.ts";
 
 /** `GET /boards/:board/series` (catalog), `/query` (aggregated history) and `/stats` (cost and headroom). */
 export const queryRoutes = new Hono<{ Bindings: Env }>()
