@@ -95,9 +95,21 @@ export class RelayObject extends DurableObject<Env> {
     return this.report;
   }
 
-  /** Whether this relay has viewers (hibernated sockets too), or had some within the idle grace. */
-  private get active(): boolean {
+  /**
+   * Whether this relay serves viewers it greeted (sockets that stayed connected through a hibernation too): what its
+   * hub asks when it rebuilds its view. None after a runtime crash, whatever the hub's rows say.
+   */
+  async serving(): Promise<boolean> {
     return this.ctx.getWebSockets().length > 0 || (this.viewers !== null && !this.viewers.idle);
+  }
+
+  /**
+   * Whether this relay wants the hub's flushes: it serves viewers, had some within the idle grace, or is building its
+   * view for one (forgetting it then would leave that viewer on a view no flush reaches).
+   */
+  private get active(): boolean {
+    if (this.ctx.getWebSockets().length > 0) return true;
+    return this.viewers ? !this.viewers.idle : this.live !== null;
   }
 
   private get report(): RelayReport {
