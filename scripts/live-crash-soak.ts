@@ -26,7 +26,7 @@ for (const shards of values.shards.split(",").map(Number)) {
     viewersPerObject: 2,
     kills: Number(values.kills),
     viewers: VIEWERS,
-    devices: 6,
+    devices: 4,
     metrics: 5,
     upMs: [1000, 4000],
     log: (line) => {

@@ -55,7 +55,8 @@ export interface LiveCrashReport {
   restartMs: number[];
 }
 
-const SAMPLE_EVERY_MS = 25;
+/** 20 samples a second per metric: a restart of 25 s leaves a poll of 4 devices × 5 metrics under its replay bound. */
+const SAMPLE_EVERY_MS = 50;
 
 export async function runLiveCrash(options: LiveCrashOptions): Promise<LiveCrashReport> {
   const log = options.log ?? (() => {});

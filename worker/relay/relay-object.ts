@@ -74,11 +74,7 @@ export class RelayObject extends DurableObject<Env> {
    * (idle) stops the hub's flushes, and the relay forgets its view until the next viewer rebuilds it.
    */
   async receive(flush: Flush): Promise<RelayReport> {
-    if (!this.active) {
-      this.live = null;
-      this.viewers = null;
-      return this.report;
-    }
+    if (!this.active) return this.reportIdle();
     const viewers = await this.ready();
     viewers.publish({ shards: [], series: flush.series, presence: flush.presence, alerts: flush.alerts });
     // Part by part, so each continues from what the previous one queued.
@@ -116,8 +112,21 @@ export class RelayObject extends DurableObject<Env> {
     return { viewers: this.counts, active: this.active };
   }
 
+  /**
+   * Tells the hub this relay's viewers. An idle relay is no longer fed, so it forgets its view too: the next viewer
+   * rebuilds it from the hub, instead of being greeted from positions flushes stopped advancing.
+   */
   private sendReport(): Promise<void> {
-    return hubStub(this.env, this.board).relayReport(this.index, this.report);
+    return hubStub(this.env, this.board).relayReport(
+      this.index,
+      this.active ? this.report : this.reportIdle(),
+    );
+  }
+
+  private reportIdle(): RelayReport {
+    this.live = null;
+    this.viewers = null;
+    return this.report;
   }
 
   /** A viewer the hub placed here. */
