@@ -87,7 +87,12 @@ export class RelayPool {
    * runtime crashes): those viewers were sent frames before the hub's view was lost.
    */
   async anyServing(): Promise<boolean> {
-    const serving = await Promise.all([...this.viewers.keys()].map((index) => this.link(index).serving()));
+    // One that cannot answer may still hold viewers: counted as serving, so the view is rebuilt as before.
+    const ask = (index: number) =>
+      this.link(index)
+        .serving()
+        .catch(() => true);
+    const serving = await Promise.all([...this.viewers.keys()].map(ask));
     return serving.includes(true);
   }
 
