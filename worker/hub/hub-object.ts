@@ -81,11 +81,13 @@ export class HubObject extends DurableObject<Env> {
 
   /**
    * Whether anyone watches: sockets, streams, recent polls, or a relay's viewers. Built viewers count sockets that
-   * stayed connected through a hibernation; before they are built, the runtime's list of sockets does.
+   * stayed connected through a hibernation; before they are built, the runtime's list of sockets does, and a view
+   * being built counts (a viewer is on its way: a shard told to stop now would not push to it).
    */
   private get watched(): boolean {
     if (this.relays.active) return true;
-    return this.viewers ? !this.viewers.idle : this.ctx.getWebSockets().length > 0;
+    if (this.viewers) return !this.viewers.idle;
+    return this.live !== null || this.ctx.getWebSockets().length > 0;
   }
 
   /** Nobody watches: forget the board's view. The next viewer rebuilds it from the shards (which attaches them). */
@@ -98,7 +100,8 @@ export class HubObject extends DurableObject<Env> {
   private ready(): Promise<Viewers> {
     this.live ??= (async () => {
       // Sockets that stayed connected through a hibernation (here or on relays) have had frames; a new view has none.
-      const fresh = this.ctx.getWebSockets().length === 0 && !this.relays.active;
+      // After a runtime crash no socket is left anywhere, though relays' rows are: each relay says if it serves.
+      const fresh = this.ctx.getWebSockets().length === 0 && !(await this.relays.anyServing());
       const snapshots = await Promise.all(
         this.registry.all().map((sid) => shardStub(this.env, this.board, sid).snapshot(fresh)),
       );

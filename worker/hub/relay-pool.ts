@@ -8,9 +8,10 @@ export interface RelayReport {
   active: boolean;
 }
 
-/** What the hub calls on a relay; it answers with its report. */
+/** What the hub calls on a relay: a flush, answered with its report; whether it serves viewers already greeted. */
 export interface RelayLink {
   receive(flush: Flush): Promise<RelayReport>;
+  serving(): Promise<boolean>;
 }
 
 const total = (counts: ViewerCounts) => counts.websocket + counts.sse + counts.poll;
@@ -79,6 +80,20 @@ export class RelayPool {
         return index;
       }
     }
+  }
+
+  /**
+   * Whether a relay recorded active still serves viewers (asked, since a relay's row outlives its sockets when the
+   * runtime crashes): those viewers were sent frames before the hub's view was lost.
+   */
+  async anyServing(): Promise<boolean> {
+    // One that cannot answer may still hold viewers: counted as serving, so the view is rebuilt as before.
+    const ask = (index: number) =>
+      this.link(index)
+        .serving()
+        .catch(() => true);
+    const serving = await Promise.all([...this.viewers.keys()].map(ask));
+    return serving.includes(true);
   }
 
   /** A relay's viewers: once idle it stops receiving flushes (and can hibernate). */

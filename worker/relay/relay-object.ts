@@ -74,11 +74,7 @@ export class RelayObject extends DurableObject<Env> {
    * (idle) stops the hub's flushes, and the relay forgets its view until the next viewer rebuilds it.
    */
   async receive(flush: Flush): Promise<RelayReport> {
-    if (!this.active) {
-      this.live = null;
-      this.viewers = null;
-      return this.report;
-    }
+    if (!this.active) return this.reportIdle();
     const viewers = await this.ready();
     viewers.publish({ shards: [], series: flush.series, presence: flush.presence, alerts: flush.alerts });
     // Part by part, so each continues from what the previous one queued.
@@ -95,17 +91,42 @@ export class RelayObject extends DurableObject<Env> {
     return this.report;
   }
 
-  /** Whether this relay has viewers (hibernated sockets too), or had some within the idle grace. */
-  private get active(): boolean {
+  /**
+   * Whether this relay serves viewers it greeted (sockets that stayed connected through a hibernation too): what its
+   * hub asks when it rebuilds its view. None after a runtime crash, whatever the hub's rows say.
+   */
+  async serving(): Promise<boolean> {
     return this.ctx.getWebSockets().length > 0 || (this.viewers !== null && !this.viewers.idle);
+  }
+
+  /**
+   * Whether this relay wants the hub's flushes: it serves viewers, had some within the idle grace, or is building its
+   * view for one (forgetting it then would leave that viewer on a view no flush reaches).
+   */
+  private get active(): boolean {
+    if (this.ctx.getWebSockets().length > 0) return true;
+    return this.viewers ? !this.viewers.idle : this.live !== null;
   }
 
   private get report(): RelayReport {
     return { viewers: this.counts, active: this.active };
   }
 
+  /**
+   * Tells the hub this relay's viewers. An idle relay is no longer fed, so it forgets its view too: the next viewer
+   * rebuilds it from the hub, instead of being greeted from positions flushes stopped advancing.
+   */
   private sendReport(): Promise<void> {
-    return hubStub(this.env, this.board).relayReport(this.index, this.report);
+    return hubStub(this.env, this.board).relayReport(
+      this.index,
+      this.active ? this.report : this.reportIdle(),
+    );
+  }
+
+  private reportIdle(): RelayReport {
+    this.live = null;
+    this.viewers = null;
+    return this.report;
   }
 
   /** A viewer the hub placed here. */

@@ -32,7 +32,7 @@ const MAX_QUEUED_POINTS = 200_000;
  * either side loses nothing (see HubObject.push).
  */
 export class HubOutbox {
-  private readonly push: (push: ShardPush) => Promise<void>;
+  private readonly push: (push: ShardPush) => Promise<{ attached: boolean }>;
   private readonly sid: number;
   private readonly epoch: number;
   private readonly lastSeq: () => number;
@@ -40,6 +40,8 @@ export class HubOutbox {
   attached = true;
   /** The newest seq the hub acknowledged. */
   pushedSeq: number;
+  /** Counts attachments: a "detached" answer to a push sent before the latest one is stale (see `kick`). */
+  private attachments = 0;
   private queued: Pick<ShardPush, "batches" | "series" | "presence" | "alerts"> = {
     batches: [],
     series: [],
@@ -54,7 +56,7 @@ export class HubOutbox {
 
   /** `shards`: how many shards of the board's layout push to the same hub. */
   constructor(
-    push: (push: ShardPush) => Promise<void>,
+    push: (push: ShardPush) => Promise<{ attached: boolean }>,
     shard: { sid: number; epoch: number; lastSeq: () => number; shards: number },
     pushedSeq: number,
   ) {
@@ -74,11 +76,12 @@ export class HubOutbox {
   /** The hub has viewers again: pushing starts after `lastSeq` (what came before, viewers get from the log). */
   attach(lastSeq: number): void {
     this.attached = true;
+    this.attachments++;
     this.pushedSeq = lastSeq;
     this.clear();
   }
 
-  detach(): void {
+  private detach(): void {
     this.attached = false;
     this.clear();
   }
@@ -128,6 +131,7 @@ export class HubOutbox {
     this.lastPushAt = Date.now();
     this.clear();
     const lastSeq = this.lastSeq();
+    const attachments = this.attachments;
     let failed = false;
     this.inFlight = this.push({
       sid: this.sid,
@@ -139,8 +143,10 @@ export class HubOutbox {
       alerts,
     })
       .then(
-        () => {
+        ({ attached }) => {
           this.pushedSeq = Math.max(this.pushedSeq, lastSeq);
+          // The hub answers "detached" once nobody watches; a hub that attached this shard since then wants pushes.
+          if (!attached && attachments === this.attachments) this.detach();
         },
         (error) => {
           failed = true;

@@ -118,7 +118,7 @@ export class ShardObject extends DurableObject<Env> {
       lastSeq: () => this.log.lastSeq,
       shards: this.config.shards,
     };
-    const push = (message: ShardPush) => hub.push(message).then((answer) => this.heard(answer));
+    const push = (message: ShardPush) => hub.push(message);
     // Whether the hub wants batches is not stored: a waking shard pushes, and the hub's answer says (see `heard`).
     // What the hub acknowledged is known from the checkpoint, a lower bound (viewers drop what they already have).
     this.outbox = new HubOutbox(push, shard, saved?.pushedSeq ?? this.log.lastSeq);
@@ -160,11 +160,6 @@ export class ShardObject extends DurableObject<Env> {
     this.meta.set(META.createdAt, Date.now());
     this.meta.set(META.schemaVersion, SCHEMA_VERSION);
     return epoch;
-  }
-
-  /** The hub's answer to a push: it detaches a shard once it has no viewers left. */
-  private heard(answer: { attached: boolean }): void {
-    if (!answer.attached) this.outbox.detach();
   }
 
   private position(seq = this.log.lastSeq): ShardPosition {

@@ -303,6 +303,31 @@ describe("relays", () => {
   });
 });
 
+describe("a relay left idle", () => {
+  it("greets its next viewer from where the board is now, not from where its flushes stopped", async () => {
+    const board = freshBoard();
+    const viewer = await viewerOf(board);
+    const onHub = [await greeted(board, viewer), await greeted(board, viewer)];
+    const onRelay = [await greeted(board, viewer), await greeted(board, viewer)];
+    expect(await activeRelays(board)).toEqual([0]);
+    for (const socket of onRelay) socket.close();
+    const deadline = Date.now() + 5000;
+    while ((await activeRelays(board)).length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    // The hub feeds relay 0 no more; the board moves on, which the hub's viewers see.
+    const check = new StreamCheck(onHub[0]!);
+    for (let i = 0; i < 4; i++) await ingest(await token("device", board, `d${i}`), { metrics: { m: i } });
+    await check.until((c) => [...c.values.values()].flat().length === 4);
+    const position = [...check.positions].map(([sid, { epoch, seq }]) => ({ sid, epoch, seq }));
+    // The hub is full: a poll from there goes to relay 0, which must know the board at least that far.
+    const poll = await get(`/api/v1/boards/${board}/poll?pos=${formatPosition(position)}&wait=100`, viewer);
+    expect(poll.status).toBe(200);
+    expect(poll.body.messages.map((m: { type: string }) => m.type)).toEqual(["series"]);
+    expect(poll.body.positions).toEqual(position);
+    for (const socket of onHub) socket.close();
+  });
+});
+
 describe("changing the shard count", () => {
   it("keeps reading a board's older shards: series, queries, stats and live all include them", async () => {
     const board = freshBoard();
