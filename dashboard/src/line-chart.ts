@@ -27,13 +27,17 @@ export interface ChartSeries {
   max: ChartPoint[];
   /** Bucket width, ms. */
   readonly stepMs: number;
+  /** Bucket starts after which the line breaks: the series ended there (a staleness marker). */
+  readonly ended?: ReadonlyMap<number, number>;
 }
 
 /**
- * Whether a segment spans a gap in the data (the device stopped, the link dropped): longer than 3 buckets and 4 times
+ * Whether a segment spans a gap in the data (the device stopped, the link dropped, a staleness marker ended the
+ * series): after a bucket the series ended in, or longer than 3 buckets and 4 times
  * the line's mean spacing, so a series sampled every 10 s in 500 ms buckets still draws as a line.
  */
-function spansGap(series: ChartSeries, from: number, to: number): boolean {
+export function spansGap(series: ChartSeries, from: number, to: number): boolean {
+  if (series.ended?.has(from)) return true;
   const points = series.avg;
   const mean = points.length > 1 ? (points[points.length - 1]!.x - points[0]!.x) / (points.length - 1) : 0;
   return to - from > Math.max(3 * series.stepMs, 4 * mean);
@@ -85,6 +89,33 @@ const crosshair: Plugin<"line"> = {
     ctx.lineTo(active.element.x, chartArea.bottom);
     ctx.stroke();
     ctx.restore();
+  },
+};
+
+/**
+ * Where a point is drawn (px): ±Inf at the plot area's top or bottom edge, any other value where its scale put it
+ * (the scales leave non-finite values out of their range; NaN is skipped, a gap).
+ */
+export function clippedPixel(value: number, pixel: number, area: { top: number; bottom: number }): number {
+  if (value === Number.POSITIVE_INFINITY) return area.top;
+  if (value === Number.NEGATIVE_INFINITY) return area.bottom;
+  return pixel;
+}
+
+/** Moves ±Inf points to the plot area's edges once the points are laid out, before anything is drawn. */
+const clipInfinities: Plugin<"line"> = {
+  id: "clipInfinities",
+  afterDatasetsUpdate(chart) {
+    chart.data.datasets.forEach((_, index) => {
+      const meta = chart.getDatasetMeta(index);
+      meta.data.forEach((element, i) => {
+        const y = (meta._parsed[i] as ChartPoint | undefined)?.y;
+        if (y !== Number.POSITIVE_INFINITY && y !== Number.NEGATIVE_INFINITY) return;
+        const point = element as unknown as { y: number; skip: boolean };
+        point.y = clippedPixel(y, point.y, chart.chartArea);
+        point.skip = false;
+      });
+    });
   },
 };
 
@@ -147,7 +178,7 @@ export function createLineChart(
   const edge = { borderWidth: 0, pointRadius: 0, hidden: true, segment };
   return new Chart<"line", ChartPoint[]>(canvas, {
     type: "line",
-    plugins: [thresholdLines, crosshair],
+    plugins: [clipInfinities, thresholdLines, crosshair],
     data: {
       // Chart.js draws the first dataset on top: the line over its band.
       datasets: [
@@ -208,7 +239,7 @@ export function showBand(chart: LineChart, visible: boolean): void {
 export function createPanelChart(canvas: HTMLCanvasElement, unit: string): LineChart {
   return new Chart<"line", ChartPoint[]>(canvas, {
     type: "line",
-    plugins: [crosshair],
+    plugins: [clipInfinities, crosshair],
     data: { datasets: [] },
     options: {
       ...STREAMING,

@@ -44,6 +44,11 @@ export class MetricPanel {
       backgroundColor: color,
       borderWidth: 1.5,
       pointRadius: (context) => (context.dataset.data.length === 1 ? 2.5 : 0),
+      // The series ended there (a staleness marker): no line on to where it came back.
+      segment: {
+        borderColor: (context) =>
+          card.window.ended.has(context.p0.parsed.x ?? 0) ? "transparent" : undefined,
+      },
     });
     this.element.dataset.lines = String(this.members.length);
   }

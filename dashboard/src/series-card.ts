@@ -84,6 +84,7 @@ export class SeriesCard {
             get stepMs() {
               return window.stepMs;
             },
+            ended: window.ended,
           }
         : null;
     this.element.dataset.rate = String(this.rate !== null);
@@ -180,7 +181,9 @@ export class SeriesCard {
         ? `${formatValue(rate.y)}${unit}/s`
         : "–"
       : latest
-        ? `${formatValue(latest.y)}${unit}`
+        ? this.window.latestIsStale
+          ? "stale"
+          : `${formatValue(latest.y)}${unit}`
         : "–";
     setText(this.value, shown);
     const total = this.rate && latest ? `total ${formatValue(latest.y)} · ` : "";
