@@ -44,7 +44,7 @@ const localOf = (seriesId: number) => seriesId % SERIES_PER_BLOCK;
 interface BucketView {
   buckets: SeriesBuckets;
   o: number;
-  counts: Float64Array | undefined;
+  counts: Uint32Array | undefined;
   c: number;
 }
 

@@ -16,8 +16,8 @@ export const LAST = 7;
 export type SeriesBuckets = Float64Array;
 
 /**
- * Counts of the values a bucket's sum, min and max leave out, kept beside them (a series' array of these exists
- * only once it has such a value): NaN, +Inf and -Inf.
+ * Counts of the values a bucket's sum, min and max leave out, kept beside them as u32 (a series' array of these
+ * exists only once it has such a value): NaN, +Inf and -Inf.
  */
 export const NON_FINITE_FIELDS = 3;
 export const NAN = 0;
@@ -69,7 +69,7 @@ const FORMAT_VERSION = 1;
 const HEADER_BYTES = 8;
 /** Per stored bucket: six f64 (count, sum, min, max, first, last), two u32 offsets into the bucket, a u8 index. */
 const BYTES_PER_BUCKET = 6 * 8 + 2 * 4 + 1;
-/** Entry flag: the entry's non-finite counts follow (three f64 columns); entries written before it have 0. */
+/** Entry flag: the entry's non-finite counts follow (three u32 columns); entries written before it have 0. */
 const HAS_NON_FINITE = 1;
 const F64_FIELDS = [COUNT, SUM, MIN, MAX, FIRST, LAST];
 
@@ -79,7 +79,7 @@ function align8(n: number): number {
 
 /** Bytes of a stored entry of `n` buckets. */
 function entryBytes(n: number, withCounts: boolean): number {
-  return align8(8 + n * BYTES_PER_BUCKET) + (withCounts ? NON_FINITE_FIELDS * 8 * n : 0);
+  return align8(8 + n * BYTES_PER_BUCKET) + (withCounts ? align8(NON_FINITE_FIELDS * 4 * n) : 0);
 }
 
 /**
@@ -89,7 +89,7 @@ function entryBytes(n: number, withCounts: boolean): number {
  *   u16 version · u16 entries · u32 reserved
  *   per entry (8-byte aligned): u16 local series index · u16 n · u32 flags
  *     f64 count[n] sum[n] min[n] max[n] first[n] last[n] · u32 firstOffset[n] lastOffset[n] · u8 bucket[n]
- *     with flag HAS_NON_FINITE, 8-byte aligned: f64 nan[n] posInf[n] negInf[n]
+ *     with flag HAS_NON_FINITE, 8-byte aligned: u32 nan[n] posInf[n] negInf[n]
  *
  * Offsets are ms from the bucket's start. Fixed-width columns decode as typed-array views.
  */
@@ -100,7 +100,7 @@ export class Segment {
   /** By local series index (series id modulo the block size). */
   readonly series: Array<SeriesBuckets | undefined> = [];
   /** Non-finite counts by local series index (`NON_FINITE_FIELDS` per bucket), for series that have any. */
-  readonly nonFinite: Array<Float64Array | undefined> = [];
+  readonly nonFinite: Array<Uint32Array | undefined> = [];
   /** Changed since it was last written. */
   dirty = false;
 
@@ -113,10 +113,10 @@ export class Segment {
 
   /** Memory the series' arrays take. */
   get bytes(): number {
-    let fields = 0;
-    for (const buckets of this.series) if (buckets) fields += BUCKET_FIELDS;
-    for (const counts of this.nonFinite) if (counts) fields += NON_FINITE_FIELDS;
-    return fields * this.bucketCount * 8;
+    let bytes = 0;
+    for (const buckets of this.series) if (buckets) bytes += BUCKET_FIELDS * 8;
+    for (const counts of this.nonFinite) if (counts) bytes += NON_FINITE_FIELDS * 4;
+    return bytes * this.bucketCount;
   }
 
   /** Counts a non-finite value of a series in bucket `index`. */
@@ -125,10 +125,10 @@ export class Segment {
   }
 
   /** The series' non-finite counts, created empty on first use. */
-  private nonFiniteOf(local: number): Float64Array {
+  private nonFiniteOf(local: number): Uint32Array {
     let counts = this.nonFinite[local];
     if (!counts) {
-      counts = new Float64Array(this.bucketCount * NON_FINITE_FIELDS);
+      counts = new Uint32Array(this.bucketCount * NON_FINITE_FIELDS);
       this.nonFinite[local] = counts;
     }
     return counts;
@@ -166,7 +166,7 @@ export class Segment {
   }
 
   encode(): Uint8Array {
-    const entries: Array<{ local: number; buckets: SeriesBuckets; used: number[]; counts?: Float64Array }> =
+    const entries: Array<{ local: number; buckets: SeriesBuckets; used: number[]; counts?: Uint32Array }> =
       [];
     let size = HEADER_BYTES;
     this.series.forEach((buckets, local) => {
@@ -204,7 +204,7 @@ export class Segment {
       if (counts) {
         const countColumns = offset + align8(8 + n * BYTES_PER_BUCKET);
         for (let field = 0; field < NON_FINITE_FIELDS; field++) {
-          const column = new Float64Array(buffer, countColumns + field * 8 * n, n);
+          const column = new Uint32Array(buffer, countColumns + field * 4 * n, n);
           used.forEach((b, i) => {
             column[i] = counts[b * NON_FINITE_FIELDS + field]!;
           });
@@ -255,7 +255,7 @@ export class Segment {
         const counts = segment.nonFiniteOf(local);
         const countColumns = offset + align8(8 + n * BYTES_PER_BUCKET);
         for (let field = 0; field < NON_FINITE_FIELDS; field++) {
-          const column = new Float64Array(blob, countColumns + field * 8 * n, n);
+          const column = new Uint32Array(blob, countColumns + field * 4 * n, n);
           indexes.forEach((b, i) => {
             counts[b * NON_FINITE_FIELDS + field] = column[i]!;
           });
