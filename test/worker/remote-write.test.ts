@@ -5,7 +5,7 @@ import {
   MetricMetadata_MetricType,
   WriteRequestSchema,
 } from "../../worker/formats/gen/prometheus/remote_pb.ts";
-import { answer, freshBoard, request, token } from "./helpers.ts";
+import { answer, freshBoard, postRemoteWrite, request, token } from "./helpers.ts";
 
 type Series = { labels: Record<string, string>; samples: Array<[value: number, ts: number]> };
 
@@ -24,19 +24,7 @@ function writeRequest(
   return compress(toBinary(WriteRequestSchema, message));
 }
 
-function post(credential: string, body: BodyInit, headers: Record<string, string> = {}) {
-  return request("/api/v1/write", {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${credential}`,
-      "content-type": "application/x-protobuf",
-      "content-encoding": "snappy",
-      "x-prometheus-remote-write-version": "0.1.0",
-      ...headers,
-    },
-    body,
-  });
-}
+const post = postRemoteWrite;
 
 async function stored(board: string) {
   const viewer = await token("viewer", board);

@@ -9,6 +9,7 @@ import {
   framePoints,
   freshBoard,
   ingest,
+  postRemoteWrite,
   request,
   shardStub,
   token,
@@ -53,19 +54,6 @@ function remoteWrite(metric: string, start: number, values: number[]): Uint8Arra
     if (bits !== undefined && bytes[at - 1] === 0x09) view.setBigUint64(at, bits, true);
   }
   return compress(bytes);
-}
-
-function postRemoteWrite(credential: string, body: Uint8Array) {
-  return request("/api/v1/write", {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${credential}`,
-      "content-type": "application/x-protobuf",
-      "content-encoding": "snappy",
-      "x-prometheus-remote-write-version": "0.1.0",
-    },
-    body,
-  });
 }
 
 async function rawSamples(board: string, ids: number[], from: number, to: number): Promise<RawSamples[]> {
