@@ -1,8 +1,6 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { compress } from "snappyjs";
 import { describe, expect, it } from "vitest";
-import { WriteRequestSchema } from "../../worker/formats/gen/prometheus/remote_pb.ts";
 import type { RawSamples } from "../../worker/shard/raw-samples.ts";
+import { BUCKETED_POINTS, NORMAL_NAN, PER_SECOND, remoteWriteBody, STALE } from "../non-finite-samples.ts";
 import {
   answer,
   evictBoard,
@@ -16,9 +14,6 @@ import {
   watching,
 } from "./helpers.ts";
 
-const STALE_BITS = 0x7ff0000000000002n;
-/** Prometheus's ordinary NaN (`value.NormalNaN`), which is a value, not a marker. */
-const NORMAL_NAN_BITS = 0x7ff8000000000001n;
 const MAX = 1.7976931348623157e308;
 const SUBNORMAL = 5e-324;
 
@@ -28,32 +23,12 @@ function bitsOf(value: number): bigint {
   return view.getBigUint64(0, true);
 }
 
-/** Stand-ins encoded as ordinary doubles, then overwritten with the exact bits Prometheus sends. */
-const PLACEHOLDERS = new Map([
-  [123456.125, STALE_BITS],
-  [654321.375, NORMAL_NAN_BITS],
-]);
-
-/**
- * A remote write body with `values` at ts `start + i * 1000`; a value that is a key of PLACEHOLDERS goes out with
- * that key's bits instead, so the marker's bytes are on the wire whatever JavaScript does with NaN payloads.
- */
+/** A remote write body of `values` at ts `start + i * 1000`. */
 function remoteWrite(metric: string, start: number, values: number[]): Uint8Array {
-  const message = create(WriteRequestSchema, {
-    timeseries: [
-      {
-        labels: [{ name: "__name__", value: metric }],
-        samples: values.map((value, i) => ({ value, timestamp: BigInt(start + i * 1000) })),
-      },
-    ],
-  });
-  const bytes = toBinary(WriteRequestSchema, message);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 0; at + 8 <= bytes.length; at++) {
-    const bits = PLACEHOLDERS.get(view.getFloat64(at, true));
-    if (bits !== undefined && bytes[at - 1] === 0x09) view.setBigUint64(at, bits, true);
-  }
-  return compress(bytes);
+  return remoteWriteBody(
+    metric,
+    values.map((value, i) => [start + i * 1000, value]),
+  );
 }
 
 async function rawSamples(board: string, ids: number[], from: number, to: number): Promise<RawSamples[]> {
@@ -105,7 +80,7 @@ describe("every sample Prometheus can send", () => {
     const board = freshBoard();
     const device = await token("device", board, "d");
     const start = aMinuteStart();
-    const sent = [...values, 123456.125, 654321.375, 7];
+    const sent = [...values, STALE, NORMAL_NAN, 7];
     expect((await postRemoteWrite(device, remoteWrite("m", start, sent))).status).toBe(204);
     const check = async () => {
       const [read] = await rawSamples(board, [0], start, start + 60_000);
@@ -131,7 +106,7 @@ describe("every sample Prometheus can send", () => {
     for (const [metric, sent] of [
       ["nan", [1, Number.NaN]],
       ["inf", [1, Number.NEGATIVE_INFINITY]],
-      ["gone", [1, 123456.125]],
+      ["gone", [1, STALE]],
     ] as const) {
       expect((await postRemoteWrite(device, remoteWrite(metric, start, [...sent]))).status).toBe(204);
     }
@@ -154,7 +129,7 @@ describe("every sample Prometheus can send", () => {
     await postRemoteWrite(device, remoteWrite("m", start, [1]));
     const before = (await stats(board)).rowsWritten;
     for (let i = 1; i <= 3; i++)
-      await postRemoteWrite(device, remoteWrite("m", start + i * 10_000, [Number.NaN, 123456.125, MAX]));
+      await postRemoteWrite(device, remoteWrite("m", start + i * 10_000, [Number.NaN, STALE, MAX]));
     expect((await stats(board)).rowsWritten - before).toBe(3);
   });
 
@@ -270,31 +245,17 @@ describe("rollups of non-finite values", () => {
     const board = freshBoard();
     const device = await token("device", board, "d");
     const start = aMinuteStart();
-    const inf = Number.POSITIVE_INFINITY;
-    // Second 0: 1, NaN, 3 · second 1: +Inf, 2 · second 2: +Inf, -Inf · second 3: NaN only · second 4: 4 and a marker.
-    const points: Array<[number, number]> = [
-      [0, 1],
-      [100, Number.NaN],
-      [200, 3],
-      [1000, inf],
-      [1100, 2],
-      [2000, inf],
-      [2100, -inf],
-      [3000, Number.NaN],
-      [4000, 4],
-      [4100, 123456.125],
-    ];
-    for (const [offset, value] of points)
+    for (const [offset, value] of BUCKETED_POINTS)
       expect((await postRemoteWrite(device, remoteWrite("m", start + offset, [value]))).status).toBe(204);
     // The next minute is all finite: a NaN in the first must not reach it.
     await postRemoteWrite(device, remoteWrite("m", start + 60_000, [10, 20]));
     const perSecond = {
       ts: [0, 1000, 2000, 3000, 4000, 60_000, 61_000].map((o) => start + o),
-      count: [3, 2, 2, 1, 1, 1, 1],
-      avg: ["NaN", "+Inf", "NaN", "NaN", 4, 10, 20],
-      min: [1, 2, "-Inf", "NaN", 4, 10, 20],
-      max: [3, "+Inf", "+Inf", "NaN", 4, 10, 20],
-      last: [3, 2, "-Inf", "NaN", 4, 10, 20],
+      count: [...PER_SECOND.count, 1, 1],
+      avg: [...PER_SECOND.avg, 10, 20],
+      min: [...PER_SECOND.min, 10, 20],
+      max: [...PER_SECOND.max, 10, 20],
+      last: [...PER_SECOND.last, 10, 20],
     };
     const perMinute = {
       count: [9, 2],
@@ -314,7 +275,7 @@ describe("rollups of non-finite values", () => {
     await check();
     // Sub-second steps read the raw log and follow the same rules.
     const raw = await history(board, "d:m", start, start + 5000, 500);
-    expect(raw).toMatchObject({ count: [3, 2, 2, 1, 1], avg: ["NaN", "+Inf", "NaN", "NaN", 4] });
+    expect(raw).toMatchObject(PER_SECOND);
   });
 });
 
@@ -325,14 +286,7 @@ describe("live frames", () => {
     const start = aMinuteStart();
     await postRemoteWrite(device, remoteWrite("m", start, [1]));
     await watching(board, async (viewer) => {
-      const sent = [
-        Number.NaN,
-        Number.POSITIVE_INFINITY,
-        Number.NEGATIVE_INFINITY,
-        MAX,
-        SUBNORMAL,
-        123456.125,
-      ];
+      const sent = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, MAX, SUBNORMAL, STALE];
       expect((await postRemoteWrite(device, remoteWrite("m", start + 1000, sent))).status).toBe(204);
       const frame = await viewer.nextFrame();
       expect(framePoints(frame).map(([, , value]) => value)).toEqual([...sent.slice(0, 5), Number.NaN]);
