@@ -1,7 +1,8 @@
 import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/index.ts";
+import type { ChartSeries } from "./chart-geometry.ts";
 import { child } from "./dom.ts";
 import { formatClock, formatUnit, formatValue, lineUnit } from "./format.ts";
-import { type ChartSeries, createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
+import { createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { type ChartPoint, SeriesWindow, type WindowLimits } from "./series-window.ts";
 import { type AxisBounds, isStale } from "./time-axis.ts";

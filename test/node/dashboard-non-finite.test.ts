@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { clippedPixel, spansGap } from "../../dashboard/src/chart-geometry.ts";
 import { formatValue } from "../../dashboard/src/format.ts";
-import { clippedPixel, spansGap } from "../../dashboard/src/line-chart.ts";
 import { SeriesWindow } from "../../dashboard/src/series-window.ts";
 
 const ys = (points: Array<{ y: number }>) => points.map((point) => point.y);

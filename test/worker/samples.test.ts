@@ -294,3 +294,31 @@ describe("live frames", () => {
     });
   });
 });
+
+describe("alert rules", () => {
+  it("compare NaN and ±Inf by IEEE rules (as Prometheus's `m > 90` does), and pass over staleness markers", async () => {
+    const board = freshBoard();
+    const admin = await token("admin", board);
+    const rule = { name: "hot", series: "d:m", op: ">", threshold: 90 };
+    const created = await request(`/api/v1/boards/${board}/alerts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify(rule),
+    });
+    expect(created.status).toBe(201);
+    const device = await token("device", board, "d");
+    const start = aMinuteStart();
+    for (const [i, value] of [Number.POSITIVE_INFINITY, STALE, Number.NaN, 95].entries())
+      expect((await postRemoteWrite(device, remoteWrite("m", start + i * 1000, [value]))).status).toBe(204);
+    const { body } = await answer(
+      request(`/api/v1/boards/${board}/alerts/events?from=0`, {
+        headers: { authorization: `Bearer ${admin}` },
+      }),
+    );
+    expect(body.events.map(({ state, value }: { state: string; value: unknown }) => [state, value])).toEqual([
+      ["firing", "+Inf"],
+      ["resolved", "NaN"],
+      ["firing", 95],
+    ]);
+  });
+});

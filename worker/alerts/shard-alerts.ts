@@ -1,5 +1,5 @@
 import type { ActiveAlert, AdminAlertRule, AlertEvent } from "../protocol/alerts.ts";
-import { seriesName } from "../protocol/index.ts";
+import { seriesName, toJsonValue } from "../protocol/index.ts";
 import type { StoredBatch } from "../shard/batch-codec.ts";
 import type { Sql } from "../shard/metered-sql.ts";
 import type { SeriesCatalog } from "../shard/series-catalog.ts";
@@ -110,7 +110,7 @@ export class ShardAlerts {
         series: def ? seriesName(def) : `#${instance.seriesId}`,
         state: instance.state,
         since: instance.since,
-        value: instance.value,
+        value: instance.value === null ? null : toJsonValue(instance.value),
       };
     });
   }
