@@ -99,6 +99,18 @@ describe("every sample Prometheus can send", () => {
     await check();
   });
 
+  it("reads samples back in time order, keeping the first of equal timestamps as Prometheus's TSDB does", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    const start = aMinuteStart();
+    await postRemoteWrite(device, remoteWrite("m", start + 2000, [3, 4]));
+    await postRemoteWrite(device, remoteWrite("m", start, [1, 2, 9]));
+    const [read] = await rawSamples(board, [0], start, start + 2000);
+    expect([...read!.timestamps]).toEqual([start, start + 1000, start + 2000]);
+    expect([...read!.values]).toEqual([1, 2, 3]);
+    expect(read).not.toHaveProperty("stale");
+  });
+
   it("keeps a series' last point through a wake when it is NaN, ±Inf or a staleness marker", async () => {
     const board = freshBoard();
     const device = await token("device", board, "d");

@@ -17,11 +17,14 @@ interface Collected {
   sorted: boolean;
 }
 
-/** Orders one series' collected samples by timestamp; of equal timestamps the later arrival is kept. */
+/**
+ * Orders one series' collected samples by timestamp; of equal timestamps the first arrival is kept, as Prometheus's
+ * TSDB keeps the first sample at a timestamp (a remote write retry repeats it).
+ */
 function finish(seriesId: number, { ts, values, stale, sorted }: Collected): RawSamples {
   let order = ts.map((_, i) => i);
   if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || a - b);
-  order = order.filter((i, k) => k === order.length - 1 || ts[order[k + 1]!] !== ts[i]);
+  order = order.filter((i, k) => k === 0 || ts[order[k - 1]!] !== ts[i]);
   const samples: RawSamples = {
     seriesId,
     timestamps: Float64Array.from(order, (i) => ts[i]!),
@@ -33,7 +36,8 @@ function finish(seriesId: number, { ts, values, stale, sorted }: Collected): Raw
 
 /**
  * The raw log's samples of `seriesIds` with timestamps in `[from, to]` (inclusive, as PromQL selects), one entry
- * per id in the order given. Only batches received at or after `earliestReceipt(from)` are read.
+ * per id in the order given. The log keeps at least `RAW_RETENTION_MS` (1 h) of batches: older samples are in the
+ * rollups only. Only batches received at or after `earliestReceipt(from)` are read.
  */
 export function readRawSamples(
   log: BatchLog,
