@@ -260,12 +260,13 @@ export class Rollups {
         for (const [local, i] of wanted) {
           const buckets = segment.series[local];
           if (!buckets) continue;
-          const counts = segment.nonFinite[local];
+          // One view, moved from bucket to bucket: `visit` reads it before the next.
+          const view: BucketView = { buckets, o: 0, counts: segment.nonFinite[local], c: 0 };
           for (let b = 0; b < segment.bucketCount; b++) {
-            const o = b * BUCKET_FIELDS;
             const start = segment.chunk + b * ms;
-            if (buckets[o] !== 0 && start >= from && start < to)
-              visit(i, start, { buckets, o, counts, c: b * NON_FINITE_FIELDS });
+            view.o = b * BUCKET_FIELDS;
+            view.c = b * NON_FINITE_FIELDS;
+            if (buckets[view.o] !== 0 && start >= from && start < to) visit(i, start, view);
           }
         }
       }
