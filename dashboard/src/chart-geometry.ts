@@ -32,3 +32,9 @@ export function clippedPixel(value: number, pixel: number, area: { top: number; 
   if (value === Number.NEGATIVE_INFINITY) return area.bottom;
   return pixel;
 }
+
+/** Whether point `i` draws no line to either side (its neighbours are gaps or absent): it is shown as a dot. */
+export function isolated(points: readonly ChartPoint[], i: number): boolean {
+  const drawn = (k: number) => points[k] !== undefined && !Number.isNaN(points[k].y);
+  return drawn(i) && !drawn(i - 1) && !drawn(i + 1);
+}

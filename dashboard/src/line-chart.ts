@@ -12,7 +12,7 @@ import {
   type ScriptableLineSegmentContext,
   Tooltip,
 } from "chart.js";
-import { type ChartSeries, clippedPixel, spansGap } from "./chart-geometry.ts";
+import { type ChartSeries, clippedPixel, isolated, spansGap } from "./chart-geometry.ts";
 import { formatAxisValue, formatTick, formatTimestamp, formatValue } from "./format.ts";
 import type { ChartPoint } from "./series-window.ts";
 
@@ -155,8 +155,9 @@ export function createLineChart(
           borderColor: color,
           backgroundColor: `${color}22`,
           borderWidth: 1.5,
-          // A lone bucket draws no line: show it as a dot.
-          pointRadius: (context) => (context.dataset.data.length === 1 ? 2.5 : 0),
+          // A lone bucket (or one between gaps) draws no line: show it as a dot.
+          pointRadius: (context) =>
+            isolated(context.dataset.data as ChartPoint[], context.dataIndex) ? 2.5 : 0,
           pointBackgroundColor: color,
           fill: "start",
           segment,

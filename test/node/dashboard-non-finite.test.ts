@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clippedPixel, spansGap } from "../../dashboard/src/chart-geometry.ts";
+import { clippedPixel, isolated, spansGap } from "../../dashboard/src/chart-geometry.ts";
 import { formatValue } from "../../dashboard/src/format.ts";
 import { SeriesWindow } from "../../dashboard/src/series-window.ts";
 
@@ -68,6 +68,12 @@ describe("drawing NaN, ±Inf and staleness markers", () => {
     expect(clippedPixel(inf, 32767, area)).toBe(10);
     expect(clippedPixel(-inf, -32768, area)).toBe(200);
     expect(clippedPixel(5, 120, area)).toBe(120);
+  });
+
+  it("shows a bucket between gaps as a dot, as it draws no line", () => {
+    const points = [1, Number.NaN, 2, 3, Number.NaN, 4].map((y, x) => ({ x, y }));
+    expect(points.map((_, i) => isolated(points, i))).toEqual([true, false, false, false, false, true]);
+    expect(isolated([{ x: 0, y: 5 }], 0)).toBe(true);
   });
 
   it("names NaN and the infinities on a card", () => {
