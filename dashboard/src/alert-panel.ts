@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertOp, AlertRule } from "../../worker/protocol/index.ts";
+import { type AlertEvent, type AlertOp, type AlertRule, fromJsonValue } from "../../worker/protocol/index.ts";
 import { AlertState, type AlertsAnswer, type HeldAlert } from "./alert-state.ts";
 import { fetchJson } from "./api.ts";
 import { element } from "./dom.ts";
@@ -35,12 +35,12 @@ function describeRule(rule: AlertRule): string {
 }
 
 function describeAlert(alert: HeldAlert): string {
-  const value = alert.value === null ? "no data" : formatValue(alert.value);
+  const value = alert.value === null ? "no data" : formatValue(fromJsonValue(alert.value));
   return `${alert.name} on ${alert.series} (${value}) since ${formatClock(alert.since)}`;
 }
 
 function describeEvent(event: AlertEvent): string {
-  const value = event.value === null ? "no data" : formatValue(event.value);
+  const value = event.value === null ? "no data" : formatValue(fromJsonValue(event.value));
   return `${formatClock(event.at)} ${event.name} ${event.state} on ${event.series} (${value})`;
 }
 

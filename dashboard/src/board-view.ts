@@ -1,4 +1,10 @@
-import { type DataFrame, type SeriesDef, type SeriesState, seriesName } from "../../worker/protocol/index.ts";
+import {
+  type DataFrame,
+  fromJsonValue,
+  type SeriesDef,
+  type SeriesState,
+  seriesName,
+} from "../../worker/protocol/index.ts";
 import { frameBatcher } from "./frame-batcher.ts";
 import type { HistoryAnswer } from "./history-query.ts";
 import type { HistoryView } from "./history-sync.ts";
@@ -102,7 +108,7 @@ export class BoardView implements HistoryView {
         continue;
       }
       const card = known ?? this.addCard(state);
-      if (state.last) card.window.note(state.last.ts, state.last.value);
+      if (state.last) card.window.note(state.last.ts, fromJsonValue(state.last.value), state.last.stale);
       if (!known || state.last) this.changed.add(card);
     }
     this.onSeriesCount({ shown: this.cards.size, total: this.cards.size + this.hidden.size });
@@ -110,10 +116,10 @@ export class BoardView implements HistoryView {
   }
 
   frame(frame: DataFrame): void {
-    for (const { seriesId, ts, values } of frame.groups) {
+    for (const { seriesId, ts, values, stale } of frame.groups) {
       const card = this.cards.get(seriesId);
       if (!card) continue;
-      card.window.append(ts, values);
+      card.window.append(ts, values, stale);
       this.changed.add(card);
     }
     this.requestRender();

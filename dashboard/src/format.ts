@@ -35,8 +35,10 @@ export function lineUnit(series: { unit?: string; kind?: string }): string {
   return `${formatUnit(series.unit).trim()}${series.kind === "counter" ? "/s" : ""}`;
 }
 
-/** A reading as shown big on its card: grouped digits, at most two decimals. */
+/** A reading as shown big on its card: grouped digits, at most two decimals; NaN, +Inf and −Inf by name. */
 export function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (!Number.isFinite(value)) return value > 0 ? "+Inf" : "−Inf";
   return valueFormat.format(value);
 }
 

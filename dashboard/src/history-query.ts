@@ -1,5 +1,5 @@
 import {
-  type HistoryResult,
+  type JsonHistoryResult,
   MAX_QUERY_SERIES,
   type SeriesDef,
   seriesName,
@@ -8,8 +8,8 @@ import { fetchJson } from "./api.ts";
 import { boardUrl } from "./live-url.ts";
 import type { TimeRange } from "./time-range.ts";
 
-/** A history answer as the dashboard uses it. */
-export type HistoryAnswer = HistoryResult;
+/** A history answer as the dashboard uses it (NaN and ±Inf as text, as JSON carries them). */
+export type HistoryAnswer = JsonHistoryResult;
 
 /** Query URLs for a range's history of `series`, at most MAX_QUERY_SERIES per URL. */
 export function historyQueryUrls(

@@ -12,6 +12,7 @@ import {
   type ScriptableLineSegmentContext,
   Tooltip,
 } from "chart.js";
+import { type ChartSeries, clippedPixel, isolated, spansGap } from "./chart-geometry.ts";
 import { formatAxisValue, formatTick, formatTimestamp, formatValue } from "./format.ts";
 import type { ChartPoint } from "./series-window.ts";
 
@@ -19,25 +20,6 @@ import type { ChartPoint } from "./series-window.ts";
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Decimation, Tooltip, Legend);
 
 export type LineChart = Chart<"line", ChartPoint[]>;
-
-/** The arrays a chart draws, which the caller keeps mutating: the line, and the band's lower and upper edge. */
-export interface ChartSeries {
-  avg: ChartPoint[];
-  min: ChartPoint[];
-  max: ChartPoint[];
-  /** Bucket width, ms. */
-  readonly stepMs: number;
-}
-
-/**
- * Whether a segment spans a gap in the data (the device stopped, the link dropped): longer than 3 buckets and 4 times
- * the line's mean spacing, so a series sampled every 10 s in 500 ms buckets still draws as a line.
- */
-function spansGap(series: ChartSeries, from: number, to: number): boolean {
-  const points = series.avg;
-  const mean = points.length > 1 ? (points[points.length - 1]!.x - points[0]!.x) / (points.length - 1) : 0;
-  return to - from > Math.max(3 * series.stepMs, 4 * mean);
-}
 
 const GRID_COLOR = "rgba(148, 163, 184, 0.12)";
 const TICK_COLOR = "#8b95a7";
@@ -85,6 +67,23 @@ const crosshair: Plugin<"line"> = {
     ctx.lineTo(active.element.x, chartArea.bottom);
     ctx.stroke();
     ctx.restore();
+  },
+};
+
+/** Moves ±Inf points to the plot area's edges once the points are laid out, before anything is drawn. */
+const clipInfinities: Plugin<"line"> = {
+  id: "clipInfinities",
+  afterDatasetsUpdate(chart) {
+    chart.data.datasets.forEach((_, index) => {
+      const meta = chart.getDatasetMeta(index);
+      meta.data.forEach((element, i) => {
+        const y = (meta._parsed[i] as ChartPoint | undefined)?.y;
+        if (y !== Number.POSITIVE_INFINITY && y !== Number.NEGATIVE_INFINITY) return;
+        const point = element as unknown as { y: number; skip: boolean };
+        point.y = clippedPixel(y, point.y, chart.chartArea);
+        point.skip = false;
+      });
+    });
   },
 };
 
@@ -147,7 +146,7 @@ export function createLineChart(
   const edge = { borderWidth: 0, pointRadius: 0, hidden: true, segment };
   return new Chart<"line", ChartPoint[]>(canvas, {
     type: "line",
-    plugins: [thresholdLines, crosshair],
+    plugins: [clipInfinities, thresholdLines, crosshair],
     data: {
       // Chart.js draws the first dataset on top: the line over its band.
       datasets: [
@@ -156,8 +155,9 @@ export function createLineChart(
           borderColor: color,
           backgroundColor: `${color}22`,
           borderWidth: 1.5,
-          // A lone bucket draws no line: show it as a dot.
-          pointRadius: (context) => (context.dataset.data.length === 1 ? 2.5 : 0),
+          // A lone bucket (or one between gaps) draws no line: show it as a dot.
+          pointRadius: (context) =>
+            isolated(context.dataset.data as ChartPoint[], context.dataIndex) ? 2.5 : 0,
           pointBackgroundColor: color,
           fill: "start",
           segment,
@@ -208,7 +208,7 @@ export function showBand(chart: LineChart, visible: boolean): void {
 export function createPanelChart(canvas: HTMLCanvasElement, unit: string): LineChart {
   return new Chart<"line", ChartPoint[]>(canvas, {
     type: "line",
-    plugins: [crosshair],
+    plugins: [clipInfinities, crosshair],
     data: { datasets: [] },
     options: {
       ...STREAMING,

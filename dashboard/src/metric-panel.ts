@@ -1,9 +1,11 @@
 import { formatLabels, type SeriesDef } from "../../worker/protocol/index.ts";
+import { isolated } from "./chart-geometry.ts";
 import { child, element } from "./dom.ts";
 import { lineUnit } from "./format.ts";
 import { createPanelChart, type LineChart } from "./line-chart.ts";
 import { PALETTE } from "./palette.ts";
 import type { SeriesCard } from "./series-card.ts";
+import type { ChartPoint } from "./series-window.ts";
 import type { AxisBounds } from "./time-axis.ts";
 
 /** How a series is named in its metric's legend: its device, and its labels when it has any. */
@@ -43,7 +45,12 @@ export class MetricPanel {
       borderColor: color,
       backgroundColor: color,
       borderWidth: 1.5,
-      pointRadius: (context) => (context.dataset.data.length === 1 ? 2.5 : 0),
+      pointRadius: (context) => (isolated(context.dataset.data as ChartPoint[], context.dataIndex) ? 2.5 : 0),
+      // The series ended there (a staleness marker): no line on to where it came back.
+      segment: {
+        borderColor: (context) =>
+          card.window.ended.has(context.p0.parsed.x ?? 0) ? "transparent" : undefined,
+      },
     });
     this.element.dataset.lines = String(this.members.length);
   }

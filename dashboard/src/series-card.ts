@@ -1,7 +1,8 @@
 import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/index.ts";
+import type { ChartSeries } from "./chart-geometry.ts";
 import { child } from "./dom.ts";
 import { formatClock, formatUnit, formatValue, lineUnit } from "./format.ts";
-import { type ChartSeries, createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
+import { createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { type ChartPoint, SeriesWindow, type WindowLimits } from "./series-window.ts";
 import { type AxisBounds, isStale } from "./time-axis.ts";
@@ -84,6 +85,7 @@ export class SeriesCard {
             get stepMs() {
               return window.stepMs;
             },
+            ended: window.ended,
           }
         : null;
     this.element.dataset.rate = String(this.rate !== null);
@@ -180,7 +182,9 @@ export class SeriesCard {
         ? `${formatValue(rate.y)}${unit}/s`
         : "–"
       : latest
-        ? `${formatValue(latest.y)}${unit}`
+        ? this.window.latestIsStale
+          ? "stale"
+          : `${formatValue(latest.y)}${unit}`
         : "–";
     setText(this.value, shown);
     const total = this.rate && latest ? `total ${formatValue(latest.y)} · ` : "";

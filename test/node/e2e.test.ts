@@ -17,6 +17,7 @@ import { initialSignals, METRIC_META, nextSignals, readings } from "../../script
 import { type Simulation, startSimulation } from "../../scripts/simulation.ts";
 import { DEV_HOST, viteBuild, wranglerDev } from "../../scripts/tools.ts";
 import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../../worker/protocol/index.ts";
+import { remoteWriteBody, STALE } from "../non-finite-samples.ts";
 
 const SCREENSHOT_PATH = "/tmp/edgepulse-e2e.png";
 const RANGE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-24h.png";
@@ -460,6 +461,49 @@ describe("dashboard end to end", () => {
     expect(posted.status).toBe(202);
     await page.locator(`${SERIES_CARD}[data-series="first:temp"]`).waitFor({ timeout: 10_000 });
     await empty.waitFor({ state: "hidden", timeout: 5_000 });
+    await page.close();
+  });
+
+  it("names NaN, ±Inf and a staleness marker on the cards and draws their charts without an error", async () => {
+    const odd = `${board}-odd`;
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(
+      `${baseUrl}/#board=${odd}&token=${await mintToken(secret, { kind: "viewer", board: odd })}`,
+    );
+    await page.locator('[data-testid="empty"]').waitFor({ timeout: 15_000 });
+    const token = await mintToken(secret, { kind: "device", board: odd, device: "d" });
+    const now = Date.now() - 5000;
+    const inf = Number.POSITIVE_INFINITY;
+    const sent = { inf: [1, inf, 2, inf], neg: [3, -inf], nan: [1, Number.NaN], gone: [1, STALE] };
+    for (const [metric, values] of Object.entries(sent)) {
+      const posted = await fetch(`${baseUrl}/api/v1/write`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/x-protobuf",
+          "content-encoding": "snappy",
+          "x-prometheus-remote-write-version": "0.1.0",
+        },
+        body: remoteWriteBody(
+          metric,
+          values.map((value, i) => [now + i * 1000, value]),
+        ),
+      });
+      expect(posted.status).toBe(204);
+    }
+    for (const [metric, text] of [
+      ["inf", "+Inf"],
+      ["neg", "−Inf"],
+      ["nan", "NaN"],
+      ["gone", "stale"],
+    ] as const) {
+      const card = page.locator(`${SERIES_CARD}[data-series="d:${metric}"]`);
+      await card.locator(".card-value", { hasText: text }).waitFor({ timeout: 10_000 });
+      await card.and(page.locator('[data-drawn="true"]')).waitFor({ timeout: 10_000 });
+    }
+    expect(errors).toEqual([]);
     await page.close();
   });
 

@@ -52,6 +52,21 @@ export function request(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`${BASE}${path}`, init));
 }
 
+/** POSTs a snappy-compressed remote write body as Prometheus sends it. */
+export function postRemoteWrite(credential: string, body: BodyInit, headers: Record<string, string> = {}) {
+  return request("/api/v1/write", {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${credential}`,
+      "content-type": "application/x-protobuf",
+      "content-encoding": "snappy",
+      "x-prometheus-remote-write-version": "0.1.0",
+      ...headers,
+    },
+    body,
+  });
+}
+
 /** The headers of a WebSocket opening handshake (RFC 6455), as browsers send them. */
 export function handshake(): Record<string, string> {
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));

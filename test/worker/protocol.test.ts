@@ -24,6 +24,9 @@ const VALUE_KINDS: Array<(r: () => number) => number> = [
   () => -Number.MAX_VALUE,
   () => -0,
   (r) => r(),
+  () => Number.NaN,
+  () => Number.POSITIVE_INFINITY,
+  () => Number.NEGATIVE_INFINITY,
 ];
 
 function randomFrame(r: () => number): DataFrame {
@@ -37,6 +40,13 @@ function randomFrame(r: () => number): DataFrame {
       values: Array.from({ length: count }, () => VALUE_KINDS[Math.floor(r() * VALUE_KINDS.length)]!(r)),
     };
   });
+  // Some groups end in a staleness marker (value NaN) or hold one midway.
+  for (const group of groups) {
+    if (r() < 0.7) continue;
+    const at = Math.floor(r() * group.ts.length);
+    group.values[at] = Number.NaN;
+    Object.assign(group, { stale: group.ts.map((_, i) => i === at) });
+  }
   return {
     sid: Math.floor(r() * 3000),
     epoch: Math.floor(r() * 2 ** 32),
@@ -47,7 +57,7 @@ function randomFrame(r: () => number): DataFrame {
 }
 
 describe("data frame codec", () => {
-  it("round-trips 500 random frames exactly, including -0, extremes and subnormals", () => {
+  it("round-trips 500 random frames exactly, including -0, extremes, subnormals, NaN, ±Inf and staleness markers", () => {
     for (let seed = 1; seed <= 500; seed++) {
       const frame = randomFrame(seededRandom(seed));
       const decoded = decodeFrame(encodeFrame(frame));
@@ -70,6 +80,20 @@ describe("data frame codec", () => {
     }));
     const bytes = encodeFrame({ sid: 0, epoch: 1, fromSeq: 10, toSeq: 19, groups }).byteLength;
     expect(bytes / 1000).toBeLessThan(7);
+  });
+
+  it("spends one byte past the timestamp on a staleness marker", () => {
+    const frame = (stale?: boolean[]) =>
+      encodeFrame({
+        sid: 0,
+        epoch: 1,
+        fromSeq: 1,
+        toSeq: 1,
+        groups: [{ seriesId: 1, ts: [5, 6], values: [1, Number.NaN], ...(stale ? { stale } : {}) }],
+      });
+    expect(frame().byteLength - frame([false, true]).byteLength).toBe(8);
+    expect(decodeFrame(frame([false, true])).groups[0]!.stale).toEqual([false, true]);
+    expect(decodeFrame(frame()).groups[0]).not.toHaveProperty("stale");
   });
 
   it("rejects truncated, trailing and unknown input", () => {

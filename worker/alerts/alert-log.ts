@@ -1,4 +1,5 @@
 import type { AdminAlertRule, AlertEvent } from "../protocol/alerts.ts";
+import { fromJsonValue, type JsonValue, toJsonValue } from "../protocol/index.ts";
 import type { Sql } from "../shard/metered-sql.ts";
 import type { Instance, Transition } from "./evaluator.ts";
 
@@ -42,7 +43,8 @@ interface EventRow extends Record<string, SqlStorageValue> {
   series: string;
   state: string;
   from_state: string;
-  value: number | null;
+  /** REAL, or the text of NaN and ±Inf (see `toJsonValue`): SQLite keeps no NaN. */
+  value: JsonValue | null;
 }
 
 /**
@@ -100,7 +102,7 @@ export class AlertLog {
         seriesId: row.series_id,
         state: row.state as Instance["state"],
         since: row.at,
-        value: row.value,
+        value: row.value === null ? null : fromJsonValue(row.value),
       }));
   }
 
@@ -109,6 +111,7 @@ export class AlertLog {
     return transitions.map((t) => {
       const seq = ++this.lastSeq;
       const series = seriesName(t.seriesId);
+      const value = t.value === null ? null : toJsonValue(t.value);
       this.sql.exec(
         "INSERT INTO alert_events (seq, at, rule, name, series_id, series, state, from_state, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         seq,
@@ -119,7 +122,7 @@ export class AlertLog {
         series,
         t.state,
         t.from,
-        t.value,
+        value,
       );
       const notify = t.state === "firing" || (t.state === "resolved" && t.from === "firing");
       if (t.rule.webhook && notify) {
@@ -142,7 +145,7 @@ export class AlertLog {
         state: t.state,
         from: t.from,
         at: t.at,
-        value: t.value,
+        value,
         sid: this.sid,
         seq,
       };

@@ -1,5 +1,5 @@
 import type { ActiveAlert, AdminAlertRule, AlertEvent } from "../protocol/alerts.ts";
-import { seriesName } from "../protocol/index.ts";
+import { seriesName, toJsonValue } from "../protocol/index.ts";
 import type { StoredBatch } from "../shard/batch-codec.ts";
 import type { Sql } from "../shard/metered-sql.ts";
 import type { SeriesCatalog } from "../shard/series-catalog.ts";
@@ -40,9 +40,11 @@ export class ShardAlerts {
   /** Evaluates an accepted batch (series ids local to the shard). */
   observe(batch: StoredBatch, receivedAt: number): void {
     if (!this.evaluator.hasRules) return;
-    const { seriesIds, ts, values } = batch;
-    for (let i = 0; i < seriesIds.length; i++)
-      this.evaluator.observe(seriesIds[i]!, ts[i]!, values[i]!, receivedAt);
+    const { seriesIds, ts, values, stale } = batch;
+    for (let i = 0; i < seriesIds.length; i++) {
+      // A staleness marker is no value to compare; a silent series is what `nodata` rules watch.
+      if (stale?.[i] !== 1) this.evaluator.observe(seriesIds[i]!, ts[i]!, values[i]!, receivedAt);
+    }
   }
 
   /** Stores the transitions since the last call (inside the caller's transaction, when it has one). */
@@ -108,7 +110,7 @@ export class ShardAlerts {
         series: def ? seriesName(def) : `#${instance.seriesId}`,
         state: instance.state,
         since: instance.since,
-        value: instance.value,
+        value: instance.value === null ? null : toJsonValue(instance.value),
       };
     });
   }

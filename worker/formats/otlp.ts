@@ -5,7 +5,6 @@ import {
   checkLabels,
   checkTs,
   checkUnit,
-  checkValue,
   type PointColumns,
   PointProblem,
   PointsBuilder,
@@ -24,6 +23,7 @@ import { AggregationTemporality, type Metric } from "./gen/opentelemetry/proto/m
 export const DEVICE_ATTRIBUTES = ["service.instance.id", "host.name"];
 /** The resource attribute kept as a label (`service`) on every series of the resource. */
 const SERVICE_ATTRIBUTE = "service.name";
+/** DataPointFlags.NO_RECORDED_VALUE: the point says its series stopped, as Prometheus's staleness marker does. */
 const NO_RECORDED_VALUE = 1;
 
 export type OtlpEncoding = "json" | "protobuf";
@@ -69,7 +69,8 @@ function sumKind(temporality: AggregationTemporality, monotonic: boolean): Serie
 interface Derived {
   suffix: string;
   labels?: Labels;
-  value: number;
+  /** Any float64; undefined when a number data point carries none. */
+  value: number | undefined;
   kind: SeriesKind;
 }
 
@@ -83,7 +84,7 @@ function* dataPoints(
     case "sum": {
       const kind = type === "gauge" ? "gauge" : sumKind(data.aggregationTemporality, data.isMonotonic);
       for (const p of data.dataPoints) {
-        const value = p.value.case === "asInt" ? Number(p.value.value) : (p.value.value ?? Number.NaN);
+        const value = p.value.case === "asInt" ? Number(p.value.value) : p.value.value;
         yield {
           attributes: p.attributes,
           time: p.timeUnixNano,
@@ -121,6 +122,13 @@ function* dataPoints(
       }
       return;
   }
+}
+
+/** A data point's value: any float64, NaN and ±Inf included; a number data point without one is refused. */
+function recordedValue(value: number | undefined): number {
+  if (value === undefined)
+    throw new PointProblem("invalid_value", "a number data point needs asDouble or asInt");
+  return value;
 }
 
 /** Points refused from a request, as OTLP's partial success reports them. */
@@ -173,7 +181,8 @@ export function otlpPoints(
           unit = undefined; // A unit we cannot keep is dropped; the points are still stored.
         }
         for (const point of dataPoints(metric)) {
-          if ((point.flags & NO_RECORDED_VALUE) !== 0) continue;
+          // As Prometheus's OTLP translator does, such a point becomes a staleness marker on each of its series.
+          const marker = (point.flags & NO_RECORDED_VALUE) !== 0;
           try {
             const ts = checkTs(nanosToMs(point.time), now);
             const base: Labels = service ? { service } : {};
@@ -186,9 +195,9 @@ export function otlpPoints(
                 kind: derived.kind,
                 ...(unit && !derived.suffix.endsWith("_count") ? { unit } : {}),
               },
-              value: checkValue(derived.value),
+              value: marker ? Number.NaN : recordedValue(derived.value),
             }));
-            for (const { series, value } of added) builder.push(builder.seriesOf(series), ts, value);
+            for (const { series, value } of added) builder.push(builder.seriesOf(series), ts, value, marker);
           } catch (error) {
             reject(`metric ${metric.name.slice(0, 128)}`, error);
           }

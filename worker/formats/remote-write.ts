@@ -9,7 +9,6 @@ import {
   checkMetric,
   checkTs,
   checkUnit,
-  checkValue,
   type PointColumns,
   PointProblem,
   PointsBuilder,
@@ -20,6 +19,7 @@ import {
   type WriteRequest,
   WriteRequestSchema,
 } from "./gen/prometheus/remote_pb.ts";
+import { findStaleMarkers, type StaleMarkers } from "./stale-markers.ts";
 
 /** The label naming a sample's device, unless `?device_label=` names another. */
 export const DEVICE_LABEL = "instance";
@@ -32,8 +32,14 @@ const KINDS: Partial<Record<MetricMetadata_MetricType, SeriesKind>> = {
 /** Without metadata, OpenMetrics' suffixes tell a counter. */
 const COUNTER_SUFFIXES = /_(total|count|sum|bucket)$/;
 
+/** A decoded remote write request and which of its samples are staleness markers. */
+export interface RemoteWrite {
+  request: WriteRequest;
+  stale: StaleMarkers;
+}
+
 /** Undoes the snappy block compression and decodes the WriteRequest; 400 or 413 when it cannot. */
-export function decodeRemoteWrite(body: Uint8Array): WriteRequest {
+export function decodeRemoteWrite(body: Uint8Array): RemoteWrite {
   let decoded: Uint8Array;
   try {
     decoded = uncompress(body, INGEST_LIMITS.maxDecodedBytes);
@@ -43,7 +49,10 @@ export function decodeRemoteWrite(body: Uint8Array): WriteRequest {
     throw new ApiError(400, "invalid_encoding", "the body is not snappy-compressed (block format)", "body");
   }
   try {
-    return fromBinary(WriteRequestSchema, decoded);
+    const request = fromBinary(WriteRequestSchema, decoded);
+    // Only a NaN can be a marker: the bytes are read again only when some sample is one.
+    const hasNaN = request.timeseries.some((series) => series.samples.some((s) => Number.isNaN(s.value)));
+    return { request, stale: hasNaN ? findStaleMarkers(decoded) : [] };
   } catch {
     throw new ApiError(400, "invalid_protobuf", "the body is not a Prometheus WriteRequest", "body");
   }
@@ -51,14 +60,18 @@ export function decodeRemoteWrite(body: Uint8Array): WriteRequest {
 
 /**
  * Points of a remote write request: `__name__` is the metric, the device label (`instance` unless `deviceLabel`)
- * names the device, the other labels are labels. Samples that are not finite numbers (staleness markers, NaN,
- * ±Inf) are skipped; any other sample that cannot be stored refuses the whole request (Prometheus drops a 400 and
- * does not retry it, so nothing is half stored). Null when no sample was left.
+ * names the device, the other labels are labels. Every float64 is a value (NaN and ±Inf too), and staleness
+ * markers are kept as markers; a sample that cannot be stored refuses the whole request (Prometheus drops a 400
+ * and does not retry it, so nothing is half stored). Null when no sample was left.
  */
-export function remoteWritePoints(request: WriteRequest, rule: DeviceRule, now: number): PointColumns | null {
+export function remoteWritePoints(
+  { request, stale }: RemoteWrite,
+  rule: DeviceRule,
+  now: number,
+): PointColumns | null {
   const metadata = new Map(request.metadata.map((m) => [m.metricFamilyName, m]));
   const builder = new PointsBuilder();
-  for (const series of request.timeseries) {
+  for (const [s, series] of request.timeseries.entries()) {
     let name = "";
     try {
       const labels: Labels = {};
@@ -79,10 +92,9 @@ export function remoteWritePoints(request: WriteRequest, rule: DeviceRule, now: 
         ...(meta?.unit ? { unit: checkUnit(meta.unit) } : {}),
       };
       const index = builder.seriesOf(key);
-      for (const sample of series.samples) {
-        // NaN is Prometheus's staleness marker and infinities have no bucket: both are skipped, not refused.
-        if (!Number.isFinite(sample.value)) continue;
-        builder.push(index, checkTs(Number(sample.timestamp), now), checkValue(sample.value));
+      for (const [i, sample] of series.samples.entries()) {
+        const marker = stale[s]?.has(i) === true;
+        builder.push(index, checkTs(Number(sample.timestamp), now), sample.value, marker);
       }
     } catch (error) {
       if (!(error instanceof PointProblem)) throw error;

@@ -7,8 +7,6 @@ export const INGEST_LIMITS = {
   maxPointsPerRequest: 10_000,
   maxPastMs: 7 * 24 * 60 * 60 * 1000,
   maxFutureMs: 5 * 60 * 1000,
-  /** Larger magnitudes would overflow the rollups' sums. */
-  maxAbsValue: 1e200,
 } as const;
 
 export const METRIC_PATTERN = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;

@@ -21,7 +21,10 @@ export interface PointColumns {
   series: SeriesKey[];
   seriesIndex: Uint16Array;
   ts: Float64Array;
+  /** Any float64, NaN and ±Inf included (formats that can carry them); a staleness marker's value is NaN. */
   values: Float64Array;
+  /** 1 where the point is a staleness marker (the series ends there); absent when the request has none. */
+  stale?: Uint8Array;
 }
 
 /** Why a point is refused: an error code of the API and a message; formats add where it was. */
@@ -45,9 +48,10 @@ export function checkTs(ts: number, now: number): number {
   return ts;
 }
 
+/** A value of a format that has only finite numbers (JSON): any finite float64. */
 export function checkValue(value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > INGEST_LIMITS.maxAbsValue)
-    throw new PointProblem("invalid_value", "value must be a finite number of magnitude at most 1e200");
+  if (typeof value !== "number" || !Number.isFinite(value))
+    throw new PointProblem("invalid_value", "value must be a finite number");
   return value;
 }
 
@@ -101,6 +105,8 @@ export class PointsBuilder {
   private seriesIndex = new Uint16Array(64);
   private ts = new Float64Array(64);
   private values = new Float64Array(64);
+  /** Allocated with the first staleness marker. */
+  private stale: Uint8Array | null = null;
   private length = 0;
 
   get size(): number {
@@ -118,8 +124,8 @@ export class PointsBuilder {
     return index;
   }
 
-  /** Adds a point; 413 once the request carries more than the limit. */
-  push(series: number, ts: number, value: number): void {
+  /** Adds a point (a staleness marker with `stale`, its value NaN); 413 once the request carries more than the limit. */
+  push(series: number, ts: number, value: number, stale = false): void {
     if (this.length === INGEST_LIMITS.maxPointsPerRequest) {
       const limit = INGEST_LIMITS.maxPointsPerRequest;
       throw new ApiError(413, "too_many_points", `a request may carry at most ${limit} points`, "points");
@@ -127,18 +133,23 @@ export class PointsBuilder {
     if (this.length === this.ts.length) this.grow();
     this.seriesIndex[this.length] = series;
     this.ts[this.length] = ts;
-    this.values[this.length++] = value;
+    if (stale) {
+      this.stale ??= new Uint8Array(this.ts.length);
+      this.stale[this.length] = 1;
+    }
+    this.values[this.length++] = stale ? Number.NaN : value;
   }
 
   private grow(): void {
     const capacity = Math.min(this.ts.length * 4, INGEST_LIMITS.maxPointsPerRequest);
-    const grown = <T extends Uint16Array | Float64Array>(array: T, next: T): T => {
+    const grown = <T extends Uint8Array | Uint16Array | Float64Array>(array: T, next: T): T => {
       next.set(array);
       return next;
     };
     this.seriesIndex = grown(this.seriesIndex, new Uint16Array(capacity));
     this.ts = grown(this.ts, new Float64Array(capacity));
     this.values = grown(this.values, new Float64Array(capacity));
+    if (this.stale) this.stale = grown(this.stale, new Uint8Array(capacity));
   }
 
   /** The columns; 400 `empty_batch` when no point was added. */
@@ -150,6 +161,7 @@ export class PointsBuilder {
       seriesIndex: this.seriesIndex.slice(0, this.length),
       ts: this.ts.slice(0, this.length),
       values: this.values.slice(0, this.length),
+      ...(this.stale ? { stale: this.stale.slice(0, this.length) } : {}),
     };
   }
 }

@@ -22,7 +22,7 @@ export function buildFrame(
   if (batches.length === 0) return null;
   const groups = new Map<number, FramePoints>();
   for (const { batch } of batches) {
-    const { seriesIds, ts, values } = batch;
+    const { seriesIds, ts, values, stale } = batch;
     for (let i = 0; i < seriesIds.length; i++) {
       const id = seriesIds[i]!;
       if (filter && !filter.has(id)) continue;
@@ -33,6 +33,10 @@ export function buildFrame(
       }
       group.ts.push(ts[i]!);
       group.values.push(values[i]!);
+      if (stale?.[i] === 1) {
+        group.stale ??= group.ts.map(() => false);
+        group.stale[group.ts.length - 1] = true;
+      } else group.stale?.push(false);
     }
   }
   if (groups.size === 0) return null;

@@ -1,9 +1,10 @@
-import type {
-  DevicePresence,
-  SeriesDef,
-  SeriesState,
-  ShardPosition,
-  StreamPosition,
+import {
+  type DevicePresence,
+  lastPoint,
+  type SeriesDef,
+  type SeriesState,
+  type ShardPosition,
+  type StreamPosition,
 } from "../protocol/index.ts";
 import type { StoredBatch } from "../shard/batch-codec.ts";
 import type { ShardSnapshot } from "../shard/shard-api.ts";
@@ -123,7 +124,8 @@ export class BoardMirror {
       for (let i = 0; i < batch.seriesIds.length; i++) {
         const state = this.series.get(batch.seriesIds[i]!);
         const ts = batch.ts[i]!;
-        if (state && (!state.last || ts >= state.last.ts)) state.last = { ts, value: batch.values[i]! };
+        if (state && (!state.last || ts >= state.last.ts))
+          state.last = lastPoint(ts, batch.values[i]!, batch.stale?.[i] === 1);
       }
     }
   }

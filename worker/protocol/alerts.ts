@@ -3,6 +3,8 @@
  * dashboard; no runtime dependencies.
  */
 
+import type { JsonValue } from "./sample-value.ts";
+
 /** A threshold compares each point with `threshold`; `nodata` fires when a matching series is silent for `forMs`. */
 export type AlertOp = ">" | "<" | ">=" | "<=" | "nodata";
 
@@ -48,8 +50,8 @@ export interface AlertEvent {
   from: "ok" | "pending" | "firing";
   /** When it happened: the point's timestamp, or the deadline a silent series passed (ms). */
   at: number;
-  /** The value that caused it; null for `nodata`. */
-  value: number | null;
+  /** The value that caused it (NaN and ±Inf as text); null for `nodata`. */
+  value: JsonValue | null;
   /** The shard that evaluated it, and its own number for the event: together they order and deduplicate events. */
   sid: number;
   seq: number;
@@ -61,7 +63,7 @@ export interface ActiveAlert {
   series: string;
   state: "pending" | "firing";
   since: number;
-  value: number | null;
+  value: JsonValue | null;
 }
 
 /** The longest a condition may be required to hold, and the most rules a board keeps. */

@@ -13,13 +13,15 @@
  *     varuint seriesId, varuint pointCount
  *     per point: varint tsDelta (from the previous point of the group, the first from baseTs)
  *                u8 tag, value: tag 0..6 → varint mantissa, value = mantissa / 10^tag
- *                               tag 7    → f64le
+ *                               tag 7    → f64le (NaN and ±Inf too)
+ *                               tag 8    → none: a staleness marker (the series ends here)
  *
  * Sensor values usually have few decimals, so most points cost 4–6 bytes.
  */
 
 export const FRAME_KIND_DATA = 2;
 const TAG_FLOAT64 = 7;
+const TAG_STALE = 8;
 const MAX_DECIMALS = 6;
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
 /** Mantissas stay within 2^52 so their zigzag form is a safe integer. */
@@ -28,7 +30,10 @@ const MAX_MANTISSA = 2 ** 52;
 export interface FramePoints {
   seriesId: number;
   ts: number[];
+  /** A staleness marker's value is NaN. */
   values: number[];
+  /** True where the point is a staleness marker; absent when the group has none. */
+  stale?: boolean[];
 }
 
 export interface DataFrame {
@@ -169,13 +174,17 @@ export function encodeFrame(frame: DataFrame): Uint8Array {
   out.varuint(frame.toSeq);
   out.varuint(baseTs);
   out.varuint(groups.length);
-  for (const { seriesId, ts, values } of groups) {
+  for (const { seriesId, ts, values, stale } of groups) {
     out.varuint(seriesId);
     out.varuint(ts.length);
     let previousTs = baseTs;
     for (let i = 0; i < ts.length; i++) {
       out.varint(ts[i]! - previousTs);
       previousTs = ts[i]!;
+      if (stale?.[i]) {
+        out.u8(TAG_STALE);
+        continue;
+      }
       const value = values[i]!;
       const tag = decimalTag(value);
       out.u8(tag);
@@ -222,16 +231,19 @@ export function decodeFrame(bytes: Uint8Array): DataFrame {
     const count = input.varuint();
     const ts: number[] = [];
     const values: number[] = [];
+    const stale: boolean[] = [];
     let previousTs = baseTs;
     for (let i = 0; i < count; i++) {
       previousTs += input.varint();
       ts.push(previousTs);
       const tag = input.u8();
-      if (tag === TAG_FLOAT64) values.push(input.f64());
+      stale.push(tag === TAG_STALE);
+      if (tag === TAG_STALE) values.push(Number.NaN);
+      else if (tag === TAG_FLOAT64) values.push(input.f64());
       else if (tag <= MAX_DECIMALS) values.push(input.varint() / POW10[tag]!);
       else throw new RangeError(`unknown value tag ${tag}`);
     }
-    groups.push({ seriesId, ts, values });
+    groups.push({ seriesId, ts, values, ...(stale.includes(true) ? { stale } : {}) });
   }
   if (!input.done) throw new RangeError("trailing bytes after frame");
   return { sid, epoch, fromSeq, toSeq, groups };

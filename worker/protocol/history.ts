@@ -1,5 +1,6 @@
 import type { SeriesDef } from "./messages.ts";
 import type { StreamPosition } from "./positions.ts";
+import { type JsonValue, toJsonValue } from "./sample-value.ts";
 
 /** At most this many buckets per series in one history answer. */
 export const MAX_BUCKETS = 2000;
@@ -8,7 +9,11 @@ export const MAX_QUERY_SERIES = 100;
 
 export type ResolutionName = "raw" | "1s" | "1m" | "1h";
 
-/** Aggregated points in columns: bucket i covers [ts[i], ts[i] + step). Empty buckets are left out. */
+/**
+ * Aggregated points in columns: bucket i covers [ts[i], ts[i] + step). Empty buckets are left out. `avg`, `min`
+ * and `max` follow Prometheus's `avg_over_time`, `min_over_time` and `max_over_time` over the bucket's values (a
+ * NaN makes its bucket's avg NaN; min and max are NaN only when every value is); staleness markers are no values.
+ */
 export interface HistoryColumns {
   ts: number[];
   avg: number[];
@@ -39,4 +44,27 @@ export interface HistoryResult {
   step: number;
   resolution: ResolutionName;
   series: SeriesHistory[];
+}
+
+/** The columns JSON carries as sample values: NaN and ±Inf as text (see `sample-value.ts`). */
+type ValueColumn = "avg" | "min" | "max" | "last";
+
+/** A history answer as JSON carries it. */
+export interface JsonHistoryResult extends Omit<HistoryResult, "series"> {
+  series: Array<Omit<SeriesHistory, ValueColumn> & Record<ValueColumn, JsonValue[]>>;
+}
+
+/** A history answer ready for JSON, which has no NaN or ±Inf. */
+export function jsonHistory(result: HistoryResult): JsonHistoryResult {
+  const values = (column: number[]) => column.map(toJsonValue);
+  return {
+    ...result,
+    series: result.series.map((series) => ({
+      ...series,
+      avg: values(series.avg),
+      min: values(series.min),
+      max: values(series.max),
+      last: values(series.last),
+    })),
+  };
 }

@@ -6,5 +6,6 @@ export * from "./history.ts";
 export * from "./labels.ts";
 export * from "./messages.ts";
 export * from "./positions.ts";
+export * from "./sample-value.ts";
 export * from "./selectors.ts";
 export * from "./stats.ts";

@@ -1,6 +1,7 @@
 import type { AlertEvent } from "./alerts.ts";
 import type { Labels } from "./labels.ts";
 import type { StreamPosition } from "./positions.ts";
+import type { LastPoint } from "./sample-value.ts";
 import { MAX_SELECTORS, MAX_SELECTORS_TEXT, parseSelector, selectorsFit } from "./selectors.ts";
 
 /**
@@ -37,8 +38,8 @@ export interface SeriesDef {
 }
 
 export interface SeriesState extends SeriesDef {
-  /** Last value and its timestamp (ms), absent until checkpointed state or a point exists. */
-  last?: { ts: number; value: number };
+  /** Last point (ts in ms), absent until checkpointed state or a point exists. */
+  last?: LastPoint;
 }
 
 export interface DevicePresence {

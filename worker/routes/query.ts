@@ -6,6 +6,7 @@ import { authorize, VIEWER_KINDS } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
+import { jsonHistory } from "../protocol/index.ts";
 import { parseHistoryQuery } from "../query/params.ts";
 
 /** `GET /boards/:board/series` (catalog), `/query` (aggregated history) and `/stats` (cost and headroom). */
@@ -23,7 +24,7 @@ export const queryRoutes = new Hono<{ Bindings: Env }>()
     const answer = await hubStub(c.env, board).history(request);
     if ("error" in answer)
       throw new ApiError(400, answer.error.code, answer.error.message, answer.error.path);
-    return c.json(answer);
+    return c.json(jsonHistory(answer));
   })
   .all("/boards/:board/query", methodNotAllowed("GET"))
   .get("/boards/:board/stats", knownParams(), async (c) => {

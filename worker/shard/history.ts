@@ -7,7 +7,7 @@ import {
   type SeriesHistory,
 } from "../protocol/index.ts";
 import type { BatchLog } from "./batch-log.ts";
-import { type BucketAggregate, emptyColumns, pushBucket } from "./columns.ts";
+import { type BucketAggregate, emptyAggregate, emptyColumns, foldPoint, pushBucket } from "./columns.ts";
 import { RESOLUTIONS } from "./resolutions.ts";
 import type { Rollups } from "./rollups.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
@@ -33,18 +33,6 @@ export type HistoryBuckets = Omit<ShardHistory, "position">;
 
 /** Aggregate of the raw points in one bucket of a sub-second query. */
 type Aggregate = BucketAggregate;
-
-/** Folds a point into an aggregate; on equal timestamps the later arrival becomes last. */
-function foldPoint(agg: Aggregate, ts: number, value: number): void {
-  agg.count++;
-  agg.sum += value;
-  if (value < agg.min) agg.min = value;
-  if (value > agg.max) agg.max = value;
-  if (ts >= agg.lastTs) {
-    agg.lastTs = ts;
-    agg.last = value;
-  }
-}
 
 /**
  * Where a query reads from: the raw log (-1) for steps under 1 s, else the coarsest rollup resolution no wider than
@@ -146,12 +134,15 @@ export function queryHistory(
       for (let p = 0; p < batch.seriesIds.length; p++) {
         const target = buckets.get(batch.seriesIds[p]!);
         const ts = batch.ts[p]!;
-        if (!target || ts < from || ts >= request.to) continue;
+        // Staleness markers end a series; they are no values of a bucket.
+        if (!target || ts < from || ts >= request.to || batch.stale?.[p] === 1) continue;
         const start = ts - (ts % step);
-        const agg = target.get(start);
-        const value = batch.values[p]!;
-        if (agg) foldPoint(agg, ts, value);
-        else target.set(start, { count: 1, sum: value, min: value, max: value, lastTs: ts, last: value });
+        let agg = target.get(start);
+        if (!agg) {
+          agg = emptyAggregate();
+          target.set(start, agg);
+        }
+        foldPoint(agg, ts, batch.values[p]!);
       }
     }
     for (const [id, series] of buckets) columnsOf.set(id, toColumns(series));

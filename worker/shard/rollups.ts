@@ -1,4 +1,4 @@
-import { type BucketAggregate, emptyColumns, pushBucket } from "./columns.ts";
+import { type BucketAggregate, emptyAggregate, emptyColumns, pushBucket } from "./columns.ts";
 import type { Sql } from "./metered-sql.ts";
 import { bucketsPerChunk, RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import {
@@ -9,6 +9,10 @@ import {
   LAST_TS,
   MAX,
   MIN,
+  NAN,
+  NEG_INF,
+  NON_FINITE_FIELDS,
+  POS_INF,
   Segment,
   type SeriesBuckets,
   SUM,
@@ -36,6 +40,14 @@ function key(res: number, block: number, chunk: number): string {
 const blockOf = (seriesId: number) => Math.floor(seriesId / SERIES_PER_BLOCK);
 const localOf = (seriesId: number) => seriesId % SERIES_PER_BLOCK;
 
+/** One stored bucket: its fields at `o` of a series' array, its non-finite counts at `c` when it has any. */
+interface BucketView {
+  buckets: SeriesBuckets;
+  o: number;
+  counts: Uint32Array | undefined;
+  c: number;
+}
+
 /** Collects buckets into `step`-wide columns; buckets must come in time order. */
 class StepColumns {
   readonly columns = emptyColumns();
@@ -43,20 +55,14 @@ class StepColumns {
   /** The step being collected; null before the first bucket and once finished. */
   private step: BucketAggregate | null = null;
 
-  add(stepStart: number, buckets: SeriesBuckets, o: number): void {
+  add(stepStart: number, bucket: BucketView): void {
     if (stepStart !== this.start || !this.step) {
       this.finish();
       this.start = stepStart;
-      this.step = {
-        count: 0,
-        sum: 0,
-        min: Number.POSITIVE_INFINITY,
-        max: Number.NEGATIVE_INFINITY,
-        last: 0,
-        lastTs: 0,
-      };
+      this.step = emptyAggregate();
     }
     const step = this.step;
+    const { buckets, o, counts, c } = bucket;
     step.count += buckets[o + COUNT]!;
     step.sum += buckets[o + SUM]!;
     step.min = Math.min(step.min, buckets[o + MIN]!);
@@ -64,6 +70,11 @@ class StepColumns {
     // Buckets never overlap in time, so a step's last value is the last value of its newest bucket.
     step.last = buckets[o + LAST]!;
     step.lastTs = buckets[o + LAST_TS]!;
+    if (counts) {
+      step.nan += counts[c + NAN]!;
+      step.posInf += counts[c + POS_INF]!;
+      step.negInf += counts[c + NEG_INF]!;
+    }
   }
 
   finish(): ColumnsWithLastTs {
@@ -123,9 +134,16 @@ export class Rollups {
         this.bytes += held.segment.bytes - bytesBefore;
         this.current[r]![seriesId] = current;
       }
-      foldIntoBucket(current.buckets, Math.floor((ts - chunk) / resolution.ms), ts, value);
-      if (!current.held.segment.dirty) {
-        current.held.segment.dirty = true;
+      const index = Math.floor((ts - chunk) / resolution.ms);
+      const { segment } = current.held;
+      foldIntoBucket(current.buckets, index, ts, value);
+      if (!Number.isFinite(value)) {
+        const bytesBefore = segment.bytes;
+        segment.countNonFinite(localOf(seriesId), index, value);
+        this.bytes += segment.bytes - bytesBefore;
+      }
+      if (!segment.dirty) {
+        segment.dirty = true;
         this.dirtyCount++;
       }
     }
@@ -221,13 +239,13 @@ export class Rollups {
     return [...byChunk.values()].sort((a, b) => a.chunk - b.chunk);
   }
 
-  /** Calls `visit(i, start, buckets, offset)` for every non-empty bucket of `seriesIds[i]` in `[from, to)`, in time order. */
+  /** Calls `visit(i, start, bucket)` for every non-empty bucket of `seriesIds[i]` in `[from, to)`, in time order. */
   private visit(
     res: number,
     seriesIds: number[],
     from: number,
     to: number,
-    visit: (i: number, start: number, buckets: SeriesBuckets, offset: number) => void,
+    visit: (i: number, start: number, bucket: BucketView) => void,
   ): void {
     const { ms, chunkMs } = RESOLUTIONS[res]!;
     const byBlock = new Map<number, Array<[local: number, i: number]>>();
@@ -242,10 +260,13 @@ export class Rollups {
         for (const [local, i] of wanted) {
           const buckets = segment.series[local];
           if (!buckets) continue;
+          // One view, moved from bucket to bucket: `visit` reads it before the next.
+          const view: BucketView = { buckets, o: 0, counts: segment.nonFinite[local], c: 0 };
           for (let b = 0; b < segment.bucketCount; b++) {
-            const o = b * BUCKET_FIELDS;
             const start = segment.chunk + b * ms;
-            if (buckets[o] !== 0 && start >= from && start < to) visit(i, start, buckets, o);
+            view.o = b * BUCKET_FIELDS;
+            view.c = b * NON_FINITE_FIELDS;
+            if (buckets[view.o] !== 0 && start >= from && start < to) visit(i, start, view);
           }
         }
       }
@@ -255,8 +276,8 @@ export class Rollups {
   /** Buckets of some series in `[from, to)` merged into `step`-wide columns (step a multiple of the bucket width). */
   aggregate(res: number, seriesIds: number[], from: number, to: number, step: number): ColumnsWithLastTs[] {
     const steps = seriesIds.map(() => new StepColumns());
-    this.visit(res, seriesIds, from, to, (i, start, buckets, o) => {
-      steps[i]!.add(start - (start % step), buckets, o);
+    this.visit(res, seriesIds, from, to, (i, start, bucket) => {
+      steps[i]!.add(start - (start % step), bucket);
     });
     return steps.map((s) => s.finish());
   }
@@ -264,7 +285,7 @@ export class Rollups {
   /** Points of each series in 1 s buckets from `since` on. */
   countsSince(seriesIds: number[], since: number): number[] {
     const counts = seriesIds.map(() => 0);
-    this.visit(0, seriesIds, since, Number.MAX_SAFE_INTEGER, (i, _start, buckets, o) => {
+    this.visit(0, seriesIds, since, Number.MAX_SAFE_INTEGER, (i, _start, { buckets, o }) => {
       counts[i]! += buckets[o + COUNT]!;
     });
     return counts;

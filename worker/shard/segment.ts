@@ -15,14 +15,34 @@ export const LAST = 7;
 /** One series' buckets over one chunk: `BUCKET_FIELDS` numbers per bucket. */
 export type SeriesBuckets = Float64Array;
 
-/** Folds a point into bucket `index` of a series' array. */
+/**
+ * Counts of the values a bucket's sum, min and max leave out, kept beside them as u32 (a series' array of these
+ * exists only once it has such a value): NaN, +Inf and -Inf.
+ */
+export const NON_FINITE_FIELDS = 3;
+export const NAN = 0;
+export const POS_INF = 1;
+export const NEG_INF = 2;
+
+/** Which non-finite count a value adds to. */
+function nonFiniteField(value: number): number {
+  if (Number.isNaN(value)) return NAN;
+  return value > 0 ? POS_INF : NEG_INF;
+}
+
+/**
+ * Folds a point into bucket `index` of a series' array. Count, first and last take every value; sum, min and max
+ * only finite ones (a bucket without any holds 0, +Inf, -Inf): the segment counts the others
+ * (`Segment.countNonFinite`), so one NaN does not make every coarser bucket over it NaN.
+ */
 export function foldIntoBucket(buckets: SeriesBuckets, index: number, ts: number, value: number): void {
   const o = index * BUCKET_FIELDS;
+  const finite = Number.isFinite(value);
   if (buckets[o] === 0) {
     buckets[o] = 1;
-    buckets[o + SUM] = value;
-    buckets[o + MIN] = value;
-    buckets[o + MAX] = value;
+    buckets[o + SUM] = finite ? value : 0;
+    buckets[o + MIN] = finite ? value : Number.POSITIVE_INFINITY;
+    buckets[o + MAX] = finite ? value : Number.NEGATIVE_INFINITY;
     buckets[o + FIRST_TS] = ts;
     buckets[o + FIRST] = value;
     buckets[o + LAST_TS] = ts;
@@ -30,9 +50,11 @@ export function foldIntoBucket(buckets: SeriesBuckets, index: number, ts: number
     return;
   }
   buckets[o]!++;
-  buckets[o + SUM]! += value;
-  if (value < buckets[o + MIN]!) buckets[o + MIN] = value;
-  if (value > buckets[o + MAX]!) buckets[o + MAX] = value;
+  if (finite) {
+    buckets[o + SUM]! += value;
+    if (value < buckets[o + MIN]!) buckets[o + MIN] = value;
+    if (value > buckets[o + MAX]!) buckets[o + MAX] = value;
+  }
   if (ts < buckets[o + FIRST_TS]!) {
     buckets[o + FIRST_TS] = ts;
     buckets[o + FIRST] = value;
@@ -47,10 +69,17 @@ const FORMAT_VERSION = 1;
 const HEADER_BYTES = 8;
 /** Per stored bucket: six f64 (count, sum, min, max, first, last), two u32 offsets into the bucket, a u8 index. */
 const BYTES_PER_BUCKET = 6 * 8 + 2 * 4 + 1;
+/** Entry flag: the entry's non-finite counts follow (three u32 columns); entries written before it have 0. */
+const HAS_NON_FINITE = 1;
 const F64_FIELDS = [COUNT, SUM, MIN, MAX, FIRST, LAST];
 
 function align8(n: number): number {
   return Math.ceil(n / 8) * 8;
+}
+
+/** Bytes of a stored entry of `n` buckets. */
+function entryBytes(n: number, withCounts: boolean): number {
+  return align8(8 + n * BYTES_PER_BUCKET) + (withCounts ? align8(NON_FINITE_FIELDS * 4 * n) : 0);
 }
 
 /**
@@ -58,8 +87,9 @@ function align8(n: number): number {
  * points here holds a dense array; stored, it is one SQLite row whose blob lists only non-empty buckets:
  *
  *   u16 version · u16 entries · u32 reserved
- *   per entry (8-byte aligned): u16 local series index · u16 n · u32 reserved
+ *   per entry (8-byte aligned): u16 local series index · u16 n · u32 flags
  *     f64 count[n] sum[n] min[n] max[n] first[n] last[n] · u32 firstOffset[n] lastOffset[n] · u8 bucket[n]
+ *     with flag HAS_NON_FINITE, 8-byte aligned: u32 nan[n] posInf[n] negInf[n]
  *
  * Offsets are ms from the bucket's start. Fixed-width columns decode as typed-array views.
  */
@@ -69,6 +99,8 @@ export class Segment {
   readonly bucketCount: number;
   /** By local series index (series id modulo the block size). */
   readonly series: Array<SeriesBuckets | undefined> = [];
+  /** Non-finite counts by local series index (`NON_FINITE_FIELDS` per bucket), for series that have any. */
+  readonly nonFinite: Array<Uint32Array | undefined> = [];
   /** Changed since it was last written. */
   dirty = false;
 
@@ -81,9 +113,25 @@ export class Segment {
 
   /** Memory the series' arrays take. */
   get bytes(): number {
-    let arrays = 0;
-    for (const buckets of this.series) if (buckets) arrays++;
-    return arrays * this.bucketCount * BUCKET_FIELDS * 8;
+    let bytes = 0;
+    for (const buckets of this.series) if (buckets) bytes += BUCKET_FIELDS * 8;
+    for (const counts of this.nonFinite) if (counts) bytes += NON_FINITE_FIELDS * 4;
+    return bytes * this.bucketCount;
+  }
+
+  /** Counts a non-finite value of a series in bucket `index`. */
+  countNonFinite(local: number, index: number, value: number): void {
+    this.nonFiniteOf(local)[index * NON_FINITE_FIELDS + nonFiniteField(value)]!++;
+  }
+
+  /** The series' non-finite counts, created empty on first use. */
+  private nonFiniteOf(local: number): Uint32Array {
+    let counts = this.nonFinite[local];
+    if (!counts) {
+      counts = new Uint32Array(this.bucketCount * NON_FINITE_FIELDS);
+      this.nonFinite[local] = counts;
+    }
+    return counts;
   }
 
   /** The series' array, created empty on first use. */
@@ -118,22 +166,25 @@ export class Segment {
   }
 
   encode(): Uint8Array {
-    const entries: Array<{ local: number; buckets: SeriesBuckets; used: number[] }> = [];
+    const entries: Array<{ local: number; buckets: SeriesBuckets; used: number[]; counts?: Uint32Array }> =
+      [];
     let size = HEADER_BYTES;
     this.series.forEach((buckets, local) => {
       if (!buckets) return;
       const used: number[] = [];
       for (let b = 0; b < this.bucketCount; b++) if (buckets[b * BUCKET_FIELDS] !== 0) used.push(b);
       if (used.length === 0) return;
-      entries.push({ local, buckets, used });
-      size += align8(8 + used.length * BYTES_PER_BUCKET);
+      const counts = this.nonFinite[local];
+      entries.push({ local, buckets, used, ...(counts ? { counts } : {}) });
+      size += entryBytes(used.length, counts !== undefined);
     });
     const buffer = new ArrayBuffer(size);
     new Uint16Array(buffer, 0, 2).set([FORMAT_VERSION, entries.length]);
     let offset = HEADER_BYTES;
-    for (const { local, buckets, used } of entries) {
+    for (const { local, buckets, used, counts } of entries) {
       const n = used.length;
       new Uint16Array(buffer, offset, 2).set([local, n]);
+      if (counts) new Uint32Array(buffer, offset + 4, 1)[0] = HAS_NON_FINITE;
       const columns = offset + 8;
       F64_FIELDS.forEach((field, k) => {
         const column = new Float64Array(buffer, columns + k * 8 * n, n);
@@ -150,7 +201,16 @@ export class Segment {
         lastOffsets[i] = buckets[b * BUCKET_FIELDS + LAST_TS]! - start;
         indexes[i] = b;
       });
-      offset += align8(8 + n * BYTES_PER_BUCKET);
+      if (counts) {
+        const countColumns = offset + align8(8 + n * BYTES_PER_BUCKET);
+        for (let field = 0; field < NON_FINITE_FIELDS; field++) {
+          const column = new Uint32Array(buffer, countColumns + field * 4 * n, n);
+          used.forEach((b, i) => {
+            column[i] = counts[b * NON_FINITE_FIELDS + field]!;
+          });
+        }
+      }
+      offset += entryBytes(n, counts !== undefined);
     }
     return new Uint8Array(buffer);
   }
@@ -169,7 +229,8 @@ export class Segment {
     let offset = HEADER_BYTES;
     for (let e = 0; e < entries!; e++) {
       const [local, n] = new Uint16Array(blob, offset, 2) as unknown as [number, number];
-      const next = offset + align8(8 + n * BYTES_PER_BUCKET);
+      const withCounts = (new Uint32Array(blob, offset + 4, 1)[0]! & HAS_NON_FINITE) !== 0;
+      const next = offset + entryBytes(n, withCounts);
       if (only && !only.has(local)) {
         offset = next;
         continue;
@@ -190,6 +251,16 @@ export class Segment {
         buckets[b * BUCKET_FIELDS + FIRST_TS] = start + firstOffsets[i]!;
         buckets[b * BUCKET_FIELDS + LAST_TS] = start + lastOffsets[i]!;
       });
+      if (withCounts) {
+        const counts = segment.nonFiniteOf(local);
+        const countColumns = offset + align8(8 + n * BYTES_PER_BUCKET);
+        for (let field = 0; field < NON_FINITE_FIELDS; field++) {
+          const column = new Uint32Array(blob, countColumns + field * 4 * n, n);
+          indexes.forEach((b, i) => {
+            counts[b * NON_FINITE_FIELDS + field] = column[i]!;
+          });
+        }
+      }
       offset = next;
     }
     return segment;

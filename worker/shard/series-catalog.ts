@@ -1,5 +1,8 @@
 import type { SeriesKey } from "../ingest/points.ts";
 import {
+  fromJsonValue,
+  type JsonValue,
+  lastPoint,
   parseLabels,
   type Selector,
   type SeriesDef,
@@ -18,10 +21,11 @@ interface SeriesEntry {
   labels: string;
   lastTs: number | null;
   lastValue: number | null;
+  lastStale: boolean;
 }
 
-/** How a latest value is kept in the checkpoint row. */
-export type LastValueEntry = [id: number, ts: number, value: number];
+/** How a latest value is kept in the checkpoint row (JSON): `stale` 1 when it is a staleness marker. */
+export type LastValueEntry = [id: number, ts: number, value: JsonValue, stale?: 1];
 
 function identity(device: string, metric: string, labels: string): string {
   return `${device}\u0000${metric}\u0000${labels}`;
@@ -49,11 +53,12 @@ export class SeriesCatalog {
     }>("SELECT id, device, metric, labels, unit, kind FROM series ORDER BY id")) {
       this.add(row.id, { ...row, unit: row.unit ?? undefined, kind: row.kind ?? undefined });
     }
-    for (const [id, ts, value] of lastValues) {
+    for (const [id, ts, value, stale] of lastValues) {
       const entry = this.byId[id];
       if (entry) {
         entry.lastTs = ts;
-        entry.lastValue = value;
+        entry.lastValue = fromJsonValue(value);
+        entry.lastStale = stale === 1;
       }
     }
   }
@@ -63,7 +68,7 @@ export class SeriesCatalog {
     if (key.labels !== "") def.labels = parseLabels(key.labels);
     if (key.unit !== undefined) def.unit = key.unit;
     if (key.kind !== undefined) def.kind = key.kind;
-    const entry: SeriesEntry = { def, labels: key.labels, lastTs: null, lastValue: null };
+    const entry: SeriesEntry = { def, labels: key.labels, lastTs: null, lastValue: null, lastStale: false };
     this.byId[id] = entry;
     this.byKey.set(identity(key.device, key.metric, key.labels), entry);
     this.perDevice.set(key.device, (this.perDevice.get(key.device) ?? 0) + 1);
@@ -150,20 +155,24 @@ export class SeriesCatalog {
     }
   }
 
-  /** Records a point as the series' latest value when it is not older than the current one. */
-  observe(id: number, ts: number, value: number): void {
+  /** Records a point (or a staleness marker) as the series' latest when it is not older than the current one. */
+  observe(id: number, ts: number, value: number, stale: boolean): void {
     const entry = this.byId[id]!;
     if (entry.lastTs !== null && ts < entry.lastTs) return;
     entry.lastTs = ts;
     entry.lastValue = value;
+    entry.lastStale = stale;
   }
 
   /** Every latest value, for the checkpoint row. */
   lastValues(): LastValueEntry[] {
     const entries: LastValueEntry[] = [];
     for (const entry of this.byId) {
-      if (entry.lastTs !== null && entry.lastValue !== null)
-        entries.push([entry.def.id, entry.lastTs, entry.lastValue]);
+      if (entry.lastTs === null || entry.lastValue === null) continue;
+      const { value } = lastPoint(entry.lastTs, entry.lastValue, entry.lastStale);
+      entries.push(
+        entry.lastStale ? [entry.def.id, entry.lastTs, value, 1] : [entry.def.id, entry.lastTs, value],
+      );
     }
     return entries;
   }
@@ -172,7 +181,7 @@ export class SeriesCatalog {
     const entry = this.byId[def.id]!;
     const state: SeriesState = { ...entry.def };
     if (entry.lastTs !== null && entry.lastValue !== null)
-      state.last = { ts: entry.lastTs, value: entry.lastValue };
+      state.last = lastPoint(entry.lastTs, entry.lastValue, entry.lastStale);
     return state;
   }
 }

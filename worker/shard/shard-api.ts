@@ -4,6 +4,7 @@ import type {
   DevicePresence,
   HistoryColumns,
   Labels,
+  LastPoint,
   SeriesHistory,
   SeriesState,
   ShardPosition,
@@ -32,7 +33,7 @@ export interface SeriesSummary {
   labels?: Labels;
   unit?: string;
   kind?: string;
-  last: { ts: number; value: number } | null;
+  last: LastPoint | null;
   pointsLastMinute: number;
   online: boolean;
 }

@@ -20,6 +20,7 @@ import { Meta } from "./meta.ts";
 import { MeteredSql } from "./metered-sql.ts";
 import { migrateToChunks } from "./migrate.ts";
 import { Presence } from "./presence.ts";
+import { type RawSamples, readRawSamples } from "./raw-samples.ts";
 import { RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import { Retention } from "./retention.ts";
 import { Rollups } from "./rollups.ts";
@@ -178,13 +179,15 @@ export class ShardObject extends DurableObject<Env> {
 
   /** Applies a logged batch to the in-memory state; returns the devices that just came online. */
   private fold({ batch, receivedAt }: LoggedBatch): DevicePresence[] {
-    const { seriesIds, ts, values } = batch;
+    const { seriesIds, ts, values, stale } = batch;
     const devices = new Set<string>();
     let previous = -1;
     for (let i = 0; i < seriesIds.length; i++) {
       const id = seriesIds[i]!;
-      this.catalog.observe(id, ts[i]!, values[i]!);
-      this.rollups.add(id, ts[i]!, values[i]!, receivedAt);
+      const marker = stale?.[i] === 1;
+      this.catalog.observe(id, ts[i]!, values[i]!, marker);
+      // A staleness marker ends the series in the raw log; it is no value for rollups.
+      if (!marker) this.rollups.add(id, ts[i]!, values[i]!, receivedAt);
       if (id !== previous) devices.add(this.catalog.get(id)!.device);
       previous = id;
     }
@@ -240,7 +243,8 @@ export class ShardObject extends DurableObject<Env> {
     const stored = this.ctx.storage.transactionSync(() => {
       const resolved = this.catalog.resolve(points.series, points.seriesIndex, this.seriesLimits());
       if ("refused" in resolved) return resolved;
-      const batch = { seriesIds: resolved.ids, ts: points.ts, values: points.values };
+      const { ts, values, stale } = points;
+      const batch: StoredBatch = { seriesIds: resolved.ids, ts, values, ...(stale ? { stale } : {}) };
       const seq = this.log.append(batch, receivedAt, this.checkpoints.seq, idempotency);
       // Alert transitions are stored with the batch that caused them: a replay after a crash never repeats them.
       this.alerts.observe(batch, receivedAt);
@@ -369,12 +373,21 @@ export class ShardObject extends DurableObject<Env> {
    */
   async history(request: HistoryRequest, align: boolean): Promise<ShardHistory | HistoryError> {
     if (align) await this.outbox.drain();
-    // A point with timestamp t was received no earlier than t minus the allowed clock skew.
-    const earliestReceipt = (ts: number) => ts - INGEST_LIMITS.maxFutureMs;
-    const answer = queryHistory(request, this.catalog, this.rollups, this.log, earliestReceipt);
+    const answer = queryHistory(request, this.catalog, this.rollups, this.log, this.earliestReceipt);
     if ("error" in answer) return answer;
     return { position: this.position(), ...answer };
   }
+
+  /**
+   * Samples of this shard's series (`seriesIds` local to the shard) in `[from, to]` from the raw log, NaN, ±Inf and
+   * staleness markers included (see `readRawSamples`).
+   */
+  async rawSamples(seriesIds: number[], from: number, to: number): Promise<RawSamples[]> {
+    return readRawSamples(this.log, seriesIds, from, to, this.earliestReceipt);
+  }
+
+  /** A point with timestamp t was received no earlier than t minus the allowed clock skew. */
+  private readonly earliestReceipt = (ts: number) => ts - INGEST_LIMITS.maxFutureMs;
 
   /** The series with last values, recent rate and device presence. */
   async listSeries(): Promise<SeriesSummary[]> {
