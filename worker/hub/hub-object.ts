@@ -34,10 +34,12 @@ import {
 } from "../protocol/index.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
+import type { CatalogAnswer, CatalogQuery } from "../shard/promql-labels.ts";
 import { MAX_SERIES_PER_SHARD } from "../shard/series-catalog.ts";
 import type { SeriesSummary, ShardHistory } from "../shard/shard-api.ts";
 import { HubLedger } from "./hub-ledger.ts";
 import { mergeHistory, mergeSeries, mergeStats } from "./merge.ts";
+import { mergeCatalog, type PromqlAnswer, type PromqlRequest, runPromql } from "./promql-runner.ts";
 import { RelayPool, type RelayReport } from "./relay-pool.ts";
 import { ShardRegistry } from "./shard-registry.ts";
 
@@ -291,6 +293,23 @@ export class HubObject extends DurableObject<Env> {
     if ("error" in merged)
       return { error: { code: "too_many_series", message: merged.error, path: "series" } };
     return merged;
+  }
+
+  /** A PromQL query over every shard (the Prometheus API's query and query_range). */
+  async promql(request: PromqlRequest): Promise<PromqlAnswer> {
+    const shards = this.registry
+      .all()
+      .map((sid) => shardStub(this.env, this.board, sid))
+      .map((shard) => (select: Parameters<typeof shard.promqlSelect>[0]) => shard.promqlSelect(select));
+    return runPromql(shards, request, Date.now());
+  }
+
+  /** Series, label names or label values over every shard (the Prometheus API's catalog endpoints). */
+  async promqlCatalog(query: CatalogQuery): Promise<CatalogAnswer> {
+    const parts = await Promise.all(
+      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).promqlCatalog(query)),
+    );
+    return mergeCatalog(parts, query.limit);
   }
 
   async listSeries(): Promise<SeriesSummary[]> {

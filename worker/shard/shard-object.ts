@@ -20,6 +20,8 @@ import { Meta } from "./meta.ts";
 import { MeteredSql } from "./metered-sql.ts";
 import { migrateToChunks } from "./migrate.ts";
 import { Presence } from "./presence.ts";
+import { answerCatalog, type CatalogAnswer, type CatalogQuery } from "./promql-labels.ts";
+import { type ShardSelectAnswer, type ShardSelectRequest, selectSamples } from "./promql-select.ts";
 import { RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import { Retention } from "./retention.ts";
 import { Rollups } from "./rollups.ts";
@@ -379,6 +381,21 @@ export class ShardObject extends DurableObject<Env> {
     const answer = queryHistory(request, this.catalog, this.rollups, this.log, earliestReceipt);
     if ("error" in answer) return answer;
     return { position: this.position(), ...answer };
+  }
+
+  /** One PromQL selector over this shard's series (see `selectSamples`), with the SQLite rows it read. */
+  async promqlSelect(request: ShardSelectRequest): Promise<ShardSelectAnswer & { rowsRead: number }> {
+    this.sql.settle();
+    const before = this.sql.rowsRead;
+    const stores = { catalog: this.catalog, rollups: this.rollups, log: this.log };
+    const answer = selectSamples(request, { ...stores, rawWindowMs: this.config.rawRetentionMs });
+    this.sql.settle();
+    return { ...answer, rowsRead: this.sql.rowsRead - before };
+  }
+
+  /** Series, label names or label values of this shard's series, for the Prometheus API (see `answerCatalog`). */
+  async promqlCatalog(query: CatalogQuery): Promise<CatalogAnswer> {
+    return answerCatalog(this.catalog, query);
   }
 
   /** The series with last values, recent rate and device presence. */
