@@ -102,7 +102,14 @@ describe("Prometheus remote write 1.0", () => {
         "gauge",
         { ts: now - 1000, value: 21.5 },
       ],
-      ["web-2_9100", "up", { job: "api", instance: "web-2:9100" }, undefined, undefined, { ts: now - 500, value: 1 }],
+      [
+        "web-2_9100",
+        "up",
+        { job: "api", instance: "web-2:9100" },
+        undefined,
+        undefined,
+        { ts: now - 500, value: 1 },
+      ],
     ]);
   });
 
