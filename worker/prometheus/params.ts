@@ -18,8 +18,9 @@ const invalid = (name: string, reason: string) =>
 /** A time as Prometheus's API takes it: unix seconds with decimals, or RFC 3339; ms since the epoch. */
 export function parseTime(text: string, name: string): number {
   if (FLOAT.test(text)) {
+    // Clients send Go's zero and far times for "unbounded" (-9223372036.854776): clamped, as they mean no bound.
     const ms = Math.round(Number(text) * 1000);
-    if (Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME) return ms;
+    if (Number.isFinite(ms)) return Math.min(MAX_TIME, Math.max(MIN_TIME, ms));
   }
   if (RFC3339.test(text)) {
     // Date keeps ms: finer digits are cut, as Prometheus's API rounds times to ms.
