@@ -52,6 +52,9 @@ export function checkSelector(matchers: LabelMatcher[]): Expr {
 }
 
 export function applyModifier(e: Expr, modifier: { offset?: number; at?: AtModifier }): Expr {
+  // The grammar hangs `a - b offset 5m` on the whole binary expression; Prometheus binds it to the nearest selector.
+  if (e.type === "binary") return { ...e, rhs: applyModifier(e.rhs, modifier) };
+  if (e.type === "unary") return { ...e, expr: applyModifier(e.expr, modifier) };
   const what = modifier.at !== undefined ? "@ modifier" : "offset modifier";
   const target = e.type === "matrixSelector" ? e.vector : e;
   if (target.type !== "vectorSelector" && target.type !== "subquery")
