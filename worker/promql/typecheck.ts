@@ -2,7 +2,7 @@
 import type { AggregateOp, AtModifier, BinaryOp, Expr, ValueType, VectorMatching } from "./ast.ts";
 import { isComparison, isSetOp } from "./ast.ts";
 import { functions } from "./functions.ts";
-import { METRIC_NAME, matches } from "./labels.ts";
+import { compileRegex, METRIC_NAME, matches } from "./labels.ts";
 import type { LabelMatcher } from "./querier.ts";
 
 const typeNames: Readonly<Record<ValueType, string>> = {
@@ -46,6 +46,7 @@ export function checkSelector(matchers: LabelMatcher[]): Expr {
     throw new Error(
       `metric name must not be set twice: ${JSON.stringify(names[0]?.value)} or ${JSON.stringify(names[1]?.value)}`,
     );
+  for (const m of matchers) if (m.type === "=~" || m.type === "!~") compileRegex(m.value);
   if (matchers.every((m) => matches(m, "")))
     throw new Error("vector selector must contain at least one non-empty matcher");
   return { type: "vectorSelector", matchers, offset: 0 };
