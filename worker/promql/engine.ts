@@ -3,7 +3,7 @@ import type { Expr, VectorSelector } from "./ast.ts";
 import { badData } from "./errors.ts";
 import { type EvalContext, evaluate } from "./evaluate.ts";
 import { matrixData, type QueryData, scalarData, stringData, vectorData } from "./format.ts";
-import { labelsKey } from "./labels.ts";
+import { compareLabels, labelsKey } from "./labels.ts";
 import { defaultOptions, type EngineOptions, QueryBudget } from "./limits.ts";
 import { parseExpr } from "./parse.ts";
 import type { Querier, SelectHints, SeriesSamples } from "./querier.ts";
@@ -65,7 +65,12 @@ async function prepare(
   const wanted = selections(expr, start, end, { start, end, step, lookback: o.lookbackDelta });
   const fetched = await Promise.all(wanted.map((s) => querier.select(s.node.matchers, s.hints)));
   const series = new Map<VectorSelector, readonly SeriesSamples[]>();
-  for (const [i, s] of wanted.entries()) series.set(s.node, fetched[i] as SeriesSamples[]);
+  // In label order, as Prometheus's storage returns series: equal values then keep the order Prometheus gives them.
+  for (const [i, s] of wanted.entries())
+    series.set(
+      s.node,
+      [...(fetched[i] as SeriesSamples[])].sort((a, b) => compareLabels(a.labels, b.labels)),
+    );
   const context: EvalContext = {
     start,
     end,

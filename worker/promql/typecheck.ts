@@ -2,7 +2,7 @@
 import type { AggregateOp, AtModifier, BinaryOp, Expr, ValueType, VectorMatching } from "./ast.ts";
 import { isComparison, isSetOp } from "./ast.ts";
 import { functions } from "./functions.ts";
-import { METRIC_NAME, matches } from "./labels.ts";
+import { compileRegex, METRIC_NAME, matches } from "./labels.ts";
 import type { LabelMatcher } from "./querier.ts";
 
 const typeNames: Readonly<Record<ValueType, string>> = {
@@ -46,12 +46,16 @@ export function checkSelector(matchers: LabelMatcher[]): Expr {
     throw new Error(
       `metric name must not be set twice: ${JSON.stringify(names[0]?.value)} or ${JSON.stringify(names[1]?.value)}`,
     );
+  for (const m of matchers) if (m.type === "=~" || m.type === "!~") compileRegex(m.value);
   if (matchers.every((m) => matches(m, "")))
     throw new Error("vector selector must contain at least one non-empty matcher");
   return { type: "vectorSelector", matchers, offset: 0 };
 }
 
 export function applyModifier(e: Expr, modifier: { offset?: number; at?: AtModifier }): Expr {
+  // The grammar hangs `a - b offset 5m` on the whole binary expression; Prometheus binds it to the nearest selector.
+  if (e.type === "binary") return { ...e, rhs: applyModifier(e.rhs, modifier) };
+  if (e.type === "unary") return { ...e, expr: applyModifier(e.expr, modifier) };
   const what = modifier.at !== undefined ? "@ modifier" : "offset modifier";
   const target = e.type === "matrixSelector" ? e.vector : e;
   if (target.type !== "vectorSelector" && target.type !== "subquery")
