@@ -127,7 +127,7 @@ function bucketSamples(columns: ColumnsWithLastTs, func: string | undefined, sta
   };
 }
 
-/** A shard's stores, and how far back the raw log is read (its retention: the raw window). */
+/** A shard's stores, and how long the raw log keeps batches (the raw window). */
 export interface SampleStores {
   catalog: SeriesCatalog;
   rollups: Rollups;
@@ -137,9 +137,10 @@ export interface SampleStores {
 
 /**
  * Answers one selector for this shard's series: every series its matchers match, with samples in
- * [hints.start, hints.end], read from the raw log when the selection lies in the raw window and the log holds it
- * all (exact), else from a rollup (see `rollupResolution`). Stops early once the series or samples passed the
- * request's limits.
+ * [hints.start, hints.end]. They come from the raw log (exact) when the log holds every point from the start on
+ * and the selection spans at most twice its retention (an hour of steps and a range or lookback of up to an hour
+ * more); else from a rollup (see `rollupResolution`), so a 7-day panel reads 1-minute buckets, not raw points.
+ * Stops early once the series or samples passed the request's limits.
  */
 export function selectSamples(request: ShardSelectRequest, stores: SampleStores): ShardSelectAnswer {
   const { catalog, rollups, log } = stores;
@@ -148,7 +149,7 @@ export function selectSamples(request: ShardSelectRequest, stores: SampleStores)
   if (selected.length > request.maxSeries) return { exceeded: "series", count: selected.length };
   if (selected.length === 0) return { series: [], source: "raw" };
   const budget = new SampleBudget(request.maxSamples);
-  if (hints.start >= request.now - stores.rawWindowMs && rawCovers(log, hints.start)) {
+  if (hints.end - hints.start <= 2 * stores.rawWindowMs && rawCovers(log, hints.start)) {
     const series = fromRaw(log, selected, hints.start, hints.end, budget);
     return series ? { series, source: "raw" } : { exceeded: "samples", count: budget.loaded };
   }
