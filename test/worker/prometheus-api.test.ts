@@ -70,6 +70,11 @@ function form(fields: Record<string, string | string[]>): RequestInit {
   };
 }
 
+/** A range query POSTed form-encoded, as Grafana sends it. */
+function queryRange(board: string, viewer: string, fields: Record<string, string>) {
+  return api(board, "query_range", viewer, form(fields));
+}
+
 describe("Prometheus API: queries", () => {
   it("answers an instant query with a vector, values as strings, times in seconds, the original instance kept", async () => {
     const { board, viewer } = await seeded();
@@ -93,17 +98,12 @@ describe("Prometheus API: queries", () => {
 
   it("evaluates sum by (job) (rate(...)) over a POSTed, form-encoded range query as a matrix", async () => {
     const { board, viewer } = await seeded();
-    const { status, body } = await api(
-      board,
-      "query_range",
-      viewer,
-      form({
-        query: "sum by (job) (rate(http_requests_total[5m]))",
-        start: SECONDS(END - 600_000),
-        end: new Date(END).toISOString(),
-        step: "60s",
-      }),
-    );
+    const { status, body } = await queryRange(board, viewer, {
+      query: "sum by (job) (rate(http_requests_total[5m]))",
+      start: SECONDS(END - 600_000),
+      end: new Date(END).toISOString(),
+      step: "60s",
+    });
     expect(status).toBe(200);
     expect(body.data.resultType).toBe("matrix");
     const byJob = Object.fromEntries(
@@ -368,18 +368,13 @@ describe("Prometheus API: errors and limits", () => {
 
   it("answers 503 timeout when a query runs past its timeout", async () => {
     const { board, viewer } = await seeded();
-    const { status, body } = await api(
-      board,
-      "query_range",
-      viewer,
-      form({
-        query: "sum by (job) (rate(http_requests_total[5m])) * on() group_left count(http_requests_total)",
-        start: SECONDS(END - 10_999_000),
-        end: SECONDS(END),
-        step: "1",
-        timeout: "1ms",
-      }),
-    );
+    const { status, body } = await queryRange(board, viewer, {
+      query: "sum by (job) (rate(http_requests_total[5m])) * on() group_left count(http_requests_total)",
+      start: SECONDS(END - 10_999_000),
+      end: SECONDS(END),
+      step: "1",
+      timeout: "1ms",
+    });
     expect(status).toBe(503);
     expect(body).toEqual({
       status: "error",
