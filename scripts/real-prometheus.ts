@@ -19,18 +19,22 @@ export interface WrittenSeries {
 }
 
 /** A snappy-compressed WriteRequest, as Prometheus's remote write sends it. */
-export function remoteWriteBody(series: WrittenSeries[]): Uint8Array {
+export function remoteWriteBody(series: WrittenSeries[]): Uint8Array<ArrayBuffer> {
   const message = create(WriteRequestSchema, {
     timeseries: series.map((s) => ({
       labels: Object.entries(s.labels).map(([name, value]) => ({ name, value })),
       samples: s.samples.map(([value, timestamp]) => ({ value, timestamp: BigInt(timestamp) })),
     })),
   });
-  return compress(toBinary(WriteRequestSchema, message));
+  return new Uint8Array(compress(toBinary(WriteRequestSchema, message)));
 }
 
 /** POSTs a remote write body; throws unless the receiver answers 2xx. */
-export async function remoteWrite(url: string, body: Uint8Array, credential?: string): Promise<void> {
+export async function remoteWrite(
+  url: string,
+  body: Uint8Array<ArrayBuffer>,
+  credential?: string,
+): Promise<void> {
   const response = await fetch(url, {
     method: "POST",
     headers: {
