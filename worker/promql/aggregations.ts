@@ -1,7 +1,7 @@
 /** Aggregation operators over one instant vector, grouped `by`/`without`, as Prometheus 2.42 computes them. */
 import type { Aggregate } from "./ast.ts";
 import { execution } from "./errors.ts";
-import { formatFixed } from "./format.ts";
+import { formatFixed, formatGeneral } from "./format.ts";
 import { groupingKey, keepOnly, METRIC_NAME, without } from "./labels.ts";
 import { quantile } from "./quantile.ts";
 import type { LabelSet } from "./querier.ts";
@@ -85,7 +85,7 @@ export function aggregate(
   if (op === "topk" || op === "bottomk") {
     const k = Math.trunc(param as number);
     if (!Number.isFinite(k) || Math.abs(k) > 2 ** 63)
-      throw execution(`Scalar value ${formatFixed(param as number)} overflows int64`);
+      throw execution(`Scalar value ${formatGeneral(param as number)} overflows int64`);
     if (k < 1) return [];
     return groupsOf(samples, grouping, node.without).flatMap((g) =>
       g.samples.sort(byValue(op === "topk")).slice(0, k),
