@@ -5,7 +5,7 @@ import { formatFixed, formatGeneral } from "./format.ts";
 import { groupingKey, keepOnly, METRIC_NAME, without } from "./labels.ts";
 import { quantile } from "./quantile.ts";
 import type { LabelSet } from "./querier.ts";
-import type { Sample } from "./values.ts";
+import type { Floats, Sample } from "./values.ts";
 
 interface Group {
   readonly labels: LabelSet;
@@ -37,7 +37,7 @@ function groupsOf(samples: readonly Sample[], names: readonly string[], isWithou
 }
 
 /** Running mean that survives infinities, as Prometheus's avg. */
-function mean(values: readonly number[]): number {
+function mean(values: Floats): number {
   let m = values[0] as number;
   for (let i = 1; i < values.length; i++) {
     const x = values[i] as number;
@@ -51,7 +51,7 @@ function mean(values: readonly number[]): number {
   return m;
 }
 
-function variance(values: readonly number[]): number {
+function variance(values: Floats): number {
   let m = values[0] as number;
   let aux = 0;
   for (let i = 1; i < values.length; i++) {

@@ -76,7 +76,7 @@ export function matrixData(series: readonly RangeSeries[], sort: boolean): Query
     resultType: "matrix",
     result: ordered.map((s) => ({
       metric: metricJSON(s.labels),
-      values: s.t.map((t, i): SamplePair => [seconds(t), formatValue(s.v[i] as number)]),
+      values: Array.from(s.t, (t, i): SamplePair => [seconds(t), formatValue(s.v[i] as number)]),
     })),
   };
 }
