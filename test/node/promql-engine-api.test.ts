@@ -106,7 +106,10 @@ describe("PromQL engine selection", () => {
     const seen: SelectHints[] = [];
     const q = memoryQuerier(series);
     const recording = {
-      select: (m: Parameters<typeof q.select>[0], h: SelectHints) => (seen.push(h), q.select(m, h)),
+      select: (m: Parameters<typeof q.select>[0], h: SelectHints) => {
+        seen.push(h);
+        return q.select(m, h);
+      },
     };
     await rangeQuery(recording, "rate(x[5m] offset 1m) + x + x @ 100", 600_000, 1_200_000, 60_000);
     expect(seen).toEqual([

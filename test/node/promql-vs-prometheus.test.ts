@@ -71,9 +71,12 @@ function difference(
   if (!prom.ok || !ours.ok) {
     if (prom.ok !== ours.ok)
       return `prometheus ${prom.ok ? "succeeded" : `failed: ${prom.error}`}, ours ${ours.ok ? "succeeded" : `failed: ${ours.error}`}`;
-    return !prom.ok && !ours.ok && prom.errorType !== ours.errorType
-      ? `errorType ${prom.errorType} vs ${ours.errorType}`
-      : undefined;
+    if (!prom.ok && !ours.ok && prom.errorType !== ours.errorType)
+      return `errorType ${prom.errorType} vs ${ours.errorType}`;
+    // Evaluation errors must read as Prometheus's; parse errors come from another parser, so only their type must.
+    if (!prom.ok && !ours.ok && !/parse error/.test(prom.error) && prom.error !== ours.error)
+      return `error ${JSON.stringify(prom.error)} vs ${JSON.stringify(ours.error)}`;
+    return undefined;
   }
   const [p, o] = [prom.data, ours.data];
   if (p.resultType !== o.resultType) return `resultType ${p.resultType} vs ${o.resultType}`;

@@ -1,11 +1,11 @@
 /** Aggregation operators over one instant vector, grouped `by`/`without`, as Prometheus 2.42 computes them. */
 import type { Aggregate } from "./ast.ts";
 import { execution } from "./errors.ts";
-import { formatFixed } from "./format.ts";
+import { formatFixed, formatGeneral } from "./format.ts";
 import { groupingKey, keepOnly, METRIC_NAME, without } from "./labels.ts";
 import { quantile } from "./quantile.ts";
 import type { LabelSet } from "./querier.ts";
-import type { Sample } from "./values.ts";
+import type { Floats, Sample } from "./values.ts";
 
 interface Group {
   readonly labels: LabelSet;
@@ -37,7 +37,7 @@ function groupsOf(samples: readonly Sample[], names: readonly string[], isWithou
 }
 
 /** Running mean that survives infinities, as Prometheus's avg. */
-function mean(values: readonly number[]): number {
+function mean(values: Floats): number {
   let m = values[0] as number;
   for (let i = 1; i < values.length; i++) {
     const x = values[i] as number;
@@ -51,7 +51,7 @@ function mean(values: readonly number[]): number {
   return m;
 }
 
-function variance(values: readonly number[]): number {
+function variance(values: Floats): number {
   let m = values[0] as number;
   let aux = 0;
   for (let i = 1; i < values.length; i++) {
@@ -85,7 +85,7 @@ export function aggregate(
   if (op === "topk" || op === "bottomk") {
     const k = Math.trunc(param as number);
     if (!Number.isFinite(k) || Math.abs(k) > 2 ** 63)
-      throw execution(`Scalar value ${formatFixed(param as number)} overflows int64`);
+      throw execution(`Scalar value ${formatGeneral(param as number)} overflows int64`);
     if (k < 1) return [];
     return groupsOf(samples, grouping, node.without).flatMap((g) =>
       g.samples.sort(byValue(op === "topk")).slice(0, k),

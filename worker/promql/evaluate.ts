@@ -65,7 +65,7 @@ function selectRange(e: MatrixSelector, ts: number, c: EvalContext): Window {
   for (const s of c.series.get(e.vector) ?? []) {
     const points = samplesIn(s, rangeStart, rangeEnd);
     c.budget.take(points.t.length);
-    if (points.t.length > 0) series.push({ labels: s.labels, ...points });
+    if (points.t.length > 0) series.push({ labels: s.labels, t: points.t, v: points.v });
   }
   return { series, rangeStart, rangeEnd };
 }

@@ -36,12 +36,21 @@ export function formatFixed(v: number): string {
   return negative ? `-${out}` : out;
 }
 
+/** Go's exponent style: at least two exponent digits (1e-07, 1e+300). */
+const goExponent = (v: number): string => v.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+
+/** Go's %v of a float64 (strconv 'g', shortest digits): an exponent below 1e-4 and from 1e6 on. */
+export function formatGeneral(v: number): string {
+  if (!Number.isFinite(v) || v === 0) return formatFixed(v);
+  const exponent = Number(v.toExponential().split("e")[1]);
+  return exponent < -4 || exponent >= 6 ? goExponent(v) : formatFixed(v);
+}
+
 /** A sample value as Prometheus's API writes it: 'f' format, or 'e' below 1e-6 and from 1e21 (Go's exponent style). */
 export function formatValue(v: number): string {
   const abs = Math.abs(v);
   if (abs !== 0 && Number.isFinite(abs) && (abs < 1e-6 || abs >= 1e21)) {
-    // JavaScript and Go agree on the digits; Go writes at least two exponent digits (1e-07).
-    return v.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+    return goExponent(v);
   }
   return formatFixed(v);
 }
@@ -67,7 +76,7 @@ export function matrixData(series: readonly RangeSeries[], sort: boolean): Query
     resultType: "matrix",
     result: ordered.map((s) => ({
       metric: metricJSON(s.labels),
-      values: s.t.map((t, i): SamplePair => [seconds(t), formatValue(s.v[i] as number)]),
+      values: Array.from(s.t, (t, i): SamplePair => [seconds(t), formatValue(s.v[i] as number)]),
     })),
   };
 }

@@ -1,4 +1,5 @@
 /** Kahan-Babuška compensated summation, as Prometheus's kahanSumInc, so sums match its float results. */
+import type { Floats } from "./values.ts";
 export function kahanSumInc(inc: number, sum: number, c: number): [number, number] {
   const t = sum + inc;
   let comp = c;
@@ -8,7 +9,7 @@ export function kahanSumInc(inc: number, sum: number, c: number): [number, numbe
   return [t, comp];
 }
 
-export function kahanSum(values: readonly number[]): number {
+export function kahanSum(values: Floats): number {
   let sum = 0;
   let c = 0;
   for (const v of values) [sum, c] = kahanSumInc(v, sum, c);

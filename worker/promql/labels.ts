@@ -61,18 +61,52 @@ export function keepOnly(labels: LabelSet, names: readonly string[]): LabelSet {
   return out;
 }
 
-export const dropMetricName = (labels: LabelSet): LabelSet =>
-  labels[METRIC_NAME] === undefined ? labels : without(labels, [METRIC_NAME]);
+// A series' label set is one object through every step of a query: what is derived from it is derived once.
+const withoutName = new WeakMap<LabelSet, LabelSet>();
+const keys = new WeakMap<LabelSet, string>();
+
+export function dropMetricName(labels: LabelSet): LabelSet {
+  if (labels[METRIC_NAME] === undefined) return labels;
+  let dropped = withoutName.get(labels);
+  if (!dropped) {
+    dropped = without(labels, [METRIC_NAME]);
+    withoutName.set(labels, dropped);
+  }
+  return dropped;
+}
 
 /** A string identifying the label set (names sorted), for maps keyed by series. */
 export function labelsKey(labels: LabelSet): string {
-  let key = "";
-  for (const name of Object.keys(labels).sort()) key += `${name}\xff${labels[name]}\xfe`;
+  let key = keys.get(labels);
+  if (key === undefined) {
+    key = "";
+    for (const name of Object.keys(labels).sort()) key += `${name}\xff${labels[name]}\xfe`;
+    keys.set(labels, key);
+  }
   return key;
 }
 
 /** The key of the listed labels only (`by`, `on`) or of all but them and `__name__` (`without`, `ignoring`). */
 export function groupingKey(labels: LabelSet, names: readonly string[], on: boolean): string {
+  // Cached by the grouping's own list (one array per AST node) and the label set.
+  const byNames = on ? keysOn : keysIgnoring;
+  let byLabels = byNames.get(names);
+  if (!byLabels) {
+    byLabels = new WeakMap();
+    byNames.set(names, byLabels);
+  }
+  let key = byLabels.get(labels);
+  if (key === undefined) {
+    key = computeGroupingKey(labels, names, on);
+    byLabels.set(labels, key);
+  }
+  return key;
+}
+
+const keysOn = new WeakMap<readonly string[], WeakMap<LabelSet, string>>();
+const keysIgnoring = new WeakMap<readonly string[], WeakMap<LabelSet, string>>();
+
+function computeGroupingKey(labels: LabelSet, names: readonly string[], on: boolean): string {
   if (on) {
     let key = "";
     for (const n of [...names].sort()) key += `${n}\xff${labels[n] ?? ""}\xfe`;

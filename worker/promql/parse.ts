@@ -7,7 +7,15 @@ import { badData } from "./errors.ts";
 import { METRIC_NAME } from "./labels.ts";
 import { parseDuration, parseNumber, unquote } from "./literals.ts";
 import type { LabelMatcher, MatchType } from "./querier.ts";
-import { applyModifier, checkAggregate, checkBinary, checkCall, checkSelector, typeOf } from "./typecheck.ts";
+import {
+  applyModifier,
+  bindToOperand,
+  checkAggregate,
+  checkBinary,
+  checkCall,
+  checkSelector,
+  typeOf,
+} from "./typecheck.ts";
 
 /** Where an error is: Prometheus's `line:column` of a character offset. */
 class ParseFailure extends Error {
@@ -112,19 +120,27 @@ class Converter {
       case "VectorSelector":
         return this.vectorSelector(n, c);
       case "MatrixSelector": {
-        const vector = this.expr(child(0));
-        if (vector.type !== "vectorSelector") return fail(n, "ranges only allowed for vector selectors");
-        if (vector.offset !== 0 || vector.at !== undefined)
-          return fail(n, "no offset modifiers allowed before range");
-        return { type: "matrixSelector", vector, range: this.positive(child(1), "range") };
+        const range = this.positive(child(1), "range");
+        return this.checked(n, () =>
+          bindToOperand(this.expr(child(0)), (vector) => {
+            if (vector.type !== "vectorSelector") throw new Error("ranges only allowed for vector selectors");
+            if (vector.offset !== 0 || vector.at !== undefined)
+              throw new Error("no offset modifiers allowed before range");
+            return { type: "matrixSelector", vector, range };
+          }),
+        );
       }
       case "SubqueryExpr": {
-        const expr = this.expr(child(0));
-        const t = typeOf(expr);
-        if (t !== "vector")
-          return fail(n, `subquery is only allowed on instant vector, got ${describe(t)} instead`);
+        const range = this.positive(child(1), "range");
         const step = c[2] ? this.positive(child(2), "step") : 0;
-        return { type: "subquery", expr, range: this.positive(child(1), "range"), step, offset: 0 };
+        return this.checked(n, () =>
+          bindToOperand(this.expr(child(0)), (expr) => {
+            const t = typeOf(expr);
+            if (t !== "vector")
+              throw new Error(`subquery is only allowed on instant vector, got ${describe(t)} instead`);
+            return { type: "subquery", expr, range, step, offset: 0 };
+          }),
+        );
       }
       case "OffsetExpr": {
         const body = kids(child(2));

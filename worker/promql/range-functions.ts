@@ -1,7 +1,7 @@
 /** Functions of one series' samples in a window (`rate(x[5m])`), as Prometheus 2.42's functions.go computes them. */
 import { kahanSum, kahanSumInc } from "./kahan.ts";
 import { quantile } from "./quantile.ts";
-import type { Points } from "./values.ts";
+import type { Floats, Points } from "./values.ts";
 
 export interface WindowContext {
   /** The evaluation time and the window's closed bounds, in ms. */
@@ -86,7 +86,7 @@ function linearRegression({ t, v }: Points, interceptTime: number): [slope: numb
   return [slope, sumY / n - (slope * sumX) / n];
 }
 
-function avg(values: readonly number[]): number {
+function avg(values: Floats): number {
   let mean = 0;
   let c = 0;
   let count = 0;
@@ -102,7 +102,7 @@ function avg(values: readonly number[]): number {
   return !Number.isFinite(mean) && !Number.isNaN(mean) ? mean : mean + c;
 }
 
-function variance(values: readonly number[]): number {
+function variance(values: Floats): number {
   let count = 0;
   let [mean, cMean, aux, cAux] = [0, 0, 0, 0];
   for (const x of values) {

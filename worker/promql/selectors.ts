@@ -27,15 +27,17 @@ export function sampleAt(
   return { t, v: s.values[i] as number };
 }
 
-/** The samples in the closed window [mint, maxt], staleness markers left out. */
+/** The samples in the closed window [mint, maxt], staleness markers left out: views of storage's arrays if it can. */
 export function samplesIn(s: SeriesSamples, mint: number, maxt: number): Points {
+  const from = lastAtOrBefore(s.timestamps, mint - 1) + 1;
+  const to = lastAtOrBefore(s.timestamps, maxt) + 1;
+  if (!s.stale?.subarray(from, to).includes(1))
+    return { t: s.timestamps.subarray(from, to), v: s.values.subarray(from, to) };
   const t: number[] = [];
   const v: number[] = [];
-  for (let i = lastAtOrBefore(s.timestamps, mint - 1) + 1; i < s.timestamps.length; i++) {
-    const ts = s.timestamps[i] as number;
-    if (ts > maxt) break;
+  for (let i = from; i < to; i++) {
     if (s.stale?.[i]) continue;
-    t.push(ts);
+    t.push(s.timestamps[i] as number);
     v.push(s.values[i] as number);
   }
   return { t, v };

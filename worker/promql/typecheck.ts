@@ -52,10 +52,33 @@ export function checkSelector(matchers: LabelMatcher[]): Expr {
   return { type: "vectorSelector", matchers, offset: 0 };
 }
 
+/**
+ * Prometheus binds `[…]`, `offset` and `@` to the operand right before them (`a - b offset 5m` offsets b); the lezer
+ * grammar hangs them on the whole expression, so they are moved down to the last operand, and its parents re-checked.
+ */
+export function bindToOperand(e: Expr, apply: (operand: Expr) => Expr): Expr {
+  if (e.type === "binary") {
+    const rhs = bindToOperand(e.rhs, apply);
+    const t = typeOf(rhs);
+    if (t !== "scalar" && t !== "vector")
+      throw new Error("binary expression must contain only scalar and instant vector types");
+    return { ...e, rhs };
+  }
+  if (e.type === "unary") {
+    const expr = bindToOperand(e.expr, apply);
+    const t = typeOf(expr);
+    if (t !== "scalar" && t !== "vector")
+      throw new Error("unary expression only allowed on expressions of type scalar or instant vector");
+    return { ...e, expr };
+  }
+  return apply(e);
+}
+
 export function applyModifier(e: Expr, modifier: { offset?: number; at?: AtModifier }): Expr {
-  // The grammar hangs `a - b offset 5m` on the whole binary expression; Prometheus binds it to the nearest selector.
-  if (e.type === "binary") return { ...e, rhs: applyModifier(e.rhs, modifier) };
-  if (e.type === "unary") return { ...e, expr: applyModifier(e.expr, modifier) };
+  return bindToOperand(e, (operand) => modifyOperand(operand, modifier));
+}
+
+function modifyOperand(e: Expr, modifier: { offset?: number; at?: AtModifier }): Expr {
   const what = modifier.at !== undefined ? "@ modifier" : "offset modifier";
   const target = e.type === "matrixSelector" ? e.vector : e;
   if (target.type !== "vectorSelector" && target.type !== "subquery")

@@ -8,10 +8,13 @@ export interface Sample {
   readonly t?: number;
 }
 
+/** Floats as storage hands them over (views of its arrays) or as the evaluator builds them. */
+export type Floats = Float64Array | readonly number[];
+
 /** Points in ascending time order. */
 export interface Points {
-  readonly t: readonly number[];
-  readonly v: readonly number[];
+  readonly t: Floats;
+  readonly v: Floats;
 }
 
 export interface RangeSeries extends Points {

@@ -9,22 +9,30 @@ export interface StoredSeries {
 }
 
 export function memoryQuerier(series: readonly StoredSeries[]): Querier & { selects: number } {
+  // Columns built once, as storage keeps them; a select hands out views of the hinted window.
+  const stored = series.map((s) => ({
+    labels: s.labels,
+    timestamps: Float64Array.from(s.samples, (p) => p.t),
+    values: Float64Array.from(s.samples, (p) => p.v),
+    stale: s.samples.some((p) => p.stale) ? Uint8Array.from(s.samples, (p) => (p.stale ? 1 : 0)) : undefined,
+  }));
   const q = {
     selects: 0,
     async select(matchers, hints): Promise<SeriesSamples[]> {
       q.selects++;
       const out: SeriesSamples[] = [];
-      for (const s of series) {
+      for (const s of stored) {
         if (!matchesAll(s.labels, matchers)) continue;
-        const inWindow = s.samples.filter((p) => p.t >= hints.start && p.t <= hints.end);
-        if (inWindow.length === 0) continue;
+        const from = s.timestamps.findIndex((t) => t >= hints.start);
+        if (from < 0) continue;
+        let to = from;
+        while (to < s.timestamps.length && (s.timestamps[to] as number) <= hints.end) to++;
+        if (to === from) continue;
         out.push({
           labels: s.labels,
-          timestamps: Float64Array.from(inWindow, (p) => p.t),
-          values: Float64Array.from(inWindow, (p) => p.v),
-          ...(inWindow.some((p) => p.stale)
-            ? { stale: Uint8Array.from(inWindow, (p) => (p.stale ? 1 : 0)) }
-            : {}),
+          timestamps: s.timestamps.subarray(from, to),
+          values: s.values.subarray(from, to),
+          ...(s.stale ? { stale: s.stale.subarray(from, to) } : {}),
         });
       }
       return out;

@@ -20,6 +20,11 @@ export const families: Readonly<Record<string, readonly string[]>> = {
     '"a string"',
     "Inf",
     "-1 ^ 2",
+    "http_requests_total - http_requests_total @ 1700001000",
+    "1 + node_temp offset 5m",
+    "-node_temp offset 1m",
+    "node_temp * 2 > node_temp offset 10m",
+    "max_over_time(-node_temp[5m:1m])",
   ],
   subqueries: [
     "node_temp[10m:1m]",
@@ -256,5 +261,11 @@ export const families: Readonly<Record<string, readonly string[]>> = {
     "topk(1e300, node_temp)",
     "abs(node_temp, 1)",
     '{__name__=~".*"}',
+    "node_temp + node_temp[5m]",
+    "1 - rate(http_requests_total[5m])[10m:]",
+    "-node_temp[5m:]",
+    "sum(node_temp) offset 5m",
+    "node_temp + 1 @ 100",
+    "node_temp[5m] offset 1m [5m]",
   ],
 };
