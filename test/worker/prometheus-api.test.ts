@@ -2,7 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { compress } from "snappyjs";
 import { describe, expect, it } from "vitest";
 import { WriteRequestSchema } from "../../worker/formats/gen/prometheus/remote_pb.ts";
-import { ShardQuerier } from "../../worker/hub/shard-querier.ts";
+import { ShardQuerier } from "../../worker/prometheus/shard-querier.ts";
 import { PromQLError } from "../../worker/promql/index.ts";
 import { answer, freshBoard, request, shardStub, token } from "./helpers.ts";
 
@@ -349,7 +349,8 @@ describe("Prometheus API: errors and limits", () => {
     await expectBadData("series", undefined, "no match[] parameter provided");
     await expectBadData(`series?match[]=${encodeURIComponent("rate(x[5m])")}`);
     await expectBadData("label/not-a-name/values", undefined, 'invalid label name: "not-a-name"');
-    await expectBadData("query", form({ query: `up${" + up".repeat(4000)}` }));
+    await expectBadData("query", form({ query: `up${" + up".repeat(4000)}` }), /16384/);
+    await expectBadData("query", form({ query: "up", pad: "x".repeat(300_000) }), /larger than 262144 bytes/);
   });
 
   it("accepts steps and times in every form Prometheus does: float seconds, durations, RFC 3339 with offsets", async () => {

@@ -8,7 +8,7 @@ import {
 } from "../promql/index.ts";
 import type { ShardSelectAnswer, ShardSelectRequest } from "../shard/promql-select.ts";
 
-/** How a hub reaches one shard's selector (a Durable Object stub in production). */
+/** How a query reaches one shard's selector (a Durable Object stub in production). */
 export type SelectOnShard = (
   request: ShardSelectRequest,
 ) => Promise<ShardSelectAnswer & { rowsRead: number }>;
@@ -53,9 +53,9 @@ function mergeSamples(a: SeriesSamples, b: SeriesSamples): SeriesSamples {
 }
 
 /**
- * The engine's storage on a hub: each selector goes to every shard of the board, which filters its own series by
- * the matchers and its samples by the range (raw log or rollup, see `selectSamples`); the hub merges the answers
- * and counts what they cost. Past a limit it throws Prometheus's execution error.
+ * The engine's storage for one query: each selector goes to every shard of the board, which filters its own series
+ * by the matchers and its samples by the range (raw log or rollup, see `selectSamples`); the answers are merged here
+ * and what they cost is counted. Past a limit it throws Prometheus's execution error.
  */
 export class ShardQuerier implements Querier {
   readonly cost: QueryCost = {
