@@ -132,7 +132,7 @@ describe("Prometheus API: queries", () => {
     ]);
   });
 
-  it("states the rows read, bytes moved and samples of a query in headers", async () => {
+  it("states the rows read, bytes moved, samples, sources and time waiting for shards of a query in headers", async () => {
     const { board, viewer } = await seeded();
     const response = await request(
       `/api/v1/boards/${board}/prometheus/api/v1/query?query=http_requests_total&time=${SECONDS(END)}`,
@@ -143,6 +143,7 @@ describe("Prometheus API: queries", () => {
     expect(Number(response.headers.get("x-edgepulse-bytes-moved"))).toBeGreaterThan(0);
     expect(Number(response.headers.get("x-edgepulse-samples"))).toBe(3 * 21);
     expect(response.headers.get("x-edgepulse-sources")).toBe("raw");
+    expect(Number(response.headers.get("x-edgepulse-select-ms"))).toBeGreaterThanOrEqual(0);
   });
 
   it("computes histogram_quantile over OTLP explicit-bucket histograms stored as cumulative _bucket series", async () => {

@@ -88,6 +88,7 @@ function queryResponse(c: PrometheusContext, answer: PromqlAnswer): Response {
   c.header("x-edgepulse-rows-read", String(cost.rowsRead));
   c.header("x-edgepulse-bytes-moved", String(cost.bytesMoved));
   c.header("x-edgepulse-samples", String(cost.samples));
+  c.header("x-edgepulse-select-ms", String(cost.selectMs));
   c.header("x-edgepulse-sources", cost.sources.join(",") || "none");
   if ("data" in answer) return success(c, answer.data);
   const { errorType, error } = answer.error;
