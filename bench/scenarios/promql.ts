@@ -126,6 +126,7 @@ function report(rows: Row[]): void {
       "target",
       "p50 ms",
       "p99 ms",
+      "select ms",
       "samples",
       "rows read",
       "MB moved",
