@@ -119,7 +119,7 @@ async function ours(run: () => Promise<QueryData>): Promise<Outcome> {
   try {
     return { ok: true, data: JSON.parse(JSON.stringify(await run())) as QueryData };
   } catch (e) {
-    if (e instanceof PromQLError) return { ok: false, errorType: e.errorType, error: e.message };
+    if (e instanceof PromQLError) return { ok: false, errorType: e.errorType, error: e.apiMessage };
     throw e;
   }
 }
@@ -215,4 +215,27 @@ describe.skipIf(!hasPrometheus)("the PromQL engine against Prometheus 2.42 on th
       if (family !== "errors") expect(t.nonEmpty, family).toBeGreaterThan(t.total * 0.6);
     expect(mismatches.slice(0, 40)).toEqual([]);
   }, 120_000);
+
+  it("refuses bad range queries with Prometheus's error types and messages", async () => {
+    const cases = [
+      { query: "node_temp", start: T0, end: T0 + 20_001_000, step: 1000 },
+      { query: "node_temp", start: T0 + 1000, end: T0, step: 1000 },
+      { query: "node_temp", start: T0, end: T0 + 1000, step: -1000 },
+      { query: "node_temp[5m]", start: T0, end: T0 + 60_000, step: 1000 },
+      { query: '"text"', start: T0, end: T0 + 60_000, step: 1000 },
+    ];
+    for (const c of cases) {
+      const prom = prometheusOutcome(
+        await prometheus.api("/api/v1/query_range", {
+          query: c.query,
+          start: String(c.start / 1000),
+          end: String(c.end / 1000),
+          step: String(c.step / 1000),
+        }),
+      );
+      const mine = await ours(() => rangeQuery(querier, c.query, c.start, c.end, c.step));
+      expect(prom.ok, JSON.stringify(c)).toBe(false);
+      expect(mine).toEqual(prom);
+    }
+  });
 });

@@ -5,7 +5,7 @@ import type { LabelMatcher } from "./querier.ts";
 
 export type { Expr } from "./ast.ts";
 export { instantQuery, rangeQuery } from "./engine.ts";
-export { PromQLError, type PromQLErrorType } from "./errors.ts";
+export { PromQLError, type PromQLErrorType, type QueryParameter } from "./errors.ts";
 export { formatValue, type QueryData } from "./format.ts";
 export { matchesAll } from "./labels.ts";
 export type { EngineOptions } from "./limits.ts";
@@ -16,6 +16,6 @@ export type { LabelMatcher, LabelSet, MatchType, Querier, SelectHints, SeriesSam
 export function parseSeriesSelector(text: string): LabelMatcher[] {
   const e = parseExpr(text);
   if (e.type !== "vectorSelector" || e.offset !== 0 || e.at !== undefined)
-    throw badData(`invalid parameter "match[]": ${JSON.stringify(text)} is not a series selector`);
+    throw badData(`${JSON.stringify(text)} is not a series selector`);
   return [...e.matchers];
 }

@@ -54,7 +54,8 @@ export function parseExpr(text: string): Expr {
     if (!top) throw new ParseFailure(0, "no expression found in input");
     return new Converter(text).expr(top);
   } catch (e) {
-    if (e instanceof ParseFailure) throw badData(`${position(text, e.pos)}: parse error: ${e.message}`);
+    if (e instanceof ParseFailure)
+      throw badData(`${position(text, e.pos)}: parse error: ${e.message}`, "query");
     throw e;
   }
 }
