@@ -45,8 +45,8 @@ function selectVector(e: VectorSelector, ts: number, c: EvalContext): Sample[] {
   const ref = resolveAt(e.at, ts, c) - e.offset;
   const out: Sample[] = [];
   for (const s of c.series.get(e) ?? []) {
-    const found = sampleAt(s, ref, c.lookback);
-    if (found) out.push({ labels: s.labels, value: found.v, t: found.t });
+    const i = sampleAt(s, ref, c.lookback);
+    if (i >= 0) out.push({ labels: s.labels, value: s.values[i] as number, t: s.timestamps[i] as number });
   }
   c.budget.take(out.length);
   return out;
