@@ -14,6 +14,7 @@ import { type PrometheusServer, startPrometheus } from "./promql/prometheus-serv
 const MINUTE = 60_000;
 // 675 s is sample 45, where the special series hold NaN, +Inf and -Inf at once.
 const INSTANTS = [
+  T0 - 30_000,
   T0 + 675_000,
   T0 + 12 * MINUTE + 7_000,
   T0 + 30 * MINUTE,
@@ -23,6 +24,8 @@ const INSTANTS = [
 const RANGES = [
   { start: T0, end: T0 + 50 * MINUTE, step: MINUTE },
   { start: T0 + 5 * MINUTE, end: T0 + 40 * MINUTE, step: 37_000 },
+  // From before the first sample to after the last, with steps longer than most windows.
+  { start: T0 - 10 * MINUTE, end: T0 + 60 * MINUTE, step: 7 * MINUTE },
 ];
 
 /** Expressions where our answer is known to differ from 2.42's, with the reason (README names them too). */
