@@ -61,6 +61,19 @@ describe("PromQL engine limits", () => {
     expect(e.message).toBe("query timed out in expression evaluation");
   });
 
+  it("stops with a canceled error once its signal aborts", async () => {
+    const controller = new AbortController();
+    let steps = 0;
+    const clock = () => {
+      if (++steps === 5) controller.abort();
+      return 0;
+    };
+    const e = await failure(
+      rangeQuery(memoryQuerier(series), "x", 0, 1_000_000, 15_000, { now: clock, signal: controller.signal }),
+    );
+    expect(e.errorType).toBe("canceled");
+  });
+
   it("refuses expressions longer than maxExpressionLength before parsing them", async () => {
     const e = await failure(
       instantQuery(memoryQuerier(series), `x + ${"1 + ".repeat(100)}1`, 0, { maxExpressionLength: 50 }),
@@ -129,6 +142,17 @@ describe("parseSeriesSelector and matchesAll", () => {
     expect(parseSeriesSelector('{__name__="system.cpu.utilization"}')).toEqual([
       { name: "__name__", type: "=", value: "system.cpu.utilization" },
     ]);
+  });
+
+  it("names match[] in the API message of a bad selector", () => {
+    const e = (() => {
+      try {
+        parseSeriesSelector("up{");
+      } catch (error) {
+        return error as PromQLError;
+      }
+    })();
+    expect(e?.apiMessage).toMatch(/^invalid parameter "match\[\]": 1:\d+: parse error/);
   });
 
   it("refuses what is not a series selector with bad_data", () => {

@@ -2,7 +2,7 @@
 export type PromQLErrorType = "bad_data" | "execution" | "timeout" | "canceled" | "internal";
 
 /** The API parameter a bad_data error is about, as Prometheus names it in `invalid parameter "…": …`. */
-export type QueryParameter = "query" | "start" | "end" | "step";
+export type QueryParameter = "query" | "start" | "end" | "step" | "match[]";
 
 export class PromQLError extends Error {
   readonly errorType: PromQLErrorType;

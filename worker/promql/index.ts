@@ -1,5 +1,6 @@
 /** The PromQL engine's public API: queries over a Querier, Prometheus-shaped results and errors, matchers. */
-import { badData } from "./errors.ts";
+import type { Expr } from "./ast.ts";
+import { badData, PromQLError } from "./errors.ts";
 import { parseExpr } from "./parse.ts";
 import type { LabelMatcher } from "./querier.ts";
 
@@ -14,8 +15,13 @@ export type { LabelMatcher, LabelSet, MatchType, Querier, SelectHints, SeriesSam
 
 /** The matchers of a series selector (`up{job="a"}`, `{__name__=~"x.*"}`), as in match[]; bad_data otherwise. */
 export function parseSeriesSelector(text: string): LabelMatcher[] {
-  const e = parseExpr(text);
+  let e: Expr;
+  try {
+    e = parseExpr(text);
+  } catch (error) {
+    throw error instanceof PromQLError ? badData(error.message, "match[]") : error;
+  }
   if (e.type !== "vectorSelector" || e.offset !== 0 || e.at !== undefined)
-    throw badData(`${JSON.stringify(text)} is not a series selector`);
+    throw badData(`${JSON.stringify(text)} is not a series selector`, "match[]");
   return [...e.matchers];
 }
