@@ -180,4 +180,10 @@ describe("parseSeriesSelector and matchesAll", () => {
     })();
     expect(e?.errorType).toBe("bad_data");
   });
+
+  it("refuses the regex syntax RE2 lacks (lookarounds, backreferences), as Prometheus does", () => {
+    for (const value of ["a(?=b)", "(?!x)y", "(?<=a)b", "(a)\\1"])
+      expect(() => parseSeriesSelector(`up{job=~${JSON.stringify(value)}}`), value).toThrow(PromQLError);
+    expect(parseSeriesSelector('up{job=~"a\\\\.b"}')).toHaveLength(2);
+  });
 });
