@@ -8,7 +8,7 @@ import { execution } from "./errors.ts";
 import { functions } from "./functions.ts";
 import { numberOf, samplesOf } from "./instant-functions.ts";
 import { absentLabels } from "./label-functions.ts";
-import { dropMetricName, labelsKey } from "./labels.ts";
+import { dropMetricName, labelsKey, METRIC_NAME } from "./labels.ts";
 import type { QueryBudget } from "./limits.ts";
 import type { SeriesSamples } from "./querier.ts";
 import { sampleAt, samplesIn } from "./selectors.ts";
@@ -29,6 +29,14 @@ export interface EvalContext {
 
 export function resolveAt(at: AtModifier | undefined, ts: number, c: EvalContext): number {
   return at === undefined ? ts : at === "start" ? c.start : at === "end" ? c.end : at;
+}
+
+/** Series of one metric name stay distinct once the name is dropped: no need to look for duplicates. */
+function ofOneMetric(e: Expr | undefined): boolean {
+  const m = e && unwrapParens(e);
+  return (
+    m?.type === "matrixSelector" && m.vector.matchers.some((x) => x.name === METRIC_NAME && x.type === "=")
+  );
 }
 
 function checkUnique(samples: readonly Sample[]): readonly Sample[] {
@@ -125,7 +133,7 @@ function evaluateCall(e: Call, ts: number, c: EvalContext): Value {
     if (value !== undefined)
       out.push({ labels: fn.keepMetricName ? s.labels : dropMetricName(s.labels), value });
   }
-  return vector(checkUnique(out));
+  return vector(ofOneMetric(e.args[matrixIndex]) ? out : checkUnique(out));
 }
 
 function evaluateBinary(e: Extract<Expr, { type: "binary" }>, ts: number, c: EvalContext): Value {

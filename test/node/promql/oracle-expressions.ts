@@ -270,5 +270,9 @@ export const families: Readonly<Record<string, readonly string[]>> = {
     'node_temp{room=~"(?=x)x"}',
     'node_temp{room=~"(x)\\\\1"}',
     'node_temp{room=~"(?i)X"}',
+    'rate({__name__=~"dup_.*"}[5m])',
+    'abs({__name__=~"dup_.*"})',
+    '-{__name__=~"dup_.*"}',
+    'last_over_time({__name__=~"dup_.*"}[5m])',
   ],
 };
