@@ -128,8 +128,9 @@ function evaluateCall(e: Call, ts: number, c: EvalContext): Value {
   if (e.func === "absent_over_time")
     return vector(window.series.length > 0 ? [] : [{ labels: absentLabels(e.args[matrixIndex]), value: 1 }]);
   const out: Sample[] = [];
+  const context = { ts, rangeStart: window.rangeStart, rangeEnd: window.rangeEnd, params };
   for (const s of window.series) {
-    const value = fn.impl(s, { ts, rangeStart: window.rangeStart, rangeEnd: window.rangeEnd, params });
+    const value = fn.impl(s, context);
     if (value !== undefined)
       out.push({ labels: fn.keepMetricName ? s.labels : dropMetricName(s.labels), value });
   }
