@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|formats|live|query|steady|shards|flood|render|memory ...] [--quick] [--profile] [--viewers=200,60]`: starts the benchmark Worker with wrangler dev,
+ * `npm run bench [-- ingest|formats|live|query|steady|shards|flood|render|memory|promql ...] [--quick] [--profile] [--viewers=200,60]`: starts the benchmark Worker with wrangler dev,
  * runs the scenarios (all by default), prints their tables and stops every process it started.
  */
 import { execFileSync } from "node:child_process";
@@ -17,6 +17,7 @@ import { formatsScenario } from "./scenarios/formats.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { liveScenario } from "./scenarios/live.ts";
 import { memoryScenario } from "./scenarios/memory.ts";
+import { promqlScenario } from "./scenarios/promql.ts";
 import { queryScenario } from "./scenarios/query.ts";
 import { renderScenario } from "./scenarios/render.ts";
 import { shardsScenario } from "./scenarios/shards.ts";
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   flood: floodScenario,
   render: renderScenario,
   memory: memoryScenario,
+  promql: promqlScenario,
 };
 
 function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: string[] } {

@@ -9,6 +9,7 @@ import { influxV1Routes, influxV2Routes } from "./routes/influx.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { otlpRoutes } from "./routes/otlp.ts";
+import { prometheusRoutes } from "./routes/prometheus.ts";
 import { queryRoutes } from "./routes/query.ts";
 import { remoteWriteRoutes } from "./routes/remote-write.ts";
 
@@ -44,6 +45,7 @@ const app = new Hono<{ Bindings: Env }>()
   .route("/api/v1", queryRoutes)
   .route("/api/v1", adminRoutes)
   .route("/api/v1", alertRoutes)
+  .route("/api/v1", prometheusRoutes)
   .notFound((c) =>
     errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c),
   )

@@ -35,7 +35,7 @@ async function stored(board: string) {
 }
 
 describe("OTLP/HTTP metrics", () => {
-  it("maps gauges, sums, histograms, exponential histograms and summaries to series with labels, units and kinds", async () => {
+  it("maps gauges, sums, histograms (with cumulative le buckets), exponential histograms and summaries to series with labels, units and kinds", async () => {
     const board = freshBoard();
     const device = await token("device", board, "svc-1");
     const t = nanos(Date.now() - 1000);
@@ -109,6 +109,8 @@ describe("OTLP/HTTP metrics", () => {
       ["http.duration_sum", labels, "ms", "counter", 10],
       ["http.duration_min", labels, "ms", "gauge", 1],
       ["http.duration_max", labels, "ms", "gauge", 5],
+      ["http.duration_bucket", { ...labels, le: "2" }, undefined, "counter", 1],
+      ["http.duration_bucket", { ...labels, le: "+Inf" }, undefined, "counter", 4],
       ["payload.size_count", labels, undefined, "delta", 2],
       ["payload.size_sum", labels, undefined, "delta", 300],
       ["gc.pause_count", labels, undefined, "counter", 5],

@@ -35,7 +35,7 @@ async function stored(board: string) {
 }
 
 describe("Prometheus remote write 1.0", () => {
-  it("stores samples under __name__ with the other labels, the device from instance, and answers 204", async () => {
+  it("stores samples under __name__ with the other labels, the device from instance (kept as a label when the id cannot spell it), and answers 204", async () => {
     const board = freshBoard();
     const gateway = await token("gateway", board, "prometheus");
     const now = Date.now();
@@ -77,13 +77,27 @@ describe("Prometheus remote write 1.0", () => {
       [
         "web-1_9100",
         "http_requests_total",
-        { code: "200", job: "api" },
+        { code: "200", job: "api", instance: "web-1:9100" },
         undefined,
         "counter",
         { ts: now - 1000, value: 12 },
       ],
-      ["web-1_9100", "temperature_celsius", { job: "api" }, "Cel", "gauge", { ts: now - 1000, value: 21.5 }],
-      ["web-2_9100", "up", { job: "api" }, undefined, undefined, { ts: now, value: "NaN" }],
+      [
+        "web-1_9100",
+        "temperature_celsius",
+        { job: "api", instance: "web-1:9100" },
+        "Cel",
+        "gauge",
+        { ts: now - 1000, value: 21.5 },
+      ],
+      [
+        "web-2_9100",
+        "up",
+        { job: "api", instance: "web-2:9100" },
+        undefined,
+        undefined,
+        { ts: now, value: "NaN" },
+      ],
     ]);
   });
 

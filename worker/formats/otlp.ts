@@ -74,6 +74,19 @@ interface Derived {
   kind: SeriesKind;
 }
 
+/**
+ * An explicit-bucket histogram's buckets as Prometheus's OTLP translation stores them: cumulative `_bucket` series
+ * with an `le` label per upper bound, and `le="+Inf"` holding every observation.
+ */
+function cumulativeBuckets(bounds: number[], counts: bigint[], total: number, kind: SeriesKind): Derived[] {
+  let cumulative = 0;
+  const buckets = bounds.map((bound, i) => {
+    cumulative += Number(counts[i] ?? 0n);
+    return { suffix: "_bucket", labels: { le: String(bound) }, value: cumulative, kind };
+  });
+  return [...buckets, { suffix: "_bucket", labels: { le: "+Inf" }, value: total, kind }];
+}
+
 /** What each OTLP data point of a metric turns into (histograms and summaries become several series). */
 function* dataPoints(
   metric: Metric,
@@ -102,6 +115,8 @@ function* dataPoints(
         if (p.sum !== undefined) points.push({ suffix: "_sum", value: p.sum, kind });
         if (p.min !== undefined) points.push({ suffix: "_min", value: p.min, kind: "gauge" });
         if (p.max !== undefined) points.push({ suffix: "_max", value: p.max, kind: "gauge" });
+        if ("explicitBounds" in p)
+          points.push(...cumulativeBuckets(p.explicitBounds, p.bucketCounts, Number(p.count), kind));
         yield { attributes: p.attributes, time: p.timeUnixNano, flags: p.flags, points };
       }
       return;
@@ -193,7 +208,7 @@ export function otlpPoints(
                 metric: sanitizeMetric(`${metric.name}${derived.suffix}`),
                 labels: checkLabels({ ...base, ...derived.labels }),
                 kind: derived.kind,
-                ...(unit && !derived.suffix.endsWith("_count") ? { unit } : {}),
+                ...(unit && !/_(count|bucket)$/.test(derived.suffix) ? { unit } : {}),
               },
               value: marker ? Number.NaN : recordedValue(derived.value),
             }));

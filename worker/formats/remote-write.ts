@@ -84,8 +84,11 @@ export function remoteWritePoints(
       const metric = checkMetric(name);
       const meta = metadata.get(metric);
       const kind = (meta && KINDS[meta.type]) ?? (COUNTER_SUFFIXES.test(metric) ? "counter" : undefined);
+      const device = rule.resolve(deviceLabel);
+      // A device label the device id cannot spell (`10.0.0.7:9100`) stays a label, so PromQL answers it unchanged.
+      if (deviceLabel !== undefined && deviceLabel !== device) labels[rule.key] = deviceLabel;
       const key = {
-        device: rule.resolve(deviceLabel),
+        device,
         metric,
         labels: checkLabels(labels),
         ...(kind ? { kind } : {}),

@@ -296,6 +296,11 @@ export class HubObject extends DurableObject<Env> {
     return merged;
   }
 
+  /** Every shard holding the board's data (each layout's), for the Prometheus API, which fans out from the Worker. */
+  async shardIds(): Promise<number[]> {
+    return this.registry.all();
+  }
+
   async listSeries(): Promise<SeriesSummary[]> {
     return mergeSeries(
       await Promise.all(this.registry.all().map((sid) => shardStub(this.env, this.board, sid).listSeries())),

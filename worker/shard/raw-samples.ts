@@ -37,7 +37,8 @@ function finish(seriesId: number, { ts, values, stale, sorted }: Collected): Raw
 /**
  * The raw log's samples of `seriesIds` with timestamps in `[from, to]` (inclusive, as PromQL selects), one entry
  * per id in the order given. The log keeps at least `RAW_RETENTION_MS` (1 h) of batches: older samples are in the
- * rollups only. Only batches received at or after `earliestReceipt(from)` are read.
+ * rollups only. Only batches received at or after `earliestReceipt(from)` are read. `take`, when given, is told how
+ * many samples each batch added and stops the read (null) when it answers false: a query's sample budget.
  */
 export function readRawSamples(
   log: BatchLog,
@@ -45,21 +46,28 @@ export function readRawSamples(
   from: number,
   to: number,
   earliestReceipt: (ts: number) => number,
-): RawSamples[] {
-  const wanted = new Map<number, Collected>(
-    seriesIds.map((id) => [id, { ts: [], values: [], stale: [], sorted: true }]),
-  );
+  take: (samples: number) => boolean = () => true,
+): RawSamples[] | null {
+  const collected: Collected[] = seriesIds.map(() => ({ ts: [], values: [], stale: [], sorted: true }));
+  // A dense index by series id: the scan below visits every point of the window, selected or not.
+  const indexOf = new Int32Array(Math.max(-1, ...seriesIds) + 1).fill(-1);
+  seriesIds.forEach((id, i) => {
+    indexOf[id] = i;
+  });
   for (const { batch } of log.readReceivedSince(earliestReceipt(from), from, to + 1)) {
     const { seriesIds: ids, ts, values, stale } = batch;
+    let taken = 0;
     for (let p = 0; p < ids.length; p++) {
-      const series = wanted.get(ids[p]!);
+      const series = collected[indexOf[ids[p]!] ?? -1];
       const t = ts[p]!;
       if (!series || t < from || t > to) continue;
       if (series.ts.length > 0 && t < series.ts.at(-1)!) series.sorted = false;
       series.ts.push(t);
       series.values.push(values[p]!);
       series.stale.push(stale?.[p] === 1);
+      taken++;
     }
+    if (!take(taken)) return null;
   }
-  return seriesIds.map((id) => finish(id, wanted.get(id)!));
+  return seriesIds.map((id, i) => finish(id, collected[i]!));
 }

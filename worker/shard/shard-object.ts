@@ -20,6 +20,8 @@ import { Meta } from "./meta.ts";
 import { MeteredSql } from "./metered-sql.ts";
 import { migrateToChunks } from "./migrate.ts";
 import { Presence } from "./presence.ts";
+import { answerCatalog, type CatalogAnswer, type CatalogQuery } from "./promql-labels.ts";
+import { type ShardSelectAnswer, type ShardSelectRequest, selectSamples } from "./promql-select.ts";
 import { type RawSamples, readRawSamples } from "./raw-samples.ts";
 import { RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import { Retention } from "./retention.ts";
@@ -383,11 +385,27 @@ export class ShardObject extends DurableObject<Env> {
    * staleness markers included (see `readRawSamples`).
    */
   async rawSamples(seriesIds: number[], from: number, to: number): Promise<RawSamples[]> {
-    return readRawSamples(this.log, seriesIds, from, to, this.earliestReceipt);
+    // Without a sample budget the read never stops early.
+    return readRawSamples(this.log, seriesIds, from, to, this.earliestReceipt)!;
   }
 
   /** A point with timestamp t was received no earlier than t minus the allowed clock skew. */
   private readonly earliestReceipt = (ts: number) => ts - INGEST_LIMITS.maxFutureMs;
+
+  /** One PromQL selector over this shard's series (see `selectSamples`), with the SQLite rows it read. */
+  async promqlSelect(request: ShardSelectRequest): Promise<ShardSelectAnswer & { rowsRead: number }> {
+    this.sql.settle();
+    const before = this.sql.rowsRead;
+    const stores = { catalog: this.catalog, rollups: this.rollups, log: this.log };
+    const answer = selectSamples(request, { ...stores, rawWindowMs: this.config.rawRetentionMs });
+    this.sql.settle();
+    return { ...answer, rowsRead: this.sql.rowsRead - before };
+  }
+
+  /** Series, label names or label values of this shard's series, for the Prometheus API (see `answerCatalog`). */
+  async promqlCatalog(query: CatalogQuery): Promise<CatalogAnswer> {
+    return answerCatalog(this.catalog, query);
+  }
 
   /** The series with last values, recent rate and device presence. */
   async listSeries(): Promise<SeriesSummary[]> {

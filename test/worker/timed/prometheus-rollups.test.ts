@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { answer, freshBoard, ingest, request, token } from "../helpers.ts";
+
+/**
+ * Beyond the raw window (here RAW_RETENTION_MS is 400 ms, so any selection spanning more than 800 ms) PromQL reads
+ * rollups: one sample per bucket at its last point's time, valued by the aggregate the function needs.
+ */
+describe("PromQL beyond the raw window", () => {
+  const MINUTE = 60_000;
+  const base = Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE;
+
+  /** `g` and `c_total` both equal to the seconds since `base`, a point a second for 10 minutes. */
+  async function seeded(): Promise<{ board: string; viewer: string }> {
+    const board = freshBoard();
+    const points = Array.from({ length: 600 }, (_, i) => [
+      { metric: "g", value: i, ts: base + i * 1000 },
+      { metric: "c_total", value: i, ts: base + i * 1000 },
+    ]).flat();
+    expect((await ingest(await token("device", board, "d"), { points })).status).toBe(202);
+    return { board, viewer: await token("viewer", board) };
+  }
+
+  async function rangeQuery(board: string, viewer: string, query: string) {
+    const params = new URLSearchParams({
+      query,
+      start: String((base + 6 * MINUTE) / 1000),
+      end: String((base + 9 * MINUTE) / 1000),
+      step: "60",
+    });
+    const response = await request(`/api/v1/boards/${board}/prometheus/api/v1/query_range?${params}`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    const { status, body } = await answer(response.clone());
+    expect(status).toBe(200);
+    const [series] = body.data.result as Array<{ values: Array<[number, string]> }>;
+    return { source: response.headers.get("x-edgepulse-sources"), values: series!.values };
+  }
+
+  it("reads 1-minute buckets for a 1-minute step: max_over_time takes each bucket's max, up to the last bucket ending in the window", async () => {
+    const { board, viewer } = await seeded();
+    const { source, values } = await rangeQuery(board, viewer, "max_over_time(g[5m])");
+    expect(source).toBe("1m");
+    // The bucket holding the point at t ends after t, so the newest bucket in the window ends a second before t.
+    expect(values).toEqual([6, 7, 8, 9].map((m) => [(base + m * MINUTE) / 1000, String(m * 60 - 1)]));
+  });
+
+  it("computes rate from each bucket's last counter value, extrapolated as Prometheus does", async () => {
+    const { board, viewer } = await seeded();
+    const { source, values } = await rangeQuery(board, viewer, "rate(c_total[5m])");
+    expect(source).toBe("1m");
+    expect(values.map(([, v]) => Number(v))).toEqual([1, 1, 1, 1]);
+  });
+});

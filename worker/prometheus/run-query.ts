@@ -1,0 +1,73 @@
+import {
+  instantQuery,
+  PromQLError,
+  type PromQLErrorType,
+  type QueryData,
+  rangeQuery,
+} from "../promql/index.ts";
+import type { CatalogAnswer } from "../shard/promql-labels.ts";
+import { PROMQL_LIMITS } from "./limits.ts";
+import { type QueryCost, type SelectOnShard, ShardQuerier } from "./shard-querier.ts";
+
+/** A query the Worker checked: an instant one at `time`, or a range one; times in ms. */
+export type PromqlRequest = { expr: string; timeoutMs: number } & (
+  | { time: number }
+  | { start: number; end: number; step: number }
+);
+
+export type PromqlAnswer =
+  | { data: QueryData; cost: QueryCost }
+  | { error: { errorType: PromQLErrorType; error: string }; cost: QueryCost };
+
+/** Runs a query with the engine over the board's shards (see ShardQuerier); PromQL errors become answers. */
+export async function runPromql(
+  shards: SelectOnShard[],
+  request: PromqlRequest,
+  now: number,
+): Promise<PromqlAnswer> {
+  const querier = new ShardQuerier(shards, now, PROMQL_LIMITS);
+  const options = {
+    maxSamples: PROMQL_LIMITS.maxSamples,
+    maxSteps: PROMQL_LIMITS.maxSteps,
+    maxExpressionLength: PROMQL_LIMITS.maxExpressionLength,
+    timeoutMs: Math.min(request.timeoutMs, PROMQL_LIMITS.timeoutMs),
+  };
+  try {
+    const data =
+      "time" in request
+        ? await instantQuery(querier, request.expr, request.time, options)
+        : await rangeQuery(querier, request.expr, request.start, request.end, request.step, options);
+    return { data, cost: querier.cost };
+  } catch (error) {
+    if (!(error instanceof PromQLError)) throw error;
+    return { error: { errorType: error.errorType, error: error.apiMessage }, cost: querier.cost };
+  }
+}
+
+/** Prometheus's order of label sets: pair by pair in name order, names first, then values; a prefix first. */
+function compareLabels(a: Record<string, string>, b: Record<string, string>): number {
+  const x = Object.keys(a).sort();
+  const y = Object.keys(b).sort();
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+    const [u, v] = [a[x[i]!]!, b[y[i]!]!];
+    if (u !== v) return u < v ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+/** The board's catalog answer from its shards': distinct entries, sorted, at most `limit`. */
+export function mergeCatalog(parts: CatalogAnswer[], limit: number): CatalogAnswer {
+  const truncated = parts.some((part) => part.truncated);
+  if (parts.every((part) => "strings" in part)) {
+    const strings = [...new Set(parts.flatMap((part) => part.strings))].sort();
+    return { strings: strings.slice(0, limit), truncated: truncated || strings.length > limit };
+  }
+  const byKey = new Map<string, Record<string, string>>();
+  for (const part of parts) {
+    if (!("series" in part)) continue;
+    for (const labels of part.series) byKey.set(JSON.stringify(Object.entries(labels).sort()), labels);
+  }
+  const series = [...byKey.values()].sort(compareLabels);
+  return { series: series.slice(0, limit), truncated: truncated || series.length > limit };
+}

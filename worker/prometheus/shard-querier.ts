@@ -1,0 +1,135 @@
+import {
+  type LabelMatcher,
+  type LabelSet,
+  PromQLError,
+  type Querier,
+  type SelectHints,
+  type SeriesSamples,
+} from "../promql/index.ts";
+import type { ShardSelectAnswer, ShardSelectRequest } from "../shard/promql-select.ts";
+
+/** How a query reaches one shard's selector (a Durable Object stub in production). */
+export type SelectOnShard = (
+  request: ShardSelectRequest,
+) => Promise<ShardSelectAnswer & { rowsRead: number }>;
+
+/** What one query cost: SQLite rows its shards read, bytes they sent the hub, samples and series loaded. */
+export interface QueryCost {
+  rowsRead: number;
+  bytesMoved: number;
+  samples: number;
+  series: number;
+  /** Selector calls times shards asked. */
+  shardCalls: number;
+  /** Where the samples came from (`raw`, `1s`, `1m`, `1h`), each once. */
+  sources: string[];
+  /** Wall time spent waiting for shards and merging their answers, ms (the rest of a query is the engine's). */
+  selectMs: number;
+}
+
+export interface SelectLimits {
+  /** Series one selector may match over the board. */
+  maxSeriesPerSelector: number;
+  /** Samples all of a query's selectors may load. */
+  maxSamples: number;
+}
+
+const labelKey = (labels: LabelSet) =>
+  JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((name) => [name, labels[name]]),
+  );
+
+/** One series' samples from two shards (a device moved when the layout changed): merged in time order. */
+function mergeSamples(a: SeriesSamples, b: SeriesSamples): SeriesSamples {
+  const order = [...a.timestamps.keys()].map((k) => [a.timestamps[k]!, a.values[k]!] as const);
+  for (const k of b.timestamps.keys()) order.push([b.timestamps[k]!, b.values[k]!]);
+  order.sort((x, y) => x[0] - y[0]);
+  const kept = order.filter((point, n) => n === 0 || point[0] !== order[n - 1]![0]);
+  return {
+    labels: a.labels,
+    timestamps: Float64Array.from(kept, (p) => p[0]),
+    values: Float64Array.from(kept, (p) => p[1]),
+  };
+}
+
+/**
+ * The engine's storage for one query: each selector goes to every shard of the board, which filters its own series
+ * by the matchers and its samples by the range (raw log or rollup, see `selectSamples`); the answers are merged here
+ * and what they cost is counted. Past a limit it throws Prometheus's execution error.
+ */
+export class ShardQuerier implements Querier {
+  readonly cost: QueryCost = {
+    rowsRead: 0,
+    bytesMoved: 0,
+    samples: 0,
+    series: 0,
+    shardCalls: 0,
+    sources: [],
+    selectMs: 0,
+  };
+  private readonly shards: SelectOnShard[];
+  private readonly now: number;
+  private readonly limits: SelectLimits;
+
+  constructor(shards: SelectOnShard[], now: number, limits: SelectLimits) {
+    this.shards = shards;
+    this.now = now;
+    this.limits = limits;
+  }
+
+  async select(matchers: readonly LabelMatcher[], hints: SelectHints): Promise<SeriesSamples[]> {
+    const { maxSeriesPerSelector, maxSamples } = this.limits;
+    const request: ShardSelectRequest = {
+      matchers: matchers.map((m) => ({ name: m.name, type: m.type, value: m.value })),
+      hints: { ...hints },
+      now: this.now,
+      maxSeries: maxSeriesPerSelector,
+      maxSamples: maxSamples - this.cost.samples,
+    };
+    const started = Date.now();
+    try {
+      return this.merge(await Promise.all(this.shards.map((select) => select(request))));
+    } finally {
+      this.cost.selectMs += Date.now() - started;
+    }
+  }
+
+  /** The shards' answers as one list of series; counts their cost and checks the limits. */
+  private merge(answers: Array<ShardSelectAnswer & { rowsRead: number }>): SeriesSamples[] {
+    const { maxSeriesPerSelector, maxSamples } = this.limits;
+    const byLabels = new Map<string, SeriesSamples>();
+    for (const answer of answers) {
+      this.cost.shardCalls++;
+      this.cost.rowsRead += answer.rowsRead;
+      if ("exceeded" in answer) throw this.exceeded(answer.exceeded);
+      if (answer.series.length > 0 && !this.cost.sources.includes(answer.source))
+        this.cost.sources.push(answer.source);
+      for (const series of answer.series) {
+        this.cost.bytesMoved +=
+          series.timestamps.byteLength + series.values.byteLength + labelKey(series.labels).length;
+        this.cost.samples += series.timestamps.length;
+        const key = labelKey(series.labels);
+        const known = byLabels.get(key);
+        byLabels.set(key, known ? mergeSamples(known, series) : series);
+      }
+    }
+    this.cost.series += byLabels.size;
+    if (byLabels.size > maxSeriesPerSelector) throw this.exceeded("series");
+    if (this.cost.samples > maxSamples) throw this.exceeded("samples");
+    return [...byLabels.values()];
+  }
+
+  private exceeded(what: "series" | "samples"): PromQLError {
+    if (what === "samples")
+      return new PromQLError(
+        "execution",
+        `query processing would load too many samples into memory in query execution (more than ${this.limits.maxSamples})`,
+      );
+    return new PromQLError(
+      "execution",
+      `a selector of this query matches more than ${this.limits.maxSeriesPerSelector} series`,
+    );
+  }
+}

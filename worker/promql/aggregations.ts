@@ -1,0 +1,115 @@
+/** Aggregation operators over one instant vector, grouped `by`/`without`, as Prometheus 2.42 computes them. */
+import type { Aggregate } from "./ast.ts";
+import { execution } from "./errors.ts";
+import { formatFixed, formatGeneral } from "./format.ts";
+import { groupingKey, keepOnly, METRIC_NAME, without } from "./labels.ts";
+import { quantile } from "./quantile.ts";
+import type { LabelSet } from "./querier.ts";
+import type { Floats, Sample } from "./values.ts";
+
+interface Group {
+  readonly labels: LabelSet;
+  readonly samples: Sample[];
+}
+
+const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** NaN sorts after every number, in both directions (topk and bottomk never prefer a NaN). */
+const byValue = (descending: boolean) => (a: Sample, b: Sample) => {
+  if (Number.isNaN(a.value)) return Number.isNaN(b.value) ? 0 : 1;
+  if (Number.isNaN(b.value)) return -1;
+  return descending ? b.value - a.value : a.value - b.value;
+};
+
+function groupsOf(samples: readonly Sample[], names: readonly string[], isWithout: boolean): Group[] {
+  const groups = new Map<string, Group>();
+  for (const s of samples) {
+    const key = groupingKey(s.labels, names, !isWithout);
+    let g = groups.get(key);
+    if (!g) {
+      const labels = isWithout ? without(s.labels, [...names, METRIC_NAME]) : keepOnly(s.labels, names);
+      g = { labels, samples: [] };
+      groups.set(key, g);
+    }
+    g.samples.push(s);
+  }
+  return [...groups.values()];
+}
+
+/** Running mean that survives infinities, as Prometheus's avg. */
+function mean(values: Floats): number {
+  let m = values[0] as number;
+  for (let i = 1; i < values.length; i++) {
+    const x = values[i] as number;
+    const count = i + 1;
+    if (!Number.isFinite(m) && !Number.isNaN(m)) {
+      if (!Number.isFinite(x) && !Number.isNaN(x) && m > 0 === x > 0) continue;
+      if (Number.isFinite(x)) continue;
+    }
+    m += x / count - m / count;
+  }
+  return m;
+}
+
+function variance(values: Floats): number {
+  let m = values[0] as number;
+  let aux = 0;
+  for (let i = 1; i < values.length; i++) {
+    const x = values[i] as number;
+    const delta = x - m;
+    m += delta / (i + 1);
+    aux += delta * (x - m);
+  }
+  return aux / values.length;
+}
+
+const reducers: Record<string, (values: number[], q: number) => number> = {
+  sum: (v) => v.reduce((a, b) => a + b),
+  avg: mean,
+  count: (v) => v.length,
+  group: () => 1,
+  max: (v) => v.reduce((best, x) => (best < x || Number.isNaN(best) ? x : best)),
+  min: (v) => v.reduce((best, x) => (best > x || Number.isNaN(best) ? x : best)),
+  stddev: (v) => Math.sqrt(variance(v)),
+  stdvar: variance,
+  quantile: (v, q) => quantile(q, v),
+};
+
+/** Evaluates an aggregation of `samples`; `param` is k, φ or count_values's label name. */
+export function aggregate(
+  node: Aggregate,
+  samples: readonly Sample[],
+  param: number | string | undefined,
+): Sample[] {
+  const { op, grouping } = node;
+  if (op === "topk" || op === "bottomk") {
+    const k = Math.trunc(param as number);
+    if (!Number.isFinite(k) || Math.abs(k) > 2 ** 63)
+      throw execution(`Scalar value ${formatGeneral(param as number)} overflows int64`);
+    if (k < 1) return [];
+    return groupsOf(samples, grouping, node.without).flatMap((g) =>
+      g.samples.sort(byValue(op === "topk")).slice(0, k),
+    );
+  }
+  if (op === "count_values") {
+    const label = param as string;
+    if (!labelNamePattern.test(label)) throw execution(`invalid label name ${JSON.stringify(label)}`);
+    const labelled = samples.map((s) => ({
+      labels: { ...s.labels, [label]: formatFixed(s.value) },
+      value: s.value,
+    }));
+    const names = node.without ? grouping : [...grouping, label];
+    return groupsOf(labelled, names, node.without).map((g) => ({
+      labels: g.labels,
+      value: g.samples.length,
+    }));
+  }
+  const reduce = reducers[op] as (values: number[], q: number) => number;
+  return groupsOf(samples, grouping, node.without).map((g) => ({
+    labels: g.labels,
+    value: reduce(
+      g.samples.map((s) => s.value),
+      param as number,
+    ),
+  }));
+}

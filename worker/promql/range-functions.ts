@@ -1,0 +1,162 @@
+/** Functions of one series' samples in a window (`rate(x[5m])`), as Prometheus 2.42's functions.go computes them. */
+import { kahanSum, kahanSumInc } from "./kahan.ts";
+import { quantile } from "./quantile.ts";
+import type { Floats, Points } from "./values.ts";
+
+export interface WindowContext {
+  /** The evaluation time and the window's closed bounds, in ms. */
+  readonly ts: number;
+  readonly rangeStart: number;
+  readonly rangeEnd: number;
+  /** The scalar arguments besides the range, in call order. */
+  readonly params: readonly number[];
+}
+
+/** undefined: no output sample for this series at this step. */
+export type WindowFunction = (p: Points, c: WindowContext) => number | undefined;
+
+/** rate/increase/delta: the change over the samples, extrapolated towards the window's edges. */
+function extrapolatedDelta(isCounter: boolean, isRate: boolean): WindowFunction {
+  return ({ t, v }, c) => {
+    const n = t.length;
+    if (n < 2) return undefined;
+    const first = v[0] as number;
+    let result = (v[n - 1] as number) - first;
+    if (isCounter) {
+      let prev = first;
+      for (let i = 1; i < n; i++) {
+        const cur = v[i] as number;
+        if (cur < prev) result += prev;
+        prev = cur;
+      }
+    }
+    let durationToStart = ((t[0] as number) - c.rangeStart) / 1000;
+    const durationToEnd = (c.rangeEnd - (t[n - 1] as number)) / 1000;
+    const sampledInterval = ((t[n - 1] as number) - (t[0] as number)) / 1000;
+    const averageBetweenSamples = sampledInterval / (n - 1);
+    if (isCounter && result > 0 && first >= 0) {
+      // A counter cannot go below zero: do not extrapolate past the point where it would have been zero.
+      durationToStart = Math.min(durationToStart, sampledInterval * (first / result));
+    }
+    const threshold = averageBetweenSamples * 1.1;
+    let interval = sampledInterval;
+    interval += durationToStart < threshold ? durationToStart : averageBetweenSamples / 2;
+    interval += durationToEnd < threshold ? durationToEnd : averageBetweenSamples / 2;
+    result *= interval / sampledInterval;
+    return isRate ? result / ((c.rangeEnd - c.rangeStart) / 1000) : result;
+  };
+}
+
+/** irate/idelta: from the last two samples only. */
+function instantDelta(isRate: boolean): WindowFunction {
+  return ({ t, v }) => {
+    const n = t.length;
+    if (n < 2) return undefined;
+    const last = v[n - 1] as number;
+    const previous = v[n - 2] as number;
+    const result = isRate && last < previous ? last : last - previous;
+    const interval = (t[n - 1] as number) - (t[n - 2] as number);
+    if (interval === 0) return undefined;
+    return isRate ? result / (interval / 1000) : result;
+  };
+}
+
+/** Least squares fit of value over seconds since `interceptTime`, with compensated sums. */
+function linearRegression({ t, v }: Points, interceptTime: number): [slope: number, intercept: number] {
+  let n = 0;
+  let [sumX, cX, sumY, cY, sumXY, cXY, sumX2, cX2] = [0, 0, 0, 0, 0, 0, 0, 0];
+  const initY = v[0] as number;
+  let constY = true;
+  for (let i = 0; i < t.length; i++) {
+    const y = v[i] as number;
+    if (constY && i > 0 && y !== initY) constY = false;
+    n++;
+    const x = ((t[i] as number) - interceptTime) / 1e3;
+    [sumX, cX] = kahanSumInc(x, sumX, cX);
+    [sumY, cY] = kahanSumInc(y, sumY, cY);
+    [sumXY, cXY] = kahanSumInc(x * y, sumXY, cXY);
+    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+  }
+  if (constY) return Number.isFinite(initY) || Number.isNaN(initY) ? [0, initY] : [Number.NaN, Number.NaN];
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const slope = (sumXY - (sumX * sumY) / n) / (sumX2 - (sumX * sumX) / n);
+  return [slope, sumY / n - (slope * sumX) / n];
+}
+
+function avg(values: Floats): number {
+  let mean = 0;
+  let c = 0;
+  let count = 0;
+  for (const x of values) {
+    count++;
+    if (!Number.isFinite(mean) && !Number.isNaN(mean)) {
+      // An infinite mean stays as it is unless a NaN or an infinity of the other sign arrives.
+      if (!Number.isFinite(x) && !Number.isNaN(x) && mean > 0 === x > 0) continue;
+      if (Number.isFinite(x)) continue;
+    }
+    [mean, c] = kahanSumInc(x / count - mean / count, mean, c);
+  }
+  return !Number.isFinite(mean) && !Number.isNaN(mean) ? mean : mean + c;
+}
+
+function variance(values: Floats): number {
+  let count = 0;
+  let [mean, cMean, aux, cAux] = [0, 0, 0, 0];
+  for (const x of values) {
+    count++;
+    const delta = x - (mean + cMean);
+    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanSumInc(delta * (x - (mean + cMean)), aux, cAux);
+  }
+  return (aux + cAux) / count;
+}
+
+/** min/max_over_time: a NaN is replaced by any later value; otherwise the extreme. */
+function extreme(better: (a: number, b: number) => boolean): WindowFunction {
+  return ({ v }) => {
+    let best = v[0] as number;
+    for (const x of v) if (better(x, best) || Number.isNaN(best)) best = x;
+    return best;
+  };
+}
+
+export const windowFunctions = {
+  rate: extrapolatedDelta(true, true),
+  increase: extrapolatedDelta(true, false),
+  delta: extrapolatedDelta(false, false),
+  irate: instantDelta(true),
+  idelta: instantDelta(false),
+  deriv: (p) => (p.t.length < 2 ? undefined : linearRegression(p, p.t[0] as number)[0]),
+  predict_linear: (p, c) => {
+    if (p.t.length < 2) return undefined;
+    const [slope, intercept] = linearRegression(p, c.ts);
+    return slope * (c.params[0] as number) + intercept;
+  },
+  resets: ({ v }) => {
+    let resets = 0;
+    for (let i = 1; i < v.length; i++) if ((v[i] as number) < (v[i - 1] as number)) resets++;
+    return resets;
+  },
+  changes: ({ v }) => {
+    let changes = 0;
+    for (let i = 1; i < v.length; i++) {
+      const [cur, prev] = [v[i] as number, v[i - 1] as number];
+      if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
+    }
+    return changes;
+  },
+  avg_over_time: ({ v }) => avg(v),
+  sum_over_time: ({ v }) => kahanSum(v),
+  count_over_time: ({ v }) => v.length,
+  min_over_time: extreme((a, b) => a < b),
+  max_over_time: extreme((a, b) => a > b),
+  last_over_time: ({ v }) => v[v.length - 1],
+  present_over_time: () => 1,
+  absent_over_time: () => 1,
+  quantile_over_time: ({ v }, c) => quantile(c.params[0] as number, v),
+  stddev_over_time: ({ v }) => Math.sqrt(variance(v)),
+  stdvar_over_time: ({ v }) => variance(v),
+} satisfies Record<string, WindowFunction>;
