@@ -8,7 +8,7 @@ import {
   type StreamPosition,
   splitSelectors,
 } from "../protocol/index.ts";
-import { STREAMS_PER_CREDENTIAL } from "./client-caps.ts";
+import { STREAMS_PER_CREDENTIAL, type ViewerClient } from "./client-caps.ts";
 import {
   CLOSE_POLICY_VIOLATION,
   MessageBudget,
@@ -53,11 +53,11 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
     }
   }
   if (transport === "events") {
-    const release = viewers.clients.admit(client, "stream");
+    const release = await admitStream(viewers, client);
     if (!release)
       return tooMany("too_many_streams", `at most ${STREAMS_PER_CREDENTIAL} streams per credential`);
     const resume = positionOf(request.headers.get("last-event-id") ?? url.searchParams.get("pos"));
-    return viewers.openStream(subscription, resume, release, paceMs);
+    return viewers.openStream(subscription, resume, release, paceMs, client.credential);
   }
   const pair = new WebSocketPair();
   // The greeting may read shards' logs: the handshake completes meanwhile, and messages follow in order.
@@ -65,6 +65,25 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
     viewers.queuePresence([]);
   });
   return new Response(null, { status: 101, webSocket: pair[0] });
+}
+
+/** How long a stream request at its credential's cap waits for one of that credential's streams to turn out dead. */
+const STREAM_PROBE_MS = 500;
+
+/**
+ * A stream slot for `client`. At the cap, its streams are probed first: a dashboard reloading behind a flaky link
+ * comes back before its old connections are known to be gone, and a write finds out (see `probeStreams`).
+ */
+async function admitStream(viewers: Viewers, client: ViewerClient): Promise<(() => void) | null> {
+  const release = viewers.clients.admit(client, "stream");
+  if (release) return release;
+  viewers.probeStreams(client.credential);
+  for (let waited = 0; waited < STREAM_PROBE_MS; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const freed = viewers.clients.admit(client, "stream");
+    if (freed) return freed;
+  }
+  return null;
 }
 
 /** A 429 in the API's error shape, for a viewer past one of its limits. */
