@@ -286,8 +286,35 @@ describe("unacknowledged frames", () => {
 describe("error bodies", () => {
   it("repeat at most 64 characters of input in a path", async () => {
     const device = await server.mint({ kind: "device", board: freshBoard(), device: "d" });
-    const error = await errorOf(await post(device, { metrics: { m: 1 }, ["y".repeat(10_000)]: 1 }));
-    expect(error.code).toBe("unknown_field");
-    expect(error.path?.replace(/…$/, "").length).toBeLessThanOrEqual(64);
+    const bodies = [
+      { metrics: { m: 1 }, ["y".repeat(10_000)]: 1 },
+      { points: [{ metric: "m", value: 1, ["z".repeat(100)]: 1 }] },
+    ];
+    for (const body of bodies) {
+      const error = await errorOf(await post(device, body));
+      expect(error.code).toBe("unknown_field");
+      expect(error.path?.replace(/…$/, "").length).toBeLessThanOrEqual(64);
+    }
+  });
+});
+
+describe("invalid requests from a valid credential", () => {
+  it("count against its rate, ten each: past it, 429 before the body is read, and other devices go on", async () => {
+    const board = freshBoard();
+    const device = await server.mint({ kind: "device", board, device: "sloppy" });
+    // Nearly 1 MiB that parses and then fails validation.
+    const invalid = JSON.stringify({ metrics: { m: 1 }, padding: "x".repeat(1_000_000) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3 * (DEVICE_REQUESTS_PER_10S / 10) && !statuses.includes(429); i++)
+      statuses.push((await post(device, invalid)).status);
+    expect(statuses.filter((status) => status === 400).length).toBeGreaterThanOrEqual(
+      DEVICE_REQUESTS_PER_10S / 10,
+    );
+    expect(statuses.at(-1)).toBe(429);
+    const valid = await post(device, { metrics: { m: 1 } });
+    expect(await errorOf(valid)).toMatchObject({ status: 429, code: "rate_limited" });
+    expect(Number(valid.headers.get("retry-after"))).toBeGreaterThan(0);
+    const other = await server.mint({ kind: "device", board, device: "careful" });
+    expect((await post(other, { metrics: { m: 1 } })).status).toBe(202);
   });
 });

@@ -25,7 +25,8 @@ export function checkOrigin(request: Request, allowed: string): void {
   const origin = request.headers.get("origin");
   if (origin === null) return;
   const named = origin.trim();
-  if (named !== "" && (named === new URL(request.url).origin || allowedOrigins(allowed).includes(named))) return;
+  if (named !== "" && (named === new URL(request.url).origin || allowedOrigins(allowed).includes(named)))
+    return;
   throw new ApiError(403, "origin_not_allowed", `origin ${echo(origin)} may not open live sockets`, "origin");
 }
 
