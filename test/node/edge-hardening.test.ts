@@ -318,3 +318,47 @@ describe("invalid requests from a valid credential", () => {
     expect((await post(other, { metrics: { m: 1 } })).status).toBe(202);
   });
 });
+
+describe("a viewer sending huge messages or pings", () => {
+  it("cost the other viewers of its board no frames", async () => {
+    const board = freshBoard();
+    const token = await server.mint({ kind: "viewer", board });
+    const calm = await openViewer(board, token);
+    const arrivals: number[] = [];
+    calm.socket.addEventListener("message", (event) => {
+      if (typeof event.data !== "string") arrivals.push(Date.now());
+    });
+    const flooder = await openViewer(board, token);
+    const device = await server.mint({ kind: "device", board, device: "d" });
+    const huge = `{"type":"subscribe","series":["${"x".repeat(10_000_000)}"]}`;
+    const began = Date.now();
+    const posting = (async () => {
+      while (Date.now() - began < 3_000) {
+        await post(device, { metrics: { m: Math.random() } });
+        await sleep(100);
+      }
+    })();
+    // One at a time, as fast as the connection takes them, until the server closes it.
+    const flooding = (async () => {
+      for (let i = 0; i < 20 && !flooder.closed; i++) {
+        flooder.socket.send(huge);
+        while (flooder.socket.bufferedAmount > 0 && !flooder.closed) await sleep(5);
+        sent++;
+      }
+    })();
+    let sent = 0;
+    const pinging = (async () => {
+      while (Date.now() - began < 2_500) {
+        for (let i = 0; i < 100 && !flooder.closed; i++) flooder.socket.send("ping");
+        await sleep(100);
+      }
+    })();
+    await Promise.all([posting, pinging, flooding]);
+    const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]!);
+    expect(arrivals.length, `${sent} sent, flooder ${flooder.closed?.code}`).toBeGreaterThan(10);
+    expect(Math.max(...gaps), `frame gaps ${gaps.join(",")}`).toBeLessThan(1_000);
+    expect(calm.closed).toBeNull();
+    calm.socket.close(1000);
+    flooder.socket.close(1000);
+  });
+});

@@ -1,6 +1,7 @@
 import { bearerToken } from "../http/credentials.ts";
 import {
   ALL_SERIES,
+  MAX_CLIENT_MESSAGE,
   PACE_PARAM,
   paceIntervalMs,
   parseClientMessage,
@@ -94,8 +95,18 @@ export function tooMany(code: string, message: string, retryAfterSeconds = 5): R
 
 const budget = new MessageBudget(VIEWER_MESSAGES_PER_SECOND, VIEWER_MESSAGE_BURST);
 
-/** A viewer socket's message: JSON control messages only, within the socket's message budget. */
+/** A Close code for a message larger than the endpoint takes (RFC 6455 §7.4.1). */
+const CLOSE_MESSAGE_TOO_BIG = 1009;
+
+/**
+ * A viewer socket's message: JSON control messages only, within the socket's message budget. One longer than any
+ * control message closes the socket at once: each costs the object a copy and a decode while others wait.
+ */
 export function viewerMessage(viewers: Viewers, socket: WebSocket, message: string | ArrayBuffer): void {
+  if ((typeof message === "string" ? message.length : message.byteLength) > MAX_CLIENT_MESSAGE) {
+    viewers.close(socket, CLOSE_MESSAGE_TOO_BIG, `messages are at most ${MAX_CLIENT_MESSAGE} chars`);
+    return;
+  }
   if (!budget.take(socket, 1)) {
     overBudget(viewers, socket);
     return;
