@@ -362,3 +362,39 @@ describe("a viewer sending huge messages or pings", () => {
     flooder.socket.close(1000);
   });
 });
+
+describe("a poll retry storm", () => {
+  it("is refused by the Worker a second after each ask, while another device's posts go on", async () => {
+    const board = freshBoard();
+    const viewer = await server.mint({ kind: "viewer", board });
+    const headers = { authorization: `Bearer ${viewer}` };
+    const first = await fetch(`${server.url}/api/v1/boards/${board}/poll`, { headers });
+    const { positions } = (await first.json()) as {
+      positions: Array<{ sid: number; epoch: number; seq: number }>;
+    };
+    const pos = positions.map(({ sid, epoch, seq }) => `${sid}.${epoch}.${seq}`).join("_");
+    const url = `${server.url}/api/v1/boards/${board}/poll?pos=${pos}&wait=25000`;
+    const refusals: number[] = [];
+    const began = Date.now();
+    const loops = Array.from({ length: 40 }, async () => {
+      while (Date.now() - began < 3_000) {
+        const asked = Date.now();
+        const response = await fetch(url, { headers, signal: AbortSignal.timeout(5_000) }).catch(() => null);
+        if (response?.status === 429) refusals.push(Date.now() - asked);
+        await response?.body?.cancel();
+      }
+    });
+    const device = await server.mint({ kind: "device", board, device: "d" });
+    const posts: number[] = [];
+    while (Date.now() - began < 3_000) {
+      posts.push((await post(device, { metrics: { m: 1 } })).status);
+      await sleep(100);
+    }
+    await Promise.all(loops);
+    expect(posts.every((status) => status === 202)).toBe(true);
+    // 36 loops refused, each asking again at once: about 3 asks each in 3 s, not as many as the Worker can answer.
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals.length).toBeLessThanOrEqual(40 * 4);
+    expect(Math.min(...refusals)).toBeGreaterThanOrEqual(900);
+  });
+});
