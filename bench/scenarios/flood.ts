@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { formatPosition, type StreamPosition } from "../../worker/protocol/index.ts";
 import { HttpClient } from "../lib/http.ts";
 import { runPaced } from "../lib/paced.ts";
 import { ingestBody, makePoints } from "../lib/points.ts";
@@ -7,7 +8,6 @@ import { startServer } from "../lib/server.ts";
 import { num, printTable, ratio, verdict } from "../lib/table.ts";
 import { Ingestor } from "../lib/targets.ts";
 import { mintToken } from "../lib/tokens.ts";
-import { formatPosition, type StreamPosition } from "../../worker/protocol/index.ts";
 import type { BenchContext } from "./context.ts";
 
 /** Well-behaved devices: 20 posting 10 points a second each, as at the reference load. */
