@@ -17,6 +17,7 @@ import {
   VIEWER_MESSAGE_BURST,
   VIEWER_MESSAGES_PER_SECOND,
 } from "./message-budget.ts";
+import { POLL_ANSWER_GAP_MS, PollSpacing } from "./poll-spacing.ts";
 import type { Viewers } from "./viewers.ts";
 
 /** A long poll with nothing to say answers after at most this long. */
@@ -48,7 +49,10 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
       return tooMany("too_many_polls", `at most ${STREAMS_PER_CREDENTIAL} polls at once per credential`);
     try {
       const wait = Math.min(MAX_POLL_WAIT_MS, Number(url.searchParams.get("wait") ?? MAX_POLL_WAIT_MS) || 0);
-      return Response.json(await viewers.poll(subscription, positionOf(url.searchParams.get("pos")), wait));
+      await pollSpacing.turn(client.credential);
+      const answer = await viewers.poll(subscription, positionOf(url.searchParams.get("pos")), wait);
+      pollSpacing.answered(client.credential);
+      return Response.json(answer);
     } finally {
       release();
     }
@@ -67,6 +71,8 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
   });
   return new Response(null, { status: 101, webSocket: pair[0] });
 }
+
+const pollSpacing = new PollSpacing(POLL_ANSWER_GAP_MS);
 
 /** How long a stream request at its credential's cap waits for one of that credential's streams to turn out dead. */
 const STREAM_PROBE_MS = 500;
