@@ -320,7 +320,7 @@ describe("invalid requests from a valid credential", () => {
 });
 
 describe("a viewer sending huge messages or pings", () => {
-  it("cost the other viewers of its board no frames", async () => {
+  it("are cut at the first huge message (1009), and cost the other viewers of the board no frames", async () => {
     const board = freshBoard();
     const token = await server.mint({ kind: "viewer", board });
     const calm = await openViewer(board, token);
@@ -332,9 +332,11 @@ describe("a viewer sending huge messages or pings", () => {
     const device = await server.mint({ kind: "device", board, device: "d" });
     const huge = `{"type":"subscribe","series":["${"x".repeat(10_000_000)}"]}`;
     const began = Date.now();
+    const posted: number[] = [];
     const posting = (async () => {
       while (Date.now() - began < 3_000) {
         await post(device, { metrics: { m: Math.random() } });
+        posted.push(Date.now());
         await sleep(100);
       }
     })();
@@ -354,12 +356,18 @@ describe("a viewer sending huge messages or pings", () => {
       }
     })();
     await Promise.all([posting, pinging, flooding]);
-    const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]!);
-    expect(arrivals.length, `${sent} sent, flooder ${flooder.closed?.code}`).toBeGreaterThan(10);
-    expect(Math.max(...gaps), `frame gaps ${gaps.join(",")}`).toBeLessThan(1_000);
+    const gapsOf = (times: number[]) => times.slice(1).map((at, i) => at - times[i]!);
+    const gaps = gapsOf(arrivals);
+    // Frames follow the posts (however slow the machine makes those), not the flooder.
+    expect(arrivals.length, `${sent} sent, flooder ${flooder.closed?.code}`).toBeGreaterThanOrEqual(
+      posted.length / 2,
+    );
+    expect(Math.max(...gaps), `frame gaps ${gaps.join(",")}`).toBeLessThan(Math.max(...gapsOf(posted)) + 500);
     expect(calm.closed).toBeNull();
+    // The flooder was cut at its first huge message, not answered an error for each.
+    expect(await eventually(() => flooder.closed !== null, 5_000)).toBe(true);
+    expect(flooder.closed?.code).toBe(1009);
     calm.socket.close(1000);
-    flooder.socket.close(1000);
   });
 });
 
@@ -393,14 +401,15 @@ describe("a poll retry storm", () => {
       await sleep(100);
     }
     await Promise.all(loops);
+    const elapsedSeconds = (Date.now() - began) / 1000;
     expect(posts.every((status) => status === 202)).toBe(true);
     // 36 loops refused, each asking again at once: about 3 asks each in 3 s, not as many as the Worker can answer.
     expect(refusals.length).toBeGreaterThan(0);
     expect(refusals.length).toBeLessThanOrEqual(40 * 4);
     expect(Math.min(...refusals)).toBeGreaterThanOrEqual(900);
     // The 4 polls let in ask from a position the posts left behind, so each is answered at once with a replay:
-    // at most 4 answers a second for the credential.
+    // at most 4 served a second for the credential.
     expect(answers).toBeGreaterThan(0);
-    expect(answers).toBeLessThanOrEqual(4 * 4 + 4);
+    expect(answers).toBeLessThanOrEqual(4 * elapsedSeconds + 1);
   });
 });

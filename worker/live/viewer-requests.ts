@@ -50,9 +50,7 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
     try {
       const wait = Math.min(MAX_POLL_WAIT_MS, Number(url.searchParams.get("wait") ?? MAX_POLL_WAIT_MS) || 0);
       await pollSpacing.turn(client.credential);
-      const answer = await viewers.poll(subscription, positionOf(url.searchParams.get("pos")), wait);
-      pollSpacing.answered(client.credential);
-      return Response.json(answer);
+      return Response.json(await viewers.poll(subscription, positionOf(url.searchParams.get("pos")), wait));
     } finally {
       release();
     }
