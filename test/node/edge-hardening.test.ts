@@ -341,6 +341,7 @@ describe("a viewer sending huge messages or pings", () => {
       }
     })();
     // One at a time, as fast as the connection takes them, until the server closes it.
+    let sent = 0;
     const flooding = (async () => {
       for (let i = 0; i < 20 && !flooder.closed; i++) {
         flooder.socket.send(huge);
@@ -348,7 +349,6 @@ describe("a viewer sending huge messages or pings", () => {
         sent++;
       }
     })();
-    let sent = 0;
     const pinging = (async () => {
       while (Date.now() - began < 2_500) {
         for (let i = 0; i < 100 && !flooder.closed; i++) flooder.socket.send("ping");
