@@ -1,4 +1,5 @@
 import {
+  type ClientMessage,
   decodeFrame,
   type ServerMessage,
   SUBPROTOCOL,
@@ -12,6 +13,7 @@ export function hubProtocol(origin: string, board: string, token: string): Socke
   return {
     url: `${origin.replace(/^http/, "ws")}/api/v1/boards/${board}/live`,
     protocols: [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`],
+    ack: (frames) => JSON.stringify({ type: "ack", frames } satisfies ClientMessage),
     greets: (data) => typeof data === "string" && (JSON.parse(data) as ServerMessage).type === "snapshot",
     read(reception: Reception, now: number, data: string | ArrayBuffer): void {
       if (typeof data === "string") return; // presence and series messages: counted as bytes only

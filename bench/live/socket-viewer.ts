@@ -10,7 +10,12 @@ export interface SocketProtocol {
   greets?: (data: string | ArrayBuffer) => boolean;
   /** Reads a message already counted by the reception: frames and points. */
   read(reception: Reception, now: number, data: string | ArrayBuffer): void;
+  /** The ack message to send after `frames` binary frames, as a dashboard does (flow control), if the server wants one. */
+  ack?: (frames: number) => string;
 }
+
+/** A viewer acknowledges every this many frames. */
+const ACK_EVERY_FRAMES = 16;
 
 /** A viewer on Node's WebSocket with `binaryType = "arraybuffer"`. */
 export class SocketViewer implements Viewer {
@@ -27,6 +32,7 @@ export class SocketViewer implements Viewer {
     const socket = new WebSocket(this.protocol.url, this.protocol.protocols);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
+    let frames = 0;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("no greeting in time")), OPEN_TIMEOUT_MS);
       const ready = () => {
@@ -42,6 +48,8 @@ export class SocketViewer implements Viewer {
         const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
         if (this.reception.message(now, bytes)) this.protocol.read(this.reception, now, data);
         else if (this.protocol.greets?.(data)) ready();
+        if (typeof data !== "string" && this.protocol.ack && ++frames % ACK_EVERY_FRAMES === 0)
+          socket.send(this.protocol.ack(frames));
       });
       socket.addEventListener("close", (event: CloseEvent) => {
         clearTimeout(timer);

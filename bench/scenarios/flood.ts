@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { formatPosition, type StreamPosition } from "../../worker/protocol/index.ts";
 import { HttpClient } from "../lib/http.ts";
 import { runPaced } from "../lib/paced.ts";
 import { ingestBody, makePoints } from "../lib/points.ts";
@@ -20,8 +21,8 @@ const POINTS = 10;
 const P99_FACTOR = 4;
 const P99_SLACK_MS = 10;
 
-type Flood = "none" | "device" | "viewer messages" | "streams and polls";
-const FLOODS: Flood[] = ["none", "device", "viewer messages", "streams and polls"];
+type Flood = "none" | "device" | "viewer messages" | "streams and polls" | "poll storm";
+const FLOODS: Flood[] = ["none", "device", "viewer messages", "streams and polls", "poll storm"];
 
 interface FloodCounts {
   sent: number;
@@ -122,6 +123,30 @@ function startFlood(
       return counts;
     };
   }
+  if (kind === "poll storm") {
+    // One credential polling from its current position in 200 loops, each asking again at once when refused.
+    const client = new HttpClient(origin);
+    const headers = { authorization: `Bearer ${tokens.viewer}` };
+    const first = client.send("GET", `/api/v1/boards/${board}/poll`, headers);
+    for (let i = 0; i < 200; i++)
+      loops.push(
+        (async () => {
+          const { positions } = JSON.parse((await first).body) as { positions: StreamPosition };
+          const path = `/api/v1/boards/${board}/poll?pos=${formatPosition(positions)}&wait=25000`;
+          while (running) {
+            counts.sent++;
+            const response = await client.send("GET", path, headers).catch(() => null);
+            if (response?.status === 429) counts.refused++;
+          }
+        })(),
+      );
+    return async () => {
+      running = false;
+      await Promise.race([Promise.all(loops), sleep(3000)]);
+      client.close();
+      return counts;
+    };
+  }
   return async () => counts;
 }
 
@@ -202,6 +227,8 @@ export async function floodScenario(context: BenchContext): Promise<void> {
       "  often as a deployment's upgrade limit allows (60 a minute per credential; the bench lifts it for its viewers).",
       "streams and polls: one credential and address holding open as many of 200 SSE streams and 200 long polls as",
       "  it is let, asking again after each refusal's Retry-After.",
+      "poll storm: one credential long-polling from its current position in 200 loops, each asking again at once",
+      "  when refused (ignoring Retry-After).",
       `Bound: other devices' ingest p99 at most ${P99_FACTOR}x the quiet run's + ${P99_SLACK_MS} ms.`,
       ...verdicts,
     ],

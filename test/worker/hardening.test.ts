@@ -258,3 +258,16 @@ describe("reconnect storms", { timeout: 60_000 }, () => {
     expect(next).toBe(429);
   });
 });
+
+describe("close handshake (RFC 6455 §5.5.1)", () => {
+  it("answers a viewer's Close with a Close frame carrying its code", async () => {
+    const board = freshBoard();
+    const viewer = await connect(board, await token("viewer", board));
+    await viewer.nextMessage("hello");
+    await viewer.nextMessage("snapshot");
+    viewer.socket.close(1000, "leaving");
+    const deadline = Date.now() + 3000;
+    while (!viewer.closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(viewer.closed).toMatchObject({ code: 1000 });
+  });
+});

@@ -1,4 +1,5 @@
 import {
+  MAX_TOKEN_LENGTH,
   type SigningKeys,
   type TokenClaims,
   type TokenFailure,
@@ -34,22 +35,25 @@ async function verifyCached(keys: SigningKeys, token: string): Promise<Verificat
 }
 
 /**
- * Addresses whose credentials keep failing, per isolate: past FAILURES_PER_WINDOW refusals in a window, they get 429
- * before any signature is checked, so a flood of forged tokens costs a map lookup each. Good credentials never count.
+ * Tokens that keep failing, per isolate, counted per address and token: past FAILURES_PER_WINDOW refusals in a
+ * window, that token from that address gets 429 before any signature is checked, so a device retrying a corrupted
+ * token costs a map lookup each. Every other token from the same address (its neighbours behind a NAT) is checked
+ * as usual and passes if good; good credentials never count.
  */
-class FailingAddresses {
+class FailingCredentials {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  note(address: string, now = Date.now()): void {
-    const window = this.windows.get(address);
+  note(key: string, now = Date.now()): void {
+    const window = this.windows.get(key);
     if (!window || now - window.start >= FAILURE_WINDOW_MS) {
-      if (this.windows.size >= 10_000) this.windows.clear();
-      this.windows.set(address, { start: now, count: 1 });
+      // Tokens are at most MAX_TOKEN_LENGTH (1 KiB): this bounds the map to a few MiB.
+      if (this.windows.size >= 4_096) this.windows.clear();
+      this.windows.set(key, { start: now, count: 1 });
     } else window.count++;
   }
 
-  blocked(address: string, now = Date.now()): boolean {
-    const window = this.windows.get(address);
+  blocked(key: string, now = Date.now()): boolean {
+    const window = this.windows.get(key);
     return (
       window !== undefined && now - window.start < FAILURE_WINDOW_MS && window.count >= FAILURES_PER_WINDOW
     );
@@ -58,7 +62,12 @@ class FailingAddresses {
 
 export const FAILURES_PER_WINDOW = 50;
 const FAILURE_WINDOW_MS = 10_000;
-const failures = new FailingAddresses();
+const failures = new FailingCredentials();
+
+/** A refused token from an address (longer tokens are refused unread, so one key stands for them all). */
+function failureKey(address: string, token: string): string {
+  return `${address} ${token.length <= MAX_TOKEN_LENGTH ? token : "(too long)"}`;
+}
 
 const REFUSALS: Record<TokenFailure, [code: string, message: string]> = {
   malformed: [
@@ -83,28 +92,41 @@ function basicPassword(credentials: string): string {
   }
 }
 
+/** A request's token and whether it came in the URL (`?ticket=`), where only tickets may travel. */
+interface PresentedToken {
+  token: string;
+  inUrl: boolean;
+}
+
 /**
  * Where a request may carry its token: the Authorization header always (`Bearer`, InfluxDB's `Token`, or Basic
- * with the token as password); sockets and streams have more.
+ * with the token as password); sockets a `bearer.` subprotocol; sockets and streams a `?ticket=` in the URL.
  */
-export function bearerToken(request: Request): string | null {
+function presentedToken(request: Request): PresentedToken | null {
   const header = request.headers.get("authorization");
   if (header) {
     const [, scheme, credentials] = /^(Bearer|Token|Basic)\s+(\S+)$/i.exec(header) ?? [];
-    if (scheme?.toLowerCase() === "basic") return basicPassword(credentials!);
-    return credentials ?? "";
+    if (scheme?.toLowerCase() === "basic") return { token: basicPassword(credentials!), inUrl: false };
+    return { token: credentials ?? "", inUrl: false };
   }
   const protocols = request.headers.get("sec-websocket-protocol");
   for (const protocol of protocols?.split(",") ?? []) {
     const trimmed = protocol.trim();
-    if (trimmed.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return trimmed.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+    if (trimmed.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
+      return { token: trimmed.slice(TOKEN_SUBPROTOCOL_PREFIX.length), inUrl: false };
   }
-  return new URL(request.url).searchParams.get("ticket");
+  const ticket = new URL(request.url).searchParams.get("ticket");
+  return ticket === null ? null : { token: ticket, inUrl: true };
+}
+
+/** The token a request presents, wherever it carries it (see `presentedToken`). */
+export function bearerToken(request: Request): string | null {
+  return presentedToken(request)?.token ?? null;
 }
 
 /**
  * Verifies the request's token and that it grants `kinds` on `board` (any board when omitted).
- * 401 when the token is missing or bad, 403 when it is good but not for this.
+ * 401 when the token is missing or bad, or is not a ticket but came in the URL; 403 when it is good but not for this.
  */
 export async function authorize(
   request: Request,
@@ -112,27 +134,34 @@ export async function authorize(
   kinds: readonly TokenKind[],
   board?: string,
 ): Promise<TokenClaims> {
-  const token = bearerToken(request);
-  if (token === null) {
+  const presented = presentedToken(request);
+  if (presented === null) {
     throw new ApiError(401, "missing_token", "send a token as Authorization: Bearer <token>");
   }
-  const address = request.headers.get("cf-connecting-ip") ?? "local";
-  if (failures.blocked(address))
+  const { token, inUrl } = presented;
+  const failing = failureKey(request.headers.get("cf-connecting-ip") ?? "local", token);
+  if (!verified.has(token) && failures.blocked(failing))
     throw new ApiError(
       429,
       "too_many_failures",
-      "too many refused credentials from this address; retry later",
+      "this token was refused too often from this address; retry later",
       undefined,
-      {
-        "retry-after": String(FAILURE_WINDOW_MS / 1000),
-      },
+      { "retry-after": String(FAILURE_WINDOW_MS / 1000) },
     );
   const verification = await verifyCached(signingKeys(env), token);
   if (!verification.ok) {
-    failures.note(address);
+    failures.note(failing);
     throw new ApiError(401, ...REFUSALS[verification.failure]);
   }
   const { claims } = verification;
+  // URLs end up in logs, histories and Referer headers: only a ticket, valid a minute, may travel in one.
+  if (inUrl && claims.kind !== "ticket")
+    throw new ApiError(
+      401,
+      "wrong_token_kind",
+      `a ${claims.kind} token goes in the Authorization header; only tickets go in a URL`,
+      "ticket",
+    );
   if (!kinds.includes(claims.kind)) {
     throw new ApiError(
       403,

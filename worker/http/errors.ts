@@ -1,10 +1,12 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** How much of a client's input an error message repeats, and how long a message or path may get at all. */
+/**
+ * How much of a client's input an error repeats (a quoted value, or a `path`, which can name a client's field), and
+ * how long a message may get at all.
+ */
 const ECHO_LIMIT = 64;
 const MESSAGE_LIMIT = 512;
-const PATH_LIMIT = 128;
 
 /** A client's value quoted for an error message, cut to a bounded length. */
 export function echo(value: unknown): string {
@@ -36,7 +38,7 @@ export class ApiError extends Error {
     super(bounded(message, MESSAGE_LIMIT));
     this.status = status;
     this.code = code;
-    this.path = path === undefined ? undefined : bounded(path, PATH_LIMIT);
+    this.path = path === undefined ? undefined : bounded(path, ECHO_LIMIT);
     this.headers = headers;
   }
 

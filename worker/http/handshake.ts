@@ -1,5 +1,5 @@
 /** The opening handshake of a live socket (RFC 6455 §4): what the Worker checks, and the extensions it answers. */
-import { ApiError } from "./errors.ts";
+import { ApiError, echo } from "./errors.ts";
 
 /**
  * Headers of a 101 answer that refuse permessage-deflate, which workerd would otherwise apply once per socket,
@@ -9,13 +9,25 @@ import { ApiError } from "./errors.ts";
  */
 export const UNCOMPRESSED = { "sec-websocket-extensions": "none" } as const;
 
-/** Browsers send Origin on WebSocket upgrades; only the dashboard's own origin and configured ones may connect. */
+/** `ALLOWED_ORIGINS`: comma-separated origins, trimmed; an empty entry (an empty list parses to one) names none. */
+export function allowedOrigins(list: string): string[] {
+  return list
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+}
+
+/**
+ * Browsers send Origin on WebSocket upgrades; only the dashboard's own origin and configured ones may connect. A
+ * present but empty Origin names no origin, so it matches none.
+ */
 export function checkOrigin(request: Request, allowed: string): void {
   const origin = request.headers.get("origin");
-  if (origin === null || origin === new URL(request.url).origin) return;
-  const extra = allowed.split(",").map((entry) => entry.trim());
-  if (!extra.includes(origin))
-    throw new ApiError(403, "origin_not_allowed", `origin ${origin} may not open live sockets`);
+  if (origin === null) return;
+  const named = origin.trim();
+  if (named !== "" && (named === new URL(request.url).origin || allowedOrigins(allowed).includes(named)))
+    return;
+  throw new ApiError(403, "origin_not_allowed", `origin ${echo(origin)} may not open live sockets`, "origin");
 }
 
 /** A client's handshake key: base64 of 16 bytes (RFC 6455 §4.2.1). */

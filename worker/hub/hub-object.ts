@@ -11,6 +11,7 @@ import { PolicyStore } from "../board/policy-store.ts";
 import { boardOf, shardSid } from "../board/shards.ts";
 import { relayStub, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
+import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
 import { BoardMirror, type MirrorState } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
@@ -345,7 +346,8 @@ export class HubObject extends DurableObject<Env> {
     viewerMessage(await this.ready(), socket, message);
   }
 
-  override async webSocketClose(socket: WebSocket): Promise<void> {
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    answerClose(socket, code, reason);
     this.viewers?.leave(socket);
     this.viewers?.queuePresence([]);
   }

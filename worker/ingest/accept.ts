@@ -10,6 +10,7 @@ import { authorize } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { RefusalMemo } from "../http/refusal-memo.ts";
 import type { StreamPosition } from "../protocol/index.ts";
+import { REFUSED_REQUEST_COST } from "../shard/device-rates.ts";
 import type { IngestResult } from "../shard/shard-api.ts";
 import { readBody } from "./body.ts";
 import { idempotencyScope } from "./device.ts";
@@ -58,6 +59,20 @@ function refusal(results: IngestResult[]): ApiError | null {
   return new ApiError(refused.status, refused.code, refused.message, refused.path);
 }
 
+/** Counts a refused request against its sender's rate; past it, the sender is refused here until its Retry-After. */
+async function countRefused(
+  shard: ReturnType<typeof shardStub>,
+  error: ApiError,
+  sender: string,
+  limited: string,
+): Promise<void> {
+  const retryAfterMs = await shard.refused(error.code, sender);
+  if (retryAfterMs > 0) {
+    const message = `too many refused requests (each counts ${REFUSED_REQUEST_COST} against the rate); retry later`;
+    rateLimited.remember(limited, Math.ceil(retryAfterMs / 1000), "rate_limited", message);
+  }
+}
+
 async function requestHash(body: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
   return Array.from(digest.subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -96,9 +111,10 @@ export async function acceptIngest<Extra>(
   const homes = claims.device
     ? [deviceShard(claims.device, shards)]
     : Array.from({ length: shards }, (_, i) => shardSid(shards, i));
-  // A device over its rate limit is refused here until its Retry-After, before its body is read.
-  const limited = claims.kind === "device" ? `${board}/${claims.device}` : null;
-  if (limited) rateLimited.check(limited);
+  // A sender over its rate limit is refused here until its Retry-After, before its body is read.
+  const sender = claims.kind === "device" ? claims.device! : principalOf(claims);
+  const limited = `${board}/${sender}`;
+  rateLimited.check(limited);
   let key: { key: string; hash: string } | undefined;
   let parsed: Parsed<Extra>;
   try {
@@ -114,7 +130,8 @@ export async function acceptIngest<Extra>(
       const stored = repeats.filter((repeat): repeat is Accepted => repeat?.ok === true);
       if (stored.length > 0) return { stored: combined(stored) };
     }
-    if (error instanceof ApiError) c.executionCtx.waitUntil(shard(homes[0]!).noteRejected(error.code));
+    if (error instanceof ApiError)
+      c.executionCtx.waitUntil(countRefused(shard(homes[0]!), error, sender, limited));
     throw error;
   }
   if (!parsed.points) return { stored: null, extra: parsed.extra };
@@ -125,7 +142,7 @@ export async function acceptIngest<Extra>(
     ),
   );
   const refused = refusal(results);
-  if (refused?.status === 429 && limited)
+  if (refused?.status === 429 && claims.kind === "device")
     rateLimited.remember(limited, Number(refused.headers["retry-after"]), refused.code, refused.message);
   if (refused) throw refused;
   return { stored: combined(results as Accepted[]), extra: parsed.extra };

@@ -5,22 +5,31 @@ export function tooLarge(what: string, limit: number): ApiError {
   return new ApiError(413, "payload_too_large", `${what} must be at most ${limit} bytes`, "body");
 }
 
-/** Reads a stream to the end, refusing (413) more than `limit` bytes. */
+/**
+ * Reads a stream to the end, refusing (413) more than `limit` bytes. A stream that fails while read (a request body
+ * with broken chunked framing: the runtime reports "Network connection lost") throws `unreadable`'s error.
+ */
 async function readCapped(
   stream: ReadableStream<Uint8Array>,
   limit: number,
   what: string,
+  unreadable: () => ApiError,
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = stream.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        throw unreadable();
+      }
+      if (chunk.done) break;
+      total += chunk.value.byteLength;
       if (total > limit) throw tooLarge(what, limit);
-      chunks.push(value);
+      chunks.push(chunk.value);
     }
   } finally {
     await reader.cancel().catch(() => {});
@@ -50,16 +59,15 @@ export async function readBody(request: Request, encoding?: string): Promise<Uin
     throw new ApiError(415, "unsupported_encoding", message, "content-encoding");
   }
   if (!request.body) return new Uint8Array();
-  const sent = await readCapped(request.body, maxBodyBytes, "the request body");
+  const sent = await readCapped(request.body, maxBodyBytes, "the request body", unreadableBody);
   if (sentEncoding !== "gzip") return sent;
   const decoded = new Blob([sent]).stream().pipeThrough(new DecompressionStream("gzip"));
-  try {
-    return await readCapped(decoded, maxDecodedBytes, "the decompressed body");
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError(400, "invalid_encoding", "the body is not valid gzip data", "body");
-  }
+  return readCapped(decoded, maxDecodedBytes, "the decompressed body", notGzip);
 }
+
+const unreadableBody = () =>
+  new ApiError(400, "invalid_body", "the request body could not be read (broken chunked framing?)", "body");
+const notGzip = () => new ApiError(400, "invalid_encoding", "the body is not valid gzip data", "body");
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 

@@ -19,18 +19,23 @@ export const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024;
  */
 export class SseSink {
   readonly response: Response;
+  /** The credential that opened it (see `Viewers.probeStreams`). */
+  readonly owner: string;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private readonly onClose: (sink: SseSink) => void;
   private position: StreamPosition = [];
   private closed = false;
 
-  constructor(onClose: (sink: SseSink) => void) {
+  constructor(onClose: (sink: SseSink) => void, owner = "") {
     this.onClose = onClose;
+    this.owner = owner;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>(undefined, {
       highWaterMark: MAX_STREAM_BACKLOG_BYTES,
       size: (chunk) => chunk.byteLength,
     });
     this.writer = writable.getWriter();
+    // The client went away (its connection reset or closed): free its slot now, not at the next keep-alive write.
+    this.writer.closed.catch(() => this.close());
     this.response = new Response(readable, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",

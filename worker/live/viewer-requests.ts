@@ -1,6 +1,7 @@
 import { bearerToken } from "../http/credentials.ts";
 import {
   ALL_SERIES,
+  MAX_CLIENT_MESSAGE,
   PACE_PARAM,
   paceIntervalMs,
   parseClientMessage,
@@ -8,7 +9,7 @@ import {
   type StreamPosition,
   splitSelectors,
 } from "../protocol/index.ts";
-import { STREAMS_PER_CREDENTIAL } from "./client-caps.ts";
+import { STREAMS_PER_CREDENTIAL, type ViewerClient } from "./client-caps.ts";
 import {
   CLOSE_POLICY_VIOLATION,
   MessageBudget,
@@ -16,6 +17,7 @@ import {
   VIEWER_MESSAGE_BURST,
   VIEWER_MESSAGES_PER_SECOND,
 } from "./message-budget.ts";
+import { POLL_ANSWER_GAP_MS, PollSpacing } from "./poll-spacing.ts";
 import type { Viewers } from "./viewers.ts";
 
 /** A long poll with nothing to say answers after at most this long. */
@@ -47,17 +49,18 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
       return tooMany("too_many_polls", `at most ${STREAMS_PER_CREDENTIAL} polls at once per credential`);
     try {
       const wait = Math.min(MAX_POLL_WAIT_MS, Number(url.searchParams.get("wait") ?? MAX_POLL_WAIT_MS) || 0);
+      await pollSpacing.turn(client.credential);
       return Response.json(await viewers.poll(subscription, positionOf(url.searchParams.get("pos")), wait));
     } finally {
       release();
     }
   }
   if (transport === "events") {
-    const release = viewers.clients.admit(client, "stream");
+    const release = await admitStream(viewers, client);
     if (!release)
       return tooMany("too_many_streams", `at most ${STREAMS_PER_CREDENTIAL} streams per credential`);
     const resume = positionOf(request.headers.get("last-event-id") ?? url.searchParams.get("pos"));
-    return viewers.openStream(subscription, resume, release, paceMs);
+    return viewers.openStream(subscription, resume, release, paceMs, client.credential);
   }
   const pair = new WebSocketPair();
   // The greeting may read shards' logs: the handshake completes meanwhile, and messages follow in order.
@@ -65,6 +68,27 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
     viewers.queuePresence([]);
   });
   return new Response(null, { status: 101, webSocket: pair[0] });
+}
+
+const pollSpacing = new PollSpacing(POLL_ANSWER_GAP_MS);
+
+/** How long a stream request at its credential's cap waits for one of that credential's streams to turn out dead. */
+const STREAM_PROBE_MS = 500;
+
+/**
+ * A stream slot for `client`. At the cap, its streams are probed first: a dashboard reloading behind a flaky link
+ * comes back before its old connections are known to be gone, and a write finds out (see `probeStreams`).
+ */
+async function admitStream(viewers: Viewers, client: ViewerClient): Promise<(() => void) | null> {
+  const release = viewers.clients.admit(client, "stream");
+  if (release) return release;
+  viewers.probeStreams(client.credential);
+  for (let waited = 0; waited < STREAM_PROBE_MS; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const freed = viewers.clients.admit(client, "stream");
+    if (freed) return freed;
+  }
+  return null;
 }
 
 /** A 429 in the API's error shape, for a viewer past one of its limits. */
@@ -75,8 +99,18 @@ export function tooMany(code: string, message: string, retryAfterSeconds = 5): R
 
 const budget = new MessageBudget(VIEWER_MESSAGES_PER_SECOND, VIEWER_MESSAGE_BURST);
 
-/** A viewer socket's message: JSON control messages only, within the socket's message budget. */
+/** A Close code for a message larger than the endpoint takes (RFC 6455 §7.4.1). */
+const CLOSE_MESSAGE_TOO_BIG = 1009;
+
+/**
+ * A viewer socket's message: JSON control messages only, within the socket's message budget. One longer than any
+ * control message closes the socket at once: each costs the object a copy and a decode while others wait.
+ */
 export function viewerMessage(viewers: Viewers, socket: WebSocket, message: string | ArrayBuffer): void {
+  if ((typeof message === "string" ? message.length : message.byteLength) > MAX_CLIENT_MESSAGE) {
+    viewers.close(socket, CLOSE_MESSAGE_TOO_BIG, `messages are at most ${MAX_CLIENT_MESSAGE} chars`);
+    return;
+  }
   if (!budget.take(socket, 1)) {
     overBudget(viewers, socket);
     return;

@@ -64,7 +64,7 @@ export interface ViewersOptions {
   board: string;
   /** The longest coalescing wait, announced in `hello`. */
   tickMs: number;
-  /** Frame bytes an acking socket may leave unacknowledged before it is closed with 1013. */
+  /** Frame bytes any socket may leave unacknowledged before it is closed with 1013 (acking or not). */
   maxUnackedBytes: number;
   /** Where replays read shards' logs. */
   replay: ReplaySource;
@@ -176,12 +176,18 @@ export class Viewers {
   }
 
   /** Opens an SSE stream greeted like a socket; `resume` usually comes from `Last-Event-ID`. */
-  openStream(selectors: string[], resume: StreamPosition | null, onClose: () => void, paceMs = 0): Response {
+  openStream(
+    selectors: string[],
+    resume: StreamPosition | null,
+    onClose: () => void,
+    paceMs = 0,
+    owner = "",
+  ): Response {
     const stream = new SseSink((closed) => {
       this.streams.delete(closed);
       this.leave(closed);
       onClose();
-    });
+    }, owner);
     this.streams.add(stream);
     this.keepAliveTimer ??= setInterval(() => this.keepStreamsAlive(), STREAM_KEEPALIVE_MS);
     void this.greet(stream, selectors, resume, paceMs).then(() => {
@@ -528,6 +534,14 @@ export class Viewers {
 
   private keepStreamsAlive(): void {
     for (const stream of this.streams) stream.keepAlive();
+  }
+
+  /**
+   * Writes a keep-alive to `owner`'s streams now: a proxy in front that kept a dead connection's stream open (as
+   * `wrangler dev`'s does) finds out on a write, and the stream's slot comes free.
+   */
+  probeStreams(owner: string): void {
+    for (const stream of this.streams) if (stream.owner === owner) stream.keepAlive();
   }
 
   /** Sends to every member of a group; the payload was encoded once for all of them. */

@@ -4,6 +4,7 @@ import { boardOf } from "../board/shards.ts";
 import { hubStub, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import type { RelayReport } from "../hub/relay-pool.ts";
+import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
 import { BoardMirror } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
@@ -140,7 +141,8 @@ export class RelayObject extends DurableObject<Env> {
     viewerMessage(await this.ready(), socket, message);
   }
 
-  override async webSocketClose(socket: WebSocket): Promise<void> {
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    answerClose(socket, code, reason);
     this.viewers?.leave(socket);
     await this.sendReport();
   }

@@ -9,6 +9,7 @@ import { checkHandshake, checkOrigin, offeredProtocols, UNCOMPRESSED } from "../
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
 import { RefusalMemo } from "../http/refusal-memo.ts";
+import { ClientCaps, STREAMS_PER_ADDRESS, STREAMS_PER_CREDENTIAL } from "../live/client-caps.ts";
 import {
   MAX_SELECTORS,
   PACE_LIMITS,
@@ -75,17 +76,54 @@ async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Resp
     const type = c.req.path.endsWith("/events") ? "text/event-stream" : "application/json";
     return c.body(null, 200, { "content-type": type });
   }
-  // A client the hub capped is refused here until its Retry-After, without calling the hub again.
   const credential = `${board}/${bearerToken(c.req.raw) ?? ""}`;
-  capped.check(credential);
-  const upstream = await hubStub(c.env, board).fetch(c.req.raw);
-  if (upstream.status === 429) {
-    const { error } = (await upstream.clone().json()) as { error: { code: string; message: string } };
-    capped.remember(credential, Number(upstream.headers.get("retry-after")), error.code, error.message);
+  const poll = c.req.path.endsWith("/poll");
+  let release: (() => void) | null = null;
+  try {
+    // A client the hub capped is refused here until its Retry-After, without calling the hub again; so is one with
+    // as many polls waiting as the hub takes.
+    capped.check(credential);
+    if (poll) {
+      release = waitingPolls.admit(
+        { credential, address: c.req.header("cf-connecting-ip") ?? "local" },
+        "poll",
+      );
+      if (!release) throw tooManyPolls();
+    }
+  } catch (error) {
+    // A refusal waits before it is answered: a client that ignores Retry-After in a loop then asks once a second per
+    // connection, instead of as fast as the Worker answers.
+    await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS));
+    throw error;
   }
-  // A copy: the object's response has immutable headers, and the Worker's middleware adds some.
-  return new Response(...mutable(upstream));
+  try {
+    const upstream = await hubStub(c.env, board).fetch(c.req.raw);
+    if (upstream.status === 429) {
+      const { error } = (await upstream.clone().json()) as { error: { code: string; message: string } };
+      capped.remember(credential, Number(upstream.headers.get("retry-after")), error.code, error.message);
+    }
+    // A copy: the object's response has immutable headers, and the Worker's middleware adds some.
+    return new Response(...mutable(upstream));
+  } finally {
+    // A poll's answer comes once it is over (a stream's at once: the hub caps those).
+    release?.();
+  }
 }
+
+/** How long a refused poll or stream request waits for its 429. */
+const REFUSAL_DELAY_MS = 1000;
+
+/** Polls waiting on this isolate, per credential and address, capped as the hub caps them. */
+const waitingPolls = new ClientCaps(STREAMS_PER_CREDENTIAL, STREAMS_PER_ADDRESS);
+
+const tooManyPolls = () =>
+  new ApiError(
+    429,
+    "too_many_polls",
+    `at most ${STREAMS_PER_CREDENTIAL} polls at once per credential`,
+    undefined,
+    { "retry-after": "5" },
+  );
 
 /** `/boards/:board/live` (WebSocket), `/events` (SSE), `/poll` (long polling) and `/tickets`. */
 export const liveRoutes = new Hono<{ Bindings: Env }>()

@@ -12,7 +12,7 @@ import type { StoredBatch } from "./batch-codec.ts";
 import { type BatchKey, BatchLog, type LoggedBatch } from "./batch-log.ts";
 import { readCheckpoint } from "./checkpoint-row.ts";
 import { Checkpoints } from "./checkpoints.ts";
-import { DeviceRates } from "./device-rates.ts";
+import { DeviceRates, REFUSED_REQUEST_COST } from "./device-rates.ts";
 import { type HistoryError, type HistoryRequest, queryHistory } from "./history.ts";
 import { HubOutbox, type ShardPush } from "./hub-outbox.ts";
 import { IdempotencyKeys } from "./idempotency.ts";
@@ -314,6 +314,16 @@ export class ShardObject extends DurableObject<Env> {
     return this.presence
       .list()
       .map((device) => ({ ...device, series: this.catalog.seriesOf(device.device) }));
+  }
+
+  /**
+   * An ingest request the Worker refused as invalid: counted by code, and against its sender's rate (a device, or
+   * `gateway:<name>`) at REFUSED_REQUEST_COST, so a client sending bodies that fail validation is cut like one
+   * posting too often. Returns the ms until the sender may post again, or 0.
+   */
+  async refused(code: string, sender: string): Promise<number> {
+    this.noteRejected(code);
+    return this.rates.take(sender, Date.now(), REFUSED_REQUEST_COST);
   }
 
   /** Counts an ingest request refused before it reached the log (by the Worker or here), by error code. */

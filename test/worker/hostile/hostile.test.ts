@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../../../worker/auth/tokens.ts";
 import { ExportMetricsServiceRequestSchema } from "../../../worker/formats/gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.ts";
 import { WriteRequestSchema } from "../../../worker/formats/gen/prometheus/remote_pb.ts";
+import { MAX_CLIENT_MESSAGE } from "../../../worker/protocol/index.ts";
 import { answer, connect, freshBoard, handshake, ingest, request, token } from "../helpers.ts";
 import { int, mangle, nastyString, nastyValue, pick, type Random, seeded } from "./generators.ts";
 
@@ -446,7 +447,7 @@ describe(`hostile input (${PER_SURFACE} per surface)`, { timeout: 120_000 }, () 
     );
   });
 
-  it("live messages: each answered with an error, a flood closed with 1008, nothing stored", async () => {
+  it("live messages: each answered with an error (one too long: close 1009), a flood closed with 1008, nothing stored", async () => {
     const random = seeded(8);
     const before = await storedData();
     const messages = times(PER_SURFACE, () => {
@@ -479,7 +480,14 @@ describe(`hostile input (${PER_SURFACE} per surface)`, { timeout: 120_000 }, () 
       await socket.nextMessage("snapshot");
       const batch = messages.slice(start, start + perSocket);
       for (const message of batch) socket.socket.send(message);
-      for (let i = 0; i < batch.length; i++) {
+      for (const message of batch) {
+        // Longer than any control message: the socket is closed at once, the rest of the batch unread.
+        if (message.length > MAX_CLIENT_MESSAGE) {
+          for (let waited = 0; !socket.closed && waited < 3000; waited += 20)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          expect(socket.closed?.code).toBe(1009);
+          break;
+        }
         const reply = await socket.next(3000);
         expect(
           reply.kind === "message" && ["error", "snapshot"].includes(reply.message.type),
@@ -492,7 +500,8 @@ describe(`hostile input (${PER_SURFACE} per surface)`, { timeout: 120_000 }, () 
     const flooder = await connect(board, viewer);
     await flooder.nextMessage("hello");
     await flooder.nextMessage("snapshot");
-    for (const message of messages.slice(0, 200)) flooder.socket.send(message);
+    const fitting = messages.filter((message) => message.length <= MAX_CLIENT_MESSAGE);
+    for (const message of fitting.slice(0, 200)) flooder.socket.send(message);
     const deadline = Date.now() + 3000;
     while (!flooder.closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     if (flooder.closed?.code === 1008) closedBy1008++;
