@@ -97,7 +97,7 @@ describe("viewer budgets", () => {
     expect(fifthPoll.status).toBe(429);
     expect(fifthPoll.headers.get("retry-after")).toBeTruthy();
     for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);
-  });
+  }, 20_000);
 
   it("answers a poll from far behind with a snapshot instead of replaying everything", async () => {
     const board = freshBoard();

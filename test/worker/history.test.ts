@@ -366,7 +366,7 @@ describe("retention", () => {
     // The README's bound: 57 bytes per stored bucket, about 100 bytes per row, and fixed overhead.
     const buckets = result.s1 + result.m1 * 60 + result.h1 * 24;
     expect(result.size).toBeLessThan(buckets * 57 + (result.s1 + result.m1 + result.h1) * 100 + 1024 * 1024);
-  });
+  }, 30_000);
 });
 
 /** The layout boards were written with before rollup chunks (schema 1), as a fixture for the conversion. */
