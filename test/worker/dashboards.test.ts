@@ -189,6 +189,21 @@ describe("dashboards API", () => {
     expect([tooBig.status, tooBig.body.error.code]).toEqual([413, "payload_too_large"]);
   });
 
+  it("refuses panel options nested deeper than 32 levels, in a PUT and in an import", async () => {
+    const board = freshBoard();
+    const deep = JSON.parse(`${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`);
+    const put_ = await put(board, "hosts", { ...hosts, panels: [{ ...cpu, options: deep }] });
+    expect([put_.status, put_.body.error.path]).toEqual([400, "panels[0].options"]);
+    const grafana = { title: "deep", panels: [{ type: "stat", options: deep, targets: [{ expr: "up" }] }] };
+    const imported = await call(board, "/import", { method: "POST", json: grafana });
+    expect(imported.status).toBe(201);
+    expect(imported.body.dashboard.panels[0].options).toBeUndefined();
+    expect(imported.body.notCarriedOver).toContainEqual({
+      path: "panels[0].options",
+      reason: "nested deeper than 32 levels",
+    });
+  });
+
   it(`keeps at most ${DASHBOARD_LIMITS.dashboardsPerBoard} dashboards per board`, async () => {
     const board = freshBoard();
     const admin = await token("admin", board);

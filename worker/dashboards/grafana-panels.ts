@@ -17,6 +17,7 @@ import {
   refuse,
   sourceKind,
 } from "./grafana-source.ts";
+import { nestsAtMost } from "./model.ts";
 
 /** Grafana's older panel types and the one each is drawn as (Grafana 8+ migrates them the same way). */
 const RENAMED: Record<string, PanelType> = { graph: "timeseries", singlestat: "stat", "table-old": "table" };
@@ -117,8 +118,11 @@ function panel(raw: Json, path: string, dy: number, context: ImportContext): Pan
     return null;
   }
   if (type !== grafanaType) note(context, `${path}.options`, `a ${grafanaType} panel, drawn as ${type}`);
+  const deep = isObject(raw.options) && !nestsAtMost(raw.options, L.optionsDepth);
+  if (deep) note(context, `${path}.options`, `nested deeper than ${L.optionsDepth} levels`);
   // Parsed from JSON, so JSON all through.
-  const options = type === grafanaType && isObject(raw.options) ? (raw.options as JsonObject) : undefined;
+  const options =
+    type === grafanaType && isObject(raw.options) && !deep ? (raw.options as JsonObject) : undefined;
   return {
     id: 0,
     title: string(raw.title, L.titleLength) ?? "",

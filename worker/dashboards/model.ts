@@ -14,6 +14,13 @@ const name = (what: string) => v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_
 const finite = v.pipe(v.number(), v.finite());
 const count = (max: number) => v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(max));
 
+/** Whether a JSON value nests at most `depth` objects or arrays deep; stops at the first level past it. */
+export function nestsAtMost(value: unknown, depth: number): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  if (depth === 0) return false;
+  return Object.values(value).every((item) => nestsAtMost(item, depth - 1));
+}
+
 /** Dashboard uids as Grafana makes them: up to 40 of letters, digits, `-` and `_`. */
 export const UID = v.pipe(
   v.string(),
@@ -67,7 +74,14 @@ const Panel = v.strictObject({
     ),
   ),
   options: v.optional(
-    v.custom<JsonObject>((value) => typeof value === "object" && value !== null && !Array.isArray(value)),
+    v.custom<JsonObject>(
+      (value) =>
+        typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value) &&
+        nestsAtMost(value, L.optionsDepth),
+      `a JSON object nested at most ${L.optionsDepth} deep`,
+    ),
   ),
 });
 

@@ -26,6 +26,8 @@ export const DASHBOARD_LIMITS = {
   exprLength: 8192,
   titleLength: 256,
   gridRows: 10_000,
+  /** How deep a panel's `options` may nest (deeper JSON overflows the stack of whatever walks it). */
+  optionsDepth: 32,
 } as const;
 
 /** A JSON object, its values left untyped (a recursive type defeats the RPC and JSON typings). */
