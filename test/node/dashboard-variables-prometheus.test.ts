@@ -1,9 +1,5 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
+import { DEV_HOST } from "../../scripts/tools.ts";
 import type { Variable } from "../../worker/protocol/dashboards.ts";
 import { interpolate } from "../../worker/protocol/interpolate.ts";
 import {
@@ -12,12 +8,12 @@ import {
   variableQueryValues,
 } from "../../worker/protocol/variable-query.ts";
 import { resolveVariables } from "../../worker/protocol/variable-scope.ts";
+import { startPrometheus } from "./prometheus-server.ts";
 
 /**
  * The variable module's requests, asked of a real Prometheus (Debian's, scraping itself as two jobs): what Grafana's
  * query syntax turns into must be what the Prometheus HTTP API answers, and interpolated selectors must match.
  */
-const HOST = "127.0.0.1";
 let base = "";
 let stop: () => Promise<void> = async () => {};
 
@@ -34,37 +30,16 @@ const fetchValues = async (query: VariableQuery) => {
 };
 
 beforeAll(async () => {
-  const [port] = (await findFreePorts(HOST, 1)) as [number];
-  const dir = mkdtempSync(join(tmpdir(), "edgepulse-variables-"));
-  const config = join(dir, "prometheus.yml");
-  writeFileSync(
-    config,
-    [
-      "global: { scrape_interval: 1s }",
-      "scrape_configs:",
-      "  - job_name: prom",
-      `    static_configs: [{ targets: ["${HOST}:${port}"] }]`,
-      "  - job_name: prom-again",
-      `    static_configs: [{ targets: ["localhost:${port}"] }]`,
-    ].join("\n"),
-  );
-  const prometheus = spawn(
-    "prometheus",
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=${HOST}:${port}`,
-    ],
-    { stdio: "ignore" },
-  );
-  const exited = new Promise((resolve) => prometheus.once("exit", resolve));
-  stop = async () => {
-    prometheus.kill("SIGTERM");
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  base = `http://${HOST}:${port}`;
-  await waitForHttp(`${base}/-/ready`, 60_000, exited);
+  const prometheus = await startPrometheus((port) => [
+    "global: { scrape_interval: 1s }",
+    "scrape_configs:",
+    "  - job_name: prom",
+    `    static_configs: [{ targets: ["${DEV_HOST}:${port}"] }]`,
+    "  - job_name: prom-again",
+    `    static_configs: [{ targets: ["localhost:${port}"] }]`,
+  ]);
+  stop = () => prometheus.stop();
+  base = prometheus.url;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const answer = (await api("api/v1/query", new URLSearchParams({ query: "count(up == 1)" }))) as {
