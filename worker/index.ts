@@ -5,6 +5,7 @@ import type { Env } from "./env.ts";
 import { ApiError, errorResponse } from "./http/errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { alertRoutes } from "./routes/alerts.ts";
+import { dashboardRoutes } from "./routes/dashboards.ts";
 import { influxV1Routes, influxV2Routes } from "./routes/influx.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { liveRoutes } from "./routes/live.ts";
@@ -46,6 +47,7 @@ const app = new Hono<{ Bindings: Env }>()
   .route("/api/v1", adminRoutes)
   .route("/api/v1", alertRoutes)
   .route("/api/v1", prometheusRoutes)
+  .route("/api/v1", dashboardRoutes)
   .notFound((c) =>
     errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c),
   )

@@ -3,9 +3,8 @@
  * JSON and protobuf exporters, the InfluxDB JS client, and Debian's Prometheus server remote-writing what it
  * scrapes from itself. What they send must read back through the query API with the right names, labels and values.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InfluxDB, Point } from "@influxdata/influxdb-client";
@@ -23,6 +22,7 @@ import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
 import { type GroupProcess, startGroup } from "../../scripts/processes.ts";
 import { DEV_HOST, wranglerDev } from "../../scripts/tools.ts";
 import type { HistoryResult } from "../../worker/protocol/index.ts";
+import { startPrometheus } from "./prometheus-server.ts";
 
 const secret = randomBytes(32).toString("hex");
 const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-agents-"));
@@ -184,37 +184,21 @@ describe("real agents", () => {
   it("store what a Prometheus server remote-writes from its own scrapes", async () => {
     const board = `prom-${randomBytes(4).toString("hex")}`;
     const gateway = await mintToken(secret, { kind: "gateway", board, gateway: "prometheus" });
-    const [promPort] = (await findFreePorts(DEV_HOST, 1)) as [number];
-    const dir = mkdtempSync(join(tmpdir(), "edgepulse-prometheus-"));
-    const config = join(dir, "prometheus.yml");
-    writeFileSync(
-      config,
-      [
-        "global: { scrape_interval: 1s }",
-        "scrape_configs:",
-        "  - job_name: prom",
-        `    static_configs: [{ targets: ["${DEV_HOST}:${promPort}"] }]`,
-        "remote_write:",
-        `  - url: ${baseUrl}/api/v1/write`,
-        `    authorization: { credentials: "${gateway}" }`,
-        "    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }",
-        "    write_relabel_configs:",
-        "      - { source_labels: [__name__], regex: 'up|prometheus_build_info|prometheus_http_requests_total', action: keep }",
-      ].join("\n"),
-    );
-    const prometheus = spawn(
-      "prometheus",
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=${DEV_HOST}:${promPort}`,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const log: string[] = [];
-    prometheus.stderr.on("data", (chunk: Buffer) => log.push(chunk.toString()));
+    const prometheus = await startPrometheus((promPort) => [
+      "global: { scrape_interval: 1s }",
+      "scrape_configs:",
+      "  - job_name: prom",
+      `    static_configs: [{ targets: ["${DEV_HOST}:${promPort}"] }]`,
+      "remote_write:",
+      `  - url: ${baseUrl}/api/v1/write`,
+      `    authorization: { credentials: "${gateway}" }`,
+      "    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }",
+      "    write_relabel_configs:",
+      "      - { source_labels: [__name__], regex: 'up|prometheus_build_info|prometheus_http_requests_total', action: keep }",
+    ]);
+    const log = prometheus.log;
     try {
-      const device = `${DEV_HOST}_${promPort}`;
+      const device = `${DEV_HOST}_${prometheus.port}`;
       const series = await eventually(
         () => listed(board),
         (found) =>
@@ -236,9 +220,7 @@ describe("real agents", () => {
         kind: "counter",
       });
     } finally {
-      prometheus.kill("SIGTERM");
-      await new Promise((resolve) => prometheus.once("exit", resolve));
-      rmSync(dir, { recursive: true, force: true });
+      await prometheus.stop();
     }
   });
 });

@@ -10,6 +10,7 @@ import {
 import { PolicyStore } from "../board/policy-store.ts";
 import { boardOf, shardSid } from "../board/shards.ts";
 import { relayStub, shardStub } from "../board/stubs.ts";
+import { DashboardStore, type SaveResult } from "../dashboards/dashboard-store.ts";
 import type { Env } from "../env.ts";
 import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
@@ -17,6 +18,7 @@ import { BoardMirror, type MirrorState } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
 import { serveViewer, tooMany, viewerMessage } from "../live/viewer-requests.ts";
 import { emptyFlush, Viewers } from "../live/viewers.ts";
+import type { Dashboard, DashboardSummary, DashboardVersionInfo } from "../protocol/dashboards.ts";
 import type {
   ActiveAlert,
   AdminAlertRule,
@@ -56,6 +58,7 @@ export class HubObject extends DurableObject<Env> {
   private readonly registry: ShardRegistry;
   private readonly policies: PolicyStore;
   private readonly relays: RelayPool;
+  private readonly boards: DashboardStore;
   private readonly tick: Tick;
   private readonly replay: ReplaySource;
   /** The mirror and viewers, built from the shards on first need after a wake. */
@@ -70,6 +73,7 @@ export class HubObject extends DurableObject<Env> {
     this.ledger = new HubLedger(ctx.storage.sql);
     this.registry = new ShardRegistry(ctx.storage.sql, this.ledger, layout);
     this.policies = new PolicyStore(ctx.storage.sql, (change) => this.ledger.record(change));
+    this.boards = new DashboardStore(ctx.storage.sql, (change) => this.ledger.record(change));
     const relay = (index: number) => relayStub(env, this.board, index);
     this.relays = new RelayPool(ctx.storage.sql, this.ledger, relay, this.config.viewersPerObject);
     this.tick = new Tick(this.config.tickMs, () => this.flush());
@@ -212,6 +216,30 @@ export class HubObject extends DurableObject<Env> {
     const sign = newestFirst ? -1 : 1;
     const events = parts.flat().sort((a, b) => sign * (a.at - b.at || a.sid - b.sid || a.seq - b.seq));
     return { events: events.slice(0, limit), truncated: events.length > limit };
+  }
+
+  /** The board's saved dashboards, by title. */
+  async dashboards(): Promise<DashboardSummary[]> {
+    return this.boards.list();
+  }
+
+  /** A dashboard as saved (at `version`, its current one when omitted); null when there is none. */
+  async dashboard(uid: string, version?: number): Promise<Dashboard | null> {
+    return this.boards.get(uid, version);
+  }
+
+  /** A dashboard's kept versions, newest first; null for an unknown uid. */
+  async dashboardVersions(uid: string): Promise<DashboardVersionInfo[] | null> {
+    return this.boards.versions(uid);
+  }
+
+  /** An admin saved a dashboard over the version it names (see `DashboardStore.save`). */
+  async saveDashboard(dashboard: Dashboard): Promise<SaveResult> {
+    return this.boards.save(dashboard);
+  }
+
+  async deleteDashboard(uid: string): Promise<boolean> {
+    return this.boards.delete(uid);
   }
 
   private async spreadPolicy(): Promise<void> {

@@ -631,4 +631,90 @@ describe(`hostile input (${PER_SURFACE} per surface)`, { timeout: 120_000 }, () 
     );
     expect((await answer(request(base, { headers }))).body.rules).toEqual([]);
   });
+  it("dashboards API", async () => {
+    const random = seeded(12);
+    const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+    const base = `/api/v1/boards/${board}/dashboards`;
+    const panel = {
+      id: 1,
+      type: "stat",
+      gridPos: { x: 0, y: 0, w: 6, h: 4 },
+      targets: [{ refId: "A", expr: "up" }],
+    };
+    const variable = { name: "job", type: "custom", query: "a,b" };
+    const valid = { title: "t", panels: [panel], variables: [variable] };
+    /** Values each field must refuse, by where it is. */
+    const invalid: Record<string, [where: "dashboard" | "panel" | "variable", values: unknown[]]> = {
+      title: ["dashboard", ["", "   ", 1, null, [], "x".repeat(300)]],
+      time: ["dashboard", [{ from: "yesterday", to: "now" }, "now-1h", null, { from: "now" }]],
+      refresh: ["dashboard", ["often", 30, null, "-5s"]],
+      panels: ["dashboard", [{}, "x", Array.from({ length: 201 }, () => panel), [panel, panel]]],
+      version: ["dashboard", [-1, 1.5, "0", null, 2 ** 60, 7]],
+      type: ["panel", ["piechart", "", 1, null, "row"]],
+      gridPos: [
+        "panel",
+        [{ x: 20, y: 0, w: 6, h: 1 }, { x: 0, y: 0, w: 0, h: 1 }, { x: -1, y: 0, w: 1, h: 1 }, null],
+      ],
+      targets: [
+        "panel",
+        [[{ refId: "A" }], [{ refId: "", expr: "up" }], "up", Array(21).fill({ refId: "A", expr: "up" })],
+      ],
+      decimals: ["panel", [-1, 21, 1.5, "2"]],
+      thresholds: ["panel", [[{ value: "1", color: "red" }], [{ value: 1 }], {}]],
+      options: ["panel", ["x", [], 1, JSON.parse(`${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`)]],
+      name: ["variable", ["", "$job", "1x", "a-b", null]],
+      query: ["variable", [1, null, "x".repeat(9000)]],
+    };
+    const dashboardWith = (field: string, where: string, value: unknown) => {
+      if (where === "dashboard") return { ...valid, [field]: value };
+      if (where === "panel") return { ...valid, panels: [{ ...panel, [field]: value }] };
+      return { ...valid, variables: [{ ...variable, [field]: value }] };
+    };
+    const uid = () => pick(random, ["d", "import", uri(`${nastyString(random)}\u0000`), "x".repeat(41)]);
+    const inputs = [
+      () => {
+        const [field, [where, values]] = pick(random, Object.entries(invalid));
+        const body = JSON.stringify(dashboardWith(field, where, pick(random, values)));
+        return () => request(`${base}/d`, { method: "PUT", headers, body });
+      },
+      () => {
+        const body = JSON.stringify({ ...valid, [`${nastyString(random)}~`]: nastyValue(random) });
+        return () => request(`${base}/d`, { method: "PUT", headers, body });
+      },
+      () => {
+        const body = pick(random, [
+          `${nastyString(random)}!`,
+          "[]",
+          "null",
+          "1",
+          JSON.stringify({ ...valid, pad: "x".repeat(1 << 20) }),
+        ]);
+        return () =>
+          request(`${base}/${pick(random, ["d", "import"])}`, {
+            method: pick(random, ["PUT", "POST"]),
+            headers,
+            body,
+          });
+      },
+      () => {
+        const title = pick(random, [null, 1, [], {}, "", "   ", true]);
+        const body = JSON.stringify({
+          title,
+          panels: nastyValue(random),
+          templating: { list: nastyValue(random) },
+        });
+        return () => request(`${base}/import`, { method: "POST", headers, body });
+      },
+      () => {
+        const path = pick(random, ["", "/versions", `/versions/${uri(nastyString(random) || "0")}`]);
+        return () =>
+          request(`${base}/${uid()}${path}`, { method: pick(random, ["GET", "DELETE", "PATCH"]), headers });
+      },
+    ];
+    await expectRefused(
+      times(PER_SURFACE, () => pick(random, inputs)()),
+      jsonError,
+    );
+    expect((await answer(request(base, { headers }))).body.dashboards).toEqual([]);
+  });
 });
