@@ -49,6 +49,7 @@ export async function remoteWrite(
 }
 
 export interface RealPrometheus {
+  port: number;
   /** Its base URL, e.g. http://127.0.0.1:9123. */
   url: string;
   /** What it logged, for failure messages. */
@@ -56,12 +57,21 @@ export interface RealPrometheus {
   stop(): Promise<void>;
 }
 
-/** Starts `prometheus --web.enable-remote-write-receiver` (no scraping) and waits until it is ready. */
-export async function startRealPrometheus(): Promise<RealPrometheus> {
+/** What to start it with: its config (YAML lines, given its own port so it can scrape itself). */
+export interface PrometheusOptions {
+  config?: (port: number) => string[];
+}
+
+/**
+ * Starts Prometheus with its remote write receiver (and, by default, no scraping) and waits until its storage is
+ * open and it answers ready.
+ */
+export async function startRealPrometheus(options: PrometheusOptions = {}): Promise<RealPrometheus> {
   const [port] = (await findFreePorts(DEV_HOST, 1)) as [number];
   const dir = mkdtempSync(join(tmpdir(), "edgepulse-real-prometheus-"));
   const config = join(dir, "prometheus.yml");
-  writeFileSync(config, "global: { scrape_interval: 1m }\nscrape_configs: []\n");
+  const lines = options.config?.(port) ?? ["global: { scrape_interval: 1m }", "scrape_configs: []"];
+  writeFileSync(config, `${lines.join("\n")}\n`);
   const log: string[] = [];
   const child: ChildProcess = spawn(
     "prometheus",
@@ -94,5 +104,5 @@ export async function startRealPrometheus(): Promise<RealPrometheus> {
     await stop();
     throw new Error(`prometheus did not start: ${(error as Error).message}\n${log.join("").slice(-2000)}`);
   }
-  return { url, log, stop };
+  return { port, url, log, stop };
 }

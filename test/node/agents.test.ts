@@ -20,9 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../scripts/mint-token.ts";
 import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
 import { type GroupProcess, startGroup } from "../../scripts/processes.ts";
+import { startRealPrometheus } from "../../scripts/real-prometheus.ts";
 import { DEV_HOST, wranglerDev } from "../../scripts/tools.ts";
 import type { HistoryResult } from "../../worker/protocol/index.ts";
-import { startPrometheus } from "./prometheus-server.ts";
 
 const secret = randomBytes(32).toString("hex");
 const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-agents-"));
@@ -184,18 +184,20 @@ describe("real agents", () => {
   it("store what a Prometheus server remote-writes from its own scrapes", async () => {
     const board = `prom-${randomBytes(4).toString("hex")}`;
     const gateway = await mintToken(secret, { kind: "gateway", board, gateway: "prometheus" });
-    const prometheus = await startPrometheus((promPort) => [
-      "global: { scrape_interval: 1s }",
-      "scrape_configs:",
-      "  - job_name: prom",
-      `    static_configs: [{ targets: ["${DEV_HOST}:${promPort}"] }]`,
-      "remote_write:",
-      `  - url: ${baseUrl}/api/v1/write`,
-      `    authorization: { credentials: "${gateway}" }`,
-      "    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }",
-      "    write_relabel_configs:",
-      "      - { source_labels: [__name__], regex: 'up|prometheus_build_info|prometheus_http_requests_total', action: keep }",
-    ]);
+    const prometheus = await startRealPrometheus({
+      config: (promPort) => [
+        "global: { scrape_interval: 1s }",
+        "scrape_configs:",
+        "  - job_name: prom",
+        `    static_configs: [{ targets: ["${DEV_HOST}:${promPort}"] }]`,
+        "remote_write:",
+        `  - url: ${baseUrl}/api/v1/write`,
+        `    authorization: { credentials: "${gateway}" }`,
+        "    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }",
+        "    write_relabel_configs:",
+        "      - { source_labels: [__name__], regex: 'up|prometheus_build_info|prometheus_http_requests_total', action: keep }",
+      ],
+    });
     const log = prometheus.log;
     try {
       const device = `${DEV_HOST}_${prometheus.port}`;

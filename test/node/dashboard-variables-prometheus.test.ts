@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRealPrometheus } from "../../scripts/real-prometheus.ts";
 import { DEV_HOST } from "../../scripts/tools.ts";
 import type { Variable } from "../../worker/protocol/dashboards.ts";
 import { interpolate } from "../../worker/protocol/interpolate.ts";
@@ -8,7 +9,6 @@ import {
   variableQueryValues,
 } from "../../worker/protocol/variable-query.ts";
 import { resolveVariables } from "../../worker/protocol/variable-scope.ts";
-import { startPrometheus } from "./prometheus-server.ts";
 
 /**
  * The variable module's requests, asked of a real Prometheus (Debian's, scraping itself as two jobs): what Grafana's
@@ -30,14 +30,16 @@ const fetchValues = async (query: VariableQuery) => {
 };
 
 beforeAll(async () => {
-  const prometheus = await startPrometheus((port) => [
-    "global: { scrape_interval: 1s }",
-    "scrape_configs:",
-    "  - job_name: prom",
-    `    static_configs: [{ targets: ["${DEV_HOST}:${port}"] }]`,
-    "  - job_name: prom-again",
-    `    static_configs: [{ targets: ["localhost:${port}"] }]`,
-  ]);
+  const prometheus = await startRealPrometheus({
+    config: (port) => [
+      "global: { scrape_interval: 1s }",
+      "scrape_configs:",
+      "  - job_name: prom",
+      `    static_configs: [{ targets: ["${DEV_HOST}:${port}"] }]`,
+      "  - job_name: prom-again",
+      `    static_configs: [{ targets: ["localhost:${port}"] }]`,
+    ],
+  });
   stop = () => prometheus.stop();
   base = prometheus.url;
   const deadline = Date.now() + 60_000;
