@@ -32,6 +32,10 @@ import {
   PONG,
   toBase64Url,
 } from "../protocol/index.ts";
+import { BoardRules } from "../rules/board-rules.ts";
+import type { GroupState } from "../rules/evaluate-group.ts";
+import type { RuleGroup } from "../rules/rule-file.ts";
+import { type AlertingConfig, RuleStore, type StoredRules } from "../rules/rule-store.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
 import type { CatalogAnswer, CatalogQuery } from "../shard/promql-labels.ts";
@@ -41,6 +45,7 @@ import { HubLedger } from "./hub-ledger.ts";
 import { mergeHistory, mergeSeries, mergeStats } from "./merge.ts";
 import { mergeCatalog, type PromqlAnswer, type PromqlRequest, runPromql } from "./promql-runner.ts";
 import { RelayPool, type RelayReport } from "./relay-pool.ts";
+import { ruleHost } from "./rule-host.ts";
 import { ShardRegistry } from "./shard-registry.ts";
 
 /**
@@ -59,6 +64,7 @@ export class HubObject extends DurableObject<Env> {
   private readonly relays: RelayPool;
   private readonly tick: Tick;
   private readonly replay: ReplaySource;
+  private readonly rules: BoardRules;
   /** The mirror and viewers, built from the shards on first need after a wake. */
   private live: Promise<Viewers> | null = null;
   private viewers: Viewers | null = null;
@@ -78,6 +84,9 @@ export class HubObject extends DurableObject<Env> {
       read: (sid, epoch, after, through, maxPoints) =>
         shardStub(env, this.board, sid).readBatches(epoch, after, through, maxPoints),
     };
+    const rules = new RuleStore(ctx.storage.sql, (change) => this.ledger.record(change));
+    const host = ruleHost(env, this.board, () => this.registry.all(), this.config.shards);
+    this.rules = new BoardRules(rules, host);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -302,6 +311,37 @@ export class HubObject extends DurableObject<Env> {
       .map((sid) => shardStub(this.env, this.board, sid))
       .map((shard) => (select: Parameters<typeof shard.promqlSelect>[0]) => shard.promqlSelect(select));
     return runPromql(shards, request, Date.now());
+  }
+
+  /** The board's rule file and each group's last evaluation (the rules API and Prometheus's `/api/v1/rules`). */
+  async ruleFile(): Promise<StoredRules & { states: Record<string, GroupState> }> {
+    return { ...this.rules.rules, states: Object.fromEntries(this.rules.states()) };
+  }
+
+  /** An admin replaced the rule file: groups are evaluated from their next interval on, by the alarm. */
+  async setRuleFile(groups: RuleGroup[], externalUrl: string): Promise<void> {
+    this.rules.replace(groups, externalUrl);
+    await this.armRules();
+  }
+
+  async alerting(): Promise<AlertingConfig> {
+    return this.rules.alerting();
+  }
+
+  async setAlerting(config: AlertingConfig): Promise<void> {
+    this.rules.setAlerting(config);
+  }
+
+  /** The alarm runs the rule groups due; the hub hibernates between evaluations. */
+  override async alarm(): Promise<void> {
+    await this.rules.evaluateDue(Date.now());
+    await this.armRules();
+  }
+
+  private async armRules(): Promise<void> {
+    const next = this.rules.nextDue(Date.now());
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
   }
 
   /** Series, label names or label values over every shard (the Prometheus API's catalog endpoints). */
