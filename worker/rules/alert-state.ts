@@ -139,7 +139,8 @@ export function alertsToSend(alerts: Alert[], ts: number, intervalMs: number): A
   for (const alert of alerts) {
     if (alert.state === "pending") continue;
     const resolvedSinceSent = alert.resolvedAt > alert.lastSentAt;
-    if (!resolvedSinceSent && alert.lastSentAt + RULE_LIMITS.resendDelayMs >= ts) continue;
+    const sentRecently = alert.lastSentAt !== 0 && alert.lastSentAt + RULE_LIMITS.resendDelayMs >= ts;
+    if (!resolvedSinceSent && sentRecently) continue;
     alert.lastSentAt = ts;
     alert.validUntil = ts + 4 * Math.max(intervalMs, RULE_LIMITS.resendDelayMs);
     sending.push(alert);
