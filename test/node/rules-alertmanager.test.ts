@@ -1,0 +1,124 @@
+/**
+ * A board's alerting rule, evaluated by its hub's alarm under `wrangler dev` with no viewer connected, sends its
+ * alert to Debian's real Alertmanager as Prometheus does: Alertmanager lists it while it fires, then drops it once
+ * the board sends it resolved.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mintToken } from "../../scripts/mint-token.ts";
+import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
+import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
+import { type RealAlertmanager, startRealAlertmanager } from "../../scripts/real-alertmanager.ts";
+import { DEV_HOST, REPO_ROOT, viteBuild, wranglerDev } from "../../scripts/tools.ts";
+
+const secret = randomBytes(32).toString("hex");
+const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-rules-"));
+const board = `rules-${randomBytes(4).toString("hex")}`;
+let wrangler: GroupProcess | undefined;
+let alertmanager: RealAlertmanager | undefined;
+let baseUrl = "";
+const output: string[] = [];
+
+beforeAll(async () => {
+  const [port, inspectorPort] = (await findFreePorts(DEV_HOST, 2)) as [number, number];
+  baseUrl = `http://${DEV_HOST}:${port}`;
+  const args = ["--inspector-port", String(inspectorPort), "--persist-to", stateDir];
+  if (!existsSync(`${REPO_ROOT}/dashboard/dist`))
+    await runGroup(viteBuild(), { output: (line) => output.push(line) });
+  wrangler = startGroup(wranglerDev(port, [...args, "--var", `EDGEPULSE_SECRET:${secret}`]), {
+    output: (line) => output.push(line),
+  });
+  [alertmanager] = await Promise.all([
+    startRealAlertmanager(),
+    waitForHttp(`${baseUrl}/api/v1/ingest`, 60_000, wrangler.exited),
+  ]);
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all([wrangler?.stop(), alertmanager?.stop()]);
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function send(path: string, credential: string, method: string, body: string, type: string) {
+  const response = await fetch(`${baseUrl}/api/v1/boards/${board}/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${credential}`, "content-type": type },
+    body,
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+}
+
+async function temperature(value: number) {
+  const device = await mintToken(secret, { kind: "device", board, device: "sensor-1" });
+  const response = await fetch(`${baseUrl}/api/v1/ingest`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${device}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      points: [{ metric: "temp_c", value, labels: { room: "lab" }, ts: Date.now() - 1000 }],
+    }),
+  });
+  expect(response.status).toBe(202);
+}
+
+interface ListedAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  generatorURL: string;
+  status: { state: string };
+}
+
+/** Alertmanager's own list of its alerts named TooHot, polled until `done` holds (or 40 s pass). */
+async function alertmanagerUntil(done: (alerts: ListedAlert[]) => boolean): Promise<ListedAlert[]> {
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const listed = (await (await fetch(`${alertmanager!.url}/api/v2/alerts`)).json()) as ListedAlert[];
+    const ours = listed.filter((alert) => alert.labels.alertname === "TooHot");
+    if (done(ours)) return ours;
+    if (Date.now() > deadline)
+      throw new Error(`alertmanager lists ${JSON.stringify(listed)}\n${output.slice(-30).join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+describe("rules to a real Alertmanager", () => {
+  it("sends a firing alert Alertmanager lists, groups by alertname, then resolves it", async () => {
+    const admin = await mintToken(secret, { kind: "admin", board });
+    await temperature(30);
+    const alerting = JSON.stringify({ alertmanagers: [alertmanager!.url] });
+    await send("alerting", admin, "PUT", alerting, "application/json");
+    const rules = [
+      "groups:",
+      "  - name: temperatures",
+      "    interval: 10s",
+      "    rules:",
+      "      - alert: TooHot",
+      "        expr: temp_c > 25",
+      "        labels: { severity: page }",
+      "        annotations: { summary: '{{ $labels.instance }} is {{ $value }} C' }",
+    ].join("\n");
+    await send("rules", admin, "PUT", rules, "application/yaml");
+
+    const [firing] = await alertmanagerUntil((alerts) => alerts.length > 0);
+    expect(firing!.labels).toEqual({
+      alertname: "TooHot",
+      instance: "sensor-1",
+      room: "lab",
+      severity: "page",
+    });
+    expect(firing!.annotations).toEqual({ summary: "sensor-1 is 30 C" });
+    expect(firing!.status.state).toBe("active");
+    expect(firing!.generatorURL).toBe(
+      `${baseUrl}/api/v1/boards/${board}/prometheus/graph?g0.expr=temp_c+%3E+25&g0.tab=1`,
+    );
+    const groups = (await (await fetch(`${alertmanager!.url}/api/v2/alerts/groups`)).json()) as Array<{
+      labels: Record<string, string>;
+    }>;
+    expect(groups.map((group) => group.labels)).toContainEqual({ alertname: "TooHot" });
+
+    await temperature(20);
+    await alertmanagerUntil((alerts) => alerts.length === 0);
+  }, 120_000);
+});
