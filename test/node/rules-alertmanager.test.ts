@@ -1,9 +1,9 @@
 /**
  * A board's alerting rule, evaluated by its hub's alarm under `wrangler dev` with no viewer connected, sends its
  * alert to Debian's real Alertmanager as Prometheus does: Alertmanager lists it while it fires, then drops it once
- * the board sends it resolved.
+ * the board sends it resolved; a webhook gets the same in Alertmanager's webhook format, signed and retried.
  */
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
 import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
 import { type RealAlertmanager, startRealAlertmanager } from "../../scripts/real-alertmanager.ts";
 import { DEV_HOST, REPO_ROOT, viteBuild, wranglerDev } from "../../scripts/tools.ts";
+import { webhookReceiver } from "./webhook-receiver.ts";
 
 const secret = randomBytes(32).toString("hex");
 const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-rules-"));
@@ -49,6 +50,7 @@ async function send(path: string, credential: string, method: string, body: stri
     body,
   });
   expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as { webhookSecret: string };
 }
 
 async function temperature(value: number) {
@@ -67,6 +69,7 @@ interface ListedAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   generatorURL: string;
+  fingerprint: string;
   status: { state: string };
 }
 
@@ -87,8 +90,9 @@ describe("rules to a real Alertmanager", () => {
   it("sends a firing alert Alertmanager lists, groups by alertname, then resolves it", async () => {
     const admin = await mintToken(secret, { kind: "admin", board });
     await temperature(30);
-    const alerting = JSON.stringify({ alertmanagers: [alertmanager!.url] });
-    await send("alerting", admin, "PUT", alerting, "application/json");
+    const hooks = await webhookReceiver();
+    const alerting = JSON.stringify({ alertmanagers: [alertmanager!.url], webhooks: [{ url: hooks.url }] });
+    const { webhookSecret } = await send("alerting", admin, "PUT", alerting, "application/json");
     const rules = [
       "groups:",
       "  - name: temperatures",
@@ -120,5 +124,34 @@ describe("rules to a real Alertmanager", () => {
 
     await temperature(20);
     await alertmanagerUntil((alerts) => alerts.length === 0);
+
+    // The webhook, in Alertmanager's format: refused once (503), retried with the same delivery, then resolved.
+    await expect.poll(() => hooks.received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    hooks.close();
+    const [refused, retried, resolved] = hooks.received;
+    expect(refused!.answered).toBe(503);
+    expect(retried!.headers["edgepulse-delivery"]).toBe(refused!.headers["edgepulse-delivery"]);
+    const labels = { alertname: "TooHot", instance: "sensor-1", room: "lab", severity: "page" };
+    expect(JSON.parse(retried!.body)).toMatchObject({
+      version: "4",
+      status: "firing",
+      groupKey: '{}:{alertname="TooHot"}',
+      groupLabels: { alertname: "TooHot" },
+      commonLabels: labels,
+      alerts: [{ status: "firing", labels, fingerprint: firing!.fingerprint }],
+    });
+    const done = JSON.parse(resolved!.body);
+    expect(done).toMatchObject({
+      version: "4",
+      status: "resolved",
+      alerts: [{ status: "resolved", labels }],
+    });
+    expect(Date.parse(done.alerts[0].endsAt)).toBeGreaterThan(Date.parse(done.alerts[0].startsAt));
+    for (const { headers, body } of hooks.received) {
+      const [t, v1] = String(headers["edgepulse-signature"])
+        .split(",")
+        .map((part) => part.split("=")[1]);
+      expect(v1).toBe(createHmac("sha256", webhookSecret).update(`${t}.${body}`).digest("hex"));
+    }
   }, 120_000);
 });

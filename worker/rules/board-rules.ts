@@ -1,3 +1,4 @@
+import { MAX_WEBHOOK_ATTEMPTS, retryDelay, sendWebhook } from "../alerts/webhooks.ts";
 import type { Querier } from "../promql/index.ts";
 import { alertsToSend, type CompiledAlerting, compileAlerting } from "./alert-state.ts";
 import { alertmanagerAlert, generatorUrl, sendToAlertmanagers } from "./alertmanager.ts";
@@ -11,6 +12,10 @@ import {
 } from "./evaluate-group.ts";
 import { isAlerting, type RuleGroup } from "./rule-file.ts";
 import type { AlertingConfig, RuleStore, StoredRules } from "./rule-store.ts";
+import { webhookNotices } from "./webhook-notices.ts";
+
+/** Webhooks one alarm sends at most (the rest wait for the next). */
+const WEBHOOKS_PER_ALARM = 20;
 
 /** What a board's rules need from its hub. */
 export interface RuleHost {
@@ -82,10 +87,10 @@ export class BoardRules {
     this.store.replaceRules(this.stored, states);
   }
 
-  /** When the next group is due, or null with no groups. */
+  /** When the next group or webhook retry is due, or null with neither. */
   nextDue(now: number): number | null {
     const states = this.store.states();
-    let next: number | null = null;
+    let next = this.store.nextWebhookDue();
     for (const group of this.stored.groups) {
       const last = states.get(group.name)?.lastEvaluation ?? evaluationTime(group.intervalMs, now);
       const due = last + group.intervalMs;
@@ -110,18 +115,40 @@ export class BoardRules {
         () => this.host.querier(),
         (recorded) => this.host.record(recorded),
       );
-      const sending = state.rules.flatMap((rule, i) => {
-        const r = group.rules[i]!;
-        const link = generatorUrl(this.stored.externalUrl, r.expr);
-        return alertsToSend(rule.alerts, ts, group.intervalMs).map((alert) => ({ alert, link }));
-      });
-      this.store.saveState(group.name, state);
-      if (sending.length === 0) continue;
-      await sendToAlertmanagers(
-        config.alertmanagers,
-        sending.map(({ alert, link }) => alertmanagerAlert(alert, link)),
+      const links = group.rules.map((rule) => generatorUrl(this.stored.externalUrl, rule.expr));
+      const sending = state.rules.flatMap((rule, i) =>
+        alertsToSend(rule.alerts, ts, group.intervalMs).map((alert) => alertmanagerAlert(alert, links[i]!)),
       );
+      const held = state.rules.flatMap((rule, i) =>
+        rule.alerts
+          .filter((alert) => alert.state !== "pending")
+          .map((alert) => ({ alert, sent: alertmanagerAlert(alert, links[i]!) })),
+      );
+      const { notices, notified } = webhookNotices(
+        held,
+        previous?.notified ?? {},
+        ts,
+        this.stored.externalUrl,
+      );
+      state.notified = notified;
+      this.store.saveState(group.name, state);
+      for (const notice of notices)
+        for (const { url } of config.webhooks) this.store.enqueueWebhook(url, notice, now);
+      await sendToAlertmanagers(config.alertmanagers, sending);
     }
+    await this.deliverWebhooks(config.webhookSecret, now);
+  }
+
+  /** Sends the queued webhooks that are due, signed; a failed one is retried with backoff, as rules' webhooks are. */
+  private async deliverWebhooks(secret: string, now: number): Promise<void> {
+    const due = this.store.dueWebhooks(now, WEBHOOKS_PER_ALARM);
+    await Promise.all(
+      due.map(async ({ id, url, body, attempts }) => {
+        const ok = await sendWebhook(url, secret, body, `rules_${id}`, now);
+        if (ok || attempts + 1 >= MAX_WEBHOOK_ATTEMPTS) this.store.dropWebhook(id);
+        else this.store.postponeWebhook(id, attempts + 1, Date.now() + retryDelay(attempts + 1));
+      }),
+    );
   }
 
   alerting(): AlertingConfig {

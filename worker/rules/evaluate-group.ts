@@ -9,6 +9,7 @@ import {
 } from "./alert-state.ts";
 import { RULE_LIMITS } from "./limits.ts";
 import type { RecordingRule, RuleGroup } from "./rule-file.ts";
+import type { Notified } from "./webhook-notices.ts";
 
 /** How a rule's last evaluation went, as `/api/v1/rules` reports it; alerting rules keep their alerts. */
 export interface RuleState {
@@ -26,6 +27,8 @@ export interface GroupState {
   rowsRead: number;
   samplesRecorded: number;
   rules: RuleState[];
+  /** What each alert name's webhooks were last told (see webhookNotices). */
+  notified?: Record<string, Notified>;
 }
 
 /** A recording rule's samples, to be stored as series of the board at `ts`. */

@@ -10,6 +10,20 @@ export interface AlertingConfig {
   webhookSecret: string;
 }
 
+export interface PendingWebhook {
+  id: number;
+  url: string;
+  body: object;
+  attempts: number;
+}
+
+export interface PendingWebhook {
+  id: number;
+  url: string;
+  body: object;
+  attempts: number;
+}
+
 /** What the rule file's PUT stored: the groups, and the board's Prometheus base URL for generatorURL links. */
 export interface StoredRules {
   groups: RuleGroup[];
@@ -34,6 +48,47 @@ export class RuleStore {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS alerting (id INTEGER PRIMARY KEY CHECK (id = 0), config TEXT NOT NULL)",
     );
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS rule_webhooks (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL, due INTEGER NOT NULL)",
+    );
+  }
+
+  /** Queues a webhook to deliver (the alarm sends it, and retries it until it is taken). */
+  enqueueWebhook(url: string, body: object, due: number): void {
+    this.record(() =>
+      this.sql.exec(
+        "INSERT INTO rule_webhooks (url, body, attempts, due) VALUES (?, ?, 0, ?)",
+        url,
+        JSON.stringify(body),
+        due,
+      ),
+    );
+  }
+
+  dueWebhooks(now: number, limit: number): PendingWebhook[] {
+    return this.sql
+      .exec<{ id: number; url: string; body: string; attempts: number }>(
+        "SELECT id, url, body, attempts FROM rule_webhooks WHERE due <= ? ORDER BY due LIMIT ?",
+        now,
+        limit,
+      )
+      .toArray()
+      .map((row) => ({ ...row, body: JSON.parse(row.body) as object }));
+  }
+
+  /** A webhook was taken, or given up: it leaves the queue. */
+  dropWebhook(id: number): void {
+    this.record(() => this.sql.exec("DELETE FROM rule_webhooks WHERE id = ?", id));
+  }
+
+  postponeWebhook(id: number, attempts: number, due: number): void {
+    this.record(() =>
+      this.sql.exec("UPDATE rule_webhooks SET attempts = ?, due = ? WHERE id = ?", attempts, due, id),
+    );
+  }
+
+  nextWebhookDue(): number | null {
+    return this.sql.exec<{ due: number | null }>("SELECT MIN(due) AS due FROM rule_webhooks").one().due;
   }
 
   rules(): StoredRules {
