@@ -36,6 +36,7 @@ interface Row {
   rowsRead: number;
   bytesMoved: number;
   samples: number;
+  selectMs: number;
 }
 
 /** `count` series over the last hour at 15 s: counters by job, code and instance, and a classic histogram per job. */
@@ -108,7 +109,7 @@ async function timeQuery(
       throw new Error(`GET ${path}: ${response.status} ${response.body.slice(0, 300)}`);
     if (i < 0) continue;
     latencyMs.record(performance.now() - started);
-    for (const name of ["rows-read", "bytes-moved", "samples"])
+    for (const name of ["rows-read", "bytes-moved", "samples", "select-ms"])
       cost[name] = Number(response.headers[`x-edgepulse-${name}`] ?? Number.NaN);
   }
   return { latencyMs, cost };
@@ -125,6 +126,7 @@ function report(rows: Row[]): void {
       "target",
       "p50 ms",
       "p99 ms",
+      "select ms",
       "samples",
       "rows read",
       "MB moved",
@@ -139,6 +141,7 @@ function report(rows: Row[]): void {
         row.target,
         num(row.latencyMs.quantile(0.5), 1),
         num(row.latencyMs.quantile(0.99), 1),
+        ours ? num(row.selectMs) : "-",
         ours ? num(row.samples) : "-",
         ours ? num(row.rowsRead) : "-",
         ours ? num(row.bytesMoved / 1e6, 1) : "-",
@@ -147,8 +150,8 @@ function report(rows: Row[]): void {
     }),
     [
       "Both remote-written the same samples; GET query_range with the same parameters, sequential, after one warm-up.",
-      "edgepulse: through wrangler dev's local proxy, the hub running the engine over 4 shards (raw window).",
-      "samples, rows read, MB moved: per query, from the answer's x-edgepulse-* headers.",
+      "edgepulse: through wrangler dev's local proxy, the Worker running the engine over 4 shards (raw window).",
+      "samples, rows read, MB moved, select ms (waiting for shards; the rest is the engine): per query, from the answer's x-edgepulse-* headers.",
       "Target (issue 19): edgepulse at most 2x Prometheus's p50 in the raw window.",
     ],
   );
@@ -205,6 +208,7 @@ export async function promqlScenario(context: BenchContext): Promise<void> {
             rowsRead: ours.cost["rows-read"]!,
             bytesMoved: ours.cost["bytes-moved"]!,
             samples: ours.cost.samples!,
+            selectMs: ours.cost["select-ms"]!,
           });
           rows.push({
             series: count,
@@ -214,6 +218,7 @@ export async function promqlScenario(context: BenchContext): Promise<void> {
             rowsRead: 0,
             bytesMoved: 0,
             samples: 0,
+            selectMs: 0,
           });
         }
       } finally {

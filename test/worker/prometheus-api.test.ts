@@ -2,7 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { compress } from "snappyjs";
 import { describe, expect, it } from "vitest";
 import { WriteRequestSchema } from "../../worker/formats/gen/prometheus/remote_pb.ts";
-import { ShardQuerier } from "../../worker/hub/shard-querier.ts";
+import { ShardQuerier } from "../../worker/prometheus/shard-querier.ts";
 import { PromQLError } from "../../worker/promql/index.ts";
 import { answer, freshBoard, request, shardStub, token } from "./helpers.ts";
 
@@ -132,7 +132,7 @@ describe("Prometheus API: queries", () => {
     ]);
   });
 
-  it("states the rows read, bytes moved and samples of a query in headers", async () => {
+  it("states the rows read, bytes moved, samples, sources and time waiting for shards of a query in headers", async () => {
     const { board, viewer } = await seeded();
     const response = await request(
       `/api/v1/boards/${board}/prometheus/api/v1/query?query=http_requests_total&time=${SECONDS(END)}`,
@@ -143,6 +143,7 @@ describe("Prometheus API: queries", () => {
     expect(Number(response.headers.get("x-edgepulse-bytes-moved"))).toBeGreaterThan(0);
     expect(Number(response.headers.get("x-edgepulse-samples"))).toBe(3 * 21);
     expect(response.headers.get("x-edgepulse-sources")).toBe("raw");
+    expect(Number(response.headers.get("x-edgepulse-select-ms"))).toBeGreaterThanOrEqual(0);
   });
 
   it("computes histogram_quantile over OTLP explicit-bucket histograms stored as cumulative _bucket series", async () => {
@@ -349,7 +350,8 @@ describe("Prometheus API: errors and limits", () => {
     await expectBadData("series", undefined, "no match[] parameter provided");
     await expectBadData(`series?match[]=${encodeURIComponent("rate(x[5m])")}`);
     await expectBadData("label/not-a-name/values", undefined, 'invalid label name: "not-a-name"');
-    await expectBadData("query", form({ query: `up${" + up".repeat(4000)}` }));
+    await expectBadData("query", form({ query: `up${" + up".repeat(4000)}` }), /16384/);
+    await expectBadData("query", form({ query: "up", pad: "x".repeat(300_000) }), /larger than 262144 bytes/);
   });
 
   it("accepts steps and times in every form Prometheus does: float seconds, durations, RFC 3339 with offsets", async () => {

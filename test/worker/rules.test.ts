@@ -192,7 +192,13 @@ describe("rule evaluation on the hub's alarm", () => {
     await post(name, "sensor-1", 30);
     await post(name, "sensor-2", 20);
     expect((await putRules(name, admin, RULES)).status).toBe(200);
+    const before = (await get(name, "stats", admin)).body;
     expect(await runDurableObjectAlarm(hubStub(name))).toBe(true);
+    const after = (await get(name, "stats", admin)).body;
+    // One evaluation of two rules: the group's state row and the ledger on the hub, the recorded batch and its new
+    // series on the shard.
+    expect(after.rowsWritten - before.rowsWritten).toBeGreaterThan(0);
+    expect(after.rowsWritten - before.rowsWritten).toBeLessThanOrEqual(6);
 
     const alerts = await get(name, "prometheus/api/v1/alerts", viewer);
     expect(alerts.body.data.alerts).toEqual([

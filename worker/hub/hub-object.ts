@@ -38,12 +38,10 @@ import type { RuleGroup } from "../rules/rule-file.ts";
 import { type AlertingConfig, RuleStore, type StoredRules } from "../rules/rule-store.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
-import type { CatalogAnswer, CatalogQuery } from "../shard/promql-labels.ts";
 import { MAX_SERIES_PER_SHARD } from "../shard/series-catalog.ts";
 import type { SeriesSummary, ShardHistory } from "../shard/shard-api.ts";
 import { HubLedger } from "./hub-ledger.ts";
 import { mergeHistory, mergeSeries, mergeStats } from "./merge.ts";
-import { mergeCatalog, type PromqlAnswer, type PromqlRequest, runPromql } from "./promql-runner.ts";
 import { RelayPool, type RelayReport } from "./relay-pool.ts";
 import { ruleHost } from "./rule-host.ts";
 import { ShardRegistry } from "./shard-registry.ts";
@@ -304,15 +302,6 @@ export class HubObject extends DurableObject<Env> {
     return merged;
   }
 
-  /** A PromQL query over every shard (the Prometheus API's query and query_range). */
-  async promql(request: PromqlRequest): Promise<PromqlAnswer> {
-    const shards = this.registry
-      .all()
-      .map((sid) => shardStub(this.env, this.board, sid))
-      .map((shard) => (select: Parameters<typeof shard.promqlSelect>[0]) => shard.promqlSelect(select));
-    return runPromql(shards, request, Date.now());
-  }
-
   /** The board's rule file and each group's last evaluation (the rules API and Prometheus's `/api/v1/rules`). */
   async ruleFile(): Promise<StoredRules & { states: Record<string, GroupState> }> {
     return { ...this.rules.rules, states: Object.fromEntries(this.rules.states()) };
@@ -344,12 +333,9 @@ export class HubObject extends DurableObject<Env> {
     else await this.ctx.storage.setAlarm(next);
   }
 
-  /** Series, label names or label values over every shard (the Prometheus API's catalog endpoints). */
-  async promqlCatalog(query: CatalogQuery): Promise<CatalogAnswer> {
-    const parts = await Promise.all(
-      this.registry.all().map((sid) => shardStub(this.env, this.board, sid).promqlCatalog(query)),
-    );
-    return mergeCatalog(parts, query.limit);
+  /** Every shard holding the board's data (each layout's), for the Prometheus API, which fans out from the Worker. */
+  async shardIds(): Promise<number[]> {
+    return this.registry.all();
   }
 
   async listSeries(): Promise<SeriesSummary[]> {

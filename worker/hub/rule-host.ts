@@ -2,10 +2,10 @@ import { shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { splitByShard } from "../ingest/routing.ts";
 import { PROMQL_LIMITS } from "../prometheus/limits.ts";
+import { ShardQuerier } from "../prometheus/shard-querier.ts";
 import type { RuleHost } from "../rules/board-rules.ts";
 import type { RecordedSamples } from "../rules/evaluate-group.ts";
 import { RULES_PRINCIPAL, recordedPoints } from "../rules/recorded-points.ts";
-import { ShardQuerier } from "./shard-querier.ts";
 
 /**
  * What a board's rules use on its hub: the same querier as the Prometheus API's queries, over the shards the

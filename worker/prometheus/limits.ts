@@ -2,7 +2,7 @@
 export const PROMQL_LIMITS = {
   /**
    * Samples one query may load from its shards and hold at once (Prometheus: --query.max-samples, 50 M). A sample
-   * is 16 bytes in the hub and again in transit; a Durable Object has 128 MB.
+   * is 16 bytes in the Worker and again in transit; an isolate has 128 MB.
    */
   maxSamples: 3_000_000,
   /** Series one selector may match on the board. */

@@ -2,11 +2,10 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { TokenKind } from "../auth/tokens.ts";
-import { hubStub } from "../board/stubs.ts";
+import { hubStub, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
-import type { PromqlAnswer, PromqlRequest } from "../hub/promql-runner.ts";
 import { PROMQL_LIMITS } from "../prometheus/limits.ts";
 import {
   limitParam,
@@ -18,6 +17,7 @@ import {
   timeParam,
 } from "../prometheus/params.ts";
 import { prometheusAlerts, prometheusRules } from "../prometheus/rules.ts";
+import { mergeCatalog, type PromqlAnswer, type PromqlRequest, runPromql } from "../prometheus/run-query.ts";
 import {
   type LabelMatcher,
   PromQLError,
@@ -84,15 +84,12 @@ function timeoutParam(params: URLSearchParams): number {
 }
 
 /** The query's answer, its cost in headers; a parse error names the parameter, as Prometheus's does. */
-function queryResponse(
-  c: PrometheusContext,
-  answer: Pick<PromqlAnswer, "cost"> &
-    ({ data: unknown } | Pick<Extract<PromqlAnswer, { error: unknown }>, "error">),
-): Response {
+function queryResponse(c: PrometheusContext, answer: PromqlAnswer): Response {
   const { cost } = answer;
   c.header("x-edgepulse-rows-read", String(cost.rowsRead));
   c.header("x-edgepulse-bytes-moved", String(cost.bytesMoved));
   c.header("x-edgepulse-samples", String(cost.samples));
+  c.header("x-edgepulse-select-ms", String(cost.selectMs));
   c.header("x-edgepulse-sources", cost.sources.join(",") || "none");
   if ("data" in answer) return success(c, answer.data);
   const { errorType, error } = answer.error;
@@ -103,8 +100,21 @@ function queryResponse(
   throw new PromQLError(errorType, message);
 }
 
+/** The board's shards, every layout's, as its hub knows them. */
+async function boardShards(c: PrometheusContext) {
+  const ids = await hubStub(c.env, c.var.board).shardIds();
+  return ids.map((sid) => shardStub(c.env, c.var.board, sid));
+}
+
+/**
+ * Runs a query here in the Worker, not on the board's hub, so a heavy query never holds up the hub's live viewers;
+ * the selectors fan out to the shards (see ShardQuerier).
+ */
 async function runQuery(c: PrometheusContext, request: PromqlRequest): Promise<Response> {
-  return queryResponse(c, await hubStub(c.env, c.var.board).promql(request));
+  const selectors = (await boardShards(c)).map(
+    (shard) => (select: Parameters<typeof shard.promqlSelect>[0]) => shard.promqlSelect(select),
+  );
+  return queryResponse(c, await runPromql(selectors, request, Date.now()));
 }
 
 function matcherSets(params: URLSearchParams): LabelMatcher[][] {
@@ -126,7 +136,8 @@ function catalogQuery(params: URLSearchParams, want: CatalogQuery["want"]): Cata
 }
 
 async function catalog(c: PrometheusContext, query: CatalogQuery): Promise<Response> {
-  const answer = await hubStub(c.env, c.var.board).promqlCatalog(query);
+  const parts = await Promise.all((await boardShards(c)).map((shard) => shard.promqlCatalog(query)));
+  const answer = mergeCatalog(parts, query.limit);
   const data = "series" in answer ? answer.series : answer.strings;
   if (answer.truncated && query.limit === PROMQL_LIMITS.maxCatalogEntries)
     throw new PromQLError(
@@ -140,7 +151,7 @@ const API = "/boards/:board/prometheus/api/v1";
 
 /**
  * The Prometheus HTTP API of a board, under `/api/v1/boards/:board/prometheus` as a Prometheus base URL (Grafana's
- * data source, promtool): queries run on the board's hub over its shards (see `runPromql`).
+ * data source, promtool): queries run in the Worker over the board's shards (see `runPromql`).
  */
 export const prometheusRoutes = new Hono<PrometheusEnv>()
   .use(`${API}/*`, async (c, next) => {

@@ -83,15 +83,19 @@ function fromRaw(
   end: number,
   budget: SampleBudget,
 ): SeriesSamples[] | null {
-  const indexOf = new Map(selected.map((s, i) => [s.def.id, i]));
+  // A dense index by series id: the scan below visits every point of the window, selected or not.
+  const indexOf = new Int32Array(Math.max(...selected.map((s) => s.def.id)) + 1).fill(-1);
+  selected.forEach((s, i) => {
+    indexOf[s.def.id] = i;
+  });
   const ts = selected.map(() => [] as number[]);
   const values = selected.map(() => [] as number[]);
   for (const { batch } of log.readReceivedSince(start - INGEST_LIMITS.maxFutureMs, start, end + 1)) {
     let taken = 0;
     for (let p = 0; p < batch.seriesIds.length; p++) {
-      const i = indexOf.get(batch.seriesIds[p]!);
+      const i = indexOf[batch.seriesIds[p]!] ?? -1;
       const t = batch.ts[p]!;
-      if (i === undefined || t < start || t > end) continue;
+      if (i < 0 || t < start || t > end) continue;
       ts[i]!.push(t);
       values[i]!.push(batch.values[p]!);
       taken++;

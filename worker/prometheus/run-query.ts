@@ -1,4 +1,3 @@
-import { PROMQL_LIMITS } from "../prometheus/limits.ts";
 import {
   instantQuery,
   PromQLError,
@@ -7,6 +6,7 @@ import {
   rangeQuery,
 } from "../promql/index.ts";
 import type { CatalogAnswer } from "../shard/promql-labels.ts";
+import { PROMQL_LIMITS } from "./limits.ts";
 import { type QueryCost, type SelectOnShard, ShardQuerier } from "./shard-querier.ts";
 
 /** A query the Worker checked: an instant one at `time`, or a range one; times in ms. */

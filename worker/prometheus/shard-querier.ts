@@ -8,7 +8,7 @@ import {
 } from "../promql/index.ts";
 import type { ShardSelectAnswer, ShardSelectRequest } from "../shard/promql-select.ts";
 
-/** How a hub reaches one shard's selector (a Durable Object stub in production). */
+/** How a query reaches one shard's selector (a Durable Object stub in production). */
 export type SelectOnShard = (
   request: ShardSelectRequest,
 ) => Promise<ShardSelectAnswer & { rowsRead: number }>;
@@ -23,6 +23,8 @@ export interface QueryCost {
   shardCalls: number;
   /** Where the samples came from (`raw`, `1s`, `1m`, `1h`), each once. */
   sources: string[];
+  /** Wall time spent waiting for shards and merging their answers, ms (the rest of a query is the engine's). */
+  selectMs: number;
 }
 
 export interface SelectLimits {
@@ -53,9 +55,9 @@ function mergeSamples(a: SeriesSamples, b: SeriesSamples): SeriesSamples {
 }
 
 /**
- * The engine's storage on a hub: each selector goes to every shard of the board, which filters its own series by
- * the matchers and its samples by the range (raw log or rollup, see `selectSamples`); the hub merges the answers
- * and counts what they cost. Past a limit it throws Prometheus's execution error.
+ * The engine's storage for one query: each selector goes to every shard of the board, which filters its own series
+ * by the matchers and its samples by the range (raw log or rollup, see `selectSamples`); the answers are merged here
+ * and what they cost is counted. Past a limit it throws Prometheus's execution error.
  */
 export class ShardQuerier implements Querier {
   readonly cost: QueryCost = {
@@ -65,6 +67,7 @@ export class ShardQuerier implements Querier {
     series: 0,
     shardCalls: 0,
     sources: [],
+    selectMs: 0,
   };
   private readonly shards: SelectOnShard[];
   private readonly now: number;
@@ -85,7 +88,17 @@ export class ShardQuerier implements Querier {
       maxSeries: maxSeriesPerSelector,
       maxSamples: maxSamples - this.cost.samples,
     };
-    const answers = await Promise.all(this.shards.map((select) => select(request)));
+    const started = Date.now();
+    try {
+      return this.merge(await Promise.all(this.shards.map((select) => select(request))));
+    } finally {
+      this.cost.selectMs += Date.now() - started;
+    }
+  }
+
+  /** The shards' answers as one list of series; counts their cost and checks the limits. */
+  private merge(answers: Array<ShardSelectAnswer & { rowsRead: number }>): SeriesSamples[] {
+    const { maxSeriesPerSelector, maxSamples } = this.limits;
     const byLabels = new Map<string, SeriesSamples>();
     for (const answer of answers) {
       this.cost.shardCalls++;
