@@ -8,10 +8,11 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Daemon } from "../../scripts/daemon.ts";
 import { mintToken } from "../../scripts/mint-token.ts";
 import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
 import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
-import { type RealAlertmanager, startRealAlertmanager } from "../../scripts/real-alertmanager.ts";
+import { startRealAlertmanager } from "../../scripts/real-alertmanager.ts";
 import { DEV_HOST, REPO_ROOT, viteBuild, wranglerDev } from "../../scripts/tools.ts";
 import { webhookReceiver } from "./webhook-receiver.ts";
 
@@ -19,7 +20,7 @@ const secret = randomBytes(32).toString("hex");
 const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-rules-"));
 const board = `rules-${randomBytes(4).toString("hex")}`;
 let wrangler: GroupProcess | undefined;
-let alertmanager: RealAlertmanager | undefined;
+let alertmanager: Daemon | undefined;
 let baseUrl = "";
 const output: string[] = [];
 

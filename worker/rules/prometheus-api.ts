@@ -1,4 +1,4 @@
-import { exponentText } from "../prometheus/rules.ts";
+import { exponentText, ruleState } from "../prometheus/rules.ts";
 import type { Alert } from "./alert-state.ts";
 import type { GroupState, RuleState } from "./evaluate-group.ts";
 import { isAlerting, type Rule } from "./rule-file.ts";
@@ -32,13 +32,8 @@ function apiRule(rule: Rule, state: RuleState | undefined) {
   };
   if (!isAlerting(rule)) return { ...common, type: "recording" };
   const alerts = holding(state);
-  const ruleState = alerts.some((a) => a.state === "firing")
-    ? "firing"
-    : alerts.length > 0
-      ? "pending"
-      : "inactive";
   return {
-    state: ruleState,
+    state: ruleState(alerts),
     ...common,
     duration: rule.forMs / 1000,
     keepFiringFor: rule.keepFiringForMs / 1000,
