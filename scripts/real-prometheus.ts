@@ -47,11 +47,16 @@ export async function remoteWrite(
 
 export type RealPrometheus = Daemon;
 
-/** Starts `prometheus --web.enable-remote-write-receiver` (no scraping) and waits until it is ready. */
-export function startRealPrometheus(): Promise<RealPrometheus> {
+/**
+ * Starts `prometheus --web.enable-remote-write-receiver` (no scraping) and waits until it is ready; with `rules`,
+ * it evaluates that rule file too.
+ */
+export function startRealPrometheus(rules?: string): Promise<RealPrometheus> {
   return startDaemon("prometheus", (listen, dir) => {
     const config = join(dir, "prometheus.yml");
-    writeFileSync(config, "global: { scrape_interval: 1m }\nscrape_configs: []\n");
+    if (rules !== undefined) writeFileSync(join(dir, "rules.yml"), rules);
+    const ruleFiles = rules === undefined ? "" : `rule_files: [${join(dir, "rules.yml")}]\n`;
+    writeFileSync(config, `global: { scrape_interval: 1m }\nscrape_configs: []\n${ruleFiles}`);
     return [
       `--config.file=${config}`,
       `--storage.tsdb.path=${join(dir, "data")}`,

@@ -144,6 +144,11 @@ describe("templates in labels and annotations", () => {
   it("formats with printf, trims with {{- -}}, and refuses forms it does not know", () => {
     expect(expand('{{ printf "%.2f" $value }}', 5.678)).toBe("5.68");
     expect(expand("a  {{- $value -}}  b", 1)).toBe("a1b");
+    // Go rounds exact ties to even where JavaScript rounds them up.
+    expect(expand('{{ printf "%.1f" $value }} {{ printf "%.1f" $value }}', 30.25)).toBe("30.2 30.2");
+    expect(expand('{{ printf "%.0f" $value }}', 2.5)).toBe("2");
+    expect(expand('{{ printf "%.1f" $value }}', 30.35)).toBe("30.4");
+    expect(expand("{{ humanize $value }}", 1234.5)).toBe("1.234k");
     expect(() => compileTemplate("{{ range $labels }}")).toThrow();
     expect(() => compileTemplate("{{ $value ")).toThrow(/unclosed/);
   });

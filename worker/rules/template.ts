@@ -38,19 +38,44 @@ function toNumber(v: Value): number {
   return n;
 }
 
+/**
+ * Whether rounding the exact digits `digits` (no point) to `keep` digits is a tie Go rounds down: the rest is exactly
+ * 5 and the kept digit is even (Go rounds ties to even; JavaScript's toFixed and toExponential round them up).
+ */
+const tieToEven = (digits: string, keep: number) =>
+  /^50*$/.test(digits.slice(keep)) && Number(digits[keep - 1] ?? "0") % 2 === 0;
+
+/** Go's `%.<p>f`. */
+export function goFixed(v: number, p: number): string {
+  const [whole, fraction = ""] = Math.abs(v)
+    .toFixed(Math.min(100, p + 60))
+    .split(".") as [string, string?];
+  if (!tieToEven(whole + fraction, whole.length + p)) return v.toFixed(p);
+  return `${v < 0 ? "-" : ""}${whole}${p > 0 ? `.${fraction.slice(0, p)}` : ""}`;
+}
+
+/** v.toExponential(p - 1), with Go's rounding of ties. */
+function goExponential(v: number, p: number): string {
+  const [exactMantissa, exactExponent] = Math.abs(v).toExponential(99).split("e") as [string, string];
+  const digits = exactMantissa.replace(".", "");
+  if (!tieToEven(digits, p)) return v.toExponential(p - 1);
+  const kept = digits.slice(0, p);
+  return `${v < 0 ? "-" : ""}${kept[0]}${p > 1 ? `.${kept.slice(1)}` : ""}e${exactExponent}`;
+}
+
 /** Go's `%.<p>g`: p significant digits, an exponent below 1e-4 or from 10^p, trailing zeros dropped. */
 export function goPrecision(v: number, p: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v === 0) return "0";
-  const [mantissa, exponentText] = v.toExponential(p - 1).split("e") as [string, string];
+  const [mantissa, exponentText] = goExponential(v, p).split("e") as [string, string];
   const exponent = Number(exponentText);
   const strip = (s: string) => (s.includes(".") ? s.replace(/\.?0+$/, "") : s);
   if (exponent < -4 || exponent >= p) {
     const digits = String(Math.abs(exponent)).padStart(2, "0");
     return `${strip(mantissa)}e${exponent < 0 ? "-" : "+"}${digits}`;
   }
-  return strip(v.toFixed(Math.max(0, p - 1 - exponent)));
+  return strip(goFixed(v, Math.max(0, p - 1 - exponent)));
 }
 
 /** Prometheus's humanize and humanize1024: SI (or binary) prefixes with four significant digits. */
@@ -82,7 +107,7 @@ function printf(format: string, args: Value[]): string {
     if (verb === "s" || verb === "v") return text(arg);
     if (verb === "d") return String(Math.trunc(toNumber(arg)));
     if (verb === "g") return precision ? goPrecision(toNumber(arg), Number(precision)) : text(toNumber(arg));
-    return toNumber(arg).toFixed(precision === undefined ? 6 : Number(precision));
+    return goFixed(toNumber(arg), precision === undefined ? 6 : Number(precision));
   });
   return out;
 }
