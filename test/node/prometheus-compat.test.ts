@@ -348,14 +348,7 @@ describe("the requests Grafana's Prometheus data source sends", () => {
     const panel = await ask(
       boardUrl,
       "query_range",
-      [
-        [
-          "query",
-          "sum by (job) (rate(http_requests_total[$__rate_interval]))".replace("$__rate_interval", "1m"),
-        ],
-        ...range,
-        ["step", "15"],
-      ],
+      [["query", "sum by (job) (rate(http_requests_total[1m]))"], ...range, ["step", "15"]],
       "POST",
     );
     expect(panel.body.data.resultType).toBe("matrix");

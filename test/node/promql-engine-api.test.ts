@@ -61,6 +61,19 @@ describe("PromQL engine limits", () => {
     expect(e.message).toBe("query timed out in expression evaluation");
   });
 
+  it("stops with a canceled error once its signal aborts", async () => {
+    const controller = new AbortController();
+    let steps = 0;
+    const clock = () => {
+      if (++steps === 5) controller.abort();
+      return 0;
+    };
+    const e = await failure(
+      rangeQuery(memoryQuerier(series), "x", 0, 1_000_000, 15_000, { now: clock, signal: controller.signal }),
+    );
+    expect(e.errorType).toBe("canceled");
+  });
+
   it("refuses expressions longer than maxExpressionLength before parsing them", async () => {
     const e = await failure(
       instantQuery(memoryQuerier(series), `x + ${"1 + ".repeat(100)}1`, 0, { maxExpressionLength: 50 }),
@@ -131,6 +144,17 @@ describe("parseSeriesSelector and matchesAll", () => {
     ]);
   });
 
+  it("names match[] in the API message of a bad selector", () => {
+    const e = (() => {
+      try {
+        parseSeriesSelector("up{");
+      } catch (error) {
+        return error as PromQLError;
+      }
+    })();
+    expect(e?.apiMessage).toMatch(/^invalid parameter "match\[\]": 1:\d+: parse error/);
+  });
+
   it("refuses what is not a series selector with bad_data", () => {
     for (const text of ["rate(x[5m])", "x[5m]", "{", 'x{a=""}'.replace("x", ""), "x offset 5m"]) {
       expect(() => parseSeriesSelector(text), text).toThrow(PromQLError);
@@ -155,5 +179,11 @@ describe("parseSeriesSelector and matchesAll", () => {
       }
     })();
     expect(e?.errorType).toBe("bad_data");
+  });
+
+  it("refuses the regex syntax RE2 lacks (lookarounds, backreferences), as Prometheus does", () => {
+    for (const value of ["a(?=b)", "(?!x)y", "(?<=a)b", "(a)\\1"])
+      expect(() => parseSeriesSelector(`up{job=~${JSON.stringify(value)}}`), value).toThrow(PromQLError);
+    expect(parseSeriesSelector('up{job=~"a\\\\.b"}')).toHaveLength(2);
   });
 });

@@ -14,6 +14,7 @@ import { type PrometheusServer, startPrometheus } from "./promql/prometheus-serv
 const MINUTE = 60_000;
 // 675 s is sample 45, where the special series hold NaN, +Inf and -Inf at once.
 const INSTANTS = [
+  T0 - 30_000,
   T0 + 675_000,
   T0 + 12 * MINUTE + 7_000,
   T0 + 30 * MINUTE,
@@ -23,6 +24,8 @@ const INSTANTS = [
 const RANGES = [
   { start: T0, end: T0 + 50 * MINUTE, step: MINUTE },
   { start: T0 + 5 * MINUTE, end: T0 + 40 * MINUTE, step: 37_000 },
+  // From before the first sample to after the last, with steps longer than most windows.
+  { start: T0 - 10 * MINUTE, end: T0 + 60 * MINUTE, step: 7 * MINUTE },
 ];
 
 /** Expressions where our answer is known to differ from 2.42's, with the reason (README names them too). */
@@ -119,7 +122,7 @@ async function ours(run: () => Promise<QueryData>): Promise<Outcome> {
   try {
     return { ok: true, data: JSON.parse(JSON.stringify(await run())) as QueryData };
   } catch (e) {
-    if (e instanceof PromQLError) return { ok: false, errorType: e.errorType, error: e.message };
+    if (e instanceof PromQLError) return { ok: false, errorType: e.errorType, error: e.apiMessage };
     throw e;
   }
 }
@@ -215,4 +218,27 @@ describe.skipIf(!hasPrometheus)("the PromQL engine against Prometheus 2.42 on th
       if (family !== "errors") expect(t.nonEmpty, family).toBeGreaterThan(t.total * 0.6);
     expect(mismatches.slice(0, 40)).toEqual([]);
   }, 120_000);
+
+  it("refuses bad range queries with Prometheus's error types and messages", async () => {
+    const cases = [
+      { query: "node_temp", start: T0, end: T0 + 20_001_000, step: 1000 },
+      { query: "node_temp", start: T0 + 1000, end: T0, step: 1000 },
+      { query: "node_temp", start: T0, end: T0 + 1000, step: -1000 },
+      { query: "node_temp[5m]", start: T0, end: T0 + 60_000, step: 1000 },
+      { query: '"text"', start: T0, end: T0 + 60_000, step: 1000 },
+    ];
+    for (const c of cases) {
+      const prom = prometheusOutcome(
+        await prometheus.api("/api/v1/query_range", {
+          query: c.query,
+          start: String(c.start / 1000),
+          end: String(c.end / 1000),
+          step: String(c.step / 1000),
+        }),
+      );
+      const mine = await ours(() => rangeQuery(querier, c.query, c.start, c.end, c.step));
+      expect(prom.ok, JSON.stringify(c)).toBe(false);
+      expect(mine).toEqual(prom);
+    }
+  });
 });

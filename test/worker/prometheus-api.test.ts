@@ -354,6 +354,18 @@ describe("Prometheus API: errors and limits", () => {
     await expectBadData("query", form({ query: "up", pad: "x".repeat(300_000) }), /larger than 262144 bytes/);
   });
 
+  it("answers 422 execution when evaluation fails, e.g. many-to-many vector matching", async () => {
+    const { board, viewer } = await seeded();
+    const q = encodeURIComponent("http_requests_total + ignoring(code, instance) http_requests_total");
+    const { status, body } = await api(board, `query?query=${q}&time=${SECONDS(END)}`, viewer);
+    expect(status).toBe(422);
+    expect(body).toEqual({
+      status: "error",
+      errorType: "execution",
+      error: expect.stringMatching(/many-to-many/),
+    });
+  });
+
   it("accepts steps and times in every form Prometheus does: float seconds, durations, RFC 3339 with offsets", async () => {
     const { board, viewer } = await seeded();
     const start = new Date(END - 3_600_000).toISOString().replace("Z", "+00:00");

@@ -40,7 +40,7 @@ export async function runPromql(
     return { data, cost: querier.cost };
   } catch (error) {
     if (!(error instanceof PromQLError)) throw error;
-    return { error: { errorType: error.errorType, error: error.message }, cost: querier.cost };
+    return { error: { errorType: error.errorType, error: error.apiMessage }, cost: querier.cost };
   }
 }
 

@@ -60,7 +60,7 @@ async function prepare(
 ) {
   const o = { ...defaultOptions, ...options };
   if (text.length > o.maxExpressionLength)
-    throw badData(`expression is longer than ${o.maxExpressionLength} characters`);
+    throw badData(`expression is longer than ${o.maxExpressionLength} characters`, "query");
   const expr = parseExpr(text);
   const wanted = selections(expr, start, end, { start, end, step, lookback: o.lookbackDelta });
   const fetched = await Promise.all(wanted.map((s) => querier.select(s.node.matchers, s.hints)));
@@ -114,9 +114,12 @@ export async function rangeQuery(
   opts?: EngineOptions,
 ): Promise<QueryData> {
   const maxSteps = opts?.maxSteps ?? defaultOptions.maxSteps;
-  if (endMs < startMs) throw badData("end timestamp must not be before start time");
+  if (endMs < startMs) throw badData("end timestamp must not be before start time", "end");
   if (!(stepMs > 0))
-    throw badData("zero or negative query resolution step widths are not accepted. Try a positive integer");
+    throw badData(
+      "zero or negative query resolution step widths are not accepted. Try a positive integer",
+      "step",
+    );
   if ((endMs - startMs) / stepMs > maxSteps)
     throw badData(
       `exceeded maximum resolution of ${maxSteps.toLocaleString("en-US")} points per timeseries. Try decreasing the query resolution (?step=XX)`,

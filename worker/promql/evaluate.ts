@@ -8,7 +8,7 @@ import { execution } from "./errors.ts";
 import { functions } from "./functions.ts";
 import { numberOf, samplesOf } from "./instant-functions.ts";
 import { absentLabels } from "./label-functions.ts";
-import { dropMetricName, labelsKey } from "./labels.ts";
+import { dropMetricName, labelsKey, METRIC_NAME } from "./labels.ts";
 import type { QueryBudget } from "./limits.ts";
 import type { SeriesSamples } from "./querier.ts";
 import { sampleAt, samplesIn } from "./selectors.ts";
@@ -31,6 +31,14 @@ export function resolveAt(at: AtModifier | undefined, ts: number, c: EvalContext
   return at === undefined ? ts : at === "start" ? c.start : at === "end" ? c.end : at;
 }
 
+/** Series of one metric name stay distinct once the name is dropped: no need to look for duplicates. */
+function ofOneMetric(e: Expr | undefined): boolean {
+  const m = e && unwrapParens(e);
+  return (
+    m?.type === "matrixSelector" && m.vector.matchers.some((x) => x.name === METRIC_NAME && x.type === "=")
+  );
+}
+
 function checkUnique(samples: readonly Sample[]): readonly Sample[] {
   const seen = new Set<string>();
   for (const s of samples) {
@@ -45,8 +53,8 @@ function selectVector(e: VectorSelector, ts: number, c: EvalContext): Sample[] {
   const ref = resolveAt(e.at, ts, c) - e.offset;
   const out: Sample[] = [];
   for (const s of c.series.get(e) ?? []) {
-    const found = sampleAt(s, ref, c.lookback);
-    if (found) out.push({ labels: s.labels, value: found.v, t: found.t });
+    const i = sampleAt(s, ref, c.lookback);
+    if (i >= 0) out.push({ labels: s.labels, value: s.values[i] as number, t: s.timestamps[i] as number });
   }
   c.budget.take(out.length);
   return out;
@@ -120,12 +128,13 @@ function evaluateCall(e: Call, ts: number, c: EvalContext): Value {
   if (e.func === "absent_over_time")
     return vector(window.series.length > 0 ? [] : [{ labels: absentLabels(e.args[matrixIndex]), value: 1 }]);
   const out: Sample[] = [];
+  const context = { ts, rangeStart: window.rangeStart, rangeEnd: window.rangeEnd, params };
   for (const s of window.series) {
-    const value = fn.impl(s, { ts, rangeStart: window.rangeStart, rangeEnd: window.rangeEnd, params });
+    const value = fn.impl(s, context);
     if (value !== undefined)
       out.push({ labels: fn.keepMetricName ? s.labels : dropMetricName(s.labels), value });
   }
-  return vector(checkUnique(out));
+  return vector(ofOneMetric(e.args[matrixIndex]) ? out : checkUnique(out));
 }
 
 function evaluateBinary(e: Extract<Expr, { type: "binary" }>, ts: number, c: EvalContext): Value {

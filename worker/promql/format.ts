@@ -25,6 +25,9 @@ export function formatFixed(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
   if (Object.is(v, -0)) return "-0";
+  // Between 1e-6 and 1e21 JavaScript writes the same shortest digits without an exponent.
+  const abs = Math.abs(v);
+  if (abs >= 1e-6 && abs < 1e21) return String(v);
   const [mantissa, exponentText] = v.toExponential().split("e") as [string, string];
   const negative = mantissa.startsWith("-");
   const digits = mantissa.replace(/^-/, "").replace(".", "");

@@ -1,11 +1,12 @@
 /** The PromQL engine's public API: queries over a Querier, Prometheus-shaped results and errors, matchers. */
-import { badData } from "./errors.ts";
+import type { Expr } from "./ast.ts";
+import { badData, PromQLError } from "./errors.ts";
 import { parseExpr } from "./parse.ts";
 import type { LabelMatcher } from "./querier.ts";
 
 export type { Expr } from "./ast.ts";
 export { instantQuery, rangeQuery } from "./engine.ts";
-export { PromQLError, type PromQLErrorType } from "./errors.ts";
+export { PromQLError, type PromQLErrorType, type QueryParameter } from "./errors.ts";
 export { formatValue, type QueryData } from "./format.ts";
 export { matchesAll } from "./labels.ts";
 export type { EngineOptions } from "./limits.ts";
@@ -14,8 +15,13 @@ export type { LabelMatcher, LabelSet, MatchType, Querier, SelectHints, SeriesSam
 
 /** The matchers of a series selector (`up{job="a"}`, `{__name__=~"x.*"}`), as in match[]; bad_data otherwise. */
 export function parseSeriesSelector(text: string): LabelMatcher[] {
-  const e = parseExpr(text);
+  let e: Expr;
+  try {
+    e = parseExpr(text);
+  } catch (error) {
+    throw error instanceof PromQLError ? badData(error.message, "match[]") : error;
+  }
   if (e.type !== "vectorSelector" || e.offset !== 0 || e.at !== undefined)
-    throw badData(`invalid parameter "match[]": ${JSON.stringify(text)} is not a series selector`);
+    throw badData(`${JSON.stringify(text)} is not a series selector`, "match[]");
   return [...e.matchers];
 }

@@ -13,6 +13,9 @@ export function compileRegex(source: string): RegExp {
   // RE2's leading `(?i)` (or `(?s)`, …) applies to the whole pattern; JavaScript spells it as a flag.
   const flagged = /^\(\?([ims]+)\)/.exec(source);
   const flags = flagged ? [...new Set(flagged[1])].join("").replace("m", "") : "";
+  // JavaScript takes lookarounds and backreferences, which RE2 (so Prometheus) refuses.
+  if (/\(\?<?[=!]|\\[1-9]/.test(source))
+    throw badData("error parsing regexp: invalid or unsupported Perl syntax");
   // RE2's named groups `(?P<name>…)` are `(?<name>…)` in JavaScript.
   const body = (flagged ? source.slice(flagged[0].length) : source).replaceAll("(?P<", "(?<");
   try {

@@ -16,9 +16,11 @@ export interface EngineOptions {
   defaultSubqueryStep?: number;
   /** Clock for the timeout, ms. */
   now?: () => number;
+  /** Aborts evaluation (say, when the client went away) with a `canceled` error. */
+  signal?: AbortSignal;
 }
 
-export const defaultOptions: Required<EngineOptions> = {
+export const defaultOptions: Required<Omit<EngineOptions, "signal">> & Pick<EngineOptions, "signal"> = {
   lookbackDelta: 300_000,
   maxSamples: 50_000_000,
   maxSteps: 11_000,
@@ -33,9 +35,9 @@ export class QueryBudget {
   private held = 0;
   private atStep = 0;
   private readonly deadline: number;
-  private readonly options: Required<EngineOptions>;
+  private readonly options: typeof defaultOptions;
 
-  constructor(options: Required<EngineOptions>) {
+  constructor(options: typeof defaultOptions) {
     this.options = options;
     this.deadline = options.now() + options.timeoutMs;
   }
@@ -56,6 +58,8 @@ export class QueryBudget {
   }
 
   checkTime(): void {
+    if (this.options.signal?.aborted)
+      throw new PromQLError("canceled", "query was canceled in expression evaluation");
     if (this.options.now() > this.deadline)
       throw new PromQLError("timeout", "query timed out in expression evaluation");
   }

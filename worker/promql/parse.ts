@@ -14,7 +14,9 @@ import {
   checkBinary,
   checkCall,
   checkSelector,
+  scalarOrVector,
   typeOf,
+  UNARY_OPERAND,
 } from "./typecheck.ts";
 
 /** Where an error is: Prometheus's `line:column` of a character offset. */
@@ -54,7 +56,8 @@ export function parseExpr(text: string): Expr {
     if (!top) throw new ParseFailure(0, "no expression found in input");
     return new Converter(text).expr(top);
   } catch (e) {
-    if (e instanceof ParseFailure) throw badData(`${position(text, e.pos)}: parse error: ${e.message}`);
+    if (e instanceof ParseFailure)
+      throw badData(`${position(text, e.pos)}: parse error: ${e.message}`, "query");
     throw e;
   }
 }
@@ -87,6 +90,8 @@ class Converter {
     try {
       return unquote(this.text(n));
     } catch (e) {
+      // An error inside a sub-expression keeps its own position.
+      if (e instanceof ParseFailure) throw e;
       return fail(n, (e as Error).message);
     }
   }
@@ -151,10 +156,7 @@ class Converter {
       case "StepInvariantExpr":
         return this.modify(n, this.expr(child(0)), { at: this.at(child(2)) });
       case "UnaryExpr": {
-        const expr = this.expr(child(1));
-        const t = typeOf(expr);
-        if (t !== "scalar" && t !== "vector")
-          return fail(n, "unary expression only allowed on expressions of type scalar or instant vector");
+        const expr = this.checked(n, () => scalarOrVector(this.expr(child(1)), UNARY_OPERAND));
         return { type: "unary", op: this.text(child(0)) === "-" ? "-" : "+", expr };
       }
       case "BinaryExpr":
@@ -188,6 +190,8 @@ class Converter {
     try {
       return check();
     } catch (e) {
+      // An error inside a sub-expression keeps its own position.
+      if (e instanceof ParseFailure) throw e;
       return fail(n, (e as Error).message);
     }
   }

@@ -14,17 +14,12 @@ function lastAtOrBefore(times: Float64Array, t: number): number {
   return lo - 1;
 }
 
-/** The sample an instant selector sees at `refTime`: the latest in [refTime - lookback, refTime], unless it is stale. */
-export function sampleAt(
-  s: SeriesSamples,
-  refTime: number,
-  lookback: number,
-): { t: number; v: number } | undefined {
+/** The index of the sample an instant selector sees at `refTime`: the latest in [refTime - lookback, refTime],
+ * unless it is a staleness marker; -1 when there is none. */
+export function sampleAt(s: SeriesSamples, refTime: number, lookback: number): number {
   const i = lastAtOrBefore(s.timestamps, refTime);
-  if (i < 0) return undefined;
-  const t = s.timestamps[i] as number;
-  if (t < refTime - lookback || s.stale?.[i]) return undefined;
-  return { t, v: s.values[i] as number };
+  if (i < 0 || (s.timestamps[i] as number) < refTime - lookback || s.stale?.[i]) return -1;
+  return i;
 }
 
 /** The samples in the closed window [mint, maxt], staleness markers left out: views of storage's arrays if it can. */

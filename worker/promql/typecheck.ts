@@ -57,21 +57,27 @@ export function checkSelector(matchers: LabelMatcher[]): Expr {
  * grammar hangs them on the whole expression, so they are moved down to the last operand, and its parents re-checked.
  */
 export function bindToOperand(e: Expr, apply: (operand: Expr) => Expr): Expr {
-  if (e.type === "binary") {
-    const rhs = bindToOperand(e.rhs, apply);
-    const t = typeOf(rhs);
-    if (t !== "scalar" && t !== "vector")
-      throw new Error("binary expression must contain only scalar and instant vector types");
-    return { ...e, rhs };
-  }
-  if (e.type === "unary") {
-    const expr = bindToOperand(e.expr, apply);
-    const t = typeOf(expr);
-    if (t !== "scalar" && t !== "vector")
-      throw new Error("unary expression only allowed on expressions of type scalar or instant vector");
-    return { ...e, expr };
-  }
+  if (e.type === "binary")
+    return {
+      ...e,
+      rhs: scalarOrVector(bindToOperand(e.rhs, apply), BINARY_OPERANDS),
+    };
+  if (e.type === "unary")
+    return {
+      ...e,
+      expr: scalarOrVector(bindToOperand(e.expr, apply), UNARY_OPERAND),
+    };
   return apply(e);
+}
+
+export const BINARY_OPERANDS = "binary expression must contain only scalar and instant vector types";
+export const UNARY_OPERAND = "unary expression only allowed on expressions of type scalar or instant vector";
+
+/** `e`, unless it is a range vector or a string (operators take neither). */
+export function scalarOrVector(e: Expr, message: string): Expr {
+  const t = typeOf(e);
+  if (t !== "scalar" && t !== "vector") throw new Error(message);
+  return e;
 }
 
 export function applyModifier(e: Expr, modifier: { offset?: number; at?: AtModifier }): Expr {
@@ -151,8 +157,8 @@ export function checkBinary(
     for (const l of m.include)
       if (m.labels.includes(l))
         throw new Error(`label ${JSON.stringify(l)} must not occur in ON and GROUP clause at once`);
-  if ((lt !== "scalar" && lt !== "vector") || (rt !== "scalar" && rt !== "vector"))
-    throw new Error("binary expression must contain only scalar and instant vector types");
+  scalarOrVector(lhs, BINARY_OPERANDS);
+  scalarOrVector(rhs, BINARY_OPERANDS);
   const vectors = lt === "vector" && rt === "vector";
   if (!vectors && explicitMatching && m.labels.length > 0)
     throw new Error("vector matching only allowed between instant vectors");

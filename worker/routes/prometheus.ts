@@ -49,7 +49,7 @@ type PrometheusContext = Context<PrometheusEnv>;
 function prometheusError(error: Error, c: Context): Response {
   if (error instanceof PromQLError)
     return c.json(
-      { status: "error", errorType: error.errorType, error: error.message },
+      { status: "error", errorType: error.errorType, error: error.apiMessage },
       STATUS[error.errorType],
     );
   if (error instanceof ApiError)
@@ -83,7 +83,7 @@ function timeoutParam(params: URLSearchParams): number {
   return ms > 0 ? Math.min(ms, PROMQL_LIMITS.timeoutMs) : PROMQL_LIMITS.timeoutMs;
 }
 
-/** The query's answer, its cost in headers; a parse error names the parameter, as Prometheus's does. */
+/** The query's answer (or error, worded as Prometheus's API words it), its cost in headers. */
 function queryResponse(c: PrometheusContext, answer: PromqlAnswer): Response {
   const { cost } = answer;
   c.header("x-edgepulse-rows-read", String(cost.rowsRead));
@@ -92,12 +92,7 @@ function queryResponse(c: PrometheusContext, answer: PromqlAnswer): Response {
   c.header("x-edgepulse-select-ms", String(cost.selectMs));
   c.header("x-edgepulse-sources", cost.sources.join(",") || "none");
   if ("data" in answer) return success(c, answer.data);
-  const { errorType, error } = answer.error;
-  const message =
-    errorType === "bad_data" && !error.startsWith("invalid parameter")
-      ? `invalid parameter "query": ${error}`
-      : error;
-  throw new PromQLError(errorType, message);
+  throw new PromQLError(answer.error.errorType, answer.error.error);
 }
 
 /** The board's shards, every layout's, as its hub knows them. */

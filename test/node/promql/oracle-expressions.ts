@@ -267,5 +267,12 @@ export const families: Readonly<Record<string, readonly string[]>> = {
     "sum(node_temp) offset 5m",
     "node_temp + 1 @ 100",
     "node_temp[5m] offset 1m [5m]",
+    'node_temp{room=~"(?=x)x"}',
+    'node_temp{room=~"(x)\\\\1"}',
+    'node_temp{room=~"(?i)X"}',
+    'rate({__name__=~"dup_.*"}[5m])',
+    'abs({__name__=~"dup_.*"})',
+    '-{__name__=~"dup_.*"}',
+    'last_over_time({__name__=~"dup_.*"}[5m])',
   ],
 };
