@@ -4,44 +4,26 @@
  * the board sends it resolved; a webhook gets the same in Alertmanager's webhook format, signed and retried.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Daemon } from "../../scripts/daemon.ts";
 import { mintToken } from "../../scripts/mint-token.ts";
-import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
-import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
 import { startRealAlertmanager } from "../../scripts/real-alertmanager.ts";
-import { DEV_HOST, REPO_ROOT, viteBuild, wranglerDev } from "../../scripts/tools.ts";
 import { webhookReceiver } from "./webhook-receiver.ts";
+import { startWranglerDev, type WranglerDev } from "./wrangler-board.ts";
 
 const secret = randomBytes(32).toString("hex");
-const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-rules-"));
 const board = `rules-${randomBytes(4).toString("hex")}`;
-let wrangler: GroupProcess | undefined;
+let wrangler: WranglerDev | undefined;
 let alertmanager: Daemon | undefined;
 let baseUrl = "";
-const output: string[] = [];
 
 beforeAll(async () => {
-  const [port, inspectorPort] = (await findFreePorts(DEV_HOST, 2)) as [number, number];
-  baseUrl = `http://${DEV_HOST}:${port}`;
-  const args = ["--inspector-port", String(inspectorPort), "--persist-to", stateDir];
-  if (!existsSync(`${REPO_ROOT}/dashboard/dist`))
-    await runGroup(viteBuild(), { output: (line) => output.push(line) });
-  wrangler = startGroup(wranglerDev(port, [...args, "--var", `EDGEPULSE_SECRET:${secret}`]), {
-    output: (line) => output.push(line),
-  });
-  [alertmanager] = await Promise.all([
-    startRealAlertmanager(),
-    waitForHttp(`${baseUrl}/api/v1/ingest`, 60_000, wrangler.exited),
-  ]);
+  [wrangler, alertmanager] = await Promise.all([startWranglerDev(secret), startRealAlertmanager()]);
+  baseUrl = wrangler.baseUrl;
 }, 90_000);
 
 afterAll(async () => {
   await Promise.all([wrangler?.stop(), alertmanager?.stop()]);
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 async function send(path: string, credential: string, method: string, body: string, type: string) {
@@ -82,7 +64,9 @@ async function alertmanagerUntil(done: (alerts: ListedAlert[]) => boolean): Prom
     const ours = listed.filter((alert) => alert.labels.alertname === "TooHot");
     if (done(ours)) return ours;
     if (Date.now() > deadline)
-      throw new Error(`alertmanager lists ${JSON.stringify(listed)}\n${output.slice(-30).join("\n")}`);
+      throw new Error(
+        `alertmanager lists ${JSON.stringify(listed)}\n${wrangler!.output.slice(-30).join("\n")}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

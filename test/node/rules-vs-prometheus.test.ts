@@ -5,14 +5,12 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../scripts/mint-token.ts";
-import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
-import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
 import {
   type RealPrometheus,
   remoteWrite,
@@ -20,13 +18,13 @@ import {
   startRealPrometheus,
   type WrittenSeries,
 } from "../../scripts/real-prometheus.ts";
-import { DEV_HOST, REPO_ROOT, viteBuild, wranglerDev } from "../../scripts/tools.ts";
+import { startWranglerDev, type WranglerDev } from "./wrangler-board.ts";
 
 const run = promisify(execFile);
 const secret = randomBytes(32).toString("hex");
 const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-rules-prom-"));
 const board = `rules-${randomBytes(4).toString("hex")}`;
-let wrangler: GroupProcess | undefined;
+let wrangler: WranglerDev | undefined;
 let prometheus: RealPrometheus | undefined;
 let boardUrl = "";
 let viewer = "";
@@ -73,19 +71,8 @@ function samples(): WrittenSeries[] {
 }
 
 beforeAll(async () => {
-  const [port, inspectorPort] = (await findFreePorts(DEV_HOST, 2)) as [number, number];
-  const baseUrl = `http://${DEV_HOST}:${port}`;
-  const args = ["--inspector-port", String(inspectorPort), "--persist-to", stateDir];
-  const output: string[] = [];
-  if (!existsSync(`${REPO_ROOT}/dashboard/dist`))
-    await runGroup(viteBuild(), { output: (line) => output.push(line) });
-  wrangler = startGroup(wranglerDev(port, [...args, "--var", `EDGEPULSE_SECRET:${secret}`]), {
-    output: (line) => output.push(line),
-  });
-  [prometheus] = await Promise.all([
-    startRealPrometheus(RULES),
-    waitForHttp(`${baseUrl}/api/v1/ingest`, 60_000, wrangler.exited),
-  ]);
+  [wrangler, prometheus] = await Promise.all([startWranglerDev(secret), startRealPrometheus(RULES)]);
+  const baseUrl = wrangler.baseUrl;
   boardUrl = `${baseUrl}/api/v1/boards/${board}`;
   viewer = await mintToken(secret, { kind: "viewer", board });
   admin = await mintToken(secret, { kind: "admin", board });
