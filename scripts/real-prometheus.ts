@@ -2,15 +2,12 @@
  * Debian's real Prometheus as a reference next to `wrangler dev`: started with its remote write receiver on a free
  * local port and a temporary storage dir, fed the same remote write bodies as a board, and stopped (dir removed).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { compress } from "snappyjs";
 import { WriteRequestSchema } from "../worker/formats/gen/prometheus/remote_pb.ts";
-import { findFreePorts, waitForHttp } from "./net.ts";
-import { DEV_HOST } from "./tools.ts";
+import { type Daemon, startDaemon } from "./daemon.ts";
 
 /** A series as remote write carries it: labels with `__name__`, samples as [value, ms]. */
 export interface WrittenSeries {
@@ -48,61 +45,32 @@ export async function remoteWrite(
   if (!response.ok) throw new Error(`remote write to ${url}: ${response.status} ${await response.text()}`);
 }
 
-export interface RealPrometheus {
-  port: number;
-  /** Its base URL, e.g. http://127.0.0.1:9123. */
-  url: string;
-  /** What it logged, for failure messages. */
-  log: string[];
-  stop(): Promise<void>;
-}
+export type RealPrometheus = Daemon;
 
-/** What to start it with: its config (YAML lines, given its own port so it can scrape itself). */
+/** What to start it with: its scrape config (YAML lines, given its own port so it can scrape itself), a rule file. */
 export interface PrometheusOptions {
   config?: (port: number) => string[];
+  rules?: string;
 }
 
 /**
- * Starts Prometheus with its remote write receiver (and, by default, no scraping) and waits until its storage is
- * open and it answers ready.
+ * Starts `prometheus --web.enable-remote-write-receiver` (by default scraping nothing) and waits until it is ready;
+ * with `rules`, it evaluates that rule file too.
  */
-export async function startRealPrometheus(options: PrometheusOptions = {}): Promise<RealPrometheus> {
-  const [port] = (await findFreePorts(DEV_HOST, 1)) as [number];
-  const dir = mkdtempSync(join(tmpdir(), "edgepulse-real-prometheus-"));
-  const config = join(dir, "prometheus.yml");
-  const lines = options.config?.(port) ?? ["global: { scrape_interval: 1m }", "scrape_configs: []"];
-  writeFileSync(config, `${lines.join("\n")}\n`);
-  const log: string[] = [];
-  const child: ChildProcess = spawn(
-    "prometheus",
-    [
+export function startRealPrometheus(options: PrometheusOptions = {}): Promise<RealPrometheus> {
+  return startDaemon("prometheus", (listen, dir, port) => {
+    const config = join(dir, "prometheus.yml");
+    const lines = options.config?.(port) ?? ["global: { scrape_interval: 1m }", "scrape_configs: []"];
+    if (options.rules !== undefined) {
+      writeFileSync(join(dir, "rules.yml"), options.rules);
+      lines.push(`rule_files: [${join(dir, "rules.yml")}]`);
+    }
+    writeFileSync(config, `${lines.join("\n")}\n`);
+    return [
       `--config.file=${config}`,
       `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=${DEV_HOST}:${port}`,
+      `--web.listen-address=${listen}`,
       "--web.enable-remote-write-receiver",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  child.stderr?.on("data", (chunk: Buffer) => log.push(chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://${DEV_HOST}:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForHttp(`${url}/-/ready`, 30_000, exited);
-    // It answers 503 until its storage is open.
-    for (let tries = 0; !(await fetch(`${url}/-/ready`)).ok; tries++) {
-      if (tries > 100) throw new Error("not ready after 25 s");
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  } catch (error) {
-    await stop();
-    throw new Error(`prometheus did not start: ${(error as Error).message}\n${log.join("").slice(-2000)}`);
-  }
-  return { port, url, log, stop };
+    ];
+  });
 }

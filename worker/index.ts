@@ -13,6 +13,7 @@ import { otlpRoutes } from "./routes/otlp.ts";
 import { prometheusRoutes } from "./routes/prometheus.ts";
 import { queryRoutes } from "./routes/query.ts";
 import { remoteWriteRoutes } from "./routes/remote-write.ts";
+import { ruleRoutes } from "./routes/rules.ts";
 
 export { HubObject } from "./hub/hub-object.ts";
 export { RelayObject } from "./relay/relay-object.ts";
@@ -46,6 +47,7 @@ const app = new Hono<{ Bindings: Env }>()
   .route("/api/v1", queryRoutes)
   .route("/api/v1", adminRoutes)
   .route("/api/v1", alertRoutes)
+  .route("/api/v1", ruleRoutes)
   .route("/api/v1", prometheusRoutes)
   .route("/api/v1", dashboardRoutes)
   .notFound((c) =>

@@ -5,7 +5,6 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -18,6 +17,7 @@ import { type Simulation, startSimulation } from "../../scripts/simulation.ts";
 import { DEV_HOST, viteBuild, wranglerDev } from "../../scripts/tools.ts";
 import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../../worker/protocol/index.ts";
 import { remoteWriteBody, STALE } from "../non-finite-samples.ts";
+import { webhookReceiver } from "./webhook-receiver.ts";
 
 const SCREENSHOT_PATH = "/tmp/edgepulse-e2e.png";
 const RANGE_SCREENSHOT_PATH = "/tmp/edgepulse-e2e-24h.png";
@@ -134,25 +134,6 @@ async function openDashboard(
     .waitFor({ timeout: 15_000 });
   await page.locator(`${HISTORY}[data-state="ready"]`).waitFor({ timeout: 15_000 });
   return { page, errors };
-}
-
-/** A webhook receiver on a free port: records every request, and answers the first one 503 (so it is retried). */
-async function webhookReceiver() {
-  const received: Array<{ headers: IncomingHttpHeaders; body: string; answered: number }> = [];
-  const server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk) => {
-      body += chunk;
-    });
-    request.on("end", () => {
-      const answered = received.length === 0 ? 503 : 200;
-      received.push({ headers: request.headers, body, answered });
-      response.writeHead(answered).end();
-    });
-  });
-  const [port] = (await findFreePorts(DEV_HOST, 1)) as [number];
-  await new Promise<void>((resolve) => server.listen(port, DEV_HOST, resolve));
-  return { url: `http://${DEV_HOST}:${port}/hooks`, received, close: () => server.close() };
 }
 
 /** Posts one reading of a device of its own. */

@@ -6,7 +6,8 @@ import { parseSelector } from "../protocol/index.ts";
 
 const finite = v.pipe(v.number(), v.finite());
 
-const Webhook = v.pipe(
+/** A webhook URL: http or https, at most ALERT_LIMITS.maxWebhookLength characters. */
+export const Webhook = v.pipe(
   v.string(),
   v.maxLength(ALERT_LIMITS.maxWebhookLength),
   v.url(),

@@ -43,11 +43,14 @@ export function retryDelay(attempts: number, random = Math.random()): number {
   return Math.round(ceiling / 2 + (random * ceiling) / 2);
 }
 
-/** POSTs one signed webhook; true when the receiver answered 2xx. `delivery` stays the same across retries. */
+/**
+ * POSTs one signed webhook (a rule's WebhookBody, or a rule file's alerts in Alertmanager's format); true when the
+ * receiver answered 2xx. `delivery` stays the same across retries.
+ */
 export async function sendWebhook(
   url: string,
   secret: string,
-  body: WebhookBody,
+  body: object,
   delivery: string,
   now = Date.now(),
 ): Promise<boolean> {

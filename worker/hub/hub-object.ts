@@ -35,6 +35,10 @@ import {
   PONG,
   toBase64Url,
 } from "../protocol/index.ts";
+import { BoardRules } from "../rules/board-rules.ts";
+import type { GroupState } from "../rules/evaluate-group.ts";
+import type { RuleGroup } from "../rules/rule-file.ts";
+import { type AlertingConfig, RuleStore, type StoredRules } from "../rules/rule-store.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
 import { MAX_SERIES_PER_SHARD } from "../shard/series-catalog.ts";
@@ -42,6 +46,7 @@ import type { SeriesSummary, ShardHistory } from "../shard/shard-api.ts";
 import { HubLedger } from "./hub-ledger.ts";
 import { mergeHistory, mergeSeries, mergeStats } from "./merge.ts";
 import { RelayPool, type RelayReport } from "./relay-pool.ts";
+import { ruleHost } from "./rule-host.ts";
 import { ShardRegistry } from "./shard-registry.ts";
 
 /**
@@ -61,6 +66,7 @@ export class HubObject extends DurableObject<Env> {
   private readonly boards: DashboardStore;
   private readonly tick: Tick;
   private readonly replay: ReplaySource;
+  private readonly rules: BoardRules;
   /** The mirror and viewers, built from the shards on first need after a wake. */
   private live: Promise<Viewers> | null = null;
   private viewers: Viewers | null = null;
@@ -81,6 +87,9 @@ export class HubObject extends DurableObject<Env> {
       read: (sid, epoch, after, through, maxPoints) =>
         shardStub(env, this.board, sid).readBatches(epoch, after, through, maxPoints),
     };
+    const rules = new RuleStore(ctx.storage.sql, (change) => this.ledger.record(change));
+    const host = ruleHost(env, this.board, () => this.registry.all(), this.config.shards);
+    this.rules = new BoardRules(rules, host);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -323,6 +332,37 @@ export class HubObject extends DurableObject<Env> {
     if ("error" in merged)
       return { error: { code: "too_many_series", message: merged.error, path: "series" } };
     return merged;
+  }
+
+  /** The board's rule file and each group's last evaluation (the rules API and Prometheus's `/api/v1/rules`). */
+  async ruleFile(): Promise<StoredRules & { states: Record<string, GroupState> }> {
+    return { ...this.rules.rules, states: Object.fromEntries(this.rules.states()) };
+  }
+
+  /** An admin replaced the rule file: groups are evaluated from their next interval on, by the alarm. */
+  async setRuleFile(groups: RuleGroup[], externalUrl: string): Promise<void> {
+    this.rules.replace(groups, externalUrl);
+    await this.armRules();
+  }
+
+  async alerting(): Promise<AlertingConfig> {
+    return this.rules.alerting();
+  }
+
+  async setAlerting(config: AlertingConfig): Promise<void> {
+    this.rules.setAlerting(config);
+  }
+
+  /** The alarm runs the rule groups due; the hub hibernates between evaluations. */
+  override async alarm(): Promise<void> {
+    await this.rules.evaluateDue(Date.now());
+    await this.armRules();
+  }
+
+  private async armRules(): Promise<void> {
+    const next = this.rules.nextDue(Date.now());
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
   }
 
   /** Every shard holding the board's data (each layout's), for the Prometheus API, which fans out from the Worker. */

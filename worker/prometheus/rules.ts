@@ -64,18 +64,19 @@ export function prometheusAlerts(rules: AlertRule[], active: ActiveAlert[]) {
   };
 }
 
+/** An alerting rule's state as Prometheus reports it: the most advanced of its alerts'. */
+export function ruleState(alerts: ReadonlyArray<{ state: string }>): "firing" | "pending" | "inactive" {
+  if (alerts.some((a) => a.state === "firing")) return "firing";
+  return alerts.length > 0 ? "pending" : "inactive";
+}
+
 /** The board's alert rules as one rule group, as `/api/v1/rules` answers (`type=record` gives none). */
 export function prometheusRules(rules: AlertRule[], active: ActiveAlert[], type: string | null) {
   const alerting = type === null || type === "" || type === "alert";
   const entries = (alerting ? rules : []).map((rule) => {
     const alerts = active.filter((a) => a.rule === rule.id).map((a) => alertOf(rule, a));
-    const state = alerts.some((a) => a.state === "firing")
-      ? "firing"
-      : alerts.length > 0
-        ? "pending"
-        : "inactive";
     return {
-      state,
+      state: ruleState(alerts),
       name: rule.name,
       query: ruleQuery(rule),
       duration: rule.forMs / 1000,

@@ -12,14 +12,14 @@ import { knownParams } from "../http/params.ts";
 import { parseTime } from "../http/time-params.ts";
 import { type AdminAlertRule, ALERT_LIMITS, type AlertRule } from "../protocol/index.ts";
 
-type AlertsContext = { Bindings: Env };
+export type AlertsContext = { Bindings: Env };
 
 /** Transitions one events request returns at most, and the window it covers by default. */
 export const MAX_ALERT_EVENTS = 1000;
 const DEFAULT_EVENTS_WINDOW_MS = 24 * 3_600_000;
 
 /** The board of the path, once the request's credential is one of `kinds` for it. */
-async function board(c: Context<AlertsContext>, kinds: readonly TokenKind[]) {
+export async function board(c: Context<AlertsContext>, kinds: readonly TokenKind[]) {
   const name = checkBoard(c.req.param("board") ?? "");
   const claims = await authorize(c.req.raw, c.env, kinds, name);
   return { name, admin: claims.kind === "admin" };

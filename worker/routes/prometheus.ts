@@ -25,6 +25,7 @@ import {
   type PromQLErrorType,
   parseSeriesSelector,
 } from "../promql/index.ts";
+import { alertsForApi, ruleGroupsForApi } from "../rules/prometheus-api.ts";
 import type { CatalogQuery } from "../shard/promql-labels.ts";
 
 /** The Prometheus version a board claims: Grafana picks the API features it uses by it (2.42 is Debian's here). */
@@ -232,11 +233,17 @@ export const prometheusRoutes = new Hono<PrometheusEnv>()
     }),
   )
   .get(`${API}/rules`, async (c) => {
-    const { rules, active } = await hubStub(c.env, c.var.board).alerts();
-    return success(c, prometheusRules(rules, active, c.var.params.get("type")));
+    const hub = hubStub(c.env, c.var.board);
+    const [{ rules, active }, file] = await Promise.all([hub.alerts(), hub.ruleFile()]);
+    const type = c.var.params.get("type");
+    const fileGroups = ruleGroupsForApi(file, file.states, `/api/v1/boards/${c.var.board}/rules`, type);
+    const { groups } = prometheusRules(rules, active, type);
+    return success(c, { groups: [...fileGroups, ...groups] });
   })
   .get(`${API}/alerts`, async (c) => {
-    const { rules, active } = await hubStub(c.env, c.var.board).alerts();
-    return success(c, prometheusAlerts(rules, active));
+    const hub = hubStub(c.env, c.var.board);
+    const [{ rules, active }, file] = await Promise.all([hub.alerts(), hub.ruleFile()]);
+    const { alerts } = prometheusAlerts(rules, active);
+    return success(c, { alerts: [...alertsForApi(file.states), ...alerts] });
   })
   .onError(prometheusError);

@@ -1,0 +1,161 @@
+import { MAX_WEBHOOK_ATTEMPTS, retryDelay, sendWebhook } from "../alerts/webhooks.ts";
+import type { Querier } from "../promql/index.ts";
+import { alertsToSend, type CompiledAlerting, compileAlerting } from "./alert-state.ts";
+import { alertmanagerAlert, generatorUrl, sendToAlertmanagers } from "./alertmanager.ts";
+import {
+  emptyRuleState,
+  evaluateGroup,
+  evaluationTime,
+  type GroupState,
+  type RecordedSamples,
+  type RuleState,
+} from "./evaluate-group.ts";
+import { isAlerting, type RuleGroup } from "./rule-file.ts";
+import type { AlertingConfig, RuleStore, StoredRules } from "./rule-store.ts";
+import { webhookNotices } from "./webhook-notices.ts";
+
+/** Webhooks one alarm sends at most (the rest wait for the next). */
+const WEBHOOKS_PER_ALARM = 20;
+
+/** What a board's rules need from its hub. */
+export interface RuleHost {
+  /** A querier over the board's shards, counting what its selections read. */
+  querier(): Querier & { cost: { rowsRead: number } };
+  /** Stores a recording rule's samples as series of the board (the shards' ingest path). */
+  record(recorded: RecordedSamples): Promise<void>;
+}
+
+/** A group's alerts of each rule, kept by rules of the same name and labels when the file is replaced. */
+function carriedOver(
+  group: RuleGroup,
+  old: RuleGroup | undefined,
+  state: GroupState | undefined,
+): RuleState[] {
+  const identity = (rule: RuleGroup["rules"][number]) =>
+    `${isAlerting(rule) ? rule.alert : rule.record}\u0000${JSON.stringify(rule.labels)}`;
+  const taken = new Set<number>();
+  return group.rules.map((rule) => {
+    const i = old?.rules.findIndex((o, k) => !taken.has(k) && identity(o) === identity(rule)) ?? -1;
+    if (i < 0 || !state?.rules[i]) return emptyRuleState();
+    taken.add(i);
+    return state.rules[i]!;
+  });
+}
+
+/**
+ * A board's alerting and recording rules on its hub: the rule file, each group evaluated every `interval` at
+ * multiples of it (driven by the hub's alarm), alert states kept in SQLite between evaluations, and alerts sent
+ * to the board's Alertmanagers as Prometheus sends them.
+ */
+export class BoardRules {
+  private readonly store: RuleStore;
+  private readonly host: RuleHost;
+  private stored: StoredRules;
+  private compiled: Array<Array<CompiledAlerting | null>>;
+
+  constructor(store: RuleStore, host: RuleHost) {
+    this.store = store;
+    this.host = host;
+    this.stored = store.rules();
+    this.compiled = this.compile();
+  }
+
+  private compile() {
+    return this.stored.groups.map((g) => g.rules.map((r) => (isAlerting(r) ? compileAlerting(r) : null)));
+  }
+
+  get rules(): StoredRules {
+    return this.stored;
+  }
+
+  states(): Map<string, GroupState> {
+    return this.store.states();
+  }
+
+  /** Replaces the rule file; alerts of rules kept (same group, name and labels) carry over, as on a reload. */
+  replace(groups: RuleGroup[], externalUrl: string): void {
+    const oldGroups = new Map(this.stored.groups.map((g) => [g.name, g]));
+    const oldStates = this.store.states();
+    const states = new Map<string, GroupState>();
+    for (const group of groups) {
+      const state = oldStates.get(group.name);
+      const rules = carriedOver(group, oldGroups.get(group.name), state);
+      if (state) states.set(group.name, { ...state, rules });
+    }
+    this.stored = { groups, externalUrl };
+    this.compiled = this.compile();
+    this.store.replaceRules(this.stored, states);
+  }
+
+  /** When the next group or webhook retry is due, or null with neither. */
+  nextDue(now: number): number | null {
+    const states = this.store.states();
+    let next = this.store.nextWebhookDue();
+    for (const group of this.stored.groups) {
+      const last = states.get(group.name)?.lastEvaluation ?? evaluationTime(group.intervalMs, now);
+      const due = last + group.intervalMs;
+      next = next === null ? due : Math.min(next, due);
+    }
+    return next;
+  }
+
+  /** Evaluates every group due by `now` (once per interval, however often the alarm runs), then notifies. */
+  async evaluateDue(now: number): Promise<void> {
+    const states = this.store.states();
+    const config = this.store.alerting();
+    for (const [g, group] of this.stored.groups.entries()) {
+      const ts = evaluationTime(group.intervalMs, now);
+      const previous = states.get(group.name);
+      if (previous && previous.lastEvaluation >= ts) continue;
+      const state = await evaluateGroup(
+        group,
+        this.compiled[g]!,
+        previous?.rules ?? group.rules.map(emptyRuleState),
+        ts,
+        () => this.host.querier(),
+        (recorded) => this.host.record(recorded),
+      );
+      const links = group.rules.map((rule) => generatorUrl(this.stored.externalUrl, rule.expr));
+      const sending = state.rules.flatMap((rule, i) =>
+        alertsToSend(rule.alerts, ts, group.intervalMs).map((alert) => alertmanagerAlert(alert, links[i]!)),
+      );
+      const held = state.rules.flatMap((rule, i) =>
+        rule.alerts
+          .filter((alert) => alert.state !== "pending")
+          .map((alert) => ({ alert, sent: alertmanagerAlert(alert, links[i]!) })),
+      );
+      const { notices, notified } = webhookNotices(
+        held,
+        previous?.notified ?? {},
+        ts,
+        this.stored.externalUrl,
+      );
+      state.notified = notified;
+      this.store.saveState(group.name, state);
+      for (const notice of notices)
+        for (const { url } of config.webhooks) this.store.enqueueWebhook(url, notice, now);
+      await sendToAlertmanagers(config.alertmanagers, sending);
+    }
+    await this.deliverWebhooks(config.webhookSecret, now);
+  }
+
+  /** Sends the queued webhooks that are due, signed; a failed one is retried with backoff, as rules' webhooks are. */
+  private async deliverWebhooks(secret: string, now: number): Promise<void> {
+    const due = this.store.dueWebhooks(now, WEBHOOKS_PER_ALARM);
+    await Promise.all(
+      due.map(async ({ id, url, body, attempts }) => {
+        const ok = await sendWebhook(url, secret, body, `rules_${id}`, now);
+        if (ok || attempts + 1 >= MAX_WEBHOOK_ATTEMPTS) this.store.dropWebhook(id);
+        else this.store.postponeWebhook(id, attempts + 1, Date.now() + retryDelay(attempts + 1));
+      }),
+    );
+  }
+
+  alerting(): AlertingConfig {
+    return this.store.alerting();
+  }
+
+  setAlerting(config: AlertingConfig): void {
+    this.store.setAlerting(config);
+  }
+}
