@@ -2,7 +2,7 @@
 import type { Aggregate } from "./ast.ts";
 import { execution } from "./errors.ts";
 import { formatFixed, formatGeneral } from "./format.ts";
-import { groupingKey, keepOnly, METRIC_NAME, without } from "./labels.ts";
+import { grouping } from "./labels.ts";
 import { quantile } from "./quantile.ts";
 import type { LabelSet } from "./querier.ts";
 import type { Floats, Sample } from "./values.ts";
@@ -24,10 +24,9 @@ const byValue = (descending: boolean) => (a: Sample, b: Sample) => {
 function groupsOf(samples: readonly Sample[], names: readonly string[], isWithout: boolean): Group[] {
   const groups = new Map<string, Group>();
   for (const s of samples) {
-    const key = groupingKey(s.labels, names, !isWithout);
+    const { key, labels } = grouping(s.labels, names, !isWithout);
     let g = groups.get(key);
     if (!g) {
-      const labels = isWithout ? without(s.labels, [...names, METRIC_NAME]) : keepOnly(s.labels, names);
       g = { labels, samples: [] };
       groups.set(key, g);
     }
