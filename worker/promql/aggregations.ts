@@ -21,6 +21,22 @@ const byValue = (descending: boolean) => (a: Sample, b: Sample) => {
   return descending ? b.value - a.value : a.value - b.value;
 };
 
+/** What a stable sort by `order` then `slice(0, k)` gives, holding only k samples when k is small. */
+function firstK(samples: Sample[], k: number, order: (a: Sample, b: Sample) => number): Sample[] {
+  if (k > 64) return samples.sort(order).slice(0, k);
+  const kept: Sample[] = [];
+  for (const s of samples) {
+    const last = kept[kept.length - 1];
+    if (kept.length === k && last && !(order(s, last) < 0)) continue;
+    // After every kept sample it does not strictly precede, as a stable sort puts equal values.
+    let i = kept.length;
+    while (i > 0 && order(s, kept[i - 1] as Sample) < 0) i--;
+    kept.splice(i, 0, s);
+    if (kept.length > k) kept.pop();
+  }
+  return kept;
+}
+
 function groupsOf(samples: readonly Sample[], names: readonly string[], isWithout: boolean): Group[] {
   const groups = new Map<string, Group>();
   for (const s of samples) {
@@ -86,9 +102,8 @@ export function aggregate(
     if (!Number.isFinite(k) || Math.abs(k) > 2 ** 63)
       throw execution(`Scalar value ${formatGeneral(param as number)} overflows int64`);
     if (k < 1) return [];
-    return groupsOf(samples, grouping, node.without).flatMap((g) =>
-      g.samples.sort(byValue(op === "topk")).slice(0, k),
-    );
+    const order = byValue(op === "topk");
+    return groupsOf(samples, grouping, node.without).flatMap((g) => firstK(g.samples, k, order));
   }
   if (op === "count_values") {
     const label = param as string;
