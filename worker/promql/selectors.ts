@@ -49,31 +49,27 @@ function firstAbove(times: Floats, cursor: number, limit: number): number {
   return lo;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * Closed windows [mint, maxt] over one selector's series, staleness markers left out, read in place. Each series
- * keeps where its last window started and ended, so a range query's steps slide along it instead of searching.
+ * keeps its window (one object, moved on at every call: read it before the next), so a range query's steps slide
+ * along the series instead of searching it.
  */
 export class RangeReader {
-  private readonly series: readonly (Points & { readonly labels: SeriesSamples["labels"] })[];
-  private readonly from: Int32Array;
-  private readonly to: Int32Array;
+  private readonly windowsOf: Mutable<WindowSeries>[];
 
   constructor(series: readonly SeriesSamples[]) {
-    this.series = series.map((s) => ({ labels: s.labels, ...withoutStale(s) }));
-    this.from = new Int32Array(series.length);
-    this.to = new Int32Array(series.length);
+    this.windowsOf = series.map((s) => ({ labels: s.labels, ...withoutStale(s), from: 0, to: 0 }));
   }
 
   /** The non-empty windows, in the series' order. */
   windows(mint: number, maxt: number): WindowSeries[] {
     const out: WindowSeries[] = [];
-    for (let i = 0; i < this.series.length; i++) {
-      const { labels, t, v } = this.series[i] as Points & { labels: SeriesSamples["labels"] };
-      const from = firstAbove(t, this.from[i] as number, mint - 1);
-      const to = firstAbove(t, Math.max(from, this.to[i] as number), maxt);
-      this.from[i] = from;
-      this.to[i] = to;
-      if (to > from) out.push({ labels, t, v, from, to });
+    for (const w of this.windowsOf) {
+      w.from = firstAbove(w.t, w.from, mint - 1);
+      w.to = firstAbove(w.t, Math.max(w.from, w.to), maxt);
+      if (w.to > w.from) out.push(w);
     }
     return out;
   }
