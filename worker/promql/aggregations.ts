@@ -2,7 +2,7 @@
 import type { Aggregate } from "./ast.ts";
 import { execution } from "./errors.ts";
 import { formatFixed, formatGeneral } from "./format.ts";
-import { type Grouping, grouping } from "./labels.ts";
+import { ByPosition, type Grouping, grouping } from "./labels.ts";
 import { quantile } from "./quantile.ts";
 import type { LabelSet } from "./querier.ts";
 import type { Floats, Sample } from "./values.ts";
@@ -37,30 +37,23 @@ function firstK(samples: Sample[], k: number, order: (a: Sample, b: Sample) => n
   return kept;
 }
 
-interface PositionMemo {
-  readonly on: boolean;
-  readonly labels: LabelSet[];
-  readonly groupings: Grouping[];
-}
-
-// A vector's series mostly come in the same order step after step: the last step's groupings, by position.
-const lastGroupings = new WeakMap<readonly string[], PositionMemo>();
+const lastGroupings = { on: new WeakMap(), ignoring: new WeakMap() } satisfies Record<
+  string,
+  WeakMap<readonly string[], ByPosition<Grouping>>
+>;
 
 function groupsOf(samples: readonly Sample[], names: readonly string[], isWithout: boolean): Group[] {
   const on = !isWithout;
-  let memo = lastGroupings.get(names);
-  if (memo?.on !== on) {
-    memo = { on, labels: [], groupings: [] };
-    lastGroupings.set(names, memo);
+  const memos = on ? lastGroupings.on : lastGroupings.ignoring;
+  let memo = memos.get(names);
+  if (!memo) {
+    memo = new ByPosition((labels) => grouping(labels, names, on));
+    memos.set(names, memo);
   }
   const groups = new Map<string, Group>();
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i] as Sample;
-    if (memo.labels[i] !== s.labels) {
-      memo.labels[i] = s.labels;
-      memo.groupings[i] = grouping(s.labels, names, on);
-    }
-    const { key, labels } = memo.groupings[i] as Grouping;
+    const { key, labels } = memo.get(i, s.labels);
     let g = groups.get(key);
     if (!g) {
       g = { labels, samples: [] };

@@ -8,9 +8,9 @@ import { execution } from "./errors.ts";
 import { functions } from "./functions.ts";
 import { numberOf, samplesOf } from "./instant-functions.ts";
 import { absentLabels } from "./label-functions.ts";
-import { dropMetricName, labelsKey, METRIC_NAME } from "./labels.ts";
+import { ByPosition, dropMetricName, labelsKey, METRIC_NAME } from "./labels.ts";
 import type { QueryBudget } from "./limits.ts";
-import type { SeriesSamples } from "./querier.ts";
+import type { LabelSet, SeriesSamples } from "./querier.ts";
 import { RangeReader, sampleAt } from "./selectors.ts";
 import type { Sample, Value, WindowSeries } from "./values.ts";
 import { SeriesBuilder, scalar, vector } from "./values.ts";
@@ -115,6 +115,8 @@ function evaluateWindow(e: Expr, ts: number, c: EvalContext): Window {
   throw execution(`expected a range vector, got ${m.type}`);
 }
 
+const namesDropped = new WeakMap<Call, ByPosition<LabelSet>>();
+
 function evaluateCall(e: Call, ts: number, c: EvalContext): Value {
   const fn = functions[e.func];
   if (!fn) throw execution(`unknown function ${e.func}`);
@@ -134,10 +136,16 @@ function evaluateCall(e: Call, ts: number, c: EvalContext): Value {
     return vector(window.series.length > 0 ? [] : [{ labels: absentLabels(e.args[matrixIndex]), value: 1 }]);
   const out: Sample[] = [];
   const context = { ts, rangeStart: window.rangeStart, rangeEnd: window.rangeEnd, params };
-  for (const s of window.series) {
+  let outLabels = namesDropped.get(e);
+  if (!outLabels) {
+    outLabels = new ByPosition(dropMetricName);
+    namesDropped.set(e, outLabels);
+  }
+  for (let i = 0; i < window.series.length; i++) {
+    const s = window.series[i] as WindowSeries;
     const value = fn.impl(s, context);
     if (value !== undefined)
-      out.push({ labels: fn.keepMetricName ? s.labels : dropMetricName(s.labels), value });
+      out.push({ labels: fn.keepMetricName ? s.labels : outLabels.get(i, s.labels), value });
   }
   return vector(ofOneMetric(e.args[matrixIndex]) ? out : checkUnique(out));
 }

@@ -127,6 +127,28 @@ function computeGrouping(labels: LabelSet, names: readonly string[], on: boolean
   return { key: labelsKey(kept), labels: kept };
 }
 
+/**
+ * What is derived from the label set at each position of a vector, kept while the same label set comes back to the
+ * same place: a vector's series mostly keep their order from step to step, so this is a comparison, not a lookup.
+ */
+export class ByPosition<T> {
+  private readonly labels: LabelSet[] = [];
+  private readonly values: T[] = [];
+  private readonly derive: (labels: LabelSet) => T;
+
+  constructor(derive: (labels: LabelSet) => T) {
+    this.derive = derive;
+  }
+
+  get(position: number, labels: LabelSet): T {
+    if (this.labels[position] !== labels) {
+      this.labels[position] = labels;
+      this.values[position] = this.derive(labels);
+    }
+    return this.values[position] as T;
+  }
+}
+
 /** Prometheus's labels.Compare: name by name in sorted order, then value, shorter set first. */
 export function compareLabels(a: LabelSet, b: LabelSet): number {
   const an = Object.keys(a).sort();
