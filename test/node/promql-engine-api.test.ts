@@ -133,6 +133,17 @@ describe("PromQL engine selection", () => {
   });
 });
 
+/** The PromQLError parseSeriesSelector throws for `text`. */
+function selectorError(text: string): PromQLError {
+  try {
+    parseSeriesSelector(text);
+  } catch (error) {
+    if (error instanceof PromQLError) return error;
+    throw error;
+  }
+  throw new Error(`${text} was accepted`);
+}
+
 describe("parseSeriesSelector and matchesAll", () => {
   it("reads match[] selectors, including names only reachable through __name__", () => {
     expect(parseSeriesSelector('up{job=~"a|b"}')).toEqual([
@@ -145,14 +156,8 @@ describe("parseSeriesSelector and matchesAll", () => {
   });
 
   it("names match[] in the API message of a bad selector", () => {
-    const e = (() => {
-      try {
-        parseSeriesSelector("up{");
-      } catch (error) {
-        return error as PromQLError;
-      }
-    })();
-    expect(e?.apiMessage).toMatch(/^invalid parameter "match\[\]": 1:\d+: parse error/);
+    const e = selectorError("up{");
+    expect(e.apiMessage).toMatch(/^invalid parameter "match\[\]": 1:\d+: parse error/);
   });
 
   it("refuses what is not a series selector with bad_data", () => {
@@ -171,14 +176,8 @@ describe("parseSeriesSelector and matchesAll", () => {
   });
 
   it("refuses an invalid regular expression with bad_data", () => {
-    const e = (() => {
-      try {
-        parseSeriesSelector('up{job=~"("}');
-      } catch (error) {
-        return error as PromQLError;
-      }
-    })();
-    expect(e?.errorType).toBe("bad_data");
+    const e = selectorError('up{job=~"("}');
+    expect(e.errorType).toBe("bad_data");
   });
 
   it("refuses the regex syntax RE2 lacks (lookarounds, backreferences), as Prometheus does", () => {

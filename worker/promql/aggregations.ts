@@ -2,7 +2,7 @@
 import type { Aggregate } from "./ast.ts";
 import { execution } from "./errors.ts";
 import { formatFixed, formatGeneral } from "./format.ts";
-import { groupingKey, keepOnly, METRIC_NAME, without } from "./labels.ts";
+import { ByPosition, type Grouping, grouping } from "./labels.ts";
 import { quantile } from "./quantile.ts";
 import type { LabelSet } from "./querier.ts";
 import type { Floats, Sample } from "./values.ts";
@@ -21,13 +21,41 @@ const byValue = (descending: boolean) => (a: Sample, b: Sample) => {
   return descending ? b.value - a.value : a.value - b.value;
 };
 
-function groupsOf(samples: readonly Sample[], names: readonly string[], isWithout: boolean): Group[] {
-  const groups = new Map<string, Group>();
+/** What a stable sort by `order` then `slice(0, k)` gives, holding only k samples when k is small. */
+function firstK(samples: Sample[], k: number, order: (a: Sample, b: Sample) => number): Sample[] {
+  if (k > 64) return samples.sort(order).slice(0, k);
+  const kept: Sample[] = [];
   for (const s of samples) {
-    const key = groupingKey(s.labels, names, !isWithout);
+    const last = kept[kept.length - 1];
+    if (kept.length === k && last && !(order(s, last) < 0)) continue;
+    // After every kept sample it does not strictly precede, as a stable sort puts equal values.
+    let i = kept.length;
+    while (i > 0 && order(s, kept[i - 1] as Sample) < 0) i--;
+    kept.splice(i, 0, s);
+    if (kept.length > k) kept.pop();
+  }
+  return kept;
+}
+
+const lastGroupings = { on: new WeakMap(), ignoring: new WeakMap() } satisfies Record<
+  string,
+  WeakMap<readonly string[], ByPosition<Grouping>>
+>;
+
+function groupsOf(samples: readonly Sample[], names: readonly string[], isWithout: boolean): Group[] {
+  const on = !isWithout;
+  const memos = on ? lastGroupings.on : lastGroupings.ignoring;
+  let memo = memos.get(names);
+  if (!memo) {
+    memo = new ByPosition((labels) => grouping(labels, names, on));
+    memos.set(names, memo);
+  }
+  const groups = new Map<string, Group>();
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] as Sample;
+    const { key, labels } = memo.get(i, s.labels);
     let g = groups.get(key);
     if (!g) {
-      const labels = isWithout ? without(s.labels, [...names, METRIC_NAME]) : keepOnly(s.labels, names);
       g = { labels, samples: [] };
       groups.set(key, g);
     }
@@ -87,9 +115,8 @@ export function aggregate(
     if (!Number.isFinite(k) || Math.abs(k) > 2 ** 63)
       throw execution(`Scalar value ${formatGeneral(param as number)} overflows int64`);
     if (k < 1) return [];
-    return groupsOf(samples, grouping, node.without).flatMap((g) =>
-      g.samples.sort(byValue(op === "topk")).slice(0, k),
-    );
+    const order = byValue(op === "topk");
+    return groupsOf(samples, grouping, node.without).flatMap((g) => firstK(g.samples, k, order));
   }
   if (op === "count_values") {
     const label = param as string;

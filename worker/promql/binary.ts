@@ -75,6 +75,24 @@ export function vectorScalarBinary(
 
 const signature = (labels: LabelSet, m: VectorMatching): string => groupingKey(labels, m.labels, m.on);
 
+// A series' label set is one object through every step of a query: its matched labels are derived once.
+const matchedByMatching = new WeakMap<VectorMatching, WeakMap<LabelSet, LabelSet>>();
+
+/** A one-to-one match's labels: only the `on` labels, or all but the `ignoring` ones. */
+function matchedLabels(labels: LabelSet, m: VectorMatching): LabelSet {
+  let byLabels = matchedByMatching.get(m);
+  if (!byLabels) {
+    byLabels = new WeakMap();
+    matchedByMatching.set(m, byLabels);
+  }
+  let matched = byLabels.get(labels);
+  if (!matched) {
+    matched = m.on ? keepOnly(labels, m.labels) : without(labels, m.labels);
+    byLabels.set(labels, matched);
+  }
+  return matched;
+}
+
 function resultLabels(
   many: LabelSet,
   one: LabelSet,
@@ -83,7 +101,7 @@ function resultLabels(
   bool: boolean,
 ): LabelSet {
   let labels = dropsName(op) || bool ? dropMetricName(many) : many;
-  if (m.card === "one-to-one") labels = m.on ? keepOnly(labels, m.labels) : without(labels, m.labels);
+  if (m.card === "one-to-one") labels = matchedLabels(labels, m);
   if (m.include.length > 0) {
     const out: Record<string, string> = { ...labels };
     for (const name of m.include) {

@@ -79,6 +79,7 @@ async function prepare(
     series,
     budget: new QueryBudget(o),
     subqueryMemo: new Map(),
+    ranges: new Map(),
   };
   return { expr, context, options: o };
 }

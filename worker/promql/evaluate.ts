@@ -8,11 +8,11 @@ import { execution } from "./errors.ts";
 import { functions } from "./functions.ts";
 import { numberOf, samplesOf } from "./instant-functions.ts";
 import { absentLabels } from "./label-functions.ts";
-import { dropMetricName, labelsKey, METRIC_NAME } from "./labels.ts";
+import { ByPosition, dropMetricName, labelsKey, METRIC_NAME } from "./labels.ts";
 import type { QueryBudget } from "./limits.ts";
-import type { SeriesSamples } from "./querier.ts";
-import { sampleAt, samplesIn } from "./selectors.ts";
-import type { RangeSeries, Sample, Value } from "./values.ts";
+import type { LabelSet, SeriesSamples } from "./querier.ts";
+import { RangeReader, sampleAt } from "./selectors.ts";
+import type { Sample, Value, WindowSeries } from "./values.ts";
 import { SeriesBuilder, scalar, vector } from "./values.ts";
 
 export interface EvalContext {
@@ -25,6 +25,8 @@ export interface EvalContext {
   readonly budget: QueryBudget;
   /** A subquery's inner results by time, shared by the steps whose windows overlap. */
   readonly subqueryMemo: Map<Subquery, Map<number, Value>>;
+  /** Each range selector's series, read step after step. */
+  readonly ranges: Map<VectorSelector, RangeReader>;
 }
 
 export function resolveAt(at: AtModifier | undefined, ts: number, c: EvalContext): number {
@@ -61,7 +63,7 @@ function selectVector(e: VectorSelector, ts: number, c: EvalContext): Sample[] {
 }
 
 interface Window {
-  readonly series: RangeSeries[];
+  readonly series: readonly WindowSeries[];
   readonly rangeStart: number;
   readonly rangeEnd: number;
 }
@@ -69,12 +71,15 @@ interface Window {
 function selectRange(e: MatrixSelector, ts: number, c: EvalContext): Window {
   const rangeEnd = resolveAt(e.vector.at, ts, c) - e.vector.offset;
   const rangeStart = rangeEnd - e.range;
-  const series: RangeSeries[] = [];
-  for (const s of c.series.get(e.vector) ?? []) {
-    const points = samplesIn(s, rangeStart, rangeEnd);
-    c.budget.take(points.t.length);
-    if (points.t.length > 0) series.push({ labels: s.labels, t: points.t, v: points.v });
+  let reader = c.ranges.get(e.vector);
+  if (!reader) {
+    reader = new RangeReader(c.series.get(e.vector) ?? []);
+    c.ranges.set(e.vector, reader);
   }
+  const series = reader.windows(rangeStart, rangeEnd);
+  let points = 0;
+  for (const s of series) points += s.to - s.from;
+  c.budget.take(points);
   return { series, rangeStart, rangeEnd };
 }
 
@@ -99,7 +104,7 @@ function evaluateSubquery(e: Subquery, ts: number, c: EvalContext): Window {
     for (const s of samplesOf(inner)) builder.add(labelsKey(s.labels), s.labels, t, s.value);
   }
   c.budget.take(builder.points);
-  const series = builder.series();
+  const series = builder.series().map((s) => ({ ...s, from: 0, to: s.t.length }));
   return { series, rangeStart, rangeEnd };
 }
 
@@ -109,6 +114,8 @@ function evaluateWindow(e: Expr, ts: number, c: EvalContext): Window {
   if (m.type === "subquery") return evaluateSubquery(m, ts, c);
   throw execution(`expected a range vector, got ${m.type}`);
 }
+
+const namesDropped = new WeakMap<Call, ByPosition<LabelSet>>();
 
 function evaluateCall(e: Call, ts: number, c: EvalContext): Value {
   const fn = functions[e.func];
@@ -129,10 +136,16 @@ function evaluateCall(e: Call, ts: number, c: EvalContext): Value {
     return vector(window.series.length > 0 ? [] : [{ labels: absentLabels(e.args[matrixIndex]), value: 1 }]);
   const out: Sample[] = [];
   const context = { ts, rangeStart: window.rangeStart, rangeEnd: window.rangeEnd, params };
-  for (const s of window.series) {
+  let outLabels = namesDropped.get(e);
+  if (!outLabels) {
+    outLabels = new ByPosition(dropMetricName);
+    namesDropped.set(e, outLabels);
+  }
+  for (let i = 0; i < window.series.length; i++) {
+    const s = window.series[i] as WindowSeries;
     const value = fn.impl(s, context);
     if (value !== undefined)
-      out.push({ labels: fn.keepMetricName ? s.labels : dropMetricName(s.labels), value });
+      out.push({ labels: fn.keepMetricName ? s.labels : outLabels.get(i, s.labels), value });
   }
   return vector(ofOneMetric(e.args[matrixIndex]) ? out : checkUnique(out));
 }
@@ -164,7 +177,14 @@ export function evaluate(e: Expr, ts: number, c: EvalContext): Value {
       return vector(selectVector(e, ts, c));
     case "matrixSelector":
     case "subquery":
-      return { kind: "matrix", series: evaluateWindow(e, ts, c).series };
+      return {
+        kind: "matrix",
+        series: evaluateWindow(e, ts, c).series.map((s) => ({
+          labels: s.labels,
+          t: s.t.slice(s.from, s.to),
+          v: s.v.slice(s.from, s.to),
+        })),
+      };
     case "call":
       return evaluateCall(e, ts, c);
     case "aggregate": {

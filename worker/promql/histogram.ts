@@ -62,16 +62,30 @@ export function bucketQuantile(q: number, input: readonly Bucket[]): number {
   return start + (bucket.upperBound - start) * (rank / count);
 }
 
+// A series' label set is one object through every step of a query: its bucket set is derived once.
+const bucketSets = new WeakMap<LabelSet, { key: string; labels: LabelSet }>();
+
+/** The bucket set a bucket belongs to: its labels without `le` (the key keeps `__name__`, the result drops it). */
+function bucketSetOf(labels: LabelSet): { key: string; labels: LabelSet } {
+  let set = bucketSets.get(labels);
+  if (!set) {
+    const withoutLe = without(labels, ["le"]);
+    set = { key: labelsKey(withoutLe), labels: dropMetricName(withoutLe) };
+    bucketSets.set(labels, set);
+  }
+  return set;
+}
+
 /** histogram_quantile(q, v): one output series per bucket set (labels without `le` and `__name__`). */
 export function histogramQuantile(q: number, samples: readonly Sample[]): Sample[] {
   const sets = new Map<string, { labels: LabelSet; buckets: Bucket[] }>();
   for (const s of samples) {
     const upperBound = parseBound(s.labels.le);
     if (upperBound === undefined) continue;
-    const key = labelsKey(without(s.labels, ["le"]));
+    const { key, labels } = bucketSetOf(s.labels);
     let set = sets.get(key);
     if (!set) {
-      set = { labels: dropMetricName(without(s.labels, ["le"])), buckets: [] };
+      set = { labels, buckets: [] };
       sets.set(key, set);
     }
     set.buckets.push({ upperBound, count: s.value });

@@ -9,9 +9,9 @@ export function kahanSumInc(inc: number, sum: number, c: number): [number, numbe
   return [t, comp];
 }
 
-export function kahanSum(values: Floats): number {
+export function kahanSum(values: Floats, from = 0, to = values.length): number {
   let sum = 0;
   let c = 0;
-  for (const v of values) [sum, c] = kahanSumInc(v, sum, c);
+  for (let i = from; i < to; i++) [sum, c] = kahanSumInc(values[i] as number, sum, c);
   return Number.isFinite(sum) ? sum + c : sum;
 }

@@ -89,33 +89,64 @@ export function labelsKey(labels: LabelSet): string {
   return key;
 }
 
-/** The key of the listed labels only (`by`, `on`) or of all but them and `__name__` (`without`, `ignoring`). */
-export function groupingKey(labels: LabelSet, names: readonly string[], on: boolean): string {
+export interface Grouping {
+  readonly key: string;
+  readonly labels: LabelSet;
+}
+
+/** The key and labels of the listed labels only (`by`, `on`) or of all but them and `__name__` (`without`, `ignoring`). */
+export function grouping(labels: LabelSet, names: readonly string[], on: boolean): Grouping {
   // Cached by the grouping's own list (one array per AST node) and the label set.
-  const byNames = on ? keysOn : keysIgnoring;
+  const byNames = on ? groupingsOn : groupingsIgnoring;
   let byLabels = byNames.get(names);
   if (!byLabels) {
     byLabels = new WeakMap();
     byNames.set(names, byLabels);
   }
-  let key = byLabels.get(labels);
-  if (key === undefined) {
-    key = computeGroupingKey(labels, names, on);
-    byLabels.set(labels, key);
+  let g = byLabels.get(labels);
+  if (g === undefined) {
+    g = computeGrouping(labels, names, on);
+    byLabels.set(labels, g);
   }
-  return key;
+  return g;
 }
 
-const keysOn = new WeakMap<readonly string[], WeakMap<LabelSet, string>>();
-const keysIgnoring = new WeakMap<readonly string[], WeakMap<LabelSet, string>>();
+export const groupingKey = (labels: LabelSet, names: readonly string[], on: boolean): string =>
+  grouping(labels, names, on).key;
 
-function computeGroupingKey(labels: LabelSet, names: readonly string[], on: boolean): string {
+const groupingsOn = new WeakMap<readonly string[], WeakMap<LabelSet, Grouping>>();
+const groupingsIgnoring = new WeakMap<readonly string[], WeakMap<LabelSet, Grouping>>();
+
+function computeGrouping(labels: LabelSet, names: readonly string[], on: boolean): Grouping {
   if (on) {
     let key = "";
     for (const n of [...names].sort()) key += `${n}\xff${labels[n] ?? ""}\xfe`;
-    return key;
+    return { key, labels: keepOnly(labels, names) };
   }
-  return labelsKey(without(labels, [...names, METRIC_NAME]));
+  const kept = without(labels, [...names, METRIC_NAME]);
+  return { key: labelsKey(kept), labels: kept };
+}
+
+/**
+ * What is derived from the label set at each position of a vector, kept while the same label set comes back to the
+ * same place: a vector's series mostly keep their order from step to step, so this is a comparison, not a lookup.
+ */
+export class ByPosition<T> {
+  private readonly labels: LabelSet[] = [];
+  private readonly values: T[] = [];
+  private readonly derive: (labels: LabelSet) => T;
+
+  constructor(derive: (labels: LabelSet) => T) {
+    this.derive = derive;
+  }
+
+  get(position: number, labels: LabelSet): T {
+    if (this.labels[position] !== labels) {
+      this.labels[position] = labels;
+      this.values[position] = this.derive(labels);
+    }
+    return this.values[position] as T;
+  }
 }
 
 /** Prometheus's labels.Compare: name by name in sorted order, then value, shorter set first. */

@@ -1,7 +1,7 @@
 /** Functions of one series' samples in a window (`rate(x[5m])`), as Prometheus 2.42's functions.go computes them. */
 import { kahanSum, kahanSumInc } from "./kahan.ts";
 import { quantile } from "./quantile.ts";
-import type { Floats, Points } from "./values.ts";
+import type { WindowPoints } from "./values.ts";
 
 export interface WindowContext {
   /** The evaluation time and the window's closed bounds, in ms. */
@@ -13,26 +13,26 @@ export interface WindowContext {
 }
 
 /** undefined: no output sample for this series at this step. */
-export type WindowFunction = (p: Points, c: WindowContext) => number | undefined;
+export type WindowFunction = (p: WindowPoints, c: WindowContext) => number | undefined;
 
 /** rate/increase/delta: the change over the samples, extrapolated towards the window's edges. */
 function extrapolatedDelta(isCounter: boolean, isRate: boolean): WindowFunction {
-  return ({ t, v }, c) => {
-    const n = t.length;
+  return ({ t, v, from, to }, c) => {
+    const n = to - from;
     if (n < 2) return undefined;
-    const first = v[0] as number;
-    let result = (v[n - 1] as number) - first;
+    const first = v[from] as number;
+    let result = (v[to - 1] as number) - first;
     if (isCounter) {
       let prev = first;
-      for (let i = 1; i < n; i++) {
+      for (let i = from + 1; i < to; i++) {
         const cur = v[i] as number;
         if (cur < prev) result += prev;
         prev = cur;
       }
     }
-    let durationToStart = ((t[0] as number) - c.rangeStart) / 1000;
-    const durationToEnd = (c.rangeEnd - (t[n - 1] as number)) / 1000;
-    const sampledInterval = ((t[n - 1] as number) - (t[0] as number)) / 1000;
+    let durationToStart = ((t[from] as number) - c.rangeStart) / 1000;
+    const durationToEnd = (c.rangeEnd - (t[to - 1] as number)) / 1000;
+    const sampledInterval = ((t[to - 1] as number) - (t[from] as number)) / 1000;
     const averageBetweenSamples = sampledInterval / (n - 1);
     if (isCounter && result > 0 && first >= 0) {
       // A counter cannot go below zero: do not extrapolate past the point where it would have been zero.
@@ -49,27 +49,29 @@ function extrapolatedDelta(isCounter: boolean, isRate: boolean): WindowFunction 
 
 /** irate/idelta: from the last two samples only. */
 function instantDelta(isRate: boolean): WindowFunction {
-  return ({ t, v }) => {
-    const n = t.length;
-    if (n < 2) return undefined;
-    const last = v[n - 1] as number;
-    const previous = v[n - 2] as number;
+  return ({ t, v, from, to }) => {
+    if (to - from < 2) return undefined;
+    const last = v[to - 1] as number;
+    const previous = v[to - 2] as number;
     const result = isRate && last < previous ? last : last - previous;
-    const interval = (t[n - 1] as number) - (t[n - 2] as number);
+    const interval = (t[to - 1] as number) - (t[to - 2] as number);
     if (interval === 0) return undefined;
     return isRate ? result / (interval / 1000) : result;
   };
 }
 
 /** Least squares fit of value over seconds since `interceptTime`, with compensated sums. */
-function linearRegression({ t, v }: Points, interceptTime: number): [slope: number, intercept: number] {
+function linearRegression(
+  { t, v, from, to }: WindowPoints,
+  interceptTime: number,
+): [slope: number, intercept: number] {
   let n = 0;
   let [sumX, cX, sumY, cY, sumXY, cXY, sumX2, cX2] = [0, 0, 0, 0, 0, 0, 0, 0];
-  const initY = v[0] as number;
+  const initY = v[from] as number;
   let constY = true;
-  for (let i = 0; i < t.length; i++) {
+  for (let i = from; i < to; i++) {
     const y = v[i] as number;
-    if (constY && i > 0 && y !== initY) constY = false;
+    if (constY && i > from && y !== initY) constY = false;
     n++;
     const x = ((t[i] as number) - interceptTime) / 1e3;
     [sumX, cX] = kahanSumInc(x, sumX, cX);
@@ -86,11 +88,12 @@ function linearRegression({ t, v }: Points, interceptTime: number): [slope: numb
   return [slope, sumY / n - (slope * sumX) / n];
 }
 
-function avg(values: Floats): number {
+function avg({ v, from, to }: WindowPoints): number {
   let mean = 0;
   let c = 0;
   let count = 0;
-  for (const x of values) {
+  for (let i = from; i < to; i++) {
+    const x = v[i] as number;
     count++;
     if (!Number.isFinite(mean) && !Number.isNaN(mean)) {
       // An infinite mean stays as it is unless a NaN or an infinity of the other sign arrives.
@@ -102,10 +105,11 @@ function avg(values: Floats): number {
   return !Number.isFinite(mean) && !Number.isNaN(mean) ? mean : mean + c;
 }
 
-function variance(values: Floats): number {
+function variance({ v, from, to }: WindowPoints): number {
   let count = 0;
   let [mean, cMean, aux, cAux] = [0, 0, 0, 0];
-  for (const x of values) {
+  for (let i = from; i < to; i++) {
+    const x = v[i] as number;
     count++;
     const delta = x - (mean + cMean);
     [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
@@ -116,9 +120,12 @@ function variance(values: Floats): number {
 
 /** min/max_over_time: a NaN is replaced by any later value; otherwise the extreme. */
 function extreme(better: (a: number, b: number) => boolean): WindowFunction {
-  return ({ v }) => {
-    let best = v[0] as number;
-    for (const x of v) if (better(x, best) || Number.isNaN(best)) best = x;
+  return ({ v, from, to }) => {
+    let best = v[from] as number;
+    for (let i = from; i < to; i++) {
+      const x = v[i] as number;
+      if (better(x, best) || Number.isNaN(best)) best = x;
+    }
     return best;
   };
 }
@@ -129,34 +136,34 @@ export const windowFunctions = {
   delta: extrapolatedDelta(false, false),
   irate: instantDelta(true),
   idelta: instantDelta(false),
-  deriv: (p) => (p.t.length < 2 ? undefined : linearRegression(p, p.t[0] as number)[0]),
+  deriv: (p) => (p.to - p.from < 2 ? undefined : linearRegression(p, p.t[p.from] as number)[0]),
   predict_linear: (p, c) => {
-    if (p.t.length < 2) return undefined;
+    if (p.to - p.from < 2) return undefined;
     const [slope, intercept] = linearRegression(p, c.ts);
     return slope * (c.params[0] as number) + intercept;
   },
-  resets: ({ v }) => {
+  resets: ({ v, from, to }) => {
     let resets = 0;
-    for (let i = 1; i < v.length; i++) if ((v[i] as number) < (v[i - 1] as number)) resets++;
+    for (let i = from + 1; i < to; i++) if ((v[i] as number) < (v[i - 1] as number)) resets++;
     return resets;
   },
-  changes: ({ v }) => {
+  changes: ({ v, from, to }) => {
     let changes = 0;
-    for (let i = 1; i < v.length; i++) {
+    for (let i = from + 1; i < to; i++) {
       const [cur, prev] = [v[i] as number, v[i - 1] as number];
       if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
     }
     return changes;
   },
-  avg_over_time: ({ v }) => avg(v),
-  sum_over_time: ({ v }) => kahanSum(v),
-  count_over_time: ({ v }) => v.length,
+  avg_over_time: avg,
+  sum_over_time: ({ v, from, to }) => kahanSum(v, from, to),
+  count_over_time: ({ from, to }) => to - from,
   min_over_time: extreme((a, b) => a < b),
   max_over_time: extreme((a, b) => a > b),
-  last_over_time: ({ v }) => v[v.length - 1],
+  last_over_time: ({ v, to }) => v[to - 1],
   present_over_time: () => 1,
   absent_over_time: () => 1,
-  quantile_over_time: ({ v }, c) => quantile(c.params[0] as number, v),
-  stddev_over_time: ({ v }) => Math.sqrt(variance(v)),
-  stdvar_over_time: ({ v }) => variance(v),
+  quantile_over_time: ({ v, from, to }, c) => quantile(c.params[0] as number, v, from, to),
+  stddev_over_time: (p) => Math.sqrt(variance(p)),
+  stdvar_over_time: variance,
 } satisfies Record<string, WindowFunction>;

@@ -1,6 +1,6 @@
 /** Reading stored series at one time: the lookback rule for instant selectors, closed windows for ranges. */
 import type { SeriesSamples } from "./querier.ts";
-import type { Points } from "./values.ts";
+import type { Floats, Points, WindowSeries } from "./values.ts";
 
 /** Index of the last sample at or before `t`, or -1. */
 function lastAtOrBefore(times: Float64Array, t: number): number {
@@ -22,18 +22,55 @@ export function sampleAt(s: SeriesSamples, refTime: number, lookback: number): n
   return i;
 }
 
-/** The samples in the closed window [mint, maxt], staleness markers left out: views of storage's arrays if it can. */
-export function samplesIn(s: SeriesSamples, mint: number, maxt: number): Points {
-  const from = lastAtOrBefore(s.timestamps, mint - 1) + 1;
-  const to = lastAtOrBefore(s.timestamps, maxt) + 1;
-  if (!s.stale?.subarray(from, to).includes(1))
-    return { t: s.timestamps.subarray(from, to), v: s.values.subarray(from, to) };
+/** A series' columns without its staleness markers (range functions skip them): storage's arrays if it has none. */
+function withoutStale(s: SeriesSamples): Points {
+  if (!s.stale?.includes(1)) return { t: s.timestamps, v: s.values };
   const t: number[] = [];
   const v: number[] = [];
-  for (let i = from; i < to; i++) {
-    if (s.stale?.[i]) continue;
+  for (let i = 0; i < s.timestamps.length; i++) {
+    if (s.stale[i]) continue;
     t.push(s.timestamps[i] as number);
     v.push(s.values[i] as number);
   }
   return { t, v };
+}
+
+/** The index of the first time above `limit`: a short walk from `cursor` when steps move forward a little. */
+function firstAbove(times: Floats, cursor: number, limit: number): number {
+  let lo = cursor > 0 && (times[cursor - 1] as number) > limit ? 0 : cursor;
+  for (let walked = 0; lo < times.length && walked < 8; walked++, lo++)
+    if ((times[lo] as number) > limit) return lo;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((times[mid] as number) <= limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Closed windows [mint, maxt] over one selector's series, staleness markers left out, read in place. Each series
+ * keeps its window (one object, moved on at every call: read it before the next), so a range query's steps slide
+ * along the series instead of searching it.
+ */
+export class RangeReader {
+  private readonly windowsOf: Mutable<WindowSeries>[];
+
+  constructor(series: readonly SeriesSamples[]) {
+    this.windowsOf = series.map((s) => ({ labels: s.labels, ...withoutStale(s), from: 0, to: 0 }));
+  }
+
+  /** The non-empty windows, in the series' order. */
+  windows(mint: number, maxt: number): WindowSeries[] {
+    const out: WindowSeries[] = [];
+    for (const w of this.windowsOf) {
+      w.from = firstAbove(w.t, w.from, mint - 1);
+      w.to = firstAbove(w.t, Math.max(w.from, w.to), maxt);
+      if (w.to > w.from) out.push(w);
+    }
+    return out;
+  }
 }

@@ -21,6 +21,16 @@ export interface RangeSeries extends Points {
   readonly labels: LabelSet;
 }
 
+/** The points [from, to) of a series' columns: a window read in place, not copied. */
+export interface WindowPoints extends Points {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface WindowSeries extends WindowPoints {
+  readonly labels: LabelSet;
+}
+
 export type Value =
   | { readonly kind: "scalar"; readonly value: number }
   | { readonly kind: "string"; readonly value: string }
