@@ -4,27 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { compress } from "snappyjs";
-import { WriteRequestSchema } from "../worker/formats/gen/prometheus/remote_pb.ts";
 import { type Daemon, startDaemon } from "./daemon.ts";
-
-/** A series as remote write carries it: labels with `__name__`, samples as [value, ms]. */
-export interface WrittenSeries {
-  labels: Record<string, string>;
-  samples: Array<[value: number, ts: number]>;
-}
-
-/** A snappy-compressed WriteRequest, as Prometheus's remote write sends it. */
-export function remoteWriteBody(series: WrittenSeries[]): Uint8Array<ArrayBuffer> {
-  const message = create(WriteRequestSchema, {
-    timeseries: series.map((s) => ({
-      labels: Object.entries(s.labels).map(([name, value]) => ({ name, value })),
-      samples: s.samples.map(([value, timestamp]) => ({ value, timestamp: BigInt(timestamp) })),
-    })),
-  });
-  return new Uint8Array(compress(toBinary(WriteRequestSchema, message)));
-}
 
 /** POSTs a remote write body; throws unless the receiver answers 2xx. */
 export async function remoteWrite(

@@ -1,39 +1,12 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { compress } from "snappyjs";
-import { WriteRequestSchema } from "../worker/formats/gen/prometheus/remote_pb.ts";
+import { remoteWriteBody as encode, STALE } from "../scripts/remote-write-body.ts";
 
-/** Prometheus's staleness marker and its ordinary NaN (`value.NormalNaN`), which is a value. */
-export const STALE_BITS = 0x7ff0000000000002n;
-export const NORMAL_NAN_BITS = 0x7ff8000000000001n;
-/** Stand-ins a body is built with, sent with the bits above instead (see `remoteWriteBody`). */
-export const STALE = 123456.125;
-export const NORMAL_NAN = 654321.375;
+export { NORMAL_NAN, NORMAL_NAN_BITS, STALE, STALE_BITS } from "../scripts/remote-write-body.ts";
 
-/**
- * A remote write body (snappy) of one series `metric` with `samples` as [ts, value]; STALE and NORMAL_NAN go out
- * with the exact bits Prometheus sends, so a marker's bytes are on the wire whatever JavaScript does with NaN payloads.
- */
+/** A remote write body of one series `metric` with `samples` as [ts, value] (STALE and NORMAL_NAN as their bits). */
 export function remoteWriteBody(metric: string, samples: Array<readonly [number, number]>): Uint8Array {
-  const message = create(WriteRequestSchema, {
-    timeseries: [
-      {
-        labels: [{ name: "__name__", value: metric }],
-        samples: samples.map(([ts, value]) => ({ value, timestamp: BigInt(ts) })),
-      },
-    ],
-  });
-  const bytes = toBinary(WriteRequestSchema, message);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const bits = new Map([
-    [STALE, STALE_BITS],
-    [NORMAL_NAN, NORMAL_NAN_BITS],
+  return encode([
+    { labels: { __name__: metric }, samples: samples.map(([ts, value]) => [value, ts] as const) },
   ]);
-  for (let at = 1; at + 8 <= bytes.length; at++) {
-    const replaced = bits.get(view.getFloat64(at, true));
-    // 0x09: a Sample's `value` field (1, fixed64) precedes its 8 bytes.
-    if (replaced !== undefined && bytes[at - 1] === 0x09) view.setBigUint64(at, replaced, true);
-  }
-  return compress(bytes);
 }
 
 const inf = Number.POSITIVE_INFINITY;

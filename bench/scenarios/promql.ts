@@ -1,10 +1,5 @@
-import {
-  type RealPrometheus,
-  remoteWrite,
-  remoteWriteBody,
-  startRealPrometheus,
-  type WrittenSeries,
-} from "../../scripts/real-prometheus.ts";
+import { type RealPrometheus, remoteWrite, startRealPrometheus } from "../../scripts/real-prometheus.ts";
+import { remoteWriteBody, type WrittenSeries } from "../../scripts/remote-write-body.ts";
 import { signToken } from "../../worker/auth/tokens.ts";
 import { Histogram } from "../lib/histogram.ts";
 import { HttpClient } from "../lib/http.ts";

@@ -13,13 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../scripts/mint-token.ts";
 import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
 import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
-import {
-  type RealPrometheus,
-  remoteWrite,
-  remoteWriteBody,
-  startRealPrometheus,
-  type WrittenSeries,
-} from "../../scripts/real-prometheus.ts";
+import { type RealPrometheus, remoteWrite, startRealPrometheus } from "../../scripts/real-prometheus.ts";
+import { remoteWriteBody, type WrittenSeries } from "../../scripts/remote-write-body.ts";
 import { DEV_HOST, REPO_ROOT, viteBuild, wranglerDev } from "../../scripts/tools.ts";
 import { seededRandom } from "../seeded-random.ts";
 

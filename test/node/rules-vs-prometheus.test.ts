@@ -11,13 +11,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../scripts/mint-token.ts";
-import {
-  type RealPrometheus,
-  remoteWrite,
-  remoteWriteBody,
-  startRealPrometheus,
-  type WrittenSeries,
-} from "../../scripts/real-prometheus.ts";
+import { type RealPrometheus, remoteWrite, startRealPrometheus } from "../../scripts/real-prometheus.ts";
+import { remoteWriteBody, type WrittenSeries } from "../../scripts/remote-write-body.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-board.ts";
 
 const run = promisify(execFile);
