@@ -11,6 +11,7 @@ export function splitByShard(points: PointColumns, shards: number): Map<number, 
   // Parts are cut to length with slice: RPC copies a typed array's whole buffer, not just its view.
   const parts = new Map<number, { columns: PointColumns; length: number; renumbered: Map<number, number> }>();
   const n = points.ts.length;
+  const { stale } = points;
   for (let i = 0; i < n; i++) {
     const index = points.seriesIndex[i]!;
     const sid = sidOf[index]!;
@@ -21,6 +22,7 @@ export function splitByShard(points: PointColumns, shards: number): Map<number, 
         seriesIndex: new Uint16Array(n),
         ts: new Float64Array(n),
         values: new Float64Array(n),
+        ...(stale ? { stale: new Uint8Array(n) } : {}),
       };
       part = { columns, length: 0, renumbered: new Map() };
       parts.set(sid, part);
@@ -34,6 +36,7 @@ export function splitByShard(points: PointColumns, shards: number): Map<number, 
     part.columns.seriesIndex[at] = local;
     part.columns.ts[at] = points.ts[i]!;
     part.columns.values[at] = points.values[i]!;
+    if (stale) part.columns.stale![at] = stale[i]!;
   }
   const split = new Map<number, PointColumns>();
   for (const [sid, { columns, length }] of parts) {
@@ -42,6 +45,7 @@ export function splitByShard(points: PointColumns, shards: number): Map<number, 
       seriesIndex: columns.seriesIndex.slice(0, length),
       ts: columns.ts.slice(0, length),
       values: columns.values.slice(0, length),
+      ...(columns.stale ? { stale: columns.stale.slice(0, length) } : {}),
     });
   }
   return split;

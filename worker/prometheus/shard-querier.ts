@@ -1,6 +1,6 @@
 import {
   type LabelMatcher,
-  type LabelSet,
+  labelsKey,
   PromQLError,
   type Querier,
   type SelectHints,
@@ -34,24 +34,18 @@ export interface SelectLimits {
   maxSamples: number;
 }
 
-const labelKey = (labels: LabelSet) =>
-  JSON.stringify(
-    Object.keys(labels)
-      .sort()
-      .map((name) => [name, labels[name]]),
-  );
-
-/** One series' samples from two shards (a device moved when the layout changed): merged in time order. */
+/** One series' samples from two shards (a device moved when the layout changed): merged in time order, markers kept. */
 function mergeSamples(a: SeriesSamples, b: SeriesSamples): SeriesSamples {
-  const order = [...a.timestamps.keys()].map((k) => [a.timestamps[k]!, a.values[k]!] as const);
-  for (const k of b.timestamps.keys()) order.push([b.timestamps[k]!, b.values[k]!]);
-  order.sort((x, y) => x[0] - y[0]);
+  const points = (s: SeriesSamples) =>
+    [...s.timestamps.keys()].map((k) => [s.timestamps[k]!, s.values[k]!, s.stale?.[k] ?? 0] as const);
+  const order = [...points(a), ...points(b)].sort((x, y) => x[0] - y[0]);
   const kept = order.filter((point, n) => n === 0 || point[0] !== order[n - 1]![0]);
-  return {
+  const merged: SeriesSamples = {
     labels: a.labels,
     timestamps: Float64Array.from(kept, (p) => p[0]),
     values: Float64Array.from(kept, (p) => p[1]),
   };
+  return a.stale || b.stale ? { ...merged, stale: Uint8Array.from(kept, (p) => p[2]) } : merged;
 }
 
 /**
@@ -107,10 +101,9 @@ export class ShardQuerier implements Querier {
       if (answer.series.length > 0 && !this.cost.sources.includes(answer.source))
         this.cost.sources.push(answer.source);
       for (const series of answer.series) {
-        this.cost.bytesMoved +=
-          series.timestamps.byteLength + series.values.byteLength + labelKey(series.labels).length;
+        const key = labelsKey(series.labels);
+        this.cost.bytesMoved += series.timestamps.byteLength + series.values.byteLength + key.length;
         this.cost.samples += series.timestamps.length;
-        const key = labelKey(series.labels);
         const known = byLabels.get(key);
         byLabels.set(key, known ? mergeSamples(known, series) : series);
       }
