@@ -8,6 +8,7 @@ import {
   DASHBOARD_LIMITS as L,
   PANEL_TYPES,
 } from "../protocol/dashboards.ts";
+import { refuse } from "./grafana-source.ts";
 
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const name = (what: string) => v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, what));
@@ -130,10 +131,6 @@ const DashboardBody = v.strictObject({
   version: v.optional(count(Number.MAX_SAFE_INTEGER), 0),
 });
 
-function fault(path: string, message: string): never {
-  throw new ApiError(400, "invalid_field", message, path);
-}
-
 /** The first repeat among `keys`, by index, so a fault can name where it is. */
 function firstRepeat(keys: readonly (string | number)[]): number {
   const seen = new Set<string | number>();
@@ -150,15 +147,16 @@ export function parseDashboard(body: unknown): Dashboard {
   const dashboard: Dashboard = validate(DashboardBody, body);
   dashboard.panels.forEach((panel, i) => {
     if (panel.gridPos.x + panel.gridPos.w > GRID_COLUMNS)
-      fault(`panels[${i}].gridPos.w`, `x + w must be at most ${GRID_COLUMNS}, the grid's columns`);
+      refuse(`panels[${i}].gridPos.w`, `x + w must be at most ${GRID_COLUMNS}, the grid's columns`);
     const refId = firstRepeat(panel.targets.map((target) => target.refId));
-    if (refId >= 0) fault(`panels[${i}].targets[${refId}].refId`, "each target of a panel has its own refId");
+    if (refId >= 0)
+      refuse(`panels[${i}].targets[${refId}].refId`, "each target of a panel has its own refId");
     if (panel.min !== undefined && panel.max !== undefined && panel.min > panel.max)
-      fault(`panels[${i}].max`, "max must be at least min");
+      refuse(`panels[${i}].max`, "max must be at least min");
   });
   const id = firstRepeat(dashboard.panels.map((panel) => panel.id));
-  if (id >= 0) fault(`panels[${id}].id`, "each panel of a dashboard has its own id");
+  if (id >= 0) refuse(`panels[${id}].id`, "each panel of a dashboard has its own id");
   const variable = firstRepeat(dashboard.variables.map((variable) => variable.name));
-  if (variable >= 0) fault(`variables[${variable}].name`, "each variable of a dashboard has its own name");
+  if (variable >= 0) refuse(`variables[${variable}].name`, "each variable of a dashboard has its own name");
   return dashboard;
 }

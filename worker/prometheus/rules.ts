@@ -1,3 +1,4 @@
+import { formatFixed, goExponent } from "../promql/index.ts";
 import {
   type ActiveAlert,
   type AlertRule,
@@ -10,10 +11,7 @@ import { promqlLabels } from "../shard/promql-labels.ts";
 
 /** A float as Prometheus prints alert values (Go's %e with the shortest digits: `2.53e+01`). */
 export function exponentText(value: number): string {
-  if (!Number.isFinite(value)) return Number.isNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
-  const [mantissa, exponent] = value.toExponential().split("e") as [string, string];
-  const sign = exponent.startsWith("-") ? "-" : "+";
-  return `${mantissa}e${sign}${exponent.replace(/^[+-]/, "").padStart(2, "0")}`;
+  return Number.isFinite(value) ? goExponent(value) : formatFixed(value);
 }
 
 /** A board selector written as the PromQL selector of the same series. */

@@ -1,5 +1,7 @@
 import {
+  compareLabels,
   instantQuery,
+  labelsKey,
   PromQLError,
   type PromQLErrorType,
   type QueryData,
@@ -44,18 +46,6 @@ export async function runPromql(
   }
 }
 
-/** Prometheus's order of label sets: pair by pair in name order, names first, then values; a prefix first. */
-function compareLabels(a: Record<string, string>, b: Record<string, string>): number {
-  const x = Object.keys(a).sort();
-  const y = Object.keys(b).sort();
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
-    const [u, v] = [a[x[i]!]!, b[y[i]!]!];
-    if (u !== v) return u < v ? -1 : 1;
-  }
-  return x.length - y.length;
-}
-
 /** The board's catalog answer from its shards': distinct entries, sorted, at most `limit`. */
 export function mergeCatalog(parts: CatalogAnswer[], limit: number): CatalogAnswer {
   const truncated = parts.some((part) => part.truncated);
@@ -66,7 +56,7 @@ export function mergeCatalog(parts: CatalogAnswer[], limit: number): CatalogAnsw
   const byKey = new Map<string, Record<string, string>>();
   for (const part of parts) {
     if (!("series" in part)) continue;
-    for (const labels of part.series) byKey.set(JSON.stringify(Object.entries(labels).sort()), labels);
+    for (const labels of part.series) byKey.set(labelsKey(labels), labels);
   }
   const series = [...byKey.values()].sort(compareLabels);
   return { series: series.slice(0, limit), truncated: truncated || series.length > limit };

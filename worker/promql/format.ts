@@ -40,7 +40,7 @@ export function formatFixed(v: number): string {
 }
 
 /** Go's exponent style: at least two exponent digits (1e-07, 1e+300). */
-const goExponent = (v: number): string => v.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+export const goExponent = (v: number): string => v.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
 
 /** Go's %v of a float64 (strconv 'g', shortest digits): an exponent below 1e-4 and from 1e6 on. */
 export function formatGeneral(v: number): string {

@@ -1,3 +1,4 @@
+import { labelsKey } from "../promql/labels.ts";
 import { RULE_LIMITS } from "./limits.ts";
 import type { AlertingRule } from "./rule-file.ts";
 import { compileTemplate, expandTemplate, type Template } from "./template.ts";
@@ -23,14 +24,6 @@ export interface ResultSample {
   labels: Record<string, string>;
   value: number;
 }
-
-/** The identity of a label set: its sorted pairs. */
-export const labelKey = (labels: Record<string, string>): string =>
-  JSON.stringify(
-    Object.keys(labels)
-      .sort()
-      .map((name) => [name, labels[name]]),
-  );
 
 /** A rule's templates, compiled once per rule file. */
 export interface CompiledAlerting {
@@ -75,7 +68,7 @@ export function evaluateAlerting(
       return { error: `error expanding template: ${(error as Error).message}` };
     }
     delete labels.__name__;
-    const key = labelKey(labels);
+    const key = labelsKey(labels);
     if (fresh.has(key))
       return { error: "vector contains metrics with the same labelset after applying alert labels" };
     fresh.set(key, {
@@ -91,7 +84,7 @@ export function evaluateAlerting(
       keepFiringSince: 0,
     });
   }
-  const active = new Map(previous.map((alert) => [labelKey(alert.labels), { ...alert }]));
+  const active = new Map(previous.map((alert) => [labelsKey(alert.labels), { ...alert }]));
   for (const [key, alert] of fresh) {
     const known = active.get(key);
     if (known && known.state !== "inactive") {

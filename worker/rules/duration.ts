@@ -10,24 +10,3 @@ export function parseModelDuration(text: string): number | null {
   const ms = UNIT_MS.reduce((sum, unit, i) => sum + Number(match[i + 1] ?? 0) * unit, 0);
   return Number.isSafeInteger(ms) ? ms : null;
 }
-
-/** A duration as Prometheus prints one (`1m30s`, `0s`). */
-export function formatModelDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  const parts: string[] = [];
-  let rest = ms;
-  for (const [unit, name] of [
-    [UNIT_MS[0]!, "y"],
-    [UNIT_MS[1]!, "w"],
-    [UNIT_MS[2]!, "d"],
-    [UNIT_MS[3]!, "h"],
-    [UNIT_MS[4]!, "m"],
-    [UNIT_MS[5]!, "s"],
-    [1, "ms"],
-  ] as const) {
-    const n = Math.floor(rest / unit);
-    if (n > 0) parts.push(`${n}${name}`);
-    rest -= n * unit;
-  }
-  return parts.join("");
-}

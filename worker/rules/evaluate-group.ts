@@ -1,12 +1,7 @@
 import { PROMQL_LIMITS } from "../prometheus/limits.ts";
 import { instantQuery, PromQLError, type Querier, type QueryData } from "../promql/index.ts";
-import {
-  type Alert,
-  type CompiledAlerting,
-  evaluateAlerting,
-  labelKey,
-  type ResultSample,
-} from "./alert-state.ts";
+import { labelsKey } from "../promql/labels.ts";
+import { type Alert, type CompiledAlerting, evaluateAlerting, type ResultSample } from "./alert-state.ts";
 import { RULE_LIMITS } from "./limits.ts";
 import type { RecordingRule, RuleGroup } from "./rule-file.ts";
 import type { Notified } from "./webhook-notices.ts";
@@ -65,7 +60,7 @@ function recordedSamples(rule: RecordingRule, result: ResultSample[], limit: num
   const seen = new Set<string>();
   const out = result.map((sample) => {
     const labels = { ...sample.labels, ...rule.labels, __name__: rule.record };
-    const key = labelKey(labels);
+    const key = labelsKey(labels);
     if (seen.has(key))
       throw new PromQLError(
         "execution",
@@ -78,11 +73,6 @@ function recordedSamples(rule: RecordingRule, result: ResultSample[], limit: num
   if (out.length > most)
     throw new PromQLError("execution", `exceeded limit of ${most} with ${out.length} series`);
   return out;
-}
-
-export interface GroupEvaluation {
-  state: GroupState;
-  recorded: RecordedSamples[];
 }
 
 /**

@@ -17,13 +17,6 @@ export interface PendingWebhook {
   attempts: number;
 }
 
-export interface PendingWebhook {
-  id: number;
-  url: string;
-  body: object;
-  attempts: number;
-}
-
 /** What the rule file's PUT stored: the groups, and the board's Prometheus base URL for generatorURL links. */
 export interface StoredRules {
   groups: RuleGroup[];

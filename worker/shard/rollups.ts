@@ -137,11 +137,7 @@ export class Rollups {
       const index = Math.floor((ts - chunk) / resolution.ms);
       const { segment } = current.held;
       foldIntoBucket(current.buckets, index, ts, value);
-      if (!Number.isFinite(value)) {
-        const bytesBefore = segment.bytes;
-        segment.countNonFinite(localOf(seriesId), index, value);
-        this.bytes += segment.bytes - bytesBefore;
-      }
+      if (!Number.isFinite(value)) this.bytes += segment.countNonFinite(localOf(seriesId), index, value);
       if (!segment.dirty) {
         segment.dirty = true;
         this.dirtyCount++;

@@ -119,9 +119,11 @@ export class Segment {
     return bytes * this.bucketCount;
   }
 
-  /** Counts a non-finite value of a series in bucket `index`. */
-  countNonFinite(local: number, index: number, value: number): void {
+  /** Counts a non-finite value of a series in bucket `index`; the memory this added (its first one creates the counts). */
+  countNonFinite(local: number, index: number, value: number): number {
+    const created = this.nonFinite[local] === undefined;
     this.nonFiniteOf(local)[index * NON_FINITE_FIELDS + nonFiniteField(value)]!++;
+    return created ? NON_FINITE_FIELDS * 4 * this.bucketCount : 0;
   }
 
   /** The series' non-finite counts, created empty on first use. */
