@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { RULE_LIMITS } from "../../worker/rules/limits.ts";
-import { answer, freshBoard, hubStub, ingest, request, token } from "./helpers.ts";
+import { answer, freshBoard, hubStub, ingest, request, token, watching } from "./helpers.ts";
 
 const RULES = `
 groups:
@@ -195,10 +195,10 @@ describe("rule evaluation on the hub's alarm", () => {
     const before = (await get(name, "stats", admin)).body;
     expect(await runDurableObjectAlarm(hubStub(name))).toBe(true);
     const after = (await get(name, "stats", admin)).body;
-    // One evaluation of two rules: the group's state row and the ledger on the hub, the recorded batch and its new
-    // series on the shard.
+    // One evaluation of two rules: the group's state row, the row of its transitions (an alert fired) and the
+    // ledger on the hub, the recorded batch and its new series on the shard.
     expect(after.rowsWritten - before.rowsWritten).toBeGreaterThan(0);
-    expect(after.rowsWritten - before.rowsWritten).toBeLessThanOrEqual(6);
+    expect(after.rowsWritten - before.rowsWritten).toBeLessThanOrEqual(8);
 
     const alerts = await get(name, "prometheus/api/v1/alerts", viewer);
     expect(alerts.body.data.alerts).toEqual([
@@ -232,5 +232,88 @@ describe("rule evaluation on the hub's alarm", () => {
     expect(next).not.toBeNull();
     expect(next! % 10_000).toBe(0);
     expect(next! - Date.now()).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe("the rule file's alerts where the dashboard shows alerts", () => {
+  const hot = '{instance="sensor-1",room="lab",severity="page"}';
+  const about = { instance: "sensor-1", room: "lab" };
+
+  it("lists its alerting rules and the alerts that hold beside the threshold rules'", async () => {
+    const { name, admin, viewer } = await board();
+    await post(name, "sensor-1", 30);
+    expect((await putRules(name, admin, RULES)).status).toBe(200);
+    await runDurableObjectAlarm(hubStub(name));
+    const { body } = await get(name, "alerts", viewer);
+    expect(body.promqlRules).toEqual([
+      {
+        id: "promql:temperatures:TooHot",
+        group: "temperatures",
+        name: "TooHot",
+        expr: "temp_c > 25",
+        forMs: 0,
+      },
+    ]);
+    expect(body.active).toEqual([
+      {
+        rule: "promql:temperatures:TooHot",
+        series: hot,
+        state: "firing",
+        since: expect.any(Number),
+        value: 30,
+        labels: about,
+      },
+    ]);
+    expect(body.active[0].since % 10_000).toBe(0);
+  });
+
+  it("keeps each transition in the alert history, numbered by the hub", async () => {
+    const { name, admin, viewer } = await board();
+    await post(name, "sensor-1", 30);
+    expect((await putRules(name, admin, RULES)).status).toBe(200);
+    await runDurableObjectAlarm(hubStub(name));
+    const { body } = await get(name, "alerts/events?order=desc", viewer);
+    expect(body.events).toEqual([
+      {
+        rule: "promql:temperatures:TooHot",
+        name: "TooHot",
+        series: hot,
+        state: "firing",
+        from: "ok",
+        at: expect.any(Number),
+        value: 30,
+        sid: -1,
+        seq: 1,
+        labels: about,
+      },
+    ]);
+  });
+
+  it("sends each transition to watching viewers as a live alert message", async () => {
+    const { name, admin } = await board();
+    await post(name, "sensor-1", 30);
+    expect((await putRules(name, admin, RULES)).status).toBe(200);
+    await watching(name, async (viewer) => {
+      await runDurableObjectAlarm(hubStub(name));
+      const message = await viewer.nextMessage("alert");
+      expect(message.event).toMatchObject({
+        rule: "promql:temperatures:TooHot",
+        series: hot,
+        state: "firing",
+      });
+    });
+  });
+
+  it("resolves the alerts of a rule that leaves the file, so no banner keeps showing them", async () => {
+    const { name, admin, viewer } = await board();
+    await post(name, "sensor-1", 30);
+    expect((await putRules(name, admin, RULES)).status).toBe(200);
+    await runDurableObjectAlarm(hubStub(name));
+    await watching(name, async (live) => {
+      expect((await putRules(name, admin, "groups: []")).status).toBe(200);
+      const message = await live.nextMessage("alert");
+      expect(message.event).toMatchObject({ series: hot, state: "resolved", from: "firing", seq: 2 });
+    });
+    expect((await get(name, "alerts", viewer)).body.active).toEqual([]);
   });
 });

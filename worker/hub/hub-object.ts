@@ -35,7 +35,7 @@ import {
   PONG,
   toBase64Url,
 } from "../protocol/index.ts";
-import { BoardRules } from "../rules/board-rules.ts";
+import { BoardRules, type PromqlAlertRule } from "../rules/board-rules.ts";
 import type { GroupState } from "../rules/evaluate-group.ts";
 import type { RuleGroup } from "../rules/rule-file.ts";
 import { type AlertingConfig, RuleStore, type StoredRules } from "../rules/rule-store.ts";
@@ -88,7 +88,15 @@ export class HubObject extends DurableObject<Env> {
         shardStub(env, this.board, sid).readBatches(epoch, after, through, maxPoints),
     };
     const rules = new RuleStore(ctx.storage.sql, (change) => this.ledger.record(change));
-    const host = ruleHost(env, this.board, () => this.registry.all(), this.config.shards);
+    const host = ruleHost(
+      env,
+      this.board,
+      () => this.registry.all(),
+      this.config.shards,
+      async (alerts) => {
+        if (alerts.length > 0 && this.watched) (await this.ready()).publish({ ...emptyFlush(), alerts });
+      },
+    );
     this.rules = new BoardRules(rules, host);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -182,12 +190,23 @@ export class HubObject extends DurableObject<Env> {
     return [...byDevice.values()].sort((a, b) => a.device.localeCompare(b.device));
   }
 
-  /** The board's alert rules, oldest first, and the alerts that hold now on every shard. */
-  async alerts(): Promise<{ rules: AdminAlertRule[]; active: ActiveAlert[] }> {
+  /**
+   * The board's threshold rules, oldest first, the rule file's alerting rules, and the alerts that hold now: on every
+   * shard, and the rule file's.
+   */
+  async alerts(): Promise<{
+    rules: AdminAlertRule[];
+    promqlRules: PromqlAlertRule[];
+    active: ActiveAlert[];
+  }> {
     const active = await Promise.all(
       this.registry.all().map((sid) => shardStub(this.env, this.board, sid).activeAlerts()),
     );
-    return { rules: this.policies.policy.alerts, active: active.flat() };
+    return {
+      rules: this.policies.policy.alerts,
+      promqlRules: this.rules.alertingRules(),
+      active: [...active.flat(), ...this.rules.activeAlerts()],
+    };
   }
 
   /**
@@ -211,7 +230,10 @@ export class HubObject extends DurableObject<Env> {
     return true;
   }
 
-  /** Alert transitions at or after `from` over every shard, oldest first (or newest first), at most `limit`. */
+  /**
+   * Alert transitions at or after `from` over every shard and the rule file's, oldest first (or newest first), at
+   * most `limit`.
+   */
   async alertEvents(
     from: number,
     limit: number,
@@ -222,6 +244,7 @@ export class HubObject extends DurableObject<Env> {
         .all()
         .map((sid) => shardStub(this.env, this.board, sid).alertEvents(from, limit + 1, newestFirst)),
     );
+    parts.push(this.rules.transitions(from, limit + 1, newestFirst));
     const sign = newestFirst ? -1 : 1;
     const events = parts.flat().sort((a, b) => sign * (a.at - b.at || a.sid - b.sid || a.seq - b.seq));
     return { events: events.slice(0, limit), truncated: events.length > limit };
@@ -341,7 +364,7 @@ export class HubObject extends DurableObject<Env> {
 
   /** An admin replaced the rule file: groups are evaluated from their next interval on, by the alarm. */
   async setRuleFile(groups: RuleGroup[], externalUrl: string): Promise<void> {
-    this.rules.replace(groups, externalUrl);
+    await this.rules.replace(groups, externalUrl);
     await this.armRules();
   }
 

@@ -9,10 +9,18 @@ import { RULES_PRINCIPAL, recordedPoints } from "../rules/recorded-points.ts";
 
 /**
  * What a board's rules use on its hub: the same querier as the Prometheus API's queries, over the shards the
- * registry knows; recorded samples go to the shards of their devices through `ingest`, as posted points do.
+ * registry knows; recorded samples go to the shards of their devices through `ingest`, as posted points do;
+ * transitions reach viewers through `announce`.
  */
-export function ruleHost(env: Env, board: string, shards: () => number[], layout: number): RuleHost {
+export function ruleHost(
+  env: Env,
+  board: string,
+  shards: () => number[],
+  layout: number,
+  announce: RuleHost["announce"],
+): RuleHost {
   return {
+    announce,
     querier() {
       const selectors = shards().map((sid) => {
         const shard = shardStub(env, board, sid);

@@ -4,10 +4,10 @@ import {
   type AlertRule,
   fromJsonValue,
   parseSelector,
+  promqlLabels,
   quoteLabelValue,
   type Selector,
 } from "../protocol/index.ts";
-import { promqlLabels } from "../shard/promql-labels.ts";
 
 /** A float as Prometheus prints alert values (Go's %e with the shortest digits: `2.53e+01`). */
 export function exponentText(value: number): string {

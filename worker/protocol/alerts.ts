@@ -3,6 +3,7 @@
  * dashboard; no runtime dependencies.
  */
 
+import type { Labels } from "./labels.ts";
 import type { JsonValue } from "./sample-value.ts";
 
 /** A threshold compares each point with `threshold`; `nodata` fires when a matching series is silent for `forMs`. */
@@ -55,6 +56,8 @@ export interface AlertEvent {
   /** The shard that evaluated it, and its own number for the event: together they order and deduplicate events. */
   sid: number;
   seq: number;
+  /** A rule file's alert: the labels of what it is about (its result series'), to find the charts it concerns. */
+  labels?: Labels;
 }
 
 /** An alert that holds now (pending or firing), as `GET …/alerts` lists it per rule. */
@@ -64,6 +67,8 @@ export interface ActiveAlert {
   state: "pending" | "firing";
   since: number;
   value: JsonValue | null;
+  /** As in `AlertEvent`. */
+  labels?: Labels;
 }
 
 /** The longest a condition may be required to hold, and the most rules a board keeps. */

@@ -46,3 +46,23 @@ export function seriesName(series: { device: string; metric: string; labels?: La
   const labels = series.labels ? formatLabels(series.labels) : "";
   return `${series.device}:${series.metric}${labels ? `{${labels}}` : ""}`;
 }
+
+/**
+ * A series' PromQL labels: its labels, `__name__` (its metric) and `instance` (its device) unless it carries an
+ * `instance` label of its own (remote write keeps the original one there). Empty values are no label (an empty
+ * `instance` too: recorded series of aggregations have none).
+ */
+export function promqlLabels(series: { device: string; metric: string; labels?: Labels }): Labels {
+  const labels: Labels = { instance: series.device };
+  for (const [key, value] of Object.entries(series.labels ?? {}))
+    if (value !== "") labels[key] = value;
+    else delete labels[key];
+  labels.__name__ = series.metric;
+  return labels;
+}
+
+/** Whether every one of `labels` (at least one) is a label of the series with that value: an alert is about it. */
+export function labelsCover(labels: Labels, series: Labels): boolean {
+  const names = Object.keys(labels);
+  return names.length > 0 && names.every((name) => series[name] === labels[name]);
+}

@@ -41,14 +41,15 @@ function integerParam(c: Context, name: string, fallback: number, max: number): 
 }
 
 /**
- * `/boards/:board/alerts`: the rules and the alerts that hold (any credential of the board; viewers do not see
- * webhooks), rules added and deleted by admin tokens, and `/alerts/events`, the transitions.
+ * `/boards/:board/alerts`: the threshold rules, the rule file's alerting rules and the alerts that hold (any
+ * credential of the board; viewers do not see webhooks), threshold rules added and deleted by admin tokens, and
+ * `/alerts/events`, the transitions of both.
  */
 export const alertRoutes = new Hono<AlertsContext>()
   .get("/boards/:board/alerts", knownParams(), async (c) => {
     const { name, admin } = await board(c, VIEWER_KINDS);
-    const { rules, active } = await hubStub(c.env, name).alerts();
-    return c.json({ rules: admin ? rules : rules.map(forViewers), active });
+    const { rules, promqlRules, active } = await hubStub(c.env, name).alerts();
+    return c.json({ rules: admin ? rules : rules.map(forViewers), promqlRules, active });
   })
   .post("/boards/:board/alerts", knownParams(), adminBodyLimit(), async (c) => {
     const { name } = await board(c, ["admin"]);

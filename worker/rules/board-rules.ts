@@ -1,6 +1,16 @@
 import { MAX_WEBHOOK_ATTEMPTS, retryDelay, sendWebhook } from "../alerts/webhooks.ts";
 import type { Querier } from "../promql/index.ts";
+import type { ActiveAlert, AlertEvent } from "../protocol/alerts.ts";
+import { toJsonValue } from "../protocol/sample-value.ts";
 import { alertsToSend, type CompiledAlerting, compileAlerting } from "./alert-state.ts";
+import {
+  type AlertingRuleRef,
+  alertSeries,
+  alertSubject,
+  alertTransitions,
+  promqlRuleId,
+  RULES_SID,
+} from "./alert-transitions.ts";
 import { alertmanagerAlert, generatorUrl, sendToAlertmanagers } from "./alertmanager.ts";
 import {
   emptyRuleState,
@@ -23,6 +33,28 @@ export interface RuleHost {
   querier(): Querier & { cost: { rowsRead: number } };
   /** Stores a recording rule's samples as series of the board (the shards' ingest path). */
   record(recorded: RecordedSamples): Promise<void>;
+  /** Shows alert transitions to the board's viewers, as shards' threshold alerts are shown. */
+  announce(events: AlertEvent[]): Promise<void>;
+}
+
+/** A rule file's alerting rule as the dashboard lists it beside the threshold rules. */
+export interface PromqlAlertRule {
+  id: string;
+  group: string;
+  name: string;
+  expr: string;
+  forMs: number;
+}
+
+/** A group's alerting rules as their alerts name them (`promqlRuleId`; recording rules have none). */
+function ruleRefs(group: RuleGroup): Array<AlertingRuleRef | null> {
+  const seen = new Map<string, number>();
+  return group.rules.map((rule) => {
+    if (!isAlerting(rule)) return null;
+    const ordinal = seen.get(rule.alert) ?? 0;
+    seen.set(rule.alert, ordinal + 1);
+    return { id: promqlRuleId(group.name, rule.alert, ordinal), name: rule.alert, labels: rule.labels };
+  });
 }
 
 /** A group's alerts of each rule, kept by rules of the same name and labels when the file is replaced. */
@@ -72,8 +104,13 @@ export class BoardRules {
     return this.store.states();
   }
 
-  /** Replaces the rule file; alerts of rules kept (same group, name and labels) carry over, as on a reload. */
-  replace(groups: RuleGroup[], externalUrl: string): void {
+  /**
+   * Replaces the rule file; alerts of rules kept (same group, name and labels) carry over, as on a reload. The
+   * dashboard is told that the alerts of rules that left resolved.
+   */
+  async replace(groups: RuleGroup[], externalUrl: string): Promise<void> {
+    const names = new Map(this.alertingRules().map((rule) => [rule.id, rule.name]));
+    const held = this.activeAlerts();
     const oldGroups = new Map(this.stored.groups.map((g) => [g.name, g]));
     const oldStates = this.store.states();
     const states = new Map<string, GroupState>();
@@ -85,6 +122,22 @@ export class BoardRules {
     this.stored = { groups, externalUrl };
     this.compiled = this.compile();
     this.store.replaceRules(this.stored, states);
+    const kept = new Set(this.activeAlerts().map((alert) => `${alert.rule}\u0000${alert.series}`));
+    const now = Date.now();
+    const gone = held
+      .filter((alert) => !kept.has(`${alert.rule}\u0000${alert.series}`))
+      .map((alert) => ({
+        rule: alert.rule,
+        name: names.get(alert.rule) ?? alert.rule,
+        series: alert.series,
+        state: "resolved" as const,
+        from: alert.state,
+        at: now,
+        value: alert.value,
+        sid: RULES_SID,
+        ...(alert.labels ? { labels: alert.labels } : {}),
+      }));
+    await this.host.announce(this.store.appendTransitions(gone));
   }
 
   /** When the next group or webhook retry is due, or null with neither. */
@@ -131,7 +184,12 @@ export class BoardRules {
         this.stored.externalUrl,
       );
       state.notified = notified;
+      const refs = ruleRefs(group);
+      const transitions = refs.flatMap((ref, i) =>
+        ref ? alertTransitions(ref, previous?.rules[i]?.alerts ?? [], state.rules[i]!.alerts, ts) : [],
+      );
       this.store.saveState(group.name, state);
+      await this.host.announce(this.store.appendTransitions(transitions));
       for (const notice of notices)
         for (const { url } of config.webhooks) this.store.enqueueWebhook(url, notice, now);
       await sendToAlertmanagers(config.alertmanagers, sending);
@@ -149,6 +207,48 @@ export class BoardRules {
         else this.store.postponeWebhook(id, attempts + 1, Date.now() + retryDelay(attempts + 1));
       }),
     );
+  }
+
+  /** The rule file's alerting rules, with the ids their alerts and transitions carry. */
+  alertingRules(): PromqlAlertRule[] {
+    return this.stored.groups.flatMap((group) => {
+      const refs = ruleRefs(group);
+      return group.rules.flatMap((rule, i) =>
+        isAlerting(rule)
+          ? [{ id: refs[i]!.id, group: group.name, name: rule.alert, expr: rule.expr, forMs: rule.forMs }]
+          : [],
+      );
+    });
+  }
+
+  /** The rule file's alerts that hold (pending or firing), as the dashboard lists threshold rules' alerts. */
+  activeAlerts(): ActiveAlert[] {
+    const states = this.store.states();
+    return this.stored.groups.flatMap((group) => {
+      const refs = ruleRefs(group);
+      return (states.get(group.name)?.rules ?? []).flatMap((rule, i) => {
+        const ref = refs[i];
+        return rule.alerts.flatMap((alert): ActiveAlert[] =>
+          alert.state === "inactive" || !ref
+            ? []
+            : [
+                {
+                  rule: ref.id,
+                  series: alertSeries(alert.labels),
+                  state: alert.state,
+                  since: alert.state === "firing" ? alert.firedAt : alert.activeAt,
+                  value: toJsonValue(alert.value),
+                  labels: alertSubject(alert.labels, ref),
+                },
+              ],
+        );
+      });
+    });
+  }
+
+  /** The rule file's alert transitions at or after `from`, as `alertEvents` orders them. */
+  transitions(from: number, limit: number, newestFirst: boolean): AlertEvent[] {
+    return this.store.transitions(from, limit, newestFirst);
   }
 
   alerting(): AlertingConfig {

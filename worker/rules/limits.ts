@@ -15,4 +15,6 @@ export const RULE_LIMITS = {
   resolvedRetentionMs: 15 * 60_000,
   /** Prometheus's `--rules.alert.resend-delay` default: firing alerts are re-sent this often. */
   resendDelayMs: 60_000,
+  /** Alert transitions the hub keeps for the dashboard's history (the newest). */
+  maxKeptTransitions: 10_000,
 } as const;

@@ -1,4 +1,7 @@
+import type { AlertEvent } from "../protocol/alerts.ts";
+import type { RuleTransition } from "./alert-transitions.ts";
 import type { GroupState } from "./evaluate-group.ts";
+import { RULE_LIMITS } from "./limits.ts";
 import type { RuleGroup } from "./rule-file.ts";
 
 type Change = () => SqlStorageCursor<Record<string, SqlStorageValue>>;
@@ -23,9 +26,13 @@ export interface StoredRules {
   externalUrl: string;
 }
 
+/** Transitions pruned at once, so pruning deletes in bulk. */
+const PRUNE_SLACK = 1_000;
+
 /**
- * A board's rules in its hub's SQLite: one row for the rule file, one for the alerting configuration, and one per
- * group for its last evaluation and alerts (written once per evaluation of that group).
+ * A board's rules in its hub's SQLite: one row for the rule file, one for the alerting configuration, one per
+ * group for its last evaluation and alerts (written once per evaluation of that group), and one per evaluation
+ * in which alerts changed state, with those transitions, for the dashboard's history.
  */
 export class RuleStore {
   private readonly sql: SqlStorage;
@@ -44,6 +51,54 @@ export class RuleStore {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS rule_webhooks (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL, due INTEGER NOT NULL)",
     );
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS rule_transitions (seq INTEGER PRIMARY KEY, last INTEGER NOT NULL, at INTEGER NOT NULL, events TEXT NOT NULL)",
+    );
+  }
+
+  /**
+   * Numbers an evaluation's transitions (they share its time) and keeps them as one row; past
+   * RULE_LIMITS.maxKeptTransitions the oldest go.
+   */
+  appendTransitions(transitions: readonly RuleTransition[]): AlertEvent[] {
+    if (transitions.length === 0) return [];
+    const newest = this.sql
+      .exec<{ seq: number | null }>("SELECT MAX(last) AS seq FROM rule_transitions")
+      .one();
+    const first = (newest.seq ?? 0) + 1;
+    const events = transitions.map((t, i) => ({ ...t, seq: first + i }));
+    const last = first + events.length - 1;
+    this.record(() =>
+      this.sql.exec(
+        "INSERT INTO rule_transitions (seq, last, at, events) VALUES (?, ?, ?, ?)",
+        first,
+        last,
+        events[0]!.at,
+        JSON.stringify(events),
+      ),
+    );
+    if (Math.floor(last / PRUNE_SLACK) > Math.floor((first - 1) / PRUNE_SLACK))
+      this.record(() =>
+        this.sql.exec("DELETE FROM rule_transitions WHERE last <= ?", last - RULE_LIMITS.maxKeptTransitions),
+      );
+    return events;
+  }
+
+  /** Transitions at or after `from` (ms), oldest first (or newest first), at most `limit`. */
+  transitions(from: number, limit: number, newestFirst: boolean): AlertEvent[] {
+    const order = newestFirst ? "DESC" : "ASC";
+    const rows = this.sql
+      .exec<{ events: string }>(
+        `SELECT events FROM rule_transitions WHERE at >= ? ORDER BY at ${order}, seq ${order} LIMIT ?`,
+        from,
+        limit,
+      )
+      .toArray();
+    const events = rows.flatMap((row) => {
+      const kept = JSON.parse(row.events) as AlertEvent[];
+      return newestFirst ? kept.reverse() : kept;
+    });
+    return events.slice(0, limit);
   }
 
   /** Queues a webhook to deliver (the alarm sends it, and retries it until it is taken). */

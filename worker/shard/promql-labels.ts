@@ -1,21 +1,7 @@
 import { matchesAll } from "../promql/index.ts";
 import type { LabelMatcher, LabelSet } from "../promql/querier.ts";
-import type { SeriesDef } from "../protocol/index.ts";
+import { promqlLabels, type SeriesDef } from "../protocol/index.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
-
-/**
- * A series' PromQL labels: its labels, `__name__` (its metric) and `instance` (its device) unless it carries an
- * `instance` label of its own (remote write keeps the original one there). Empty values are no label (an empty
- * `instance` too: recorded series of aggregations have none).
- */
-export function promqlLabels(def: Pick<SeriesDef, "device" | "metric" | "labels">): LabelSet {
-  const labels: Record<string, string> = { instance: def.device };
-  for (const [key, value] of Object.entries(def.labels ?? {}))
-    if (value !== "") labels[key] = value;
-    else delete labels[key];
-  labels.__name__ = def.metric;
-  return labels;
-}
 
 /** A catalog series with its PromQL labels. */
 export interface LabelledSeries {
