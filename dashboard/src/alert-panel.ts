@@ -1,5 +1,17 @@
-import { type AlertEvent, type AlertOp, type AlertRule, fromJsonValue } from "../../worker/protocol/index.ts";
-import { AlertState, type AlertsAnswer, type HeldAlert } from "./alert-state.ts";
+import {
+  type AlertEvent,
+  type AlertOp,
+  type AlertRule,
+  fromJsonValue,
+  type SeriesDef,
+} from "../../worker/protocol/index.ts";
+import {
+  AlertState,
+  type AlertsAnswer,
+  type HeldAlert,
+  marksFor,
+  type PromqlAlertRule,
+} from "./alert-state.ts";
 import { fetchJson } from "./api.ts";
 import { element } from "./dom.ts";
 import { formatClock, formatDuration, formatValue } from "./format.ts";
@@ -32,6 +44,10 @@ function describeRule(rule: AlertRule): string {
   const wait = rule.forMs > 0 ? ` for ${formatDuration(rule.forMs)}` : "";
   if (rule.op === "nodata") return `${rule.series} silent${wait}`;
   return `${rule.series} ${rule.op} ${formatValue(rule.threshold!)}${wait}`;
+}
+
+function describePromqlRule(rule: PromqlAlertRule): string {
+  return `${rule.expr}${rule.forMs > 0 ? ` for ${formatDuration(rule.forMs)}` : ""} (rule file, group ${rule.group})`;
 }
 
 function describeAlert(alert: HeldAlert): string {
@@ -88,6 +104,11 @@ export class AlertPanel {
     this.render();
   }
 
+  /** The transitions shown (the last day's, newest first) that concern a series, for its chart. */
+  marks(def: SeriesDef) {
+    return marksFor(this.events, def);
+  }
+
   /** A live transition. */
   receive(event: AlertEvent): void {
     this.duringRefresh?.push(event);
@@ -115,10 +136,13 @@ export class AlertPanel {
       ...(firing.length > 3 ? [element("span", "alert-banner-item", `and ${firing.length - 3} more`)] : []),
     );
     const pending = this.state.pending().length;
-    const rulesCount = this.state.ruleList.length;
+    const rulesCount = this.state.ruleList.length + this.state.promqlRules.length;
     summary.textContent = `Alerts: ${rulesCount} rule${rulesCount === 1 ? "" : "s"}, ${firing.length} firing${pending ? `, ${pending} pending` : ""}`;
-    rules.replaceChildren(...this.state.ruleList.map((rule) => this.ruleRow(rule, firing)));
-    if (this.state.ruleList.length === 0) rules.append(element("li", "alert-empty", "No rules yet."));
+    rules.replaceChildren(
+      ...this.state.ruleList.map((rule) => this.ruleRow(rule, firing)),
+      ...this.state.promqlRules.map((rule) => this.promqlRuleRow(rule, firing)),
+    );
+    if (rulesCount === 0) rules.append(element("li", "alert-empty", "No rules yet."));
     history.replaceChildren(
       ...this.events.map((event) => element("li", `alert-event alert-${event.state}`, describeEvent(event))),
     );
@@ -127,16 +151,29 @@ export class AlertPanel {
     this.options.onChange(this.state);
   }
 
-  private ruleRow(rule: AlertRule, firing: HeldAlert[]): HTMLElement {
+  /** A rule's row: its name, condition and how many of its alerts fire. */
+  private row(id: string, name: string, condition: string, firing: HeldAlert[]): HTMLElement {
     const row = element("li", "alert-rule", "");
     row.dataset.testid = "alert-rule";
-    const count = firing.filter((alert) => alert.rule === rule.id).length;
+    const count = firing.filter((alert) => alert.rule === id).length;
     row.dataset.firing = String(count > 0);
     row.append(
-      element("span", "alert-rule-name", rule.name),
-      element("span", "alert-rule-condition", describeRule(rule)),
+      element("span", "alert-rule-name", name),
+      element("span", "alert-rule-condition", condition),
+      element("span", "alert-rule-state", count > 0 ? `firing (${count})` : "ok"),
     );
-    row.append(element("span", "alert-rule-state", count > 0 ? `firing (${count})` : "ok"));
+    return row;
+  }
+
+  /** A rule file's rule: shown with its state; the rule file (`PUT …/rules`) changes it, not this list. */
+  private promqlRuleRow(rule: PromqlAlertRule, firing: HeldAlert[]): HTMLElement {
+    const row = this.row(rule.id, rule.name, describePromqlRule(rule), firing);
+    row.dataset.source = "rule-file";
+    return row;
+  }
+
+  private ruleRow(rule: AlertRule, firing: HeldAlert[]): HTMLElement {
+    const row = this.row(rule.id, rule.name, describeRule(rule), firing);
     if (this.options.admin) {
       const remove = element("button", "alert-rule-delete", "Delete");
       remove.type = "button";

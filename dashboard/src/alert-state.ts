@@ -2,16 +2,41 @@ import {
   type ActiveAlert,
   type AlertEvent,
   type AlertRule,
+  labelsCover,
   parseSelector,
+  promqlLabels,
   type Selector,
   type SeriesDef,
   selectorMatches,
+  seriesName,
 } from "../../worker/protocol/index.ts";
+import type { AlertMark } from "./line-chart.ts";
+
+/** A rule file's alerting rule, as `GET …/alerts` lists it beside the threshold rules. */
+export interface PromqlAlertRule {
+  id: string;
+  group: string;
+  name: string;
+  expr: string;
+  forMs: number;
+}
 
 /** What `GET …/alerts` answers. */
 export interface AlertsAnswer {
   rules: AlertRule[];
+  promqlRules: PromqlAlertRule[];
   active: ActiveAlert[];
+}
+
+/**
+ * Whether an alert or transition is about a series: a threshold rule's names the series; a rule file's carries
+ * labels, and is about every series that has them all (`up{job="api"} == 0` on a device is about its series).
+ */
+export function concerns(
+  alert: { series: string; labels?: Record<string, string> },
+  def: SeriesDef,
+): boolean {
+  return alert.labels ? labelsCover(alert.labels, promqlLabels(def)) : alert.series === seriesName(def);
 }
 
 /** An alert that holds, with its rule's name for display. */
@@ -27,6 +52,7 @@ const key = (rule: string, series: string) => `${rule}\u0000${series}`;
  */
 export class AlertState {
   private rules: Array<{ rule: AlertRule; selector: Selector | null }> = [];
+  private promql: PromqlAlertRule[] = [];
   private readonly held = new Map<string, HeldAlert>();
 
   /** Replaces everything with an answer of the alerts API. */
@@ -35,6 +61,7 @@ export class AlertState {
       const selector = parseSelector(rule.series);
       return { rule, selector: "error" in selector ? null : selector };
     });
+    this.promql = answer.promqlRules ?? [];
     this.held.clear();
     for (const alert of answer.active)
       this.held.set(key(alert.rule, alert.series), { ...alert, name: this.nameOf(alert.rule) });
@@ -51,12 +78,24 @@ export class AlertState {
       since: event.at,
       value: event.value,
       name: event.name,
+      ...(event.labels ? { labels: event.labels } : {}),
     });
     return true;
   }
 
   get ruleList(): AlertRule[] {
     return this.rules.map(({ rule }) => rule);
+  }
+
+  /** The rule file's alerting rules (`PUT …/rules` manages them; they are not deleted here). */
+  get promqlRules(): PromqlAlertRule[] {
+    return this.promql;
+  }
+
+  /** Whether an alert fires on a series (threshold rules' on it, or rule file alerts about it). */
+  firingOn(def: SeriesDef): boolean {
+    for (const alert of this.held.values()) if (alert.state === "firing" && concerns(alert, def)) return true;
+    return false;
   }
 
   /** Firing alerts, oldest first. */
@@ -79,6 +118,12 @@ export class AlertState {
   }
 
   private nameOf(rule: string): string {
-    return this.rules.find((entry) => entry.rule.id === rule)?.rule.name ?? rule;
+    const threshold = this.rules.find((entry) => entry.rule.id === rule)?.rule.name;
+    return threshold ?? this.promql.find((entry) => entry.id === rule)?.name ?? rule;
   }
+}
+
+/** The transitions among `events` that concern a series, as marks for its chart. */
+export function marksFor(events: readonly AlertEvent[], def: SeriesDef): AlertMark[] {
+  return events.filter((event) => concerns(event, def)).map(({ at, state }) => ({ at, state }));
 }

@@ -8,6 +8,7 @@ import {
 import { frameBatcher } from "./frame-batcher.ts";
 import type { HistoryAnswer } from "./history-query.ts";
 import type { HistoryView } from "./history-sync.ts";
+import type { AlertMark } from "./line-chart.ts";
 import { MetricPanel } from "./metric-panel.ts";
 import { type CardView, SeriesCard } from "./series-card.ts";
 import type { WindowLimits } from "./series-window.ts";
@@ -27,6 +28,15 @@ export const MAX_CARDS = 1000;
 /** Cards per series, or panels per metric with a line per device and label set. */
 export type Layout = "series" | "metrics";
 
+/** What a series' card shows of the board's alerts: rules' thresholds, transitions, whether one fires on it. */
+export interface CardAlerts {
+  thresholds(def: SeriesDef): number[];
+  marks(def: SeriesDef): AlertMark[];
+  firing(def: SeriesDef): boolean;
+}
+
+const NO_ALERTS: CardAlerts = { thresholds: () => [], marks: () => [], firing: () => false };
+
 /** How many series the board holds, and how many of them have cards. */
 export interface SeriesCount {
   shown: number;
@@ -41,9 +51,8 @@ export class BoardView implements HistoryView {
   private readonly grid: HTMLElement;
   private readonly onSeriesCount: (count: SeriesCount) => void;
   private readonly cards = new Map<number, SeriesCard>();
-  /** Alert thresholds per series, and the series with a firing alert (see `showAlerts`). */
-  private thresholdsOf: (def: SeriesDef) => number[] = () => [];
-  private alerting: ReadonlySet<string> = new Set();
+  /** What each card draws of the board's alerts (see `showAlerts`). */
+  private alerts: CardAlerts = NO_ALERTS;
   /** Card names in display order, for inserting in place. */
   private readonly order: Array<{ name: string; card: SeriesCard }> = [];
   /** Ids of series past MAX_CARDS. */
@@ -190,17 +199,19 @@ export class BoardView implements HistoryView {
     for (const card of this.cards.values()) if (card.def.device === device) card.markOffline(!online);
   }
 
-  /** Draws each card's alert thresholds and marks the cards whose series have a firing alert. */
-  showAlerts(thresholdsOf: (def: SeriesDef) => number[], alerting: ReadonlySet<string>): void {
-    this.thresholdsOf = thresholdsOf;
-    this.alerting = alerting;
+  /**
+   * Draws each card's alert thresholds and transitions, and marks the cards whose series have a firing alert.
+   */
+  showAlerts(alerts: CardAlerts): void {
+    this.alerts = alerts;
     for (const card of this.cards.values()) this.decorate(card);
   }
 
   private decorate(card: SeriesCard): void {
     // A counter's card draws its rate: a threshold on its total would mislead there.
-    card.showThresholds(card.def.kind === "counter" ? [] : this.thresholdsOf(card.def));
-    card.markAlerting(this.alerting.has(seriesName(card.def)));
+    card.showThresholds(card.def.kind === "counter" ? [] : this.alerts.thresholds(card.def));
+    card.showAlertMarks(this.alerts.marks(card.def));
+    card.markAlerting(this.alerts.firing(card.def));
   }
 
   /** The device of a series that has a card (frames name series by id). */

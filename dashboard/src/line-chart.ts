@@ -52,6 +52,47 @@ const thresholdLines: Plugin<"line"> = {
   },
 };
 
+/** An alert transition drawn on a chart: a vertical line at its time, coloured by what the alert became. */
+export interface AlertMark {
+  at: number;
+  state: "pending" | "firing" | "resolved";
+}
+
+const MARK_COLORS: Record<AlertMark["state"], string> = {
+  pending: "#fbbf24",
+  firing: "#f87171",
+  resolved: "#34d399",
+};
+
+const marks = new WeakMap<LineChart, AlertMark[]>();
+
+/** Alert transitions of the chart's series (annotations, as Grafana draws alert state changes) within its x axis. */
+const alertMarks: Plugin<"line"> = {
+  id: "alertMarks",
+  afterDatasetsDraw(chart) {
+    const shown = marks.get(chart as LineChart);
+    if (!shown?.length) return;
+    const { ctx, chartArea, scales } = chart;
+    ctx.save();
+    ctx.lineWidth = 1.5;
+    for (const mark of shown) {
+      const x = scales.x!.getPixelForValue(mark.at);
+      if (x < chartArea.left || x > chartArea.right) continue;
+      ctx.strokeStyle = MARK_COLORS[mark.state];
+      ctx.beginPath();
+      ctx.moveTo(x, chartArea.top);
+      ctx.lineTo(x, chartArea.bottom);
+      ctx.stroke();
+    }
+    ctx.restore();
+  },
+};
+
+/** Sets the alert transitions a chart draws (its next update shows them). */
+export function setAlertMarks(chart: LineChart, values: AlertMark[]): void {
+  marks.set(chart, values);
+}
+
 /** A vertical line through the point the tooltip shows: where the pointer is, in time. */
 const crosshair: Plugin<"line"> = {
   id: "crosshair",
@@ -146,7 +187,7 @@ export function createLineChart(
   const edge = { borderWidth: 0, pointRadius: 0, hidden: true, segment };
   return new Chart<"line", ChartPoint[]>(canvas, {
     type: "line",
-    plugins: [clipInfinities, thresholdLines, crosshair],
+    plugins: [clipInfinities, thresholdLines, alertMarks, crosshair],
     data: {
       // Chart.js draws the first dataset on top: the line over its band.
       datasets: [

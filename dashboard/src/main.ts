@@ -91,10 +91,11 @@ if (!target.ok) {
       token,
       admin: tokenKind(token) === "admin",
       onChange: (state) =>
-        view.showAlerts(
-          (def) => state.thresholdsFor(def),
-          new Set(state.firing().map((alert) => alert.series)),
-        ),
+        view.showAlerts({
+          thresholds: (def) => state.thresholdsFor(def),
+          marks: (def) => alerts.marks(def),
+          firing: (def) => state.firingOn(def),
+        }),
     },
   );
   const everything = selectors.length === 1 && selectors[0] === ALL_SERIES;

@@ -2,7 +2,14 @@ import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/
 import type { ChartSeries } from "./chart-geometry.ts";
 import { child } from "./dom.ts";
 import { formatClock, formatUnit, formatValue, lineUnit } from "./format.ts";
-import { createLineChart, type LineChart, setThresholds, showBand } from "./line-chart.ts";
+import {
+  type AlertMark,
+  createLineChart,
+  type LineChart,
+  setAlertMarks,
+  setThresholds,
+  showBand,
+} from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { type ChartPoint, SeriesWindow, type WindowLimits } from "./series-window.ts";
 import { type AxisBounds, isStale } from "./time-axis.ts";
@@ -42,6 +49,7 @@ export class SeriesCard {
   private chart: LineChart | null = null;
   private readonly chartUnit: string;
   private thresholds: number[] = [];
+  private marks: AlertMark[] = [];
   private readonly view: CardView;
   /** Counters draw their rate per second (the window's `rates()`), not their running total. */
   private readonly rate: ChartSeries | null;
@@ -109,6 +117,7 @@ export class SeriesCard {
       this.chart = createLineChart(this.canvas, series, metricColor(this.def.metric), this.chartUnit);
       showBand(this.chart, this.element.dataset.band === "true");
       setThresholds(this.chart, this.thresholds);
+      setAlertMarks(this.chart, this.marks);
       this.element.dataset.drawn = "true";
     }
     return this.chart;
@@ -230,6 +239,22 @@ export class SeriesCard {
     this.thresholds = values;
     if (!this.chart) return;
     setThresholds(this.chart, values);
+    this.redecorate();
+  }
+
+  /** Draws the alert transitions of its series as vertical lines (none: an empty list). */
+  showAlertMarks(values: AlertMark[]): void {
+    const text = values.map((mark) => `${mark.at}:${mark.state}`).join(",");
+    if (this.element.dataset.alertMarks === text) return;
+    this.element.dataset.alertMarks = text;
+    this.marks = values;
+    if (!this.chart) return;
+    setAlertMarks(this.chart, values);
+    this.redecorate();
+  }
+
+  /** What is drawn over the line changed: redrawn now on screen, else when the card next shows. */
+  private redecorate(): void {
     if (this.visible) this.drawChart(this.view.axis());
     else this.chartStale = true;
   }

@@ -602,6 +602,63 @@ describe("dashboard end to end", () => {
     await page.close();
   });
 
+  it("shows a rule file's PromQL alert as threshold alerts are shown: rule, banner, toast, marked card, its transitions on the chart", async () => {
+    onTestFailed(() => console.error(`--- recent output ---\n${recentOutput.join("\n")}`));
+    const adminToken = await mintToken(secret, { kind: "admin", board });
+    const rules = await fetch(`${baseUrl}/api/v1/boards/${board}/rules`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/yaml" },
+      body: [
+        "groups:",
+        "  - name: boiler",
+        "    interval: 10s",
+        "    rules:",
+        "      - alert: BoilerPressure",
+        "        expr: pressure > 5",
+        "        labels: { severity: page }",
+      ].join("\n"),
+    });
+    expect(rules.status).toBe(200);
+    await postReading("boiler", "pressure", 2);
+
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${baseUrl}/#board=${board}&token=${adminToken}`);
+    await page.locator(CONNECTION_STATE, { hasText: /^OPEN$/ }).waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="alerts"] summary').click();
+    const rule = page.locator('[data-testid="alert-rule"][data-source="rule-file"]', {
+      hasText: "BoilerPressure",
+    });
+    await rule.waitFor({ timeout: 10_000 });
+    expect(await rule.textContent()).toContain("pressure > 5");
+    expect(await rule.getByRole("button").count()).toBe(0);
+
+    // The hub's alarm evaluates the group every 10 s, with or without viewers: firing within one interval.
+    await postReading("boiler", "pressure", 9);
+    const banner = page.locator('[data-testid="alert-banner"]');
+    await banner
+      .filter({ hasText: 'BoilerPressure on {instance="boiler",severity="page"} (9)' })
+      .waitFor({ timeout: 15_000 });
+    await page
+      .locator('[data-testid="toast"]', { hasText: "BoilerPressure firing" })
+      .waitFor({ timeout: 5_000 });
+    const card = page.locator(`${SERIES_CARD}[data-series="boiler:pressure"]`);
+    await page.locator(`${SERIES_CARD}[data-series="boiler:pressure"][data-alerting="true"]`).waitFor();
+    expect(await card.getAttribute("data-alert-marks")).toMatch(/^\d+:firing$/);
+    expect(await rule.getAttribute("data-firing")).toBe("true");
+
+    await postReading("boiler", "pressure", 1);
+    await banner.waitFor({ state: "hidden", timeout: 15_000 });
+    await page
+      .locator('[data-testid="alert-history"] li', { hasText: "BoilerPressure resolved" })
+      .waitFor({ timeout: 5_000 });
+    expect(await card.getAttribute("data-alert-marks")).toMatch(/^\d+:resolved,\d+:firing$/);
+    expect(await card.getAttribute("data-alerting")).toBe("false");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("shows every accepted point exactly once across the history seam, over every transport", async () => {
     await simulation!.stop();
     const accepted = simulation!.accepted;
