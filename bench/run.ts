@@ -20,6 +20,7 @@ import { memoryScenario } from "./scenarios/memory.ts";
 import { promqlScenario } from "./scenarios/promql.ts";
 import { queryScenario } from "./scenarios/query.ts";
 import { renderScenario } from "./scenarios/render.ts";
+import { rulesScenario } from "./scenarios/rules.ts";
 import { shardsScenario } from "./scenarios/shards.ts";
 import { steadyScenario } from "./scenarios/steady.ts";
 
@@ -34,6 +35,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   render: renderScenario,
   memory: memoryScenario,
   promql: promqlScenario,
+  rules: rulesScenario,
 };
 
 function parseCommandLine(): Omit<BenchContext, "stage" | "secret"> & { names: string[] } {

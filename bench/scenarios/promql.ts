@@ -35,7 +35,7 @@ interface Row {
 }
 
 /** `count` series over the last hour at 15 s: counters by job, code and instance, and a classic histogram per job. */
-function dataset(count: number, end: number): WrittenSeries[] {
+export function dataset(count: number, end: number): WrittenSeries[] {
   const times = Array.from({ length: HOUR / STEP_MS + 1 }, (_, i) => end - HOUR + i * STEP_MS);
   const series: WrittenSeries[] = [];
   for (let job = 0; job < JOBS; job++) {
@@ -72,7 +72,7 @@ function dataset(count: number, end: number): WrittenSeries[] {
 }
 
 /** Remote-write bodies of at most SAMPLES_PER_REQUEST samples, whole series each. */
-function bodies(series: WrittenSeries[]): Array<Uint8Array<ArrayBuffer>> {
+export function bodies(series: WrittenSeries[]): Array<Uint8Array<ArrayBuffer>> {
   const out: Array<Uint8Array<ArrayBuffer>> = [];
   let batch: WrittenSeries[] = [];
   let size = 0;

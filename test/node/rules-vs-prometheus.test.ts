@@ -1,7 +1,7 @@
 /**
  * One rule file in Debian's real Prometheus and on a board (under `wrangler dev`), the same samples remote-written
  * into both: promtool accepts the file, and both give the same alerts (labels, annotations, state, value) and the
- * same recorded series. Evaluation times differ: Prometheus offsets each group by a hash of its name.
+ * same recorded series. Both place a group in its interval by a hash of its file and name (the files' names differ).
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../scripts/mint-token.ts";
 import { type RealPrometheus, remoteWrite, startRealPrometheus } from "../../scripts/real-prometheus.ts";
 import { remoteWriteBody, type WrittenSeries } from "../../scripts/remote-write-body.ts";
+import { groupOffsetMs } from "../../worker/rules/group-offset.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-board.ts";
 
 const run = promisify(execFile);
@@ -138,6 +139,20 @@ describe("a rule file on a board and in Prometheus", () => {
     const [theirs, ours] = await bothAlerts();
     expect(theirs.map((a) => a.labels.alertname)).toEqual(["Cold", "HighErrorRate", "Hot", "Hot"]);
     expect(ours).toEqual(theirs);
+  }, 60_000);
+
+  it("evaluates the group at the offset in its interval that Prometheus's hash of its file and name gives", async () => {
+    await bothAlerts();
+    for (const base of [prometheus!.url, `${boardUrl}/prometheus`]) {
+      const group = (await data(base, "rules")).groups[0];
+      // An alert's activeAt is the evaluation's time (Prometheus's lastEvaluation is when the work started).
+      const activeAt: string[] = group.rules.flatMap((rule: { alerts?: Array<{ activeAt: string }> }) =>
+        (rule.alerts ?? []).map((alert) => alert.activeAt),
+      );
+      expect(activeAt.length).toBeGreaterThan(0);
+      for (const at of activeAt)
+        expect(Date.parse(at) % 10_000, group.file).toBe(groupOffsetMs(group.file, "compare", 10_000));
+    }
   }, 60_000);
 
   it("records the same series", async () => {

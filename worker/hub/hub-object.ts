@@ -37,7 +37,7 @@ import {
 } from "../protocol/index.ts";
 import { BoardRules, type PromqlAlertRule } from "../rules/board-rules.ts";
 import type { GroupState } from "../rules/evaluate-group.ts";
-import type { RuleGroup } from "../rules/rule-file.ts";
+import { type RuleGroup, ruleFileName } from "../rules/rule-file.ts";
 import { type AlertingConfig, RuleStore, type StoredRules } from "../rules/rule-store.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
@@ -97,7 +97,7 @@ export class HubObject extends DurableObject<Env> {
         if (alerts.length > 0 && this.watched) (await this.ready()).publish({ ...emptyFlush(), alerts });
       },
     );
-    this.rules = new BoardRules(rules, host);
+    this.rules = new BoardRules(rules, host, ruleFileName(this.board));
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 

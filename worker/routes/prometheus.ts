@@ -26,6 +26,7 @@ import {
   parseSeriesSelector,
 } from "../promql/index.ts";
 import { alertsForApi, ruleGroupsForApi } from "../rules/prometheus-api.ts";
+import { ruleFileName } from "../rules/rule-file.ts";
 import type { CatalogQuery } from "../shard/promql-labels.ts";
 
 /** The Prometheus version a board claims: Grafana picks the API features it uses by it (2.42 is Debian's here). */
@@ -236,7 +237,7 @@ export const prometheusRoutes = new Hono<PrometheusEnv>()
     const hub = hubStub(c.env, c.var.board);
     const [{ rules, active }, file] = await Promise.all([hub.alerts(), hub.ruleFile()]);
     const type = c.var.params.get("type");
-    const fileGroups = ruleGroupsForApi(file, file.states, `/api/v1/boards/${c.var.board}/rules`, type);
+    const fileGroups = ruleGroupsForApi(file, file.states, ruleFileName(c.var.board), type);
     const { groups } = prometheusRules(rules, active, type);
     return success(c, { groups: [...fileGroups, ...groups] });
   })

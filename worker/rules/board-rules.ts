@@ -20,6 +20,7 @@ import {
   type RecordedSamples,
   type RuleState,
 } from "./evaluate-group.ts";
+import { groupOffsetMs } from "./group-offset.ts";
 import { isAlerting, type RuleGroup } from "./rule-file.ts";
 import type { AlertingConfig, RuleStore, StoredRules } from "./rule-store.ts";
 import { webhookNotices } from "./webhook-notices.ts";
@@ -82,12 +83,15 @@ function carriedOver(
 export class BoardRules {
   private readonly store: RuleStore;
   private readonly host: RuleHost;
+  /** The rule file's name, which with a group's name places the group in its interval (`groupOffsetMs`). */
+  private readonly file: string;
   private stored: StoredRules;
   private compiled: Array<Array<CompiledAlerting | null>>;
 
-  constructor(store: RuleStore, host: RuleHost) {
+  constructor(store: RuleStore, host: RuleHost, file: string) {
     this.store = store;
     this.host = host;
+    this.file = file;
     this.stored = store.rules();
     this.compiled = this.compile();
   }
@@ -145,11 +149,16 @@ export class BoardRules {
     const states = this.store.states();
     let next = this.store.nextWebhookDue();
     for (const group of this.stored.groups) {
-      const last = states.get(group.name)?.lastEvaluation ?? evaluationTime(group.intervalMs, now);
+      const last = states.get(group.name)?.lastEvaluation ?? this.evaluationTime(group, now);
       const due = last + group.intervalMs;
       next = next === null ? due : Math.min(next, due);
     }
     return next;
+  }
+
+  /** A group's evaluation due at or before `now`, at its offset in its interval as Prometheus places it. */
+  private evaluationTime(group: RuleGroup, now: number): number {
+    return evaluationTime(group.intervalMs, groupOffsetMs(this.file, group.name, group.intervalMs), now);
   }
 
   /** Evaluates every group due by `now` (once per interval, however often the alarm runs), then notifies. */
@@ -157,7 +166,7 @@ export class BoardRules {
     const states = this.store.states();
     const config = this.store.alerting();
     for (const [g, group] of this.stored.groups.entries()) {
-      const ts = evaluationTime(group.intervalMs, now);
+      const ts = this.evaluationTime(group, now);
       const previous = states.get(group.name);
       if (previous && previous.lastEvaluation >= ts) continue;
       const state = await evaluateGroup(

@@ -132,6 +132,6 @@ export async function evaluateGroup(
   return state;
 }
 
-/** The time of a group's evaluation due at or before `now`: the last multiple of its interval. */
-export const evaluationTime = (intervalMs: number, now: number): number =>
-  Math.floor(now / intervalMs) * intervalMs;
+/** The time of a group's evaluation due at or before `now`: the last multiple of its interval, plus its offset. */
+export const evaluationTime = (intervalMs: number, offsetMs: number, now: number): number =>
+  Math.floor((now - offsetMs) / intervalMs) * intervalMs + offsetMs;

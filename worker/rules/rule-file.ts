@@ -215,3 +215,6 @@ export function ruleFileOf(groups: RuleGroup[]) {
     })),
   };
 }
+
+/** The name a board's rule file goes by where Prometheus names the file a group came from (`/api/v1/rules`). */
+export const ruleFileName = (board: string): string => `/api/v1/boards/${board}/rules`;
