@@ -326,6 +326,12 @@ describe("Prometheus API: errors and limits", () => {
       undefined,
       'invalid parameter "time": cannot parse "yesterday" to a valid timestamp',
     );
+    // Go's time.Parse refuses a day the month does not have (Date.parse would roll it into March).
+    await expectBadData(
+      "query?query=up&time=2026-02-30T00:00:00Z",
+      undefined,
+      /cannot parse .* valid timestamp/,
+    );
     await expectBadData("query?query=sum(", undefined, /^invalid parameter "query": /);
     await expectBadData(
       "query_range?query=up&start=10&end=5&step=1",

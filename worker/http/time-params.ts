@@ -31,7 +31,7 @@ export function parseDuration(raw: string, path: string): number {
 }
 
 /** An RFC 3339 date-time in ms since the epoch (digits past ms cut off), or null if it is not a real one. */
-function rfc3339(raw: string): number | null {
+export function parseRfc3339(raw: string): number | null {
   const fields = RFC_3339.exec(raw)?.groups;
   if (!fields) return null;
   const field = (name: string) => Number(fields[name] ?? 0);
@@ -53,7 +53,7 @@ function rfc3339(raw: string): number | null {
 export function parseTime(raw: string, now: number, path: string): number {
   if (raw === "now") return now;
   if (raw.startsWith("-")) return now - parseDuration(raw.slice(1), path);
-  const ms = /^\d{1,16}$/.test(raw) ? Number(raw) : rfc3339(raw);
+  const ms = /^\d{1,16}$/.test(raw) ? Number(raw) : parseRfc3339(raw);
   if (ms !== null && ms >= 0 && ms <= MAX_TIME_MS) return ms;
   throw new ApiError(
     400,

@@ -1,4 +1,5 @@
-import { PromQLError } from "../promql/index.ts";
+import { parseRfc3339 } from "../http/time-params.ts";
+import { MAX_DURATION_MS, PromQLError, parseDuration as parseDurationText } from "../promql/index.ts";
 
 /** Prometheus's own bounds for "no start" and "no end", as its clients send them; clamped to what a Date holds. */
 const MIN_TIME_TEXT = "-292273086-05-16T16:47:06Z";
@@ -7,10 +8,6 @@ export const MIN_TIME = -8.64e15;
 export const MAX_TIME = 8.64e15;
 
 const FLOAT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-/** Prometheus's duration syntax (model.ParseDuration): units largest first, each at most once. */
-const DURATION = /^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$/;
-const DURATION_UNITS_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
 
 const invalid = (name: string, reason: string) =>
   new PromQLError("bad_data", `invalid parameter ${JSON.stringify(name)}: ${reason}`);
@@ -22,11 +19,10 @@ export function parseTime(text: string, name: string): number {
     const ms = Math.round(Number(text) * 1000);
     if (Number.isFinite(ms)) return Math.min(MAX_TIME, Math.max(MIN_TIME, ms));
   }
-  if (RFC3339.test(text)) {
-    // Date keeps ms: finer digits are cut, as Prometheus's API rounds times to ms.
-    const ms = Date.parse(text.replace(/(\.\d{3})\d+/, "$1"));
-    if (Number.isFinite(ms)) return ms;
-  }
+  // Go's RFC 3339 has no space for `T` or a `+` decoded from a query string; finer digits than ms are cut, as
+  // Prometheus's API rounds times to ms.
+  const ms = text.includes(" ") ? null : parseRfc3339(text);
+  if (ms !== null) return ms;
   if (text === MIN_TIME_TEXT) return MIN_TIME;
   if (text === MAX_TIME_TEXT) return MAX_TIME;
   throw invalid(name, `cannot parse ${JSON.stringify(text)} to a valid timestamp`);
@@ -36,15 +32,12 @@ export function parseTime(text: string, name: string): number {
 export function parseDuration(text: string, name: string): number {
   if (FLOAT.test(text)) {
     const ms = Number(text) * 1000;
-    if (Math.abs(ms) > 9.2e15)
+    if (Math.abs(ms) > MAX_DURATION_MS)
       throw invalid(name, `cannot parse ${JSON.stringify(text)} to a valid duration. It overflows int64`);
     return ms;
   }
-  const match = text === "" ? null : DURATION.exec(text);
-  if (match) {
-    const ms = DURATION_UNITS_MS.reduce((sum, unit, i) => sum + Number(match[2 * i + 2] ?? 0) * unit, 0);
-    if (ms <= 9.2e15) return ms;
-  }
+  const ms = parseDurationText(text);
+  if (ms !== undefined && ms <= MAX_DURATION_MS) return ms;
   throw invalid(name, `cannot parse ${JSON.stringify(text)} to a valid duration`);
 }
 

@@ -10,6 +10,7 @@ export { PromQLError, type PromQLErrorType, type QueryParameter } from "./errors
 export { formatFixed, formatValue, goExponent, type QueryData } from "./format.ts";
 export { compareLabels, labelsKey, matchesAll } from "./labels.ts";
 export type { EngineOptions } from "./limits.ts";
+export { MAX_DURATION_MS, parseDuration } from "./literals.ts";
 export { parseExpr } from "./parse.ts";
 export type { LabelMatcher, LabelSet, MatchType, Querier, SelectHints, SeriesSamples } from "./querier.ts";
 

@@ -11,6 +11,9 @@ const durationUnits: readonly [string, number][] = [
 ];
 const durationPattern = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 
+/** The longest duration Go's time.Duration holds (int64 nanoseconds), in ms. */
+export const MAX_DURATION_MS = 9.2e15;
+
 /** Milliseconds of a duration such as `1h30m`, or undefined when the text is not one (units in order, each once). */
 export function parseDuration(text: string): number | undefined {
   if (text === "0") return 0;

@@ -1,8 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import { ApiError } from "../http/errors.ts";
 import { PROMQL_LIMITS } from "../prometheus/limits.ts";
-import { PromQLError, parseExpr } from "../promql/index.ts";
-import { parseModelDuration } from "./duration.ts";
+import { MAX_DURATION_MS, PromQLError, parseDuration, parseExpr } from "../promql/index.ts";
 import { RULE_LIMITS } from "./limits.ts";
 import { compileTemplate } from "./template.ts";
 
@@ -55,8 +54,10 @@ function scalar(value: unknown, where: string, path: string): string {
 function duration(value: unknown, where: string, path: string): { text: string; ms: number } {
   const text = scalar(value, where, path);
   if (text === "") return { text: "", ms: 0 };
-  const ms = parseModelDuration(text);
-  if (ms === null) throw invalid(`${where}: not a valid duration string: ${JSON.stringify(text)}`, path);
+  // Prometheus's model.Duration: PromQL's syntax, within int64 nanoseconds.
+  const ms = parseDuration(text);
+  if (ms === undefined || ms > MAX_DURATION_MS)
+    throw invalid(`${where}: not a valid duration string: ${JSON.stringify(text)}`, path);
   return { text, ms };
 }
 
