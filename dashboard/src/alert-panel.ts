@@ -3,15 +3,10 @@ import {
   type AlertOp,
   type AlertRule,
   fromJsonValue,
+  type PromqlAlertRule,
   type SeriesDef,
 } from "../../worker/protocol/index.ts";
-import {
-  AlertState,
-  type AlertsAnswer,
-  type HeldAlert,
-  marksFor,
-  type PromqlAlertRule,
-} from "./alert-state.ts";
+import { AlertState, type AlertsAnswer, type HeldAlert, marksFor } from "./alert-state.ts";
 import { fetchJson } from "./api.ts";
 import { element } from "./dom.ts";
 import { formatClock, formatDuration, formatValue } from "./format.ts";

@@ -3,6 +3,7 @@ import {
   type AlertEvent,
   type AlertRule,
   labelsCover,
+  type PromqlAlertRule,
   parseSelector,
   promqlLabels,
   type Selector,
@@ -11,15 +12,6 @@ import {
   seriesName,
 } from "../../worker/protocol/index.ts";
 import type { AlertMark } from "./line-chart.ts";
-
-/** A rule file's alerting rule, as `GET …/alerts` lists it beside the threshold rules. */
-export interface PromqlAlertRule {
-  id: string;
-  group: string;
-  name: string;
-  expr: string;
-  forMs: number;
-}
 
 /** What `GET …/alerts` answers. */
 export interface AlertsAnswer {

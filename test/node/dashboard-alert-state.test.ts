@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AlertState, marksFor, type PromqlAlertRule } from "../../dashboard/src/alert-state.ts";
-import type { AlertEvent, AlertRule } from "../../worker/protocol/index.ts";
+import { AlertState, marksFor } from "../../dashboard/src/alert-state.ts";
+import type { AlertEvent, AlertRule, PromqlAlertRule } from "../../worker/protocol/index.ts";
 
 const hot: AlertRule = {
   id: "r1",

@@ -137,6 +137,17 @@ async function openDashboard(
 }
 
 /** Posts one reading of a device of its own. */
+/** The dashboard opened with `token`, connected, its Alerts panel open; page errors collected. */
+async function openAlertsPanel(token: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(`${baseUrl}/#board=${board}&token=${token}`);
+  await page.locator(CONNECTION_STATE, { hasText: /^OPEN$/ }).waitFor({ timeout: 15_000 });
+  await page.locator('[data-testid="alerts"] summary').click();
+  return { page, errors };
+}
+
 async function postReading(device: string, metric: string, value: number): Promise<void> {
   const token = await mintToken(secret, { kind: "device", board, device });
   const response = await fetch(`${baseUrl}/api/v1/ingest`, {
@@ -542,12 +553,7 @@ describe("dashboard end to end", () => {
     expect(created.status).toBe(201);
     const rule = (await created.json()) as { id: string; webhookSecret: string };
 
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    await page.goto(`${baseUrl}/#board=${board}&token=${adminToken}`);
-    await page.locator(CONNECTION_STATE, { hasText: /^OPEN$/ }).waitFor({ timeout: 15_000 });
-    await page.locator('[data-testid="alerts"] summary').click();
+    const { page, errors } = await openAlertsPanel(adminToken);
     await page.locator('[data-testid="alert-rule"]', { hasText: "furnace hot" }).waitFor({ timeout: 10_000 });
     await postReading("furnace", "temp", 60);
     const card = page.locator(`${SERIES_CARD}[data-series="furnace:temp"]`);
@@ -621,12 +627,7 @@ describe("dashboard end to end", () => {
     expect(rules.status).toBe(200);
     await postReading("boiler", "pressure", 2);
 
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    await page.goto(`${baseUrl}/#board=${board}&token=${adminToken}`);
-    await page.locator(CONNECTION_STATE, { hasText: /^OPEN$/ }).waitFor({ timeout: 15_000 });
-    await page.locator('[data-testid="alerts"] summary').click();
+    const { page, errors } = await openAlertsPanel(adminToken);
     const rule = page.locator('[data-testid="alert-rule"][data-source="rule-file"]', {
       hasText: "BoilerPressure",
     });

@@ -26,6 +26,7 @@ import type {
   AdminPolicy,
   AlertEvent,
   AlertRuleSpec,
+  PromqlAlertRule,
 } from "../protocol/index.ts";
 import {
   ALERT_LIMITS,
@@ -35,7 +36,7 @@ import {
   PONG,
   toBase64Url,
 } from "../protocol/index.ts";
-import { BoardRules, type PromqlAlertRule } from "../rules/board-rules.ts";
+import { BoardRules } from "../rules/board-rules.ts";
 import type { GroupState } from "../rules/evaluate-group.ts";
 import { type RuleGroup, ruleFileName } from "../rules/rule-file.ts";
 import { type AlertingConfig, RuleStore, type StoredRules } from "../rules/rule-store.ts";

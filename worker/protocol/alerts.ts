@@ -60,6 +60,16 @@ export interface AlertEvent {
   labels?: Labels;
 }
 
+/** A rule file's alerting rule, as `GET …/alerts` lists it beside the threshold rules. */
+export interface PromqlAlertRule {
+  /** `promql:<group>:<alert>`, the id its alerts and transitions carry. */
+  id: string;
+  group: string;
+  name: string;
+  expr: string;
+  forMs: number;
+}
+
 /** An alert that holds now (pending or firing), as `GET …/alerts` lists it per rule. */
 export interface ActiveAlert {
   rule: string;

@@ -1,6 +1,6 @@
 import { MAX_WEBHOOK_ATTEMPTS, retryDelay, sendWebhook } from "../alerts/webhooks.ts";
 import type { Querier } from "../promql/index.ts";
-import type { ActiveAlert, AlertEvent } from "../protocol/alerts.ts";
+import type { ActiveAlert, AlertEvent, PromqlAlertRule } from "../protocol/alerts.ts";
 import { toJsonValue } from "../protocol/sample-value.ts";
 import { alertsToSend, type CompiledAlerting, compileAlerting } from "./alert-state.ts";
 import {
@@ -36,15 +36,6 @@ export interface RuleHost {
   record(recorded: RecordedSamples): Promise<void>;
   /** Shows alert transitions to the board's viewers, as shards' threshold alerts are shown. */
   announce(events: AlertEvent[]): Promise<void>;
-}
-
-/** A rule file's alerting rule as the dashboard lists it beside the threshold rules. */
-export interface PromqlAlertRule {
-  id: string;
-  group: string;
-  name: string;
-  expr: string;
-  forMs: number;
 }
 
 /** A group's alerting rules as their alerts name them (`promqlRuleId`; recording rules have none). */
