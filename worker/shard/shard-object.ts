@@ -21,7 +21,15 @@ import { MeteredSql } from "./metered-sql.ts";
 import { migrateToChunks } from "./migrate.ts";
 import { Presence } from "./presence.ts";
 import { answerCatalog, type CatalogAnswer, type CatalogQuery } from "./promql-labels.ts";
-import { type ShardSelectAnswer, type ShardSelectRequest, selectSamples } from "./promql-select.ts";
+import {
+  aggregateOnShard,
+  type SampleStores,
+  type ShardAggregateAnswer,
+  type ShardAggregateRequest,
+  type ShardSelectAnswer,
+  type ShardSelectRequest,
+  selectSamples,
+} from "./promql-select.ts";
 import { type RawSamples, readRawSamples } from "./raw-samples.ts";
 import { RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import { Retention } from "./retention.ts";
@@ -404,10 +412,28 @@ export class ShardObject extends DurableObject<Env> {
 
   /** One PromQL selector over this shard's series (see `selectSamples`), with the SQLite rows it read. */
   async promqlSelect(request: ShardSelectRequest): Promise<ShardSelectAnswer & { rowsRead: number }> {
+    return this.withRowsRead((stores) => selectSamples(request, stores));
+  }
+
+  /** A pushed-down PromQL aggregation over this shard's series (see `aggregateOnShard`), with the rows it read. */
+  async promqlAggregate(
+    request: ShardAggregateRequest,
+  ): Promise<ShardAggregateAnswer & { rowsRead: number }> {
+    return this.withRowsRead((stores) => aggregateOnShard(request, stores));
+  }
+
+  /** Runs a read over this shard's sample stores and counts the SQLite rows it read. */
+  private async withRowsRead<T extends object>(
+    read: (stores: SampleStores) => T | Promise<T>,
+  ): Promise<T & { rowsRead: number }> {
     this.sql.settle();
     const before = this.sql.rowsRead;
-    const stores = { catalog: this.catalog, rollups: this.rollups, log: this.log };
-    const answer = selectSamples(request, { ...stores, rawWindowMs: this.config.rawRetentionMs });
+    const answer = await read({
+      catalog: this.catalog,
+      rollups: this.rollups,
+      log: this.log,
+      rawWindowMs: this.config.rawRetentionMs,
+    });
     this.sql.settle();
     return { ...answer, rowsRead: this.sql.rowsRead - before };
   }
