@@ -177,8 +177,8 @@ export class ShardObject extends DurableObject<Env> {
     return { sid: this.sid, epoch: this.epoch, seq };
   }
 
-  /** Series ids as viewers know them: board-wide, carrying this shard's sid. */
-  private toGlobal(batch: StoredBatch): StoredBatch {
+  /** Series ids as viewers know them: board-wide, carrying this shard's sid (the runs index stays here). */
+  private toGlobal({ runs: _local, ...batch }: StoredBatch): StoredBatch {
     if (this.sid === 0) return batch;
     return { ...batch, seriesIds: batch.seriesIds.map((id) => globalSeriesId(this.sid, id)) };
   }
