@@ -124,6 +124,7 @@ function catalogQuery(params: URLSearchParams, want: CatalogQuery["want"]): Cata
   return {
     matchers: matcherSets(params),
     start,
+    end,
     want,
     limit: limit > 0 ? Math.min(limit, PROMQL_LIMITS.maxCatalogEntries) : PROMQL_LIMITS.maxCatalogEntries,
   };

@@ -440,7 +440,7 @@ export class ShardObject extends DurableObject<Env> {
 
   /** Series, label names or label values of this shard's series, for the Prometheus API (see `answerCatalog`). */
   async promqlCatalog(query: CatalogQuery): Promise<CatalogAnswer> {
-    return answerCatalog(this.catalog, query);
+    return answerCatalog({ catalog: this.catalog, rollups: this.rollups }, query);
   }
 
   /** The series with last values, recent rate and device presence. */
