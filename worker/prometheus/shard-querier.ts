@@ -47,18 +47,24 @@ export interface SelectLimits {
   timeoutMs: number;
 }
 
-/** One series' samples from two shards (a device moved when the layout changed): merged in time order, markers kept. */
+/**
+ * One series' samples from two shards (a device moved when the layout changed): merged in time order, markers and
+ * rollup counts kept.
+ */
 function mergeSamples(a: SeriesSamples, b: SeriesSamples): SeriesSamples {
   const points = (s: SeriesSamples) =>
-    [...s.timestamps.keys()].map((k) => [s.timestamps[k]!, s.values[k]!, s.stale?.[k] ?? 0] as const);
+    [...s.timestamps.keys()].map(
+      (k) => [s.timestamps[k]!, s.values[k]!, s.stale?.[k] ?? 0, s.counts?.[k] ?? 1] as const,
+    );
   const order = [...points(a), ...points(b)].sort((x, y) => x[0] - y[0]);
   const kept = order.filter((point, n) => n === 0 || point[0] !== order[n - 1]![0]);
   const merged: SeriesSamples = {
     labels: a.labels,
     timestamps: Float64Array.from(kept, (p) => p[0]),
     values: Float64Array.from(kept, (p) => p[1]),
+    ...(a.stale || b.stale ? { stale: Uint8Array.from(kept, (p) => p[2]) } : {}),
   };
-  return a.stale || b.stale ? { ...merged, stale: Uint8Array.from(kept, (p) => p[2]) } : merged;
+  return a.counts || b.counts ? { ...merged, counts: Float64Array.from(kept, (p) => p[3]) } : merged;
 }
 
 /**
@@ -167,7 +173,11 @@ export class ShardQuerier implements Querier {
         this.cost.sources.push(answer.source);
       for (const series of answer.series) {
         const key = labelsKey(series.labels);
-        this.cost.bytesMoved += series.timestamps.byteLength + series.values.byteLength + key.length;
+        this.cost.bytesMoved +=
+          series.timestamps.byteLength +
+          series.values.byteLength +
+          (series.counts?.byteLength ?? 0) +
+          key.length;
         this.cost.samples += series.timestamps.length;
         const known = byLabels.get(key);
         byLabels.set(key, known ? mergeSamples(known, series) : series);

@@ -25,6 +25,11 @@ export interface SeriesSamples {
   readonly values: Float64Array;
   /** 1 where the sample is a staleness marker (its value is NaN); absent when the series has none. */
   readonly stale?: Uint8Array;
+  /**
+   * How many stored points each sample stands for, when storage answers from rollup buckets (one sample a bucket):
+   * `count_over_time` adds them up and `avg_over_time` weighs by them. Absent: one each.
+   */
+  readonly counts?: Float64Array;
 }
 
 /** What the engine will do with a selection, so storage can choose a resolution (raw or a rollup). */

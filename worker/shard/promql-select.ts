@@ -37,7 +37,7 @@ export type ShardSelectAnswer =
 /**
  * The rollup aggregate a range function reads beyond the raw window (as Thanos serves downsampled data): the
  * extremes and sums of a bucket answer `max_`, `min_`, `sum_` and `avg_over_time` as the raw points would (avg
- * unweighted across buckets); everything else, counters included, reads each bucket's last point.
+ * weighed by each bucket's count, see WEIGHED); everything else, counters included, reads each bucket's last point.
  */
 const AGGREGATE_OF: Record<string, "max" | "min" | "avg" | "sum"> = {
   max_over_time: "max",
@@ -45,6 +45,9 @@ const AGGREGATE_OF: Record<string, "max" | "min" | "avg" | "sum"> = {
   avg_over_time: "avg",
   sum_over_time: "sum",
 };
+
+/** Functions that read each bucket's count of points with its value (`SeriesSamples.counts`). */
+const WEIGHED = new Set(["count_over_time", "avg_over_time"]);
 
 /**
  * The rollup resolution serving a selection outside the raw window: the coarsest whose buckets are no wider than
@@ -122,10 +125,13 @@ function bucketSamples(columns: ColumnsWithLastTs, func: string | undefined, sta
     return columns.last[k]!;
   };
   const kept = columns.lastTs.flatMap((t, k) => (t >= start && t <= end ? [k] : []));
-  return {
+  const samples = {
     timestamps: Float64Array.from(kept, (k) => columns.lastTs[k]!),
     values: Float64Array.from(kept, pick),
   };
+  return func && WEIGHED.has(func)
+    ? { ...samples, counts: Float64Array.from(kept, (k) => columns.count[k]!) }
+    : samples;
 }
 
 /** A shard's stores, and how long the raw log keeps batches (the raw window). */
