@@ -21,6 +21,8 @@ const EXPRESSIONS = [
   "sum by (job) (rate(http_requests_total[5m]))",
   "histogram_quantile(0.99, sum by (le) (rate(rpc_duration_seconds_bucket[5m])))",
   "topk(5, rate(http_requests_total[5m]))",
+  "vector(1)",
+  "sum(rpc_duration_seconds_bucket)",
 ];
 
 interface Row {

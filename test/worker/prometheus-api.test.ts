@@ -406,16 +406,25 @@ describe("Prometheus API: errors and limits", () => {
   it("refuses a selector past the series limit and a query past the samples limit with 422-shaped execution errors", async () => {
     const { board } = await seeded();
     const shard = shardStub(board);
-    const select = (r: Parameters<typeof shard.promqlSelect>[0]) => shard.promqlSelect(r);
+    const queried = {
+      sid: 0,
+      promqlSelect: (r: Parameters<typeof shard.promqlSelect>[0]) => shard.promqlSelect(r),
+      promqlAggregate: (r: Parameters<typeof shard.promqlAggregate>[0]) => shard.promqlAggregate(r),
+    };
+    const limits = (maxSeriesPerSelector: number, maxSamples: number) => ({
+      maxSeriesPerSelector,
+      maxSamples,
+      timeoutMs: 10_000,
+    });
     const hints = { start: END - 600_000, end: END, step: 0, range: 0 };
     const matchers = [{ name: "__name__", type: "=" as const, value: "http_requests_total" }];
-    const fewSeries = new ShardQuerier([select], Date.now(), { maxSeriesPerSelector: 2, maxSamples: 1e6 });
+    const fewSeries = new ShardQuerier([queried], Date.now(), limits(2, 1e6));
     await expect(fewSeries.select(matchers, hints)).rejects.toThrow(/matches more than 2 series/);
-    const fewSamples = new ShardQuerier([select], Date.now(), { maxSeriesPerSelector: 10, maxSamples: 50 });
+    const fewSamples = new ShardQuerier([queried], Date.now(), limits(10, 50));
     const refusal = await fewSamples.select(matchers, hints).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(PromQLError);
     expect(refusal).toMatchObject({ errorType: "execution", message: /too many samples/ });
-    const enough = new ShardQuerier([select], Date.now(), { maxSeriesPerSelector: 3, maxSamples: 200 });
+    const enough = new ShardQuerier([queried], Date.now(), limits(3, 200));
     expect(await enough.select(matchers, hints)).toHaveLength(3);
     expect(enough.cost).toMatchObject({ series: 3, samples: 3 * 41, sources: ["raw"] });
   });

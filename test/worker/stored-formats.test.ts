@@ -39,6 +39,22 @@ describe("stored formats", () => {
     expect(written).toEqual(new Uint8Array(blob));
   });
 
+  it("indexes runs of one series' points (as remote write sends them) next to the columns, markers still at the end", () => {
+    const ids = new Uint32Array([7, 7, 7, 7, 2, 2, 2, 2, 2]);
+    const batch = { seriesIds: ids, ts: Float64Array.from(ids, (_, i) => i), values: new Float64Array(9) };
+    const blob = encodeBatch({ ...batch, stale: new Uint8Array([0, 0, 0, 1, 0, 0, 0, 0, 0]) });
+    expect(blob.byteLength).toBe(8 + 9 * 20 + 4 + 2 * 8 + 9);
+    const decoded = decodeBatch(blob.slice().buffer);
+    expect([...decoded.runs!.seriesIds]).toEqual([7, 2]);
+    expect([...decoded.runs!.starts]).toEqual([0, 4]);
+    expect([...decoded.stale!]).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0]);
+    // Points of many series in turn (one per series, as agents send them) carry no index: it would not pay.
+    const interleaved = new Uint32Array([1, 2, 3, 1, 2, 3, 1, 2, 3]);
+    expect(
+      decodeBatch(encodeBatch({ ...batch, seriesIds: interleaved }).slice().buffer).runs,
+    ).toBeUndefined();
+  });
+
   it("keeps staleness markers as a flag column, whatever the values' NaN bits", () => {
     const values = new Float64Array([Number.NaN, Number.NaN, 7]);
     const batch = { seriesIds: new Uint32Array([1, 1, 1]), ts: new Float64Array([1, 2, 3]), values };

@@ -13,3 +13,13 @@ export function hubStub(env: Env, board: string) {
 export function relayStub(env: Env, board: string, index: number) {
   return env.RELAYS.get(env.RELAYS.idFromName(relayName(board, index)));
 }
+
+/** A shard as a query reads it: its stub's PromQL methods and its sid (see `ShardQuerier`). */
+export function queriedShard(env: Env, board: string, sid: number) {
+  const stub = shardStub(env, board, sid);
+  return {
+    sid,
+    promqlSelect: (request: Parameters<typeof stub.promqlSelect>[0]) => stub.promqlSelect(request),
+    promqlAggregate: (request: Parameters<typeof stub.promqlAggregate>[0]) => stub.promqlAggregate(request),
+  };
+}

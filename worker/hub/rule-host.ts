@@ -1,4 +1,4 @@
-import { shardStub } from "../board/stubs.ts";
+import { queriedShard, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { splitByShard } from "../ingest/routing.ts";
 import { PROMQL_LIMITS } from "../prometheus/limits.ts";
@@ -22,11 +22,8 @@ export function ruleHost(
   return {
     announce,
     querier() {
-      const selectors = shards().map((sid) => {
-        const shard = shardStub(env, board, sid);
-        return (select: Parameters<typeof shard.promqlSelect>[0]) => shard.promqlSelect(select);
-      });
-      return new ShardQuerier(selectors, Date.now(), PROMQL_LIMITS);
+      const queried = shards().map((sid) => queriedShard(env, board, sid));
+      return new ShardQuerier(queried, Date.now(), PROMQL_LIMITS);
     },
     async record(recorded: RecordedSamples) {
       const points = recordedPoints(recorded);

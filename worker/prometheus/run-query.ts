@@ -9,7 +9,7 @@ import {
 } from "../promql/index.ts";
 import type { CatalogAnswer } from "../shard/promql-labels.ts";
 import { PROMQL_LIMITS } from "./limits.ts";
-import { type QueryCost, type SelectOnShard, ShardQuerier } from "./shard-querier.ts";
+import { type QueriedShard, type QueryCost, ShardQuerier } from "./shard-querier.ts";
 
 /** A query the Worker checked: an instant one at `time`, or a range one; times in ms. */
 export type PromqlRequest = { expr: string; timeoutMs: number } & (
@@ -23,7 +23,7 @@ export type PromqlAnswer =
 
 /** Runs a query with the engine over the board's shards (see ShardQuerier); PromQL errors become answers. */
 export async function runPromql(
-  shards: SelectOnShard[],
+  shards: QueriedShard[],
   request: PromqlRequest,
   now: number,
 ): Promise<PromqlAnswer> {

@@ -1,12 +1,15 @@
 /** Instant and range queries: parse, fetch every selector's samples once, then one synchronous stepping loop. */
-import type { Expr, VectorSelector } from "./ast.ts";
+import type { Aggregate, Expr, VectorSelector } from "./ast.ts";
 import { badData } from "./errors.ts";
 import { type EvalContext, evaluate } from "./evaluate.ts";
 import { matrixData, type QueryData, scalarData, stringData, vectorData } from "./format.ts";
+import { samplesOf } from "./instant-functions.ts";
 import { compareLabels, labelsKey } from "./labels.ts";
 import { defaultOptions, type EngineOptions, QueryBudget } from "./limits.ts";
 import { parseExpr } from "./parse.ts";
-import type { Querier, SelectHints, SeriesSamples } from "./querier.ts";
+import { mergePartials, partialParts, pushableAggregates, stepCount } from "./pushdown.ts";
+import type { PartialSeries, Querier, SelectHints, SeriesSamples, Steps } from "./querier.ts";
+import { seriesMajorPartials } from "./series-major.ts";
 import { typeOf } from "./typecheck.ts";
 import { SeriesBuilder } from "./values.ts";
 
@@ -15,12 +18,15 @@ interface Selection {
   readonly hints: SelectHints;
 }
 
-/** Every selector with the sample times it can read when `e` is evaluated at times in [from, to]. */
+/**
+ * Every selector with the sample times it can read when `e` is evaluated at times in [from, to]; none under an
+ * aggregation the stores evaluate (`pushed`).
+ */
 function selections(
   e: Expr,
   from: number,
   to: number,
-  q: { start: number; end: number; step: number; lookback: number },
+  q: { start: number; end: number; step: number; lookback: number; pushed: ReadonlySet<Aggregate> },
   func?: string,
 ): Selection[] {
   const at = (a: VectorSelector["at"], t: number) =>
@@ -39,6 +45,7 @@ function selections(
     case "call":
       return e.args.flatMap((a) => selections(a, from, to, q, e.func));
     case "aggregate":
+      if (q.pushed.has(e)) return [];
       return [e.param, e.expr].flatMap((a) => (a ? selections(a, from, to, q) : []));
     case "binary":
       return [...selections(e.lhs, from, to, q), ...selections(e.rhs, from, to, q)];
@@ -48,6 +55,49 @@ function selections(
     default:
       return [];
   }
+}
+
+/**
+ * Fetches what `expr` reads when evaluated at `steps`: the samples of its selectors and, when the querier can
+ * aggregate where the series are (`Querier.aggregate`), the merged partials of its pushable aggregations.
+ */
+async function prepareAst(
+  querier: Querier,
+  exprs: readonly Expr[],
+  steps: Steps,
+  o: typeof defaultOptions,
+  pushdown = true,
+): Promise<EvalContext> {
+  const { start, end, step } = steps;
+  const aggregateOnStores = pushdown ? querier.aggregate?.bind(querier) : undefined;
+  const pushed = aggregateOnStores ? exprs.flatMap(pushableAggregates) : [];
+  const q = { start, end, step, lookback: o.lookbackDelta, pushed: new Set(pushed) };
+  // A selector shared by two expressions (avg's sum and count) is fetched once.
+  const wanted = [
+    ...new Map(exprs.flatMap((e) => selections(e, start, end, q)).map((s) => [s.node, s])).values(),
+  ];
+  const [fetched, partials] = await Promise.all([
+    Promise.all(wanted.map((s) => querier.select(s.node.matchers, s.hints))),
+    Promise.all(pushed.map((node) => aggregateOnStores!(partialParts(node), steps))),
+  ]);
+  const series = new Map<VectorSelector, readonly SeriesSamples[]>();
+  // In label order, as Prometheus's storage returns series: equal values then keep the order Prometheus gives them.
+  for (const [i, s] of wanted.entries())
+    series.set(
+      s.node,
+      [...(fetched[i] as SeriesSamples[])].sort((a, b) => compareLabels(a.labels, b.labels)),
+    );
+  return {
+    start,
+    end,
+    lookback: o.lookbackDelta,
+    subqueryStep: o.defaultSubqueryStep,
+    series,
+    pushed: new Map(pushed.map((node, i) => [node, mergePartials(node, partials[i]!, steps)])),
+    budget: new QueryBudget(o),
+    subqueryMemo: new Map(),
+    ranges: new Map(),
+  };
 }
 
 async function prepare(
@@ -62,26 +112,42 @@ async function prepare(
   if (text.length > o.maxExpressionLength)
     throw badData(`expression is longer than ${o.maxExpressionLength} characters`, "query");
   const expr = parseExpr(text);
-  const wanted = selections(expr, start, end, { start, end, step, lookback: o.lookbackDelta });
-  const fetched = await Promise.all(wanted.map((s) => querier.select(s.node.matchers, s.hints)));
-  const series = new Map<VectorSelector, readonly SeriesSamples[]>();
-  // In label order, as Prometheus's storage returns series: equal values then keep the order Prometheus gives them.
-  for (const [i, s] of wanted.entries())
-    series.set(
-      s.node,
-      [...(fetched[i] as SeriesSamples[])].sort((a, b) => compareLabels(a.labels, b.labels)),
-    );
-  const context: EvalContext = {
-    start,
-    end,
-    lookback: o.lookbackDelta,
-    subqueryStep: o.defaultSubqueryStep,
-    series,
-    budget: new QueryBudget(o),
-    subqueryMemo: new Map(),
-    ranges: new Map(),
-  };
-  return { expr, context, options: o };
+  return { expr, context: await prepareAst(querier, [expr], { start, end, step }, o), options: o };
+}
+
+/**
+ * A store's side of `Querier.aggregate`: each of `parts` evaluated at every step over the series `querier` holds,
+ * as partial series (see `pushdown.ts`).
+ */
+export async function partialAggregates(
+  querier: Querier,
+  parts: readonly Aggregate[],
+  steps: Steps,
+  options?: EngineOptions,
+): Promise<PartialSeries[][]> {
+  const o = { ...defaultOptions, ...options };
+  const context = await prepareAst(querier, parts, steps, o, false);
+  const n = stepCount(steps);
+  return parts.map((part) => {
+    const fast = seriesMajorPartials(part, steps, context);
+    if (fast) return fast;
+    const groups = new Map<string, PartialSeries>();
+    for (let k = 0; k < n; k++) {
+      context.budget.checkTime();
+      context.budget.endStep(0);
+      for (const s of samplesOf(evaluate(part, steps.start + k * steps.step, context))) {
+        const key = labelsKey(s.labels);
+        let g = groups.get(key);
+        if (!g) {
+          g = { labels: s.labels, values: new Float64Array(n), present: new Uint8Array(n) };
+          groups.set(key, g);
+        }
+        g.values[k] = s.value;
+        g.present[k] = 1;
+      }
+    }
+    return [...groups.values()];
+  });
 }
 
 /** Evaluates `expr` at `timeMs`, as Prometheus's /api/v1/query. */
@@ -132,7 +198,9 @@ export async function rangeQuery(
       `invalid expression type "${type === "matrix" ? "range vector" : type}" for range query, must be Scalar or instant Vector`,
     );
   const out = new SeriesBuilder();
-  for (let ts = startMs; ts <= endMs; ts += stepMs) {
+  const steps = stepCount({ start: startMs, end: endMs, step: stepMs });
+  for (let k = 0; k < steps; k++) {
+    const ts = startMs + k * stepMs;
     context.budget.checkTime();
     const v = evaluate(ast, ts, context);
     const samples =

@@ -1,7 +1,7 @@
 /** Evaluation of a checked AST at one time, over samples fetched up front (no I/O here). */
 
 import { aggregate } from "./aggregations.ts";
-import type { AtModifier, Call, Expr, MatrixSelector, Subquery, VectorSelector } from "./ast.ts";
+import type { Aggregate, AtModifier, Call, Expr, MatrixSelector, Subquery, VectorSelector } from "./ast.ts";
 import { isSetOp, unwrapParens } from "./ast.ts";
 import { scalarBinary, setBinary, vectorBinary, vectorScalarBinary } from "./binary.ts";
 import { execution } from "./errors.ts";
@@ -22,6 +22,8 @@ export interface EvalContext {
   readonly lookback: number;
   readonly subqueryStep: number;
   readonly series: ReadonlyMap<VectorSelector, readonly SeriesSamples[]>;
+  /** Aggregations the stores evaluated (see `pushdown.ts`): their merged samples by step time. */
+  readonly pushed: ReadonlyMap<Aggregate, ReadonlyMap<number, readonly Sample[]>>;
   readonly budget: QueryBudget;
   /** A subquery's inner results by time, shared by the steps whose windows overlap. */
   readonly subqueryMemo: Map<Subquery, Map<number, Value>>;
@@ -188,6 +190,12 @@ export function evaluate(e: Expr, ts: number, c: EvalContext): Value {
     case "call":
       return evaluateCall(e, ts, c);
     case "aggregate": {
+      const merged = c.pushed.get(e);
+      if (merged) {
+        const samples = merged.get(ts) ?? [];
+        c.budget.take(samples.length);
+        return vector(samples);
+      }
       const param = e.param ? evaluate(e.param, ts, c) : undefined;
       const paramValue = param?.kind === "string" ? param.value : param ? numberOf(param) : undefined;
       return vector(aggregate(e, samplesOf(evaluate(e.expr, ts, c)), paramValue));

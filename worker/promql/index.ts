@@ -4,15 +4,24 @@ import { badData, PromQLError } from "./errors.ts";
 import { parseExpr } from "./parse.ts";
 import type { LabelMatcher } from "./querier.ts";
 
-export type { Expr } from "./ast.ts";
-export { instantQuery, rangeQuery } from "./engine.ts";
+export type { Aggregate, Expr } from "./ast.ts";
+export { instantQuery, partialAggregates, rangeQuery } from "./engine.ts";
 export { PromQLError, type PromQLErrorType, type QueryParameter } from "./errors.ts";
 export { formatFixed, formatValue, goExponent, type QueryData } from "./format.ts";
 export { compareLabels, labelsKey, matchesAll } from "./labels.ts";
 export type { EngineOptions } from "./limits.ts";
 export { MAX_DURATION_MS, parseDuration } from "./literals.ts";
 export { parseExpr } from "./parse.ts";
-export type { LabelMatcher, LabelSet, MatchType, Querier, SelectHints, SeriesSamples } from "./querier.ts";
+export type {
+  LabelMatcher,
+  LabelSet,
+  MatchType,
+  PartialSeries,
+  Querier,
+  SelectHints,
+  SeriesSamples,
+  Steps,
+} from "./querier.ts";
 
 /** The matchers of a series selector (`up{job="a"}`, `{__name__=~"x.*"}`), as in match[]; bad_data otherwise. */
 export function parseSeriesSelector(text: string): LabelMatcher[] {

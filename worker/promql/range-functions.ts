@@ -1,7 +1,7 @@
 /** Functions of one series' samples in a window (`rate(x[5m])`), as Prometheus 2.42's functions.go computes them. */
 import { kahanSum, kahanSumInc } from "./kahan.ts";
 import { quantile } from "./quantile.ts";
-import type { WindowPoints } from "./values.ts";
+import type { Floats, WindowPoints } from "./values.ts";
 
 export interface WindowContext {
   /** The evaluation time and the window's closed bounds, in ms. */
@@ -88,7 +88,18 @@ function linearRegression(
   return [slope, sumY / n - (slope * sumX) / n];
 }
 
-function avg({ v, from, to }: WindowPoints): number {
+/** The mean of rollup buckets' means, each weighed by the points it holds. */
+function weightedAvg(v: Floats, n: Floats, from: number, to: number): number {
+  let [sum, cSum, count] = [0, 0, 0];
+  for (let i = from; i < to; i++) {
+    [sum, cSum] = kahanSumInc((v[i] as number) * (n[i] as number), sum, cSum);
+    count += n[i] as number;
+  }
+  return (sum + cSum) / count;
+}
+
+function avg({ v, n, from, to }: WindowPoints): number {
+  if (n) return weightedAvg(v, n, from, to);
   let mean = 0;
   let c = 0;
   let count = 0;
@@ -157,7 +168,12 @@ export const windowFunctions = {
   },
   avg_over_time: avg,
   sum_over_time: ({ v, from, to }) => kahanSum(v, from, to),
-  count_over_time: ({ from, to }) => to - from,
+  count_over_time: ({ n, from, to }) => {
+    if (!n) return to - from;
+    let count = 0;
+    for (let i = from; i < to; i++) count += n[i] as number;
+    return count;
+  },
   min_over_time: extreme((a, b) => a < b),
   max_over_time: extreme((a, b) => a > b),
   last_over_time: ({ v, to }) => v[to - 1],

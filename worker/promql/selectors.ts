@@ -22,9 +22,12 @@ export function sampleAt(s: SeriesSamples, refTime: number, lookback: number): n
   return i;
 }
 
-/** A series' columns without its staleness markers (range functions skip them): storage's arrays if it has none. */
+/**
+ * A series' columns without its staleness markers (range functions skip them): storage's arrays if it has none.
+ * Rollup buckets (with counts) carry no markers.
+ */
 function withoutStale(s: SeriesSamples): Points {
-  if (!s.stale?.includes(1)) return { t: s.timestamps, v: s.values };
+  if (!s.stale?.includes(1)) return { t: s.timestamps, v: s.values, ...(s.counts ? { n: s.counts } : {}) };
   const t: number[] = [];
   const v: number[] = [];
   for (let i = 0; i < s.timestamps.length; i++) {

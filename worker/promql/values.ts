@@ -15,6 +15,8 @@ export type Floats = Float64Array | readonly number[];
 export interface Points {
   readonly t: Floats;
   readonly v: Floats;
+  /** How many stored points each stands for (a rollup bucket's count, see `SeriesSamples.counts`); absent: one. */
+  readonly n?: Floats;
 }
 
 export interface RangeSeries extends Points {

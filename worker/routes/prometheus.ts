@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { TokenKind } from "../auth/tokens.ts";
 import { checkBoard } from "../board/name.ts";
-import { hubStub, shardStub } from "../board/stubs.ts";
+import { hubStub, queriedShard, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
@@ -107,10 +107,9 @@ async function boardShards(c: PrometheusContext) {
  * the selectors fan out to the shards (see ShardQuerier).
  */
 async function runQuery(c: PrometheusContext, request: PromqlRequest): Promise<Response> {
-  const selectors = (await boardShards(c)).map(
-    (shard) => (select: Parameters<typeof shard.promqlSelect>[0]) => shard.promqlSelect(select),
-  );
-  return queryResponse(c, await runPromql(selectors, request, Date.now()));
+  const sids = await hubStub(c.env, c.var.board).shardIds();
+  const shards = sids.map((sid) => queriedShard(c.env, c.var.board, sid));
+  return queryResponse(c, await runPromql(shards, request, Date.now()));
 }
 
 function matcherSets(params: URLSearchParams): LabelMatcher[][] {
@@ -126,6 +125,7 @@ function catalogQuery(params: URLSearchParams, want: CatalogQuery["want"]): Cata
   return {
     matchers: matcherSets(params),
     start,
+    end,
     want,
     limit: limit > 0 ? Math.min(limit, PROMQL_LIMITS.maxCatalogEntries) : PROMQL_LIMITS.maxCatalogEntries,
   };

@@ -1,6 +1,9 @@
+import { MAX_TIME, MIN_TIME } from "../prometheus/params.ts";
 import { matchesAll } from "../promql/index.ts";
 import type { LabelMatcher, LabelSet } from "../promql/querier.ts";
 import { promqlLabels, type SeriesDef } from "../protocol/index.ts";
+import { RESOLUTIONS } from "./resolutions.ts";
+import type { Rollups } from "./rollups.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
 
 /** A catalog series with its PromQL labels. */
@@ -25,8 +28,9 @@ export function matchingSeries(
 /** A catalog question of the series, labels and label values endpoints. No matcher sets means every series. */
 export interface CatalogQuery {
   matchers: LabelMatcher[][];
-  /** Series whose newest point is older than this are left out (ms). */
+  /** Only series with points in [start, end] count (ms; see `inRange`). */
   start: number;
+  end: number;
   /** What to answer: the label sets, the label names, or the values of one label. */
   want: { series: true } | { names: true } | { values: string };
   /** The most entries an answer holds. */
@@ -38,12 +42,38 @@ export type CatalogAnswer =
   | { series: LabelSet[]; truncated: boolean }
   | { strings: string[]; truncated: boolean };
 
-/** Answers a catalog question over this shard's series (see CatalogQuery). */
-export function answerCatalog(catalog: SeriesCatalog, query: CatalogQuery): CatalogAnswer {
-  const sets = query.matchers.length > 0 ? query.matchers : [[]];
-  const found = matchingSeries(catalog, sets).filter(
-    ({ def }) => (catalog.state(def).last?.ts ?? Number.NEGATIVE_INFINITY) >= query.start,
+/** The 1 h rollup: kept a year, so it knows every series' points, an hour to a bucket. */
+const HOURLY = RESOLUTIONS.findIndex((r) => r.name === "1h");
+
+/**
+ * The series with points in [start, end]: the newest at or after start (exact), and a point in an hour bucket that
+ * starts at or before end, from the hour holding start on (so a series is judged to the hour on that side, as
+ * Prometheus judges by chunks and blocks). An unbounded range keeps every series without reading anything.
+ */
+function inRange(
+  found: LabelledSeries[],
+  stores: CatalogStores,
+  { start, end }: CatalogQuery,
+): LabelledSeries[] {
+  if (start <= MIN_TIME && end >= MAX_TIME) return found;
+  const recent = found.filter(
+    ({ def }) => (stores.catalog.state(def).last?.ts ?? Number.NEGATIVE_INFINITY) >= start,
   );
+  const { ms } = RESOLUTIONS[HOURLY]!;
+  const ids = recent.map(({ def }) => def.id);
+  const has = stores.rollups.hasPoints(HOURLY, ids, Math.floor(start / ms) * ms, end + 1);
+  return recent.filter((_, i) => has[i]);
+}
+
+export interface CatalogStores {
+  catalog: SeriesCatalog;
+  rollups: Rollups;
+}
+
+/** Answers a catalog question over this shard's series (see CatalogQuery). */
+export function answerCatalog(stores: CatalogStores, query: CatalogQuery): CatalogAnswer {
+  const sets = query.matchers.length > 0 ? query.matchers : [[]];
+  const found = inRange(matchingSeries(stores.catalog, sets), stores, query);
   const { want, limit } = query;
   if ("series" in want)
     return { series: found.slice(0, limit).map((s) => s.labels), truncated: found.length > limit };

@@ -1,4 +1,12 @@
 import { INGEST_LIMITS } from "../ingest/limits.ts";
+import {
+  type Aggregate,
+  type PartialSeries,
+  PromQLError,
+  type PromQLErrorType,
+  partialAggregates,
+  type Steps,
+} from "../promql/index.ts";
 import type { LabelMatcher, SelectHints, SeriesSamples } from "../promql/querier.ts";
 import type { BatchLog } from "./batch-log.ts";
 import { type LabelledSeries, matchingSeries } from "./promql-labels.ts";
@@ -29,7 +37,7 @@ export type ShardSelectAnswer =
 /**
  * The rollup aggregate a range function reads beyond the raw window (as Thanos serves downsampled data): the
  * extremes and sums of a bucket answer `max_`, `min_`, `sum_` and `avg_over_time` as the raw points would (avg
- * unweighted across buckets); everything else, counters included, reads each bucket's last point.
+ * weighed by each bucket's count, see WEIGHED); everything else, counters included, reads each bucket's last point.
  */
 const AGGREGATE_OF: Record<string, "max" | "min" | "avg" | "sum"> = {
   max_over_time: "max",
@@ -37,6 +45,9 @@ const AGGREGATE_OF: Record<string, "max" | "min" | "avg" | "sum"> = {
   avg_over_time: "avg",
   sum_over_time: "sum",
 };
+
+/** Functions that read each bucket's count of points with its value (`SeriesSamples.counts`). */
+const WEIGHED = new Set(["count_over_time", "avg_over_time"]);
 
 /**
  * The rollup resolution serving a selection outside the raw window: the coarsest whose buckets are no wider than
@@ -114,10 +125,13 @@ function bucketSamples(columns: ColumnsWithLastTs, func: string | undefined, sta
     return columns.last[k]!;
   };
   const kept = columns.lastTs.flatMap((t, k) => (t >= start && t <= end ? [k] : []));
-  return {
+  const samples = {
     timestamps: Float64Array.from(kept, (k) => columns.lastTs[k]!),
     values: Float64Array.from(kept, pick),
   };
+  return func && WEIGHED.has(func)
+    ? { ...samples, counts: Float64Array.from(kept, (k) => columns.count[k]!) }
+    : samples;
 }
 
 /** A shard's stores, and how long the raw log keeps batches (the raw window). */
@@ -158,4 +172,74 @@ export function selectSamples(request: ShardSelectRequest, stores: SampleStores)
   if (!budget.take(series.reduce((n, s) => n + s.timestamps.length, 0)))
     return { exceeded: "samples", count: budget.loaded };
   return { series, source: RESOLUTIONS[r]!.name };
+}
+
+/** What the hub asks a shard for a pushed-down aggregation (see `Querier.aggregate`). */
+export interface ShardAggregateRequest {
+  parts: Aggregate[];
+  steps: Steps;
+  now: number;
+  maxSeries: number;
+  maxSamples: number;
+  timeoutMs: number;
+}
+
+export type ShardAggregateAnswer =
+  | {
+      parts: PartialSeries[][];
+      sources: SampleSource[];
+      /** Samples the shard loaded, and series each of its selections matched (in the order it selected). */
+      samples: number;
+      seriesPerSelection: number[];
+    }
+  | { exceeded: "series" | "samples"; count: number }
+  | { error: { errorType: PromQLErrorType; message: string } };
+
+/** Thrown out of the engine when a selection passed a limit, to answer `exceeded`. */
+class Exceeded extends Error {
+  readonly answer: { exceeded: "series" | "samples"; count: number };
+  constructor(answer: { exceeded: "series" | "samples"; count: number }) {
+    super(answer.exceeded);
+    this.answer = answer;
+  }
+}
+
+/**
+ * Evaluates the parts of a pushed-down aggregation over this shard's series with the engine (see
+ * `partialAggregates`), each selection answered as `selectSamples` answers the hub; limits and engine errors
+ * become answers.
+ */
+export async function aggregateOnShard(
+  request: ShardAggregateRequest,
+  stores: SampleStores,
+): Promise<ShardAggregateAnswer> {
+  const sources: SampleSource[] = [];
+  const seriesPerSelection: number[] = [];
+  let samples = 0;
+  const querier = {
+    async select(matchers: readonly LabelMatcher[], hints: SelectHints): Promise<SeriesSamples[]> {
+      const { now, maxSeries, maxSamples } = request;
+      const answer = selectSamples(
+        { matchers: [...matchers], hints, now, maxSeries, maxSamples: maxSamples - samples },
+        stores,
+      );
+      if ("exceeded" in answer) throw new Exceeded(answer);
+      for (const s of answer.series) samples += s.timestamps.length;
+      seriesPerSelection.push(answer.series.length);
+      if (answer.series.length > 0 && !sources.includes(answer.source)) sources.push(answer.source);
+      return answer.series;
+    },
+  };
+  try {
+    const parts = await partialAggregates(querier, request.parts, request.steps, {
+      timeoutMs: request.timeoutMs,
+      maxSamples: request.maxSamples,
+    });
+    return { parts, sources, samples, seriesPerSelection };
+  } catch (error) {
+    if (error instanceof Exceeded) return error.answer;
+    if (error instanceof PromQLError)
+      return { error: { errorType: error.errorType, message: error.message } };
+    throw error;
+  }
 }

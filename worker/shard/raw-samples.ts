@@ -1,3 +1,4 @@
+import type { StoredBatch } from "./batch-codec.ts";
 import type { BatchLog } from "./batch-log.ts";
 
 /** One series' samples from the raw log, ascending by timestamp (ms). */
@@ -10,35 +11,92 @@ export interface RawSamples {
   stale?: Uint8Array;
 }
 
-interface Collected {
-  ts: number[];
-  values: number[];
-  stale: boolean[];
-  sorted: boolean;
+/** One series' points as they are read, in typed columns that grow by doubling. */
+class Collected {
+  ts = new Float64Array(16);
+  values = new Float64Array(16);
+  stale: Uint8Array | undefined;
+  length = 0;
+  /** Whether every point came after the one before it (no reordering, no repeated timestamp). */
+  ascending = true;
+
+  add(t: number, value: number, stale: boolean): void {
+    if (this.length === this.ts.length) this.grow();
+    if (this.length > 0 && t <= this.ts[this.length - 1]!) this.ascending = false;
+    this.ts[this.length] = t;
+    this.values[this.length] = value;
+    if (stale) {
+      this.stale ??= new Uint8Array(this.ts.length);
+      this.stale[this.length] = 1;
+    }
+    this.length++;
+  }
+
+  private grow(): void {
+    const size = this.ts.length * 2;
+    const copy = <T extends Float64Array | Uint8Array>(from: T, to: T) => {
+      to.set(from);
+      return to;
+    };
+    this.ts = copy(this.ts, new Float64Array(size));
+    this.values = copy(this.values, new Float64Array(size));
+    if (this.stale) this.stale = copy(this.stale, new Uint8Array(size));
+  }
 }
 
 /**
  * Orders one series' collected samples by timestamp; of equal timestamps the first arrival is kept, as Prometheus's
  * TSDB keeps the first sample at a timestamp (a remote write retry repeats it).
  */
-function finish(seriesId: number, { ts, values, stale, sorted }: Collected): RawSamples {
-  let order = ts.map((_, i) => i);
-  if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || a - b);
+function finish(seriesId: number, c: Collected): RawSamples {
+  const { ts, values, stale } = c;
+  if (c.ascending) {
+    const samples: RawSamples = {
+      seriesId,
+      timestamps: ts.subarray(0, c.length),
+      values: values.subarray(0, c.length),
+    };
+    if (stale) samples.stale = stale.subarray(0, c.length);
+    return samples;
+  }
+  let order = Array.from({ length: c.length }, (_, i) => i);
+  order.sort((a, b) => ts[a]! - ts[b]! || a - b);
   order = order.filter((i, k) => k === 0 || ts[order[k - 1]!] !== ts[i]);
   const samples: RawSamples = {
     seriesId,
     timestamps: Float64Array.from(order, (i) => ts[i]!),
     values: Float64Array.from(order, (i) => values[i]!),
   };
-  if (order.some((i) => stale[i])) samples.stale = Uint8Array.from(order, (i) => (stale[i] ? 1 : 0));
+  if (stale && order.some((i) => stale[i])) samples.stale = Uint8Array.from(order, (i) => stale[i]!);
   return samples;
+}
+
+/** Adds the points [from, to) of a batch whose time is in [minTs, maxTs] to `series`; returns how many. */
+function addPoints(
+  series: Collected,
+  batch: StoredBatch,
+  from: number,
+  to: number,
+  minTs: number,
+  maxTs: number,
+): number {
+  const { ts, values, stale } = batch;
+  let taken = 0;
+  for (let p = from; p < to; p++) {
+    const t = ts[p]!;
+    if (t < minTs || t > maxTs) continue;
+    series.add(t, values[p]!, stale?.[p] === 1);
+    taken++;
+  }
+  return taken;
 }
 
 /**
  * The raw log's samples of `seriesIds` with timestamps in `[from, to]` (inclusive, as PromQL selects), one entry
  * per id in the order given. The log keeps at least `RAW_RETENTION_MS` (1 h) of batches: older samples are in the
- * rollups only. Only batches received at or after `earliestReceipt(from)` are read. `take`, when given, is told how
- * many samples each batch added and stops the read (null) when it answers false: a query's sample budget.
+ * rollups only. Only batches received at or after `earliestReceipt(from)` are read; in a batch with a runs index
+ * only the runs of the wanted series are visited. `take`, when given, is told how many samples each batch added
+ * and stops the read (null) when it answers false: a query's sample budget.
  */
 export function readRawSamples(
   log: BatchLog,
@@ -48,24 +106,28 @@ export function readRawSamples(
   earliestReceipt: (ts: number) => number,
   take: (samples: number) => boolean = () => true,
 ): RawSamples[] | null {
-  const collected: Collected[] = seriesIds.map(() => ({ ts: [], values: [], stale: [], sorted: true }));
-  // A dense index by series id: the scan below visits every point of the window, selected or not.
+  const collected = seriesIds.map(() => new Collected());
+  // A dense index by series id.
   const indexOf = new Int32Array(Math.max(-1, ...seriesIds) + 1).fill(-1);
   seriesIds.forEach((id, i) => {
     indexOf[id] = i;
   });
+  const wanted = (id: number) => collected[indexOf[id] ?? -1];
   for (const { batch } of log.readReceivedSince(earliestReceipt(from), from, to + 1)) {
-    const { seriesIds: ids, ts, values, stale } = batch;
     let taken = 0;
-    for (let p = 0; p < ids.length; p++) {
-      const series = collected[indexOf[ids[p]!] ?? -1];
-      const t = ts[p]!;
-      if (!series || t < from || t > to) continue;
-      if (series.ts.length > 0 && t < series.ts.at(-1)!) series.sorted = false;
-      series.ts.push(t);
-      series.values.push(values[p]!);
-      series.stale.push(stale?.[p] === 1);
-      taken++;
+    if (batch.runs) {
+      const { seriesIds: runIds, starts } = batch.runs;
+      for (let r = 0; r < runIds.length; r++) {
+        const series = wanted(runIds[r]!);
+        const end = r + 1 < starts.length ? starts[r + 1]! : batch.ts.length;
+        if (series) taken += addPoints(series, batch, starts[r]!, end, from, to);
+      }
+    } else {
+      const ids = batch.seriesIds;
+      for (let p = 0; p < ids.length; p++) {
+        const series = wanted(ids[p]!);
+        if (series) taken += addPoints(series, batch, p, p + 1, from, to);
+      }
     }
     if (!take(taken)) return null;
   }

@@ -278,6 +278,15 @@ export class Rollups {
     return steps.map((s) => s.finish());
   }
 
+  /** Whether each series has a point in a bucket of resolution `res` that starts in `[from, to)`. */
+  hasPoints(res: number, seriesIds: number[], from: number, to: number): boolean[] {
+    const found = seriesIds.map(() => false);
+    this.visit(res, seriesIds, from, to, (i) => {
+      found[i] = true;
+    });
+    return found;
+  }
+
   /** Points of each series in 1 s buckets from `since` on. */
   countsSince(seriesIds: number[], since: number): number[] {
     const counts = seriesIds.map(() => 0);

@@ -21,7 +21,15 @@ import { MeteredSql } from "./metered-sql.ts";
 import { migrateToChunks } from "./migrate.ts";
 import { Presence } from "./presence.ts";
 import { answerCatalog, type CatalogAnswer, type CatalogQuery } from "./promql-labels.ts";
-import { type ShardSelectAnswer, type ShardSelectRequest, selectSamples } from "./promql-select.ts";
+import {
+  aggregateOnShard,
+  type SampleStores,
+  type ShardAggregateAnswer,
+  type ShardAggregateRequest,
+  type ShardSelectAnswer,
+  type ShardSelectRequest,
+  selectSamples,
+} from "./promql-select.ts";
 import { type RawSamples, readRawSamples } from "./raw-samples.ts";
 import { RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import { Retention } from "./retention.ts";
@@ -169,8 +177,8 @@ export class ShardObject extends DurableObject<Env> {
     return { sid: this.sid, epoch: this.epoch, seq };
   }
 
-  /** Series ids as viewers know them: board-wide, carrying this shard's sid. */
-  private toGlobal(batch: StoredBatch): StoredBatch {
+  /** Series ids as viewers know them: board-wide, carrying this shard's sid (the runs index stays here). */
+  private toGlobal({ runs: _local, ...batch }: StoredBatch): StoredBatch {
     if (this.sid === 0) return batch;
     return { ...batch, seriesIds: batch.seriesIds.map((id) => globalSeriesId(this.sid, id)) };
   }
@@ -404,17 +412,35 @@ export class ShardObject extends DurableObject<Env> {
 
   /** One PromQL selector over this shard's series (see `selectSamples`), with the SQLite rows it read. */
   async promqlSelect(request: ShardSelectRequest): Promise<ShardSelectAnswer & { rowsRead: number }> {
+    return this.withRowsRead((stores) => selectSamples(request, stores));
+  }
+
+  /** A pushed-down PromQL aggregation over this shard's series (see `aggregateOnShard`), with the rows it read. */
+  async promqlAggregate(
+    request: ShardAggregateRequest,
+  ): Promise<ShardAggregateAnswer & { rowsRead: number }> {
+    return this.withRowsRead((stores) => aggregateOnShard(request, stores));
+  }
+
+  /** Runs a read over this shard's sample stores and counts the SQLite rows it read. */
+  private async withRowsRead<T extends object>(
+    read: (stores: SampleStores) => T | Promise<T>,
+  ): Promise<T & { rowsRead: number }> {
     this.sql.settle();
     const before = this.sql.rowsRead;
-    const stores = { catalog: this.catalog, rollups: this.rollups, log: this.log };
-    const answer = selectSamples(request, { ...stores, rawWindowMs: this.config.rawRetentionMs });
+    const answer = await read({
+      catalog: this.catalog,
+      rollups: this.rollups,
+      log: this.log,
+      rawWindowMs: this.config.rawRetentionMs,
+    });
     this.sql.settle();
     return { ...answer, rowsRead: this.sql.rowsRead - before };
   }
 
   /** Series, label names or label values of this shard's series, for the Prometheus API (see `answerCatalog`). */
   async promqlCatalog(query: CatalogQuery): Promise<CatalogAnswer> {
-    return answerCatalog(this.catalog, query);
+    return answerCatalog({ catalog: this.catalog, rollups: this.rollups }, query);
   }
 
   /** The series with last values, recent rate and device presence. */

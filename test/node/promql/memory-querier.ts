@@ -1,7 +1,7 @@
 /** A Querier over series held in memory, returning only the samples in the hinted window (as storage does). */
 
 import type { LabelSet, Querier, SeriesSamples } from "../../../worker/promql/index.ts";
-import { matchesAll } from "../../../worker/promql/index.ts";
+import { matchesAll, partialAggregates } from "../../../worker/promql/index.ts";
 
 export interface StoredSeries {
   readonly labels: LabelSet;
@@ -39,4 +39,23 @@ export function memoryQuerier(series: readonly StoredSeries[]): Querier & { sele
     },
   } satisfies Querier & { selects: number };
   return q;
+}
+
+/**
+ * The series dealt over `stores` memory queriers, as a board's series are over its shards: selections gather from
+ * every store, aggregations are pushed down to them (`Querier.aggregate`) as ShardQuerier pushes them to shards.
+ */
+export function splitQuerier(series: readonly StoredSeries[], stores: number): Querier {
+  const parts = Array.from({ length: stores }, (_, i) =>
+    memoryQuerier(series.filter((_, n) => n % stores === i)),
+  );
+  return {
+    async select(matchers, hints) {
+      return (await Promise.all(parts.map((part) => part.select(matchers, hints)))).flat();
+    },
+    async aggregate(aggregations, steps) {
+      const answers = await Promise.all(parts.map((part) => partialAggregates(part, aggregations, steps)));
+      return aggregations.map((_, i) => answers.flatMap((answer) => answer[i]!));
+    },
+  };
 }

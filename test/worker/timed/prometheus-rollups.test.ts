@@ -3,7 +3,8 @@ import { answer, freshBoard, ingest, request, token } from "../helpers.ts";
 
 /**
  * Beyond the raw window (here RAW_RETENTION_MS is 400 ms, so any selection spanning more than 800 ms) PromQL reads
- * rollups: one sample per bucket at its last point's time, valued by the aggregate the function needs.
+ * rollups: one sample per bucket at its last point's time, valued by the aggregate the function needs, carrying
+ * its count of points where the function needs it.
  */
 describe("PromQL beyond the raw window", () => {
   const MINUTE = 60_000;
@@ -49,5 +50,15 @@ describe("PromQL beyond the raw window", () => {
     const { source, values } = await rangeQuery(board, viewer, "rate(c_total[5m])");
     expect(source).toBe("1m");
     expect(values.map(([, v]) => Number(v))).toEqual([1, 1, 1, 1]);
+  });
+
+  it("counts each bucket's points for count_over_time and weighs each bucket's mean by them for avg_over_time", async () => {
+    const { board, viewer } = await seeded();
+    // At 6 min the window [1 min, 6 min] holds the buckets of minutes 1 to 5 (their last points at :59), 60 points each.
+    const counted = await rangeQuery(board, viewer, "count_over_time(g[5m])");
+    expect(counted.source).toBe("1m");
+    expect(counted.values.map(([, v]) => v)).toEqual(["300", "300", "300", "300"]);
+    const averaged = await rangeQuery(board, viewer, "avg_over_time(g[5m])");
+    expect(averaged.values.map(([, v]) => Number(v))).toEqual([6, 7, 8, 9].map((m) => (m - 3) * 60 + 29.5));
   });
 });

@@ -1,0 +1,91 @@
+/**
+ * A store's fast path for a pushed-down `sum`, `count`, `min`, `max` or `group` of a range function over a range
+ * selector: series after series, each swept once over every step, its value folded into its group's columns.
+ * Series come in label order, so each group adds the same values in the same order as step-by-step evaluation
+ * (`aggregate`) does: the result is bit for bit the same, without a sample object per series and step.
+ */
+import type { Aggregate, AggregateOp, Call, MatrixSelector } from "./ast.ts";
+import { unwrapParens } from "./ast.ts";
+import { type EvalContext, resolveAt } from "./evaluate.ts";
+import { type FunctionDef, functions } from "./functions.ts";
+import { dropMetricName, grouping } from "./labels.ts";
+import { stepCount } from "./pushdown.ts";
+import type { PartialSeries, Steps } from "./querier.ts";
+import { RangeReader } from "./selectors.ts";
+
+type WindowDef = Extract<FunctionDef, { kind: "window" }>;
+
+interface Shape {
+  readonly fn: WindowDef;
+  readonly matrix: MatrixSelector;
+  readonly params: readonly number[];
+}
+
+const FOLDED = new Set<AggregateOp>(["sum", "count", "min", "max", "group"]);
+
+/** The function, range selector and literal parameters of `part` when it takes the fast path. */
+function shapeOf(part: Aggregate): Shape | undefined {
+  const call = unwrapParens(part.expr);
+  if (!FOLDED.has(part.op) || call.type !== "call") return undefined;
+  const fn = functions[call.func];
+  if (fn?.kind !== "window" || call.func === "absent_over_time") return undefined;
+  const args = (call as Call).args.map(unwrapParens);
+  const matrix = args.find((a) => a.type === "matrixSelector");
+  if (!matrix || args.some((a) => a !== matrix && a.type !== "number")) return undefined;
+  const params = args.flatMap((a) => (a.type === "number" ? [a.value] : []));
+  return { fn, matrix, params };
+}
+
+/** Folds one series' value into its group at step k, as the reducers of `aggregate` fold a group's values. */
+function fold(op: AggregateOp, group: PartialSeries, k: number, x: number): void {
+  const values = group.values;
+  if (!group.present[k]) {
+    group.present[k] = 1;
+    values[k] = op === "count" || op === "group" ? 1 : x;
+    return;
+  }
+  const best = values[k] as number;
+  if (op === "sum") values[k] = best + x;
+  else if (op === "count") values[k] = best + 1;
+  else if (op === "max" && (best < x || Number.isNaN(best))) values[k] = x;
+  else if (op === "min" && (best > x || Number.isNaN(best))) values[k] = x;
+}
+
+/** `part`'s partial groups at every step, or undefined when it does not take the fast path. */
+export function seriesMajorPartials(
+  part: Aggregate,
+  steps: Steps,
+  c: EvalContext,
+): PartialSeries[] | undefined {
+  const shape = shapeOf(part);
+  if (!shape) return undefined;
+  const { fn, matrix, params } = shape;
+  const { at, offset } = matrix.vector;
+  const n = stepCount(steps);
+  const groups = new Map<string, PartialSeries>();
+  for (const s of c.series.get(matrix.vector) ?? []) {
+    c.budget.checkTime();
+    const { key, labels } = grouping(
+      fn.keepMetricName ? s.labels : dropMetricName(s.labels),
+      part.grouping,
+      !part.without,
+    );
+    let group = groups.get(key);
+    if (!group) {
+      group = { labels, values: new Float64Array(n), present: new Uint8Array(n) };
+      groups.set(key, group);
+    }
+    const reader = new RangeReader([s]);
+    for (let k = 0; k < n; k++) {
+      const ts = steps.start + k * steps.step;
+      const rangeEnd = resolveAt(at, ts, c) - offset;
+      const rangeStart = rangeEnd - matrix.range;
+      const window = reader.windows(rangeStart, rangeEnd)[0];
+      if (!window) continue;
+      const x = fn.impl(window, { ts, rangeStart, rangeEnd, params });
+      if (x !== undefined) fold(part.op, group, k, x);
+    }
+  }
+  // A group none of whose series had a value at any step is no group (the step-by-step path never sees it).
+  return [...groups.values()].filter((g) => g.present.includes(1));
+}
