@@ -50,7 +50,9 @@ describe("stored formats", () => {
     expect([...decoded.stale!]).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0]);
     // Points of many series in turn (one per series, as agents send them) carry no index: it would not pay.
     const interleaved = new Uint32Array([1, 2, 3, 1, 2, 3, 1, 2, 3]);
-    expect(decodeBatch(encodeBatch({ ...batch, seriesIds: interleaved }).slice().buffer).runs).toBeUndefined();
+    expect(
+      decodeBatch(encodeBatch({ ...batch, seriesIds: interleaved }).slice().buffer).runs,
+    ).toBeUndefined();
   });
 
   it("keeps staleness markers as a flag column, whatever the values' NaN bits", () => {
