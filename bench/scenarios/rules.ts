@@ -82,7 +82,7 @@ export async function rulesScenario(context: BenchContext): Promise<void> {
     const gateway = await signToken(context.secret, { kind: "gateway", board, gateway: "prometheus", iat });
     const admin = await mintToken(context.secret, "admin", board);
     const end = Math.floor(Date.now() / 15_000) * 15_000;
-    for (const body of bodies(dataset(series, end)))
+    for (const body of bodies(dataset(series, end, 3_600_000)))
       await Promise.all([
         remoteWrite(`${prometheus.url}/api/v1/write`, body),
         remoteWrite(`${server.origin}/api/v1/write`, body, gateway),

@@ -117,20 +117,19 @@ function fromRaw(
 /** One sample per rollup bucket in [start, end], at its last point's time, valued by the function's aggregate. */
 function bucketSamples(columns: ColumnsWithLastTs, func: string | undefined, start: number, end: number) {
   const aggregate = func ? AGGREGATE_OF[func] : undefined;
-  const pick = (k: number) => {
-    if (aggregate === "max") return columns.max[k]!;
-    if (aggregate === "min") return columns.min[k]!;
-    if (aggregate === "avg") return columns.avg[k]!;
-    if (aggregate === "sum") return columns.avg[k]! * columns.count[k]!;
-    return columns.last[k]!;
-  };
-  const kept = columns.lastTs.flatMap((t, k) => (t >= start && t <= end ? [k] : []));
-  const samples = {
-    timestamps: Float64Array.from(kept, (k) => columns.lastTs[k]!),
-    values: Float64Array.from(kept, pick),
-  };
+  const { lastTs, count } = columns;
+  // Buckets come in time order: those in the range are one run of them.
+  let from = 0;
+  while (from < lastTs.length && lastTs[from]! < start) from++;
+  let to = from;
+  while (to < lastTs.length && lastTs[to]! <= end) to++;
+  const column =
+    aggregate === "sum" || aggregate === "avg" ? columns.avg : aggregate ? columns[aggregate] : columns.last;
+  const values = new Float64Array(column.slice(from, to));
+  if (aggregate === "sum") for (let k = 0; k < values.length; k++) values[k]! *= count[from + k]!;
+  const samples = { timestamps: new Float64Array(lastTs.slice(from, to)), values };
   return func && WEIGHED.has(func)
-    ? { ...samples, counts: Float64Array.from(kept, (k) => columns.count[k]!) }
+    ? { ...samples, counts: new Float64Array(count.slice(from, to)) }
     : samples;
 }
 

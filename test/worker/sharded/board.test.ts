@@ -364,6 +364,12 @@ describe("changing the shard count", () => {
     expect(history.body.series).toHaveLength(1);
     expect(history.body.series[0].count.reduce((a: number, b: number) => a + b, 0)).toBe(4);
     expect(history.body.positions.map((p: { sid: number }) => p.sid)).toEqual([0, ...LAYOUT]);
+    // One series on two shards: aggregating shard by shard would count it twice, so PromQL merges it first.
+    const counted = await get(
+      `/api/v1/boards/${board}/prometheus/api/v1/query?query=${encodeURIComponent("count(m)")}&time=${now / 1000}`,
+      viewer,
+    );
+    expect(counted.body.data.result).toEqual([{ metric: {}, value: [now / 1000, "1"] }]);
     const socket = await connect(board, viewer);
     await socket.nextMessage("hello");
     const snapshot = await socket.nextMessage("snapshot");
