@@ -11,7 +11,12 @@ import {
   selectorMatches,
   seriesName,
 } from "../../worker/protocol/index.ts";
-import type { AlertMark } from "./line-chart.ts";
+
+/** An alert transition drawn on a chart: a vertical line at its time, coloured by what the alert became. */
+export interface AlertMark {
+  at: number;
+  state: "pending" | "firing" | "resolved";
+}
 
 /** What `GET …/alerts` answers. */
 export interface AlertsAnswer {

@@ -5,10 +5,10 @@ import {
   type SeriesState,
   seriesName,
 } from "../../worker/protocol/index.ts";
+import type { AlertMark } from "./alert-state.ts";
 import { frameBatcher } from "./frame-batcher.ts";
 import type { HistoryAnswer } from "./history-query.ts";
 import type { HistoryView } from "./history-sync.ts";
-import type { AlertMark } from "./line-chart.ts";
 import { MetricPanel } from "./metric-panel.ts";
 import { type CardView, SeriesCard } from "./series-card.ts";
 import type { WindowLimits } from "./series-window.ts";

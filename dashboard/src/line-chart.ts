@@ -12,6 +12,7 @@ import {
   type ScriptableLineSegmentContext,
   Tooltip,
 } from "chart.js";
+import type { AlertMark } from "./alert-state.ts";
 import { type ChartSeries, clippedPixel, isolated, spansGap } from "./chart-geometry.ts";
 import { formatAxisValue, formatTick, formatTimestamp, formatValue } from "./format.ts";
 import type { ChartPoint } from "./series-window.ts";
@@ -51,12 +52,6 @@ const thresholdLines: Plugin<"line"> = {
     ctx.restore();
   },
 };
-
-/** An alert transition drawn on a chart: a vertical line at its time, coloured by what the alert became. */
-export interface AlertMark {
-  at: number;
-  state: "pending" | "firing" | "resolved";
-}
 
 const MARK_COLORS: Record<AlertMark["state"], string> = {
   pending: "#fbbf24",

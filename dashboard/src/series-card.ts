@@ -1,15 +1,9 @@
 import { formatLabels, type SeriesDef, seriesName } from "../../worker/protocol/index.ts";
+import type { AlertMark } from "./alert-state.ts";
 import type { ChartSeries } from "./chart-geometry.ts";
 import { child } from "./dom.ts";
 import { formatClock, formatUnit, formatValue, lineUnit } from "./format.ts";
-import {
-  type AlertMark,
-  createLineChart,
-  type LineChart,
-  setAlertMarks,
-  setThresholds,
-  showBand,
-} from "./line-chart.ts";
+import { createLineChart, type LineChart, setAlertMarks, setThresholds, showBand } from "./line-chart.ts";
 import { metricColor } from "./palette.ts";
 import { type ChartPoint, SeriesWindow, type WindowLimits } from "./series-window.ts";
 import { type AxisBounds, isStale } from "./time-axis.ts";
