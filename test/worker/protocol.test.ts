@@ -124,8 +124,8 @@ describe("client messages", () => {
 
   it.each([
     ["not json", "message is not valid JSON"],
-    ["[1]", "type must be subscribe, unsubscribe, ack or pace"],
-    ['{"type":"publish","series":[]}', "type must be subscribe, unsubscribe, ack or pace"],
+    ["[1]", "type must be subscribe, unsubscribe, ack, pace, query or unquery"],
+    ['{"type":"publish","series":[]}', "type must be subscribe, unsubscribe, ack, pace, query or unquery"],
     ['{"type":"ack","frames":-1}', "ack needs a non-negative integer frames"],
     ['{"type":"subscribe","series":"*"}', "series must be an array of at most 32 selectors"],
     ['{"type":"subscribe","series":[":x"]}', 'selector ":x" must start with device: or *:'],

@@ -14,9 +14,17 @@ import { DashboardStore, type SaveResult } from "../dashboards/dashboard-store.t
 import type { Env } from "../env.ts";
 import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
+import { LiveQueries } from "../live/live-queries.ts";
 import { BoardMirror, type MirrorState } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
-import { serveViewer, tooMany, viewerMessage } from "../live/viewer-requests.ts";
+import {
+  QUERY_STREAM_PATH,
+  serveQueryStream,
+  serveViewer,
+  socketLeft,
+  tooMany,
+  viewerMessage,
+} from "../live/viewer-requests.ts";
 import { emptyFlush, Viewers } from "../live/viewers.ts";
 import type { Dashboard, DashboardSummary, DashboardVersionInfo } from "../protocol/dashboards.ts";
 import type {
@@ -41,6 +49,7 @@ import type { RuleGroup } from "../rules/rule-file.ts";
 import { type AlertingConfig, RuleStore, type StoredRules } from "../rules/rule-store.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
+import { promqlLabels } from "../shard/promql-labels.ts";
 import { MAX_SERIES_PER_SHARD } from "../shard/series-catalog.ts";
 import type { SeriesSummary, ShardHistory } from "../shard/shard-api.ts";
 import { HubLedger } from "./hub-ledger.ts";
@@ -67,6 +76,8 @@ export class HubObject extends DurableObject<Env> {
   private readonly tick: Tick;
   private readonly replay: ReplaySource;
   private readonly rules: BoardRules;
+  /** Live PromQL: one evaluation per (expression, step) for this hub's viewers. */
+  private readonly queries: LiveQueries;
   /** The mirror and viewers, built from the shards on first need after a wake. */
   private live: Promise<Viewers> | null = null;
   private viewers: Viewers | null = null;
@@ -90,6 +101,18 @@ export class HubObject extends DurableObject<Env> {
     const rules = new RuleStore(ctx.storage.sql, (change) => this.ledger.record(change));
     const host = ruleHost(env, this.board, () => this.registry.all(), this.config.shards);
     this.rules = new BoardRules(rules, host);
+    this.queries = new LiveQueries({
+      shards: async () =>
+        this.registry.all().map((sid) => {
+          const shard = shardStub(env, this.board, sid);
+          return (select) => shard.promqlSelect(select);
+        }),
+      labelsOf: (id) => {
+        const def = this.viewers?.seriesDef(id);
+        return def && promqlLabels(def);
+      },
+      beforeStep: () => this.tick.run(),
+    });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -99,7 +122,7 @@ export class HubObject extends DurableObject<Env> {
    * being built counts (a viewer is on its way: a shard told to stop now would not push to it).
    */
   private get watched(): boolean {
-    if (this.relays.active) return true;
+    if (this.relays.active || this.queries.watching) return true;
     if (this.viewers) return !this.viewers.idle;
     return this.live !== null || this.ctx.getWebSockets().length > 0;
   }
@@ -285,6 +308,7 @@ export class HubObject extends DurableObject<Env> {
   private flush(): number {
     if (!this.viewers) return 0;
     const sent = this.viewers.flush();
+    this.queries.feed(sent.shards);
     const { shards, series, presence, alerts } = sent;
     if (shards.length + series.length + presence.length + alerts.length === 0)
       return this.viewers.lastFlushMessages;
@@ -403,6 +427,9 @@ export class HubObject extends DurableObject<Env> {
     if (local + relayed.websocket + relayed.sse + relayed.poll >= limit) {
       return tooMany("viewer_limit", `this board takes at most ${limit} viewers`, 30);
     }
+    // Live PromQL streams stay on the hub: its evaluations are shared by all of them (relays serve sockets' queries).
+    if (new URL(request.url).pathname === QUERY_STREAM_PATH)
+      return serveQueryStream(request, await this.ready(), this.queries);
     if (local >= this.config.viewersPerObject) {
       const index = this.relays.place();
       return relayStub(this.env, this.board, index).fetch(request);
@@ -411,16 +438,18 @@ export class HubObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    viewerMessage(await this.ready(), socket, message);
+    viewerMessage(await this.ready(), socket, message, this.queries);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     answerClose(socket, code, reason);
+    socketLeft(socket, this.queries);
     this.viewers?.leave(socket);
     this.viewers?.queuePresence([]);
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
+    socketLeft(socket, this.queries);
     this.viewers?.leave(socket);
   }
 }

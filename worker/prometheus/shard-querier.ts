@@ -27,6 +27,13 @@ export interface QueryCost {
   selectMs: number;
 }
 
+/** Sees each selection a query made, with the series storage answered (a live query seeds its memory from them). */
+export type SelectTap = (
+  matchers: readonly LabelMatcher[],
+  hints: SelectHints,
+  series: readonly SeriesSamples[],
+) => void;
+
 export interface SelectLimits {
   /** Series one selector may match over the board. */
   maxSeriesPerSelector: number;
@@ -66,11 +73,13 @@ export class ShardQuerier implements Querier {
   private readonly shards: SelectOnShard[];
   private readonly now: number;
   private readonly limits: SelectLimits;
+  private readonly tap: SelectTap | undefined;
 
-  constructor(shards: SelectOnShard[], now: number, limits: SelectLimits) {
+  constructor(shards: SelectOnShard[], now: number, limits: SelectLimits, tap?: SelectTap) {
     this.shards = shards;
     this.now = now;
     this.limits = limits;
+    this.tap = tap;
   }
 
   async select(matchers: readonly LabelMatcher[], hints: SelectHints): Promise<SeriesSamples[]> {
@@ -84,7 +93,9 @@ export class ShardQuerier implements Querier {
     };
     const started = Date.now();
     try {
-      return this.merge(await Promise.all(this.shards.map((select) => select(request))));
+      const series = this.merge(await Promise.all(this.shards.map((select) => select(request))));
+      this.tap?.(matchers, hints, series);
+      return series;
     } finally {
       this.cost.selectMs += Date.now() - started;
     }

@@ -1,0 +1,198 @@
+import {
+  type LabelMatcher,
+  type LabelSet,
+  labelsKey,
+  matchesAll,
+  type Querier,
+  type SelectHints,
+  type SeriesSamples,
+} from "../promql/index.ts";
+
+/**
+ * One series' recent samples in time order. Of equal times the first arrival is kept, as the shards' raw log
+ * answers (`readRawSamples`): a live point repeating one the seed read from storage changes nothing.
+ */
+class RecentSamples {
+  readonly labels: LabelSet;
+  private t: number[] = [];
+  private v: number[] = [];
+  private stale: number[] = [];
+  /** Samples before `head` were dropped (compacted once they are half the arrays). */
+  private head = 0;
+
+  constructor(labels: LabelSet) {
+    this.labels = labels;
+  }
+
+  get size(): number {
+    return this.t.length - this.head;
+  }
+
+  /** Index of the first sample at or after `ts`. */
+  private lowerBound(ts: number): number {
+    let lo = this.head;
+    let hi = this.t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.t[mid]! < ts) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Adds a sample; false when one at that time is held already. */
+  add(ts: number, value: number, stale: boolean): boolean {
+    const n = this.t.length;
+    if (n === this.head || ts > this.t[n - 1]!) {
+      this.t.push(ts);
+      this.v.push(value);
+      this.stale.push(stale ? 1 : 0);
+      return true;
+    }
+    const at = this.lowerBound(ts);
+    if (this.t[at] === ts) return false;
+    this.t.splice(at, 0, ts);
+    this.v.splice(at, 0, value);
+    this.stale.splice(at, 0, stale ? 1 : 0);
+    return true;
+  }
+
+  /** The samples in [start, end], as storage answers a selection. */
+  slice(start: number, end: number): SeriesSamples {
+    const from = this.lowerBound(start);
+    let to = from;
+    while (to < this.t.length && this.t[to]! <= end) to++;
+    const samples: SeriesSamples = {
+      labels: this.labels,
+      timestamps: Float64Array.from(this.t.slice(from, to)),
+      values: Float64Array.from(this.v.slice(from, to)),
+    };
+    const stale = this.stale.slice(from, to);
+    return stale.includes(1) ? { ...samples, stale: Uint8Array.from(stale) } : samples;
+  }
+
+  /** Forgets samples before `ts`; returns how many. */
+  dropBefore(ts: number): number {
+    const cut = this.lowerBound(ts);
+    const dropped = cut - this.head;
+    this.head = cut;
+    if (this.head > 64 && this.head * 2 > this.t.length) {
+      this.t = this.t.slice(this.head);
+      this.v = this.v.slice(this.head);
+      this.stale = this.stale.slice(this.head);
+      this.head = 0;
+    }
+    return dropped;
+  }
+}
+
+/** How far a selection reaches from an evaluation time t: it reads samples in [t - offset - reach, t - offset]. */
+export interface SelectionWindow {
+  offset: number;
+  reach: number;
+}
+
+/** One selector of an expression (its matchers) with the series it matched and the windows it is read with. */
+interface Selection {
+  matchers: readonly LabelMatcher[];
+  windows: SelectionWindow[];
+  series: Map<string, RecentSamples>;
+}
+
+const selectionKey = (matchers: readonly LabelMatcher[]) =>
+  JSON.stringify(matchers.map((m) => [m.name, m.type, m.value]));
+
+/**
+ * The recent samples one live expression reads, kept in memory: seeded from storage (the selections of a
+ * `query_range` over the last steps), then fed every point the object relays. It answers the engine as storage
+ * would for the windows it keeps, so a step evaluated over it equals `query_range`'s for that step.
+ */
+export class SampleRing implements Querier {
+  private readonly selections = new Map<string, Selection>();
+  /** Per series id, the series of each selection it belongs to (found once per id). */
+  private readonly targets = new Map<number, Array<{ recent: RecentSamples; windows: SelectionWindow[] }>>();
+  private held = 0;
+
+  get samples(): number {
+    return this.held;
+  }
+
+  /** Takes a storage selection of the seed query: its matched series, and the window it was read with. */
+  seed(matchers: readonly LabelMatcher[], window: SelectionWindow, series: readonly SeriesSamples[]): void {
+    const key = selectionKey(matchers);
+    let selection = this.selections.get(key);
+    if (!selection) {
+      selection = { matchers, windows: [], series: new Map() };
+      this.selections.set(key, selection);
+    }
+    selection.windows.push(window);
+    for (const s of series) {
+      const recent = this.seriesOf(selection, s.labels);
+      for (let i = 0; i < s.timestamps.length; i++)
+        if (recent.add(s.timestamps[i]!, s.values[i]!, s.stale?.[i] === 1)) this.held++;
+    }
+    this.targets.clear();
+  }
+
+  private seriesOf(selection: Selection, labels: LabelSet): RecentSamples {
+    const key = labelsKey(labels);
+    let recent = selection.series.get(key);
+    if (!recent) {
+      recent = new RecentSamples(labels);
+      selection.series.set(key, recent);
+    }
+    return recent;
+  }
+
+  /**
+   * A point the object relayed, of the series `id` (`labels` names it): kept by every selection whose matchers it
+   * matches. Returns the evaluation times whose result it may change, [from, to], or null when no selection kept it.
+   */
+  offer(
+    id: number,
+    labels: () => LabelSet | undefined,
+    ts: number,
+    value: number,
+    stale: boolean,
+  ): [number, number] | null {
+    let targets = this.targets.get(id);
+    if (!targets) {
+      const named = labels();
+      targets = [];
+      for (const selection of this.selections.values())
+        if (named && matchesAll(named, selection.matchers))
+          targets.push({ recent: this.seriesOf(selection, named), windows: selection.windows });
+      this.targets.set(id, targets);
+    }
+    let affected: [number, number] | null = null;
+    for (const { recent, windows } of targets) {
+      if (!recent.add(ts, value, stale)) continue;
+      this.held++;
+      for (const { offset, reach } of windows) {
+        const [from, to] = [ts + offset, ts + offset + reach];
+        affected = affected ? [Math.min(affected[0], from), Math.max(affected[1], to)] : [from, to];
+      }
+    }
+    return affected;
+  }
+
+  /** Keeps only what evaluations at `from` and later read. */
+  dropBefore(from: number): void {
+    for (const selection of this.selections.values()) {
+      const reach = Math.max(...selection.windows.map((w) => w.offset + w.reach));
+      for (const [key, recent] of selection.series) {
+        this.held -= recent.dropBefore(from - reach);
+        if (recent.size === 0) {
+          selection.series.delete(key);
+          this.targets.clear();
+        }
+      }
+    }
+  }
+
+  async select(matchers: readonly LabelMatcher[], hints: SelectHints): Promise<SeriesSamples[]> {
+    const selection = this.selections.get(selectionKey(matchers));
+    if (!selection) throw new Error("a live query selected what its seed did not");
+    return [...selection.series.values()].map((recent) => recent.slice(hints.start, hints.end));
+  }
+}
