@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { remoteWriteBody, STALE, type WrittenSeries } from "../../scripts/remote-write-body.ts";
 import type { LiveResult } from "../../worker/protocol/index.ts";
-import { answer, EventReader, freshBoard, postRemoteWrite, request, token } from "./helpers.ts";
+import {
+  answer,
+  connect,
+  EventReader,
+  freshBoard,
+  postRemoteWrite,
+  request,
+  token,
+  type Viewer,
+} from "./helpers.ts";
 
 type Written = Array<{ labels: Record<string, string>; samples: Array<readonly [number, number]> }>;
 
@@ -97,6 +106,28 @@ describe("live PromQL over SSE", () => {
     await reader.close();
   });
 
+  it("resumes from Last-Event-ID, the last step every subscription of the stream had", async () => {
+    const board = freshBoard();
+    const query = `query=${encodeURIComponent("vector(time())")}&query=${encodeURIComponent("vector(1)")}&step=1s`;
+    const reader = new EventReader(await openLive(board, query));
+    let id: string | undefined;
+    for (;;) {
+      const event = await reader.next();
+      id = event.id ?? id;
+      if (JSON.parse(event.data).kind === "steps" && event.id !== undefined) break;
+    }
+    await reader.close();
+    const lastEventId = id!;
+    await sleep(1100); // a step passes: the resumed history holds it
+    const resumed = new EventReader(await openLive(board, query, { "last-event-id": lastEventId }));
+    for (let seen = 0; seen < 2; seen++) {
+      const data = JSON.parse((await resumed.next()).data) as LiveResult;
+      expect(data).toMatchObject({ kind: "history", start: Number(lastEventId) + 1 });
+      expect(data.result[0]!.values[0]![0]).toBe(Number(lastEventId) + 1);
+    }
+    await resumed.close();
+  });
+
   it("streams what query_range answers for the same steps: counter resets, series coming and going, staleness, late points", async () => {
     const board = freshBoard();
     const now = Date.now();
@@ -165,4 +196,101 @@ describe("live PromQL over SSE", () => {
     // The late point changed sum by (room) (temp) at steps already sent.
     expect(applied[1]!.corrections).toBeGreaterThan(0);
   }, 30_000);
+});
+
+/** The next live query message a socket received (raw frames and other messages skipped). */
+async function nextResult(viewer: Viewer, timeoutMs = 3000) {
+  for (;;) {
+    const item = await viewer.next(timeoutMs);
+    if (item.kind === "message" && (item.message.type === "result" || item.message.type === "query_error"))
+      return item.message;
+  }
+}
+
+async function stats(board: string) {
+  const { body } = await answer(
+    request(`/api/v1/boards/${board}/stats`, {
+      headers: { authorization: `Bearer ${await token("viewer", board)}` },
+    }),
+  );
+  return body.liveQueries as { evaluations: number; subscriptions: number };
+}
+
+describe("live PromQL on the live socket", () => {
+  it("shares one evaluation per expression and step between sockets, ends it with the last unquery", async () => {
+    const board = freshBoard();
+    const viewer = await token("viewer", board);
+    const [a, b] = [
+      await connect(board, viewer, "?series=none:none"),
+      await connect(board, viewer, "?series=none:none"),
+    ];
+    const query = { type: "query", expr: "vector(time())", step: 1000 };
+    a.socket.send(JSON.stringify({ ...query, id: "x" }));
+    b.socket.send(JSON.stringify({ ...query, id: "y" }));
+    const [historyA, historyB] = [await nextResult(a), await nextResult(b)];
+    expect(historyA).toMatchObject({ type: "result", id: "x", kind: "history", resultType: "matrix" });
+    expect(historyB).toMatchObject({ type: "result", id: "y", kind: "history" });
+    expect(await stats(board)).toEqual({ evaluations: 1, subscriptions: 2 });
+    const [stepA, stepB] = [await nextResult(a), await nextResult(b)];
+    expect(stepA).toMatchObject({
+      kind: "steps",
+      result: [
+        {
+          metric: {},
+          values: [[stepA.type === "result" && stepA.end, String(stepA.type === "result" && stepA.end)]],
+        },
+      ],
+    });
+    expect({ ...stepB, id: "x" }).toEqual(stepA);
+    a.socket.send(JSON.stringify({ type: "unquery", id: "x" }));
+    await a.quiet(100);
+    expect(await stats(board)).toEqual({ evaluations: 1, subscriptions: 1 });
+    b.close();
+    await b.quiet(100);
+    expect(await stats(board)).toEqual({ evaluations: 0, subscriptions: 0 });
+    a.close();
+  });
+
+  it("answers a bad expression on its subscription, and a bad message as an error", async () => {
+    const board = freshBoard();
+    const socket = await connect(board, await token("viewer", board), "?series=none:none");
+    socket.socket.send(JSON.stringify({ type: "query", id: "q", expr: "rate(x[5m]", step: 1000 }));
+    expect(await nextResult(socket)).toMatchObject({
+      type: "query_error",
+      id: "q",
+      status: "error",
+      errorType: "bad_data",
+    });
+    socket.socket.send(JSON.stringify({ type: "query", id: "q", expr: "x", step: 10 }));
+    for (;;) {
+      const item = await socket.next();
+      if (item.kind === "message" && item.message.type === "error") {
+        expect(item.message.message).toContain("step must be");
+        break;
+      }
+    }
+    socket.close();
+  });
+
+  it("resumes after a reconnect from the last step it had: no gap, no repeat", async () => {
+    const board = freshBoard();
+    const viewer = await token("viewer", board);
+    const first = await connect(board, viewer, "?series=none:none");
+    const query = { type: "query", id: "t", expr: "vector(time())", step: 1000 };
+    first.socket.send(JSON.stringify(query));
+    await nextResult(first);
+    const step = await nextResult(first);
+    const last = step.type === "result" ? step.end : Number.NaN;
+    first.close();
+    await sleep(1500);
+    const second = await connect(board, viewer, "?series=none:none");
+    second.socket.send(JSON.stringify({ ...query, after: last }));
+    const resumed = await nextResult(second);
+    expect(resumed).toMatchObject({ kind: "history", start: last + 1 });
+    const times = resumed.type === "result" ? resumed.result.flatMap((s) => s.values.map(([t]) => t)) : [];
+    expect(times[0]).toBe(last + 1);
+    const next = await nextResult(second);
+    expect(next).toMatchObject({ kind: "steps", start: (resumed as { end: number }).end + 1 });
+    second.close();
+  });
 });

@@ -416,7 +416,8 @@ export class HubObject extends DurableObject<Env> {
       poll: local.poll + relayed.poll,
     };
     const layout = { current: this.config.shards, seriesLimit: MAX_SERIES_PER_SHARD * this.config.shards };
-    return mergeStats(this.board, shards, { ...layout, rowsWritten: this.ledger.rowsWritten }, viewers);
+    const hub = { ...layout, rowsWritten: this.ledger.rowsWritten };
+    return mergeStats(this.board, shards, hub, viewers, this.queries.counts);
   }
 
   /** A viewer (the Worker checked it): served here while the hub has room, else on a relay. */

@@ -93,8 +93,11 @@ export class LiveQueries {
     return this.queries.size > 0;
   }
 
-  get evaluations(): number {
-    return this.queries.size;
+  /** Evaluations running and the subscriptions they serve (a board's stats). */
+  get counts(): { evaluations: number; subscriptions: number } {
+    let subscriptions = 0;
+    for (const query of this.queries.values()) subscriptions += query.watchers.size;
+    return { evaluations: this.queries.size, subscriptions };
   }
 
   /** Every point of a flush, to every evaluation. */
