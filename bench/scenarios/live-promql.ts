@@ -127,7 +127,7 @@ async function measure(context: BenchContext, viewers: number, series: number, s
       const credential = await signToken(context.secret, { kind: "viewer", board: BOARD, iat, exp });
       const query = new URLSearchParams({ query: expression(i), step: `${STEP_MS / 1000}s` });
       const response = await open(`/api/v1/boards/${BOARD}/prometheus/live?${query}`, credential);
-      let highest = Number.POSITIVE_INFINITY;
+      let highest = 0;
       readers.push(
         readEvents(
           response,
