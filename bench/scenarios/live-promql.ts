@@ -77,7 +77,12 @@ class ProbeClock {
   }
 }
 
-async function measure(context: BenchContext, viewers: number, series: number, seconds: number): Promise<Row> {
+async function measure(
+  context: BenchContext,
+  viewers: number,
+  series: number,
+  seconds: number,
+): Promise<Row> {
   const server = await startServer(context.stage, context.secret, { BOARD_SHARDS: "1" });
   const client = new HttpClient(server.origin, 8);
   const abort = new AbortController();
@@ -116,7 +121,8 @@ async function measure(context: BenchContext, viewers: number, series: number, s
         headers: { authorization: `Bearer ${credential}` },
         signal: abort.signal,
       });
-      if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+      if (response.status !== 200)
+        throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
       return response;
     };
     for (let v = 0; v < viewers; v++) {
@@ -133,7 +139,10 @@ async function measure(context: BenchContext, viewers: number, series: number, s
           response,
           (event, data) => {
             if (event !== "result") return;
-            const result = JSON.parse(data) as { kind: string; result: Array<{ values: Array<[number, string]> }> };
+            const result = JSON.parse(data) as {
+              kind: string;
+              result: Array<{ values: Array<[number, string]> }>;
+            };
             const last = result.result[0]?.values.at(-1);
             if (!last) return;
             const value = Math.round(Number(last[1]) - i);
@@ -200,7 +209,13 @@ async function measure(context: BenchContext, viewers: number, series: number, s
  */
 export async function livePromqlScenario(context: BenchContext): Promise<void> {
   const seconds = context.quick ? 8 : 30;
-  const runs = context.quick ? [[10, 100]] : [[1, 1000], [100, 1000], [200, 1000]];
+  const runs = context.quick
+    ? [[10, 100]]
+    : [
+        [1, 1000],
+        [100, 1000],
+        [200, 1000],
+      ];
   const rows: Row[] = [];
   for (const [viewers, series] of runs) {
     await awaitQuietMachine();

@@ -65,6 +65,12 @@ export class Watcher implements QueryWatcher {
   }
 }
 
+/** A shard could not be read (an RPC failed): the subscription ends, the client may subscribe again. */
+const UNAVAILABLE = {
+  errorType: "unavailable",
+  error: "the board's storage could not be read; subscribe again",
+};
+
 /** A step's clock: the steps final so far, and a timer for the next one while any query uses the step. */
 interface StepClock {
   stepMs: number;
@@ -135,9 +141,14 @@ export class LiveQueries {
       return;
     }
     const request = { expr: spec.expr, start, end, step: spec.stepMs, timeoutMs: Number.POSITIVE_INFINITY };
-    const answer = await runPromql(await this.options.shards(), request, Date.now());
-    if ("error" in answer) watcher.open(encodeError(answer.error, end));
-    else watcher.open(encodeResult("history", start, end, answer.data.result as unknown[]));
+    try {
+      const answer = await runPromql(await this.options.shards(), request, Date.now());
+      if ("error" in answer) watcher.open(encodeError(answer.error, end));
+      else watcher.open(encodeResult("history", start, end, answer.data.result as unknown[]));
+    } catch (error) {
+      console.error("live query: history failed", error);
+      watcher.open(encodeError(UNAVAILABLE, end));
+    }
   }
 
   /** Ends a subscription (an `unquery`, a closed socket or stream, or an error it was sent). */
@@ -170,6 +181,7 @@ export class LiveQueries {
       () => (query.failed ? this.stop(query) : query.advance(clock.through)),
       (error) => {
         console.error("live query: seed failed", error);
+        query.fail(UNAVAILABLE);
         this.stop(query);
       },
     );

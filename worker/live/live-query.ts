@@ -205,7 +205,8 @@ export class LiveQuery {
       });
   }
 
-  private fail(error: { errorType: string; error: string }): void {
+  /** Ends the evaluation for every watcher with an error (also when its seed could not be read). */
+  fail(error: { errorType: string; error: string }): void {
     this.failed = encodeError(error, this.lastFinal);
     this.seeding = null;
     for (const watcher of this.watchers) watcher.receive(this.failed);
