@@ -135,6 +135,37 @@ describe("client messages", () => {
     expect("error" in parsed && parsed.error).toContain(error);
   });
 
+  it("accepts live PromQL query and unquery messages", () => {
+    expect(
+      parseClientMessage('{"type":"query","id":"q","expr":"up","step":1000,"after":1764760800}'),
+    ).toEqual({
+      type: "query",
+      id: "q",
+      expr: "up",
+      step: 1000,
+      after: 1764760800,
+    });
+    expect(parseClientMessage('{"type":"unquery","id":"q"}')).toEqual({ type: "unquery", id: "q" });
+  });
+
+  it.each([
+    [
+      '{"type":"query","id":"q","expr":"up","step":999}',
+      "step must be a whole number of ms from 1000 to 3600000",
+    ],
+    ['{"type":"query","id":"q","expr":"up","step":1500.5}', "step must be"],
+    ['{"type":"query","id":"","expr":"up","step":1000}', "id must be a string of 1 to 64 chars"],
+    [
+      `{"type":"query","id":"q","expr":"${"x".repeat(4097)}","step":1000}`,
+      "expr must be a PromQL expression of 1 to 4096 chars",
+    ],
+    ['{"type":"query","id":"q","expr":"up","step":1000,"after":"now"}', "after is a time in seconds"],
+    ['{"type":"unquery"}', "id must be"],
+  ])("refuses the live query message %s", (text, error) => {
+    const parsed = parseClientMessage(text);
+    expect("error" in parsed && parsed.error).toContain(error);
+  });
+
   const matches = (selector: string, series: SeriesIdentity) => {
     const parsed = parseSelector(selector);
     if ("error" in parsed) throw new Error(parsed.error);
