@@ -146,7 +146,7 @@ describe("live PromQL over SSE", () => {
       "rate(req_total[3s])",
       "sum by (room) (temp)",
       "load",
-      "max_over_time(temp[2s])",
+      "min_over_time(temp[2s])",
       "count(up == 1) or vector(0)",
     ];
     const query = exprs.map((e) => `query=${encodeURIComponent(e)}`).join("&");
@@ -183,6 +183,11 @@ describe("live PromQL over SSE", () => {
           samples: [[99, ts - 1500]],
         });
       await write(board, series);
+      // Out of order within a series that has later points: it lands between them.
+      if (i === 20)
+        await write(board, [
+          { labels: { __name__: "temp", instance: "s1", room: "lab" }, samples: [[-40, ts - 1130]] },
+        ]);
       await sleep(250);
     }
     const last = Math.floor(Date.now() / 1000) + 1;
@@ -195,6 +200,8 @@ describe("live PromQL over SSE", () => {
     }
     // The late point changed sum by (room) (temp) at steps already sent.
     expect(applied[1]!.corrections).toBeGreaterThan(0);
+    // The out-of-order point is the window's minimum once it is in.
+    expect([...applied[3]!.points.values()]).toContain("-40");
   }, 30_000);
 });
 

@@ -12,9 +12,10 @@ import { boardOf, shardSid } from "../board/shards.ts";
 import { relayStub, shardStub } from "../board/stubs.ts";
 import { DashboardStore, type SaveResult } from "../dashboards/dashboard-store.ts";
 import type { Env } from "../env.ts";
+import { boardLiveQueries } from "../live/board-live-queries.ts";
 import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
-import { LiveQueries } from "../live/live-queries.ts";
+import type { LiveQueries } from "../live/live-queries.ts";
 import { BoardMirror, type MirrorState } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
 import {
@@ -49,7 +50,6 @@ import type { RuleGroup } from "../rules/rule-file.ts";
 import { type AlertingConfig, RuleStore, type StoredRules } from "../rules/rule-store.ts";
 import type { HistoryError, HistoryRequest } from "../shard/history.ts";
 import type { ShardPush } from "../shard/hub-outbox.ts";
-import { promqlLabels } from "../shard/promql-labels.ts";
 import { MAX_SERIES_PER_SHARD } from "../shard/series-catalog.ts";
 import type { SeriesSummary, ShardHistory } from "../shard/shard-api.ts";
 import { HubLedger } from "./hub-ledger.ts";
@@ -101,18 +101,13 @@ export class HubObject extends DurableObject<Env> {
     const rules = new RuleStore(ctx.storage.sql, (change) => this.ledger.record(change));
     const host = ruleHost(env, this.board, () => this.registry.all(), this.config.shards);
     this.rules = new BoardRules(rules, host);
-    this.queries = new LiveQueries({
-      shards: async () =>
-        this.registry.all().map((sid) => {
-          const shard = shardStub(env, this.board, sid);
-          return (select) => shard.promqlSelect(select);
-        }),
-      labelsOf: (id) => {
-        const def = this.viewers?.seriesDef(id);
-        return def && promqlLabels(def);
-      },
-      beforeStep: () => this.tick.run(),
-    });
+    this.queries = boardLiveQueries(
+      env,
+      this.board,
+      async () => this.registry.all(),
+      () => this.viewers,
+      () => this.tick.run(),
+    );
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 

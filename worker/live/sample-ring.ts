@@ -9,79 +9,94 @@ import {
 } from "../promql/index.ts";
 
 /**
- * One series' recent samples in time order. Of equal times the first arrival is kept, as the shards' raw log
- * answers (`readRawSamples`): a live point repeating one the seed read from storage changes nothing.
+ * One series' recent samples in time order, in typed arrays that grow: a selection is a view into them, not a copy.
+ * Of equal times the first arrival is kept, as the shards' raw log answers (`readRawSamples`): a live point
+ * repeating one the seed read from storage changes nothing.
  */
 class RecentSamples {
   readonly labels: LabelSet;
-  private t: number[] = [];
-  private v: number[] = [];
-  private stale: number[] = [];
-  /** Samples before `head` were dropped (compacted once they are half the arrays). */
+  private t = new Float64Array(16);
+  private v = new Float64Array(16);
+  private stale = new Uint8Array(16);
+  private staleCount = 0;
+  /** Samples are at [head, end); those before `head` were dropped (compacted when the arrays grow). */
   private head = 0;
+  private end = 0;
 
   constructor(labels: LabelSet) {
     this.labels = labels;
   }
 
   get size(): number {
-    return this.t.length - this.head;
+    return this.end - this.head;
   }
 
-  /** Index of the first sample at or after `ts`. */
-  private lowerBound(ts: number): number {
+  /** Index of the first sample at or after `ts` (after it, when `after`). */
+  private lowerBound(ts: number, after = false): number {
     let lo = this.head;
-    let hi = this.t.length;
+    let hi = this.end;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.t[mid]! < ts) lo = mid + 1;
+      if (this.t[mid]! < ts || (after && this.t[mid] === ts)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
+  /** Room for one more sample at the end: drops the dropped ones, doubles when still full. */
+  private makeRoom(): void {
+    if (this.end < this.t.length) return;
+    const size = this.size;
+    const capacity = size * 2 > this.t.length ? this.t.length * 2 : this.t.length;
+    const move = <T extends Float64Array | Uint8Array>(from: T, to: T) => {
+      to.set(from.subarray(this.head, this.end));
+      return to;
+    };
+    this.t = move(this.t, new Float64Array(capacity));
+    this.v = move(this.v, new Float64Array(capacity));
+    this.stale = move(this.stale, new Uint8Array(capacity));
+    this.head = 0;
+    this.end = size;
+  }
+
   /** Adds a sample; false when one at that time is held already. */
   add(ts: number, value: number, stale: boolean): boolean {
-    const n = this.t.length;
-    if (n === this.head || ts > this.t[n - 1]!) {
-      this.t.push(ts);
-      this.v.push(value);
-      this.stale.push(stale ? 1 : 0);
-      return true;
+    const at = this.end === this.head || ts > this.t[this.end - 1]! ? this.end : this.lowerBound(ts);
+    if (at < this.end && this.t[at] === ts) return false;
+    const offset = at - this.head;
+    this.makeRoom();
+    const index = this.head + offset;
+    if (index < this.end) {
+      this.t.copyWithin(index + 1, index, this.end);
+      this.v.copyWithin(index + 1, index, this.end);
+      this.stale.copyWithin(index + 1, index, this.end);
     }
-    const at = this.lowerBound(ts);
-    if (this.t[at] === ts) return false;
-    this.t.splice(at, 0, ts);
-    this.v.splice(at, 0, value);
-    this.stale.splice(at, 0, stale ? 1 : 0);
+    this.t[index] = ts;
+    this.v[index] = value;
+    this.stale[index] = stale ? 1 : 0;
+    if (stale) this.staleCount++;
+    this.end++;
     return true;
   }
 
-  /** The samples in [start, end], as storage answers a selection. */
+  /** The samples in [start, end], as storage answers a selection: views into this series' arrays. */
   slice(start: number, end: number): SeriesSamples {
     const from = this.lowerBound(start);
-    let to = from;
-    while (to < this.t.length && this.t[to]! <= end) to++;
+    const to = this.lowerBound(end, true);
     const samples: SeriesSamples = {
       labels: this.labels,
-      timestamps: Float64Array.from(this.t.slice(from, to)),
-      values: Float64Array.from(this.v.slice(from, to)),
+      timestamps: this.t.subarray(from, to),
+      values: this.v.subarray(from, to),
     };
-    const stale = this.stale.slice(from, to);
-    return stale.includes(1) ? { ...samples, stale: Uint8Array.from(stale) } : samples;
+    return this.staleCount > 0 ? { ...samples, stale: this.stale.subarray(from, to) } : samples;
   }
 
   /** Forgets samples before `ts`; returns how many. */
   dropBefore(ts: number): number {
     const cut = this.lowerBound(ts);
+    for (let i = this.head; i < cut; i++) this.staleCount -= this.stale[i]!;
     const dropped = cut - this.head;
     this.head = cut;
-    if (this.head > 64 && this.head * 2 > this.t.length) {
-      this.t = this.t.slice(this.head);
-      this.v = this.v.slice(this.head);
-      this.stale = this.stale.slice(this.head);
-      this.head = 0;
-    }
     return dropped;
   }
 }

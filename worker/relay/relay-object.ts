@@ -4,15 +4,15 @@ import { boardOf } from "../board/shards.ts";
 import { hubStub, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import type { RelayReport } from "../hub/relay-pool.ts";
+import { boardLiveQueries } from "../live/board-live-queries.ts";
 import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
-import { LiveQueries } from "../live/live-queries.ts";
+import type { LiveQueries } from "../live/live-queries.ts";
 import { BoardMirror } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
 import { serveViewer, socketLeft, viewerMessage } from "../live/viewer-requests.ts";
 import { emptyFlush, type Flush, Viewers } from "../live/viewers.ts";
 import { PING, PONG, type ViewerCounts } from "../protocol/index.ts";
-import { promqlLabels } from "../shard/promql-labels.ts";
 
 /**
  * A relay: serves viewers past its hub's share. It receives each of the hub's flushes once and sends them to its own
@@ -46,18 +46,13 @@ export class RelayObject extends DurableObject<Env> {
       if (sent) this.queries.feed(sent.shards);
       return this.viewers?.lastFlushMessages ?? 0;
     });
-    this.queries = new LiveQueries({
-      shards: async () =>
-        (await hubStub(env, this.board).shardIds()).map((sid) => {
-          const shard = shardStub(env, this.board, sid);
-          return (select) => shard.promqlSelect(select);
-        }),
-      labelsOf: (id) => {
-        const def = this.viewers?.seriesDef(id);
-        return def && promqlLabels(def);
-      },
-      beforeStep: () => this.tick.run(),
-    });
+    this.queries = boardLiveQueries(
+      env,
+      this.board,
+      () => hubStub(env, this.board).shardIds(),
+      () => this.viewers,
+      () => this.tick.run(),
+    );
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
