@@ -85,8 +85,7 @@ class ProbeClock {
 
 async function measure(
   context: BenchContext,
-  viewers: number,
-  series: number,
+  { viewers, expressions, series }: Run,
   seconds: number,
 ): Promise<Row> {
   const server = await startServer(context.stage, context.secret, { BOARD_SHARDS: "1" });
