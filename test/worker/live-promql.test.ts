@@ -77,6 +77,8 @@ describe("live PromQL over SSE", () => {
     const badStep = await answer(openLive(board, "query=up&step=100ms"));
     expect(badStep.status).toBe(400);
     expect(badStep.body.error).toContain("step");
+    const eleven = Array.from({ length: 11 }, (_, i) => `query=vector(${i})`).join("&");
+    expect((await answer(openLive(board, eleven))).body.error).toBe("at most 10 queries per stream");
     const ids = await answer(openLive(board, "query=up&query=down&id=a"));
     expect(ids.body.error).toBe("give one id per query, or none");
 

@@ -214,6 +214,8 @@ export class LiveQueries {
       for (const query of [...clock.queries]) {
         await query.advance(through);
         if (query.failed) this.stop(query);
+        // The raw stream's pushes and flushes go on between evaluations, not behind all of them.
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
     }
     if (this.clocks.get(clock.stepMs) === clock) this.arm(clock);
