@@ -152,8 +152,8 @@ export class LiveQuery {
       this.seeding.push([id, ts, value, stale]);
       return;
     }
-    const affected = this.ring.offer(id, () => this.labelsOf(id), ts, value, stale);
-    if (!affected || affected[0] > this.lastFinal) return;
+    const affected = this.ring.offer(id, this.labelsOf, ts, value, stale, this.lastFinal);
+    if (!affected) return;
     this.dirty = this.dirty
       ? [Math.min(this.dirty[0], affected[0]), Math.max(this.dirty[1], affected[1])]
       : affected;

@@ -114,6 +114,13 @@ interface Selection {
   series: Map<string, RecentSamples>;
 }
 
+/** Where a series' points go in one selection: an evaluation at t reads them from t + minOffset to t + maxReach. */
+interface Target {
+  recent: RecentSamples;
+  minOffset: number;
+  maxReach: number;
+}
+
 const selectionKey = (matchers: readonly LabelMatcher[]) =>
   JSON.stringify(matchers.map((m) => [m.name, m.type, m.value]));
 
@@ -125,7 +132,7 @@ const selectionKey = (matchers: readonly LabelMatcher[]) =>
 export class SampleRing implements Querier {
   private readonly selections = new Map<string, Selection>();
   /** Per series id, the series of each selection it belongs to (found once per id). */
-  private readonly targets = new Map<number, Array<{ recent: RecentSamples; windows: SelectionWindow[] }>>();
+  private readonly targets = new Map<number, Target[]>();
   private held = 0;
 
   get samples(): number {
@@ -160,35 +167,46 @@ export class SampleRing implements Querier {
   }
 
   /**
-   * A point the object relayed, of the series `id` (`labels` names it): kept by every selection whose matchers it
-   * matches. Returns the evaluation times whose result it may change, [from, to], or null when no selection kept it.
+   * A point the object relayed, of the series `id` (`labelsOf` names it): kept by every selection whose matchers it
+   * matches. When it lands in the window of an evaluation at or before `lastFinal` (it came late), returns the
+   * evaluation times whose result it may change, [from, to]; else null.
    */
   offer(
     id: number,
-    labels: () => LabelSet | undefined,
+    labelsOf: (id: number) => LabelSet | undefined,
     ts: number,
     value: number,
     stale: boolean,
+    lastFinal: number,
   ): [number, number] | null {
     let targets = this.targets.get(id);
     if (!targets) {
-      const named = labels();
-      targets = [];
-      for (const selection of this.selections.values())
-        if (named && matchesAll(named, selection.matchers))
-          targets.push({ recent: this.seriesOf(selection, named), windows: selection.windows });
+      targets = this.targetsOf(labelsOf(id));
       this.targets.set(id, targets);
     }
-    let affected: [number, number] | null = null;
-    for (const { recent, windows } of targets) {
-      if (!recent.add(ts, value, stale)) continue;
+    let late: [number, number] | null = null;
+    for (const target of targets) {
+      if (!target.recent.add(ts, value, stale)) continue;
       this.held++;
-      for (const { offset, reach } of windows) {
-        const [from, to] = [ts + offset, ts + offset + reach];
-        affected = affected ? [Math.min(affected[0], from), Math.max(affected[1], to)] : [from, to];
-      }
+      const from = ts + target.minOffset;
+      if (from > lastFinal) continue;
+      const to = ts + target.maxReach;
+      late = late ? [Math.min(late[0], from), Math.max(late[1], to)] : [from, to];
     }
-    return affected;
+    return late;
+  }
+
+  /** The series a point of `labels` goes to, one per selection matching them, with how far their windows reach. */
+  private targetsOf(labels: LabelSet | undefined): Target[] {
+    const targets: Target[] = [];
+    if (!labels) return targets;
+    for (const selection of this.selections.values()) {
+      if (!matchesAll(labels, selection.matchers)) continue;
+      const minOffset = Math.min(...selection.windows.map((w) => w.offset));
+      const maxReach = Math.max(...selection.windows.map((w) => w.offset + w.reach));
+      targets.push({ recent: this.seriesOf(selection, labels), minOffset, maxReach });
+    }
+    return targets;
   }
 
   /** Keeps only what evaluations at `from` and later read. */
