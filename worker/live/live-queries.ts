@@ -51,8 +51,9 @@ export class Watcher implements QueryWatcher {
     else this.deliver(event);
   }
 
-  /** Its history: sent, then what came meanwhile. */
+  /** Its history: sent, then what came meanwhile (nothing once it ended: its id may name a new subscription). */
   open(history: EncodedEvent): void {
+    if (this.ended) return;
     const held = this.held ?? [];
     this.held = null;
     this.deliver(history);
@@ -141,14 +142,18 @@ export class LiveQueries {
       return;
     }
     const request = { expr: spec.expr, start, end, step: spec.stepMs, timeoutMs: Number.POSITIVE_INFINITY };
+    let history: EncodedEvent;
     try {
       const answer = await runPromql(await this.options.shards(), request, Date.now());
-      if ("error" in answer) watcher.open(encodeError(answer.error, end));
-      else watcher.open(encodeResult("history", start, end, answer.data.result as unknown[]));
+      if ("error" in answer) history = encodeError(answer.error, end);
+      else history = encodeResult("history", start, end, answer.data.result as unknown[]);
     } catch (error) {
       console.error("live query: history failed", error);
-      watcher.open(encodeError(UNAVAILABLE, end));
+      history = encodeError(UNAVAILABLE, end);
     }
+    watcher.open(history);
+    // A subscription whose history failed ends: it no longer keeps the evaluation running.
+    if (history.kind === "error") this.unsubscribe(watcher);
   }
 
   /** Ends a subscription (an `unquery`, a closed socket or stream, or an error it was sent). */
