@@ -270,6 +270,15 @@ describe("live PromQL on the live socket", () => {
       status: "error",
       errorType: "bad_data",
     });
+    // A history longer than query_range answers fails as query_range does, and the evaluation goes with it.
+    socket.socket.send(JSON.stringify({ type: "query", id: "old", expr: "up", step: 1000, start: 0 }));
+    expect(await nextResult(socket)).toMatchObject({
+      type: "query_error",
+      id: "old",
+      errorType: "bad_data",
+      error: expect.stringContaining("exceeded maximum resolution of 11,000 points"),
+    });
+    expect(await stats(board)).toEqual({ evaluations: 0, subscriptions: 0 });
     socket.socket.send(JSON.stringify({ type: "query", id: "q", expr: "x", step: 10 }));
     for (;;) {
       const item = await socket.next();
