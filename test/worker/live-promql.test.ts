@@ -108,6 +108,20 @@ describe("live PromQL over SSE", () => {
     await reader.close();
   });
 
+  it("a new evaluation holds the points relayed before it existed, past its last final step", async () => {
+    const board = freshBoard();
+    const viewer = await connect(board, await token("viewer", board)); // the hub is fed from now on
+    await write(board, [{ labels: { __name__: "c", instance: "d" }, samples: [[1, Date.now() - 5000]] }]);
+    await write(board, [{ labels: { __name__: "c", instance: "d" }, samples: [[2, Date.now()]] }]);
+    const reader = new EventReader(await openLive(board, "query=c&step=1s"));
+    const history = JSON.parse((await reader.next()).data) as LiveResult;
+    const step = JSON.parse((await reader.next()).data) as LiveResult;
+    expect(step).toMatchObject({ kind: "steps", start: history.end + 1 });
+    expect(step.result[0]!.values).toEqual([[step.end, "2"]]);
+    await reader.close();
+    viewer.close();
+  });
+
   it("resumes from Last-Event-ID, the last step every subscription of the stream had", async () => {
     const board = freshBoard();
     const query = `query=${encodeURIComponent("vector(time())")}&query=${encodeURIComponent("vector(1)")}&step=1s`;

@@ -1,6 +1,15 @@
+import { INGEST_LIMITS } from "../ingest/limits.ts";
+import { PROMQL_LIMITS } from "../prometheus/limits.ts";
 import { engineOptions, runPromql } from "../prometheus/run-query.ts";
-import type { SelectOnShard } from "../prometheus/shard-querier.ts";
-import { type Expr, type LabelSet, PromQLError, parseExpr, rangeQuery } from "../promql/index.ts";
+import { type SelectOnShard, ShardQuerier } from "../prometheus/shard-querier.ts";
+import {
+  type Expr,
+  type LabelMatcher,
+  type LabelSet,
+  PromQLError,
+  parseExpr,
+  rangeQuery,
+} from "../promql/index.ts";
 import { LIVE_QUERY_LIMITS, type LiveResultKind } from "../protocol/live-query.ts";
 import { SampleRing } from "./sample-ring.ts";
 
@@ -131,12 +140,28 @@ export class LiveQuery {
     const end = this.lastFinal;
     const start = this.coveredFrom;
     const request = { expr: this.expr, start, end, step: this.stepMs, timeoutMs: Number.POSITIVE_INFINITY };
+    const selected: Array<{ matchers: readonly LabelMatcher[]; after: number }> = [];
     const answer = await runPromql(shards, request, Date.now(), (matchers, hints, series) => {
       const offset = end - hints.end;
       this.ring.seed(matchers, { offset, reach: hints.end - hints.start - (end - start) }, series);
+      selected.push({ matchers, after: hints.end });
     });
     if ("error" in answer) {
       this.fail(answer.error);
+      return;
+    }
+    // Points past the seed's last step stored before this evaluation existed were relayed before it (or before the
+    // hub was fed at all): read them too, as far ahead as a point may be timestamped.
+    const now = Date.now();
+    const tail = new ShardQuerier(shards, now, PROMQL_LIMITS);
+    try {
+      for (const { matchers, after } of selected) {
+        const hints = { start: after + 1, end: now + INGEST_LIMITS.maxFutureMs, step: this.stepMs, range: 0 };
+        this.ring.seed(matchers, null, await tail.select(matchers, hints));
+      }
+    } catch (error) {
+      if (!(error instanceof PromQLError)) throw error;
+      this.fail({ errorType: error.errorType, error: error.apiMessage });
       return;
     }
     const buffered = this.seeding ?? [];

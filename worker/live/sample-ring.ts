@@ -139,15 +139,22 @@ export class SampleRing implements Querier {
     return this.held;
   }
 
-  /** Takes a storage selection of the seed query: its matched series, and the window it was read with. */
-  seed(matchers: readonly LabelMatcher[], window: SelectionWindow, series: readonly SeriesSamples[]): void {
+  /**
+   * Takes a storage selection of the seed query: its matched series, and the window it was read with (null: more
+   * samples of a selection already seeded).
+   */
+  seed(
+    matchers: readonly LabelMatcher[],
+    window: SelectionWindow | null,
+    series: readonly SeriesSamples[],
+  ): void {
     const key = selectionKey(matchers);
     let selection = this.selections.get(key);
     if (!selection) {
       selection = { matchers, windows: [], series: new Map() };
       this.selections.set(key, selection);
     }
-    selection.windows.push(window);
+    if (window) selection.windows.push(window);
     for (const s of series) {
       const recent = this.seriesOf(selection, s.labels);
       for (let i = 0; i < s.timestamps.length; i++)
