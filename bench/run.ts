@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|formats|live|query|steady|shards|flood|render|memory|promql ...] [--quick] [--profile] [--viewers=200,60]`: starts the benchmark Worker with wrangler dev,
+ * `npm run bench [-- ingest|formats|live|live-promql|query|steady|shards|flood|render|memory|promql ...] [--quick] [--profile] [--viewers=200,60]`: starts the benchmark Worker with wrangler dev,
  * runs the scenarios (all by default), prints their tables and stops every process it started.
  */
 import { execFileSync } from "node:child_process";
@@ -16,6 +16,7 @@ import { floodScenario } from "./scenarios/flood.ts";
 import { formatsScenario } from "./scenarios/formats.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { liveScenario } from "./scenarios/live.ts";
+import { livePromqlScenario } from "./scenarios/live-promql.ts";
 import { memoryScenario } from "./scenarios/memory.ts";
 import { promqlScenario } from "./scenarios/promql.ts";
 import { queryScenario } from "./scenarios/query.ts";
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   ingest: ingestScenario,
   formats: formatsScenario,
   live: liveScenario,
+  "live-promql": livePromqlScenario,
   query: queryScenario,
   steady: steadyScenario,
   shards: shardsScenario,

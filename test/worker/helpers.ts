@@ -1,8 +1,15 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import { signToken, type TokenKind } from "../../worker/auth/tokens.ts";
 import { hubName, relayName, shardName } from "../../worker/board/shards.ts";
-import { type DataFrame, decodeFrame, type ServerMessage, SUBPROTOCOL } from "../../worker/protocol/index.ts";
+import {
+  type DataFrame,
+  decodeFrame,
+  fromBase64,
+  type ServerMessage,
+  SUBPROTOCOL,
+} from "../../worker/protocol/index.ts";
 import type { ShardObject } from "../../worker/shard/shard-object.ts";
 
 export const BASE = "http://edgepulse.test";
@@ -215,4 +222,64 @@ export function framePoints(frame: DataFrame): Array<[number, number, number]> {
   return frame.groups.flatMap((group) =>
     group.ts.map((ts, i) => [group.seriesId, ts, group.values[i]!] as [number, number, number]),
   );
+}
+
+export interface SseEvent {
+  event: string;
+  id: string | undefined;
+  data: string;
+}
+
+/** Reads an SSE response event by event. */
+export class EventReader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  private buffer = "";
+
+  constructor(response: Response) {
+    this.reader = response.body!.getReader();
+  }
+
+  async next(): Promise<SseEvent> {
+    for (;;) {
+      const end = this.buffer.indexOf("\n\n");
+      if (end >= 0) {
+        const block = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 2);
+        if (block.startsWith(":")) continue;
+        const fields = new Map(
+          block
+            .split("\n")
+            .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
+        );
+        return {
+          event: fields.get("event") ?? "message",
+          id: fields.get("id"),
+          data: fields.get("data") ?? "",
+        };
+      }
+      const { value, done } = await this.reader.read();
+      if (done) throw new Error("stream ended");
+      this.buffer += this.decoder.decode(value, { stream: true });
+    }
+  }
+
+  async message(): Promise<ServerMessage> {
+    let event = await this.next();
+    while (event.event === "message" && (JSON.parse(event.data) as ServerMessage).type === "presence") {
+      event = await this.next();
+    }
+    expect(event.event).toBe("message");
+    return JSON.parse(event.data) as ServerMessage;
+  }
+
+  async frame(): Promise<{ id: string | undefined; frame: DataFrame }> {
+    const event = await this.next();
+    expect(event.event).toBe("frame");
+    return { id: event.id, frame: decodeFrame(fromBase64(event.data)) };
+  }
+
+  async close(): Promise<void> {
+    await this.reader.cancel();
+  }
 }

@@ -124,13 +124,44 @@ describe("client messages", () => {
 
   it.each([
     ["not json", "message is not valid JSON"],
-    ["[1]", "type must be subscribe, unsubscribe, ack or pace"],
-    ['{"type":"publish","series":[]}', "type must be subscribe, unsubscribe, ack or pace"],
+    ["[1]", "type must be subscribe, unsubscribe, ack, pace, query or unquery"],
+    ['{"type":"publish","series":[]}', "type must be subscribe, unsubscribe, ack, pace, query or unquery"],
     ['{"type":"ack","frames":-1}', "ack needs a non-negative integer frames"],
     ['{"type":"subscribe","series":"*"}', "series must be an array of at most 32 selectors"],
     ['{"type":"subscribe","series":[":x"]}', 'selector ":x" must start with device: or *:'],
     [`{"type":"subscribe","series":${JSON.stringify(Array(33).fill("*"))}}`, "at most 32"],
   ])("refuses %s", (text, error) => {
+    const parsed = parseClientMessage(text);
+    expect("error" in parsed && parsed.error).toContain(error);
+  });
+
+  it("accepts live PromQL query and unquery messages", () => {
+    expect(
+      parseClientMessage('{"type":"query","id":"q","expr":"up","step":1000,"after":1764760800}'),
+    ).toEqual({
+      type: "query",
+      id: "q",
+      expr: "up",
+      step: 1000,
+      after: 1764760800,
+    });
+    expect(parseClientMessage('{"type":"unquery","id":"q"}')).toEqual({ type: "unquery", id: "q" });
+  });
+
+  it.each([
+    [
+      '{"type":"query","id":"q","expr":"up","step":999}',
+      "step must be a whole number of ms from 1000 to 3600000",
+    ],
+    ['{"type":"query","id":"q","expr":"up","step":1500.5}', "step must be"],
+    ['{"type":"query","id":"","expr":"up","step":1000}', "id must be a string of 1 to 64 chars"],
+    [
+      `{"type":"query","id":"q","expr":"${"x".repeat(4097)}","step":1000}`,
+      "expr must be a PromQL expression of 1 to 4096 chars",
+    ],
+    ['{"type":"query","id":"q","expr":"up","step":1000,"after":"now"}', "after is a time in seconds"],
+    ['{"type":"unquery"}', "id must be"],
+  ])("refuses the live query message %s", (text, error) => {
     const parsed = parseClientMessage(text);
     expect("error" in parsed && parsed.error).toContain(error);
   });

@@ -38,6 +38,7 @@ describe("GET /api/v1/boards/:board/stats", () => {
       series: { count: 0, limit: MAX_SERIES_PER_SHARD },
       devices: { count: 0, online: 0 },
       viewers: { websocket: 0, sse: 0, poll: 0 },
+      liveQueries: { evaluations: 0, subscriptions: 0 },
       ingest: { requests: 0, points: 0, rejected: {} },
       wakes: 1,
       checkpoints: 1,

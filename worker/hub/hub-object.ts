@@ -12,11 +12,20 @@ import { boardOf, shardSid } from "../board/shards.ts";
 import { relayStub, shardStub } from "../board/stubs.ts";
 import { DashboardStore, type SaveResult } from "../dashboards/dashboard-store.ts";
 import type { Env } from "../env.ts";
+import { boardLiveQueries } from "../live/board-live-queries.ts";
 import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
+import type { LiveQueries } from "../live/live-queries.ts";
 import { BoardMirror, type MirrorState } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
-import { serveViewer, tooMany, viewerMessage } from "../live/viewer-requests.ts";
+import {
+  QUERY_STREAM_PATH,
+  serveQueryStream,
+  serveViewer,
+  socketLeft,
+  tooMany,
+  viewerMessage,
+} from "../live/viewer-requests.ts";
 import { emptyFlush, Viewers } from "../live/viewers.ts";
 import type { Dashboard, DashboardSummary, DashboardVersionInfo } from "../protocol/dashboards.ts";
 import type {
@@ -68,6 +77,8 @@ export class HubObject extends DurableObject<Env> {
   private readonly tick: Tick;
   private readonly replay: ReplaySource;
   private readonly rules: BoardRules;
+  /** Live PromQL: one evaluation per (expression, step) for this hub's viewers. */
+  private readonly queries: LiveQueries;
   /** The mirror and viewers, built from the shards on first need after a wake. */
   private live: Promise<Viewers> | null = null;
   private viewers: Viewers | null = null;
@@ -99,6 +110,13 @@ export class HubObject extends DurableObject<Env> {
       },
     );
     this.rules = new BoardRules(rules, host, ruleFileName(this.board));
+    this.queries = boardLiveQueries(
+      env,
+      this.board,
+      async () => this.registry.all(),
+      () => this.viewers,
+      () => this.tick.run(),
+    );
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -108,7 +126,7 @@ export class HubObject extends DurableObject<Env> {
    * being built counts (a viewer is on its way: a shard told to stop now would not push to it).
    */
   private get watched(): boolean {
-    if (this.relays.active) return true;
+    if (this.relays.active || this.queries.watching) return true;
     if (this.viewers) return !this.viewers.idle;
     return this.live !== null || this.ctx.getWebSockets().length > 0;
   }
@@ -309,6 +327,7 @@ export class HubObject extends DurableObject<Env> {
   private flush(): number {
     if (!this.viewers) return 0;
     const sent = this.viewers.flush();
+    this.queries.feed(sent.shards);
     const { shards, series, presence, alerts } = sent;
     if (shards.length + series.length + presence.length + alerts.length === 0)
       return this.viewers.lastFlushMessages;
@@ -416,7 +435,8 @@ export class HubObject extends DurableObject<Env> {
       poll: local.poll + relayed.poll,
     };
     const layout = { current: this.config.shards, seriesLimit: MAX_SERIES_PER_SHARD * this.config.shards };
-    return mergeStats(this.board, shards, { ...layout, rowsWritten: this.ledger.rowsWritten }, viewers);
+    const hub = { ...layout, rowsWritten: this.ledger.rowsWritten };
+    return mergeStats(this.board, shards, hub, viewers, this.queries.counts);
   }
 
   /** A viewer (the Worker checked it): served here while the hub has room, else on a relay. */
@@ -427,6 +447,9 @@ export class HubObject extends DurableObject<Env> {
     if (local + relayed.websocket + relayed.sse + relayed.poll >= limit) {
       return tooMany("viewer_limit", `this board takes at most ${limit} viewers`, 30);
     }
+    // Live PromQL streams stay on the hub: its evaluations are shared by all of them (relays serve sockets' queries).
+    if (new URL(request.url).pathname === QUERY_STREAM_PATH)
+      return serveQueryStream(request, await this.ready(), this.queries);
     if (local >= this.config.viewersPerObject) {
       const index = this.relays.place();
       return relayStub(this.env, this.board, index).fetch(request);
@@ -435,16 +458,18 @@ export class HubObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    viewerMessage(await this.ready(), socket, message);
+    viewerMessage(await this.ready(), socket, message, this.queries);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     answerClose(socket, code, reason);
+    socketLeft(socket, this.queries);
     this.viewers?.leave(socket);
     this.viewers?.queuePresence([]);
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
+    socketLeft(socket, this.queries);
     this.viewers?.leave(socket);
   }
 }

@@ -113,6 +113,7 @@ export function mergeStats(
   shards: ShardStats[],
   hub: { current: number; seriesLimit: number; rowsWritten: number },
   viewers: ViewerCounts,
+  liveQueries: BoardStats["liveQueries"],
 ): BoardStats {
   const counters = emptyCounters();
   counters.rowsWritten = hub.rowsWritten;
@@ -145,6 +146,7 @@ export function mergeStats(
     series: { count: shards.reduce((sum, s) => sum + s.series, 0), limit: hub.seriesLimit },
     devices: { count: devices.length, online: devices.filter((d) => d.online).length },
     viewers,
+    liveQueries,
     ingest: { requests: counters.requests, points: counters.points, rejected: counters.rejected },
     wakes: shards.reduce((sum, s) => sum + s.wakes, 0),
     checkpoints: counters.checkpoints,

@@ -65,6 +65,11 @@ export class SseSink {
     this.write(`event: frame\nid: ${formatPosition(this.position)}\ndata: ${data}\n\n`);
   }
 
+  /** A named event (`event:`), with an `id:` when given (what `Last-Event-ID` then resumes from). */
+  sendEvent(event: string, data: string, id?: string): void {
+    this.write(`event: ${event}\n${id === undefined ? "" : `id: ${id}\n`}data: ${data}\n\n`);
+  }
+
   /** A comment line: keeps proxies from timing out an idle stream and reveals dead clients. */
   keepAlive(): void {
     this.write(": keepalive\n\n");

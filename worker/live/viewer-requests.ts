@@ -10,6 +10,8 @@ import {
   splitSelectors,
 } from "../protocol/index.ts";
 import { STREAMS_PER_CREDENTIAL, type ViewerClient } from "./client-caps.ts";
+import type { LiveQueries, Watcher } from "./live-queries.ts";
+import type { EncodedEvent } from "./live-query.ts";
 import {
   CLOSE_POLICY_VIOLATION,
   MessageBudget,
@@ -18,6 +20,7 @@ import {
   VIEWER_MESSAGES_PER_SECOND,
 } from "./message-budget.ts";
 import { POLL_ANSWER_GAP_MS, PollSpacing } from "./poll-spacing.ts";
+import { openQueryStream } from "./query-stream.ts";
 import type { Viewers } from "./viewers.ts";
 
 /** A long poll with nothing to say answers after at most this long. */
@@ -39,10 +42,7 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
   const transport = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
   const maxFps = url.searchParams.get(PACE_PARAM);
   const paceMs = paceIntervalMs(maxFps === null ? null : Number(maxFps));
-  const client = {
-    address: request.headers.get("cf-connecting-ip") ?? "local",
-    credential: bearerToken(request) ?? "",
-  };
+  const client = viewerClient(request);
   if (transport === "poll") {
     const release = viewers.clients.admit(client, "poll");
     if (!release)
@@ -68,6 +68,37 @@ export async function serveViewer(request: Request, viewers: Viewers): Promise<R
     viewers.queuePresence([]);
   });
   return new Response(null, { status: 101, webSocket: pair[0] });
+}
+
+function viewerClient(request: Request): ViewerClient {
+  return {
+    address: request.headers.get("cf-connecting-ip") ?? "local",
+    credential: bearerToken(request) ?? "",
+  };
+}
+
+/** The path the Worker forwards live PromQL streams to a hub with (see `routes/prometheus-live.ts`). */
+export const QUERY_STREAM_PATH = "/prometheus/live";
+
+/**
+ * A live PromQL SSE stream the Worker checked: `query` and `id` repeated (as many of each), `step` and `start` in
+ * ms. It counts against its credential's streams like an `/events` stream.
+ */
+export async function serveQueryStream(
+  request: Request,
+  viewers: Viewers,
+  live: LiveQueries,
+): Promise<Response> {
+  const params = new URL(request.url).searchParams;
+  const ids = params.getAll("id");
+  const queries = params.getAll("query").map((expr, i) => ({ id: ids[i]!, expr }));
+  const start = params.get("start");
+  const release = await admitStream(viewers, viewerClient(request));
+  if (!release)
+    return tooMany("too_many_streams", `at most ${STREAMS_PER_CREDENTIAL} streams per credential`);
+  const stepMs = Number(params.get("step"));
+  const asked = { queries, stepMs, start: start === null ? null : Number(start) };
+  return openQueryStream(live, asked, release, bearerToken(request) ?? "");
 }
 
 const pollSpacing = new PollSpacing(POLL_ANSWER_GAP_MS);
@@ -106,7 +137,12 @@ const CLOSE_MESSAGE_TOO_BIG = 1009;
  * A viewer socket's message: JSON control messages only, within the socket's message budget. One longer than any
  * control message closes the socket at once: each costs the object a copy and a decode while others wait.
  */
-export function viewerMessage(viewers: Viewers, socket: WebSocket, message: string | ArrayBuffer): void {
+export function viewerMessage(
+  viewers: Viewers,
+  socket: WebSocket,
+  message: string | ArrayBuffer,
+  live?: LiveQueries,
+): void {
   if ((typeof message === "string" ? message.length : message.byteLength) > MAX_CLIENT_MESSAGE) {
     viewers.close(socket, CLOSE_MESSAGE_TOO_BIG, `messages are at most ${MAX_CLIENT_MESSAGE} chars`);
     return;
@@ -129,7 +165,43 @@ export function viewerMessage(viewers: Viewers, socket: WebSocket, message: stri
     overBudget(viewers, socket);
     return;
   }
+  if (parsed.type === "query" || parsed.type === "unquery") {
+    if (live) live.handleMessage(socketQueries(socket), parsed, sendToSocket(viewers, socket));
+    else
+      viewers.sendTo(socket, {
+        type: "error",
+        code: "bad_message",
+        message: "live queries are not served here",
+      });
+    return;
+  }
   viewers.handle(socket, parsed);
+}
+
+/** Each socket's live query subscriptions, by id. */
+const subscriptionsOf = new WeakMap<WebSocket, Map<string, Watcher>>();
+
+function socketQueries(socket: WebSocket): Map<string, Watcher> {
+  let subscriptions = subscriptionsOf.get(socket);
+  if (!subscriptions) {
+    subscriptions = new Map();
+    subscriptionsOf.set(socket, subscriptions);
+  }
+  return subscriptions;
+}
+
+/** Ends a closed socket's live query subscriptions. */
+export function socketLeft(socket: WebSocket, live: LiveQueries): void {
+  for (const watcher of subscriptionsOf.get(socket)?.values() ?? []) live.unsubscribe(watcher);
+  subscriptionsOf.delete(socket);
+}
+
+/** A live query's events on a socket: `result` and `query_error` messages, the shared part encoded once. */
+function sendToSocket(viewers: Viewers, socket: WebSocket) {
+  return (watcher: Watcher, event: EncodedEvent) => {
+    const type = event.kind === "error" ? "query_error" : "result";
+    viewers.sendText(socket, `{"type":"${type}","id":${JSON.stringify(watcher.id)},${event.tail}`);
+  };
 }
 
 function overBudget(viewers: Viewers, socket: WebSocket): void {

@@ -2,6 +2,7 @@ import {
   type AlertEvent,
   type ClientMessage,
   type DevicePresence,
+  type LiveQueryMessage,
   type PollAnswer,
   PROTOCOL_VERSION,
   paceIntervalMs,
@@ -231,7 +232,7 @@ export class Viewers {
   }
 
   /** Applies a client's control message. */
-  handle(socket: WebSocket, message: ClientMessage): void {
+  handle(socket: WebSocket, message: Exclude<ClientMessage, LiveQueryMessage>): void {
     if (message.type === "ack") {
       this.flow.ack(socket, message.frames);
       return;
@@ -429,6 +430,16 @@ export class Viewers {
   /** Sends one control message to one viewer. */
   sendTo(sink: LiveSink, message: ServerMessage): void {
     this.deliver(sink, JSON.stringify(message));
+  }
+
+  /** Sends a control message encoded already (a live query's result, its shared part encoded once). */
+  sendText(sink: LiveSink, text: string): void {
+    this.deliver(sink, text);
+  }
+
+  /** A relayed series' definition. */
+  seriesDef(id: number): SeriesDef | undefined {
+    return this.mirror.seriesState(id);
   }
 
   /**

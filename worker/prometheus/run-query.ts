@@ -1,5 +1,6 @@
 import {
   compareLabels,
+  type EngineOptions,
   instantQuery,
   labelsKey,
   PromQLError,
@@ -9,7 +10,7 @@ import {
 } from "../promql/index.ts";
 import type { CatalogAnswer } from "../shard/promql-labels.ts";
 import { PROMQL_LIMITS } from "./limits.ts";
-import { type QueriedShard, type QueryCost, ShardQuerier } from "./shard-querier.ts";
+import { type QueriedShard, type QueryCost, type SelectTap, ShardQuerier } from "./shard-querier.ts";
 
 /** A query the Worker checked: an instant one at `time`, or a range one; times in ms. */
 export type PromqlRequest = { expr: string; timeoutMs: number } & (
@@ -21,19 +22,28 @@ export type PromqlAnswer =
   | { data: QueryData; cost: QueryCost }
   | { error: { errorType: PromQLErrorType; error: string }; cost: QueryCost };
 
-/** Runs a query with the engine over the board's shards (see ShardQuerier); PromQL errors become answers. */
+/** The engine's limits for a board's query: the Prometheus API's, with the query's own timeout if it asks less. */
+export function engineOptions(timeoutMs: number): EngineOptions {
+  return {
+    maxSamples: PROMQL_LIMITS.maxSamples,
+    maxSteps: PROMQL_LIMITS.maxSteps,
+    maxExpressionLength: PROMQL_LIMITS.maxExpressionLength,
+    timeoutMs: Math.min(timeoutMs, PROMQL_LIMITS.timeoutMs),
+  };
+}
+
+/**
+ * Runs a query with the engine over the board's shards (see ShardQuerier); PromQL errors become answers. `tap` sees
+ * every selection's samples.
+ */
 export async function runPromql(
   shards: QueriedShard[],
   request: PromqlRequest,
   now: number,
+  tap?: SelectTap,
 ): Promise<PromqlAnswer> {
-  const querier = new ShardQuerier(shards, now, PROMQL_LIMITS);
-  const options = {
-    maxSamples: PROMQL_LIMITS.maxSamples,
-    maxSteps: PROMQL_LIMITS.maxSteps,
-    maxExpressionLength: PROMQL_LIMITS.maxExpressionLength,
-    timeoutMs: Math.min(request.timeoutMs, PROMQL_LIMITS.timeoutMs),
-  };
+  const querier = new ShardQuerier(shards, now, PROMQL_LIMITS, tap);
+  const options = engineOptions(request.timeoutMs);
   try {
     const data =
       "time" in request

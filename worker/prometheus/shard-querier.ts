@@ -38,6 +38,13 @@ export interface QueryCost {
   selectMs: number;
 }
 
+/** Sees each selection a query made, with the series storage answered (a live query seeds its memory from them). */
+export type SelectTap = (
+  matchers: readonly LabelMatcher[],
+  hints: SelectHints,
+  series: readonly SeriesSamples[],
+) => void;
+
 export interface SelectLimits {
   /** Series one selector may match over the board. */
   maxSeriesPerSelector: number;
@@ -88,13 +95,16 @@ export class ShardQuerier implements Querier {
   private readonly shards: QueriedShard[];
   private readonly now: number;
   private readonly limits: SelectLimits;
+  private readonly tap: SelectTap | undefined;
 
-  constructor(shards: QueriedShard[], now: number, limits: SelectLimits) {
+  constructor(shards: QueriedShard[], now: number, limits: SelectLimits, tap?: SelectTap) {
     this.shards = shards;
     this.now = now;
     this.limits = limits;
+    this.tap = tap;
     // After the shard count changed, a device's series may be on a shard of each layout: partials would not add up.
-    if (new Set(shards.map((shard) => shardOfSid(shard.sid).n)).size <= 1)
+    // A tap must see every selection's samples, so nothing is aggregated on the shards then.
+    if (!tap && new Set(shards.map((shard) => shardOfSid(shard.sid).n)).size <= 1)
       this.aggregate = (parts, steps) => this.aggregateOnShards(parts, steps);
   }
 
@@ -109,7 +119,9 @@ export class ShardQuerier implements Querier {
     };
     const started = Date.now();
     try {
-      return this.merge(await Promise.all(this.shards.map((shard) => shard.promqlSelect(request))));
+      const series = this.merge(await Promise.all(this.shards.map((shard) => shard.promqlSelect(request))));
+      this.tap?.(matchers, hints, series);
+      return series;
     } finally {
       this.cost.selectMs += Date.now() - started;
     }

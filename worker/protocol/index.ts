@@ -7,6 +7,7 @@ export * from "./frame.ts";
 export * from "./history.ts";
 export * from "./interpolate.ts";
 export * from "./labels.ts";
+export * from "./live-query.ts";
 export * from "./messages.ts";
 export * from "./positions.ts";
 export * from "./sample-value.ts";

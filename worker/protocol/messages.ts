@@ -1,5 +1,11 @@
 import type { AlertEvent } from "./alerts.ts";
 import type { Labels } from "./labels.ts";
+import {
+  type LiveQueryError,
+  type LiveQueryMessage,
+  type LiveResult,
+  parseLiveQueryMessage,
+} from "./live-query.ts";
 import type { StreamPosition } from "./positions.ts";
 import type { LastPoint } from "./sample-value.ts";
 import { MAX_SELECTORS, MAX_SELECTORS_TEXT, parseSelector, selectorsFit } from "./selectors.ts";
@@ -68,7 +74,11 @@ export type ServerMessage =
   | { type: "alert"; event: AlertEvent }
   /** The resume point is gone: drop local state and refetch history. */
   | { type: "reset"; reason: string; positions: StreamPosition }
-  | { type: "error"; code: string; message: string };
+  | { type: "error"; code: string; message: string }
+  /** A live query's steps (see `live-query.ts`). */
+  | ({ type: "result" } & LiveResult)
+  /** A live query's expression failed, as `query_range` would answer it; that subscription ends. */
+  | ({ type: "query_error" } & LiveQueryError);
 
 /** Answer of `GET /boards/:board/poll`: control messages, then base64 frames, and the position to poll after. */
 export interface PollAnswer {
@@ -90,7 +100,9 @@ export type ClientMessage =
    * Pacing: at most `maxFps` frames a second (a phone, a hidden tab), coalesced, or null for every flush. Frames
    * held meanwhile follow in order, so nothing is lost; on changing pace the viewer first gets what was held for it.
    */
-  | { type: "pace"; maxFps: number | null };
+  | { type: "pace"; maxFps: number | null }
+  /** Live PromQL subscriptions (see `live-query.ts`). */
+  | LiveQueryMessage;
 
 /** The URL parameter that paces a live socket or SSE stream from its start. */
 export const PACE_PARAM = "max_fps";
@@ -132,8 +144,9 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
       ? { type, frames: frames as number }
       : { error: "ack needs a non-negative integer frames" };
   }
+  if (type === "query" || type === "unquery") return parseLiveQueryMessage(raw as Record<string, unknown>);
   if (type !== "subscribe" && type !== "unsubscribe") {
-    return { error: "type must be subscribe, unsubscribe, ack or pace" };
+    return { error: "type must be subscribe, unsubscribe, ack, pace, query or unquery" };
   }
   if (!Array.isArray(series) || series.length > MAX_SELECTORS) {
     return { error: `series must be an array of at most ${MAX_SELECTORS} selectors` };

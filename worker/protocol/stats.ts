@@ -29,6 +29,8 @@ export interface BoardStats {
   series: { count: number; limit: number };
   devices: { count: number; online: number };
   viewers: ViewerCounts;
+  /** Live PromQL on the hub: evaluations running (one per expression and step) and the subscriptions they serve. */
+  liveQueries: { evaluations: number; subscriptions: number };
   ingest: { requests: number; points: number; rejected: Record<string, number> };
   /** Times the object started (first creation included). */
   wakes: number;

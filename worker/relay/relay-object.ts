@@ -4,11 +4,13 @@ import { boardOf } from "../board/shards.ts";
 import { hubStub, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import type { RelayReport } from "../hub/relay-pool.ts";
+import { boardLiveQueries } from "../live/board-live-queries.ts";
 import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
+import type { LiveQueries } from "../live/live-queries.ts";
 import { BoardMirror } from "../live/mirror.ts";
 import { Tick } from "../live/tick.ts";
-import { serveViewer, viewerMessage } from "../live/viewer-requests.ts";
+import { serveViewer, socketLeft, viewerMessage } from "../live/viewer-requests.ts";
 import { emptyFlush, type Flush, Viewers } from "../live/viewers.ts";
 import { PING, PONG, type ViewerCounts } from "../protocol/index.ts";
 
@@ -25,6 +27,8 @@ export class RelayObject extends DurableObject<Env> {
   private live: Promise<Viewers> | null = null;
   private viewers: Viewers | null = null;
   private readonly tick: Tick;
+  /** Live PromQL for this relay's sockets: one evaluation per (expression, step), fed the hub's flushes. */
+  private readonly queries: LiveQueries;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -38,9 +42,17 @@ export class RelayObject extends DurableObject<Env> {
     };
     // Its own flushes are paced like the hub's: a relay holds many more viewers than a hub's share.
     this.tick = new Tick(this.config.tickMs, () => {
-      this.viewers?.flush();
+      const sent = this.viewers?.flush();
+      if (sent) this.queries.feed(sent.shards);
       return this.viewers?.lastFlushMessages ?? 0;
     });
+    this.queries = boardLiveQueries(
+      env,
+      this.board,
+      () => hubStub(env, this.board).shardIds(),
+      () => this.viewers,
+      () => this.tick.run(),
+    );
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -105,7 +117,7 @@ export class RelayObject extends DurableObject<Env> {
    * view for one (forgetting it then would leave that viewer on a view no flush reaches).
    */
   private get active(): boolean {
-    if (this.ctx.getWebSockets().length > 0) return true;
+    if (this.ctx.getWebSockets().length > 0 || this.queries.watching) return true;
     return this.viewers ? !this.viewers.idle : this.live !== null;
   }
 
@@ -138,16 +150,18 @@ export class RelayObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    viewerMessage(await this.ready(), socket, message);
+    viewerMessage(await this.ready(), socket, message, this.queries);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     answerClose(socket, code, reason);
+    socketLeft(socket, this.queries);
     this.viewers?.leave(socket);
     await this.sendReport();
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
+    socketLeft(socket, this.queries);
     this.viewers?.leave(socket);
     await this.sendReport();
   }

@@ -5,9 +5,11 @@ import type { TokenKind } from "../auth/tokens.ts";
 import { checkBoard } from "../board/name.ts";
 import { hubStub, queriedShard, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
-import { authorize } from "../http/credentials.ts";
+import { authorize, VIEWER_KINDS } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
+import { QUERY_STREAM_PATH } from "../live/viewer-requests.ts";
 import { PROMQL_LIMITS } from "../prometheus/limits.ts";
+import { hubQueryStreamUrl, liveStreamParams } from "../prometheus/live-params.ts";
 import {
   limitParam,
   MAX_TIME,
@@ -150,6 +152,15 @@ const API = "/boards/:board/prometheus/api/v1";
  * data source, promtool): queries run in the Worker over the board's shards (see `runPromql`).
  */
 export const prometheusRoutes = new Hono<PrometheusEnv>()
+  .get("/boards/:board/prometheus/live", async (c) => {
+    const board = checkBoard(c.req.param("board"));
+    await authorize(c.req.raw, c.env, VIEWER_KINDS, board);
+    const checked = liveStreamParams(new URL(c.req.url).searchParams, c.req.header("last-event-id") ?? null);
+    if (c.req.method === "HEAD") return c.body(null, 200, { "content-type": "text/event-stream" });
+    const url = hubQueryStreamUrl(c.req.url, QUERY_STREAM_PATH, checked);
+    const upstream = await hubStub(c.env, board).fetch(new Request(url, { headers: c.req.raw.headers }));
+    return new Response(upstream.body, { status: upstream.status, headers: new Headers(upstream.headers) });
+  })
   .use(`${API}/*`, async (c, next) => {
     const board = checkBoard(c.req.param("board")!);
     await authorize(c.req.raw, c.env, QUERY_KINDS, board);
