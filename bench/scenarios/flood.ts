@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { formatPosition, type StreamPosition } from "../../worker/protocol/index.ts";
+import { FloodThread } from "../flood/flood-client.ts";
+import type { Flood } from "../flood/messages.ts";
+import { measureCpu } from "../lib/cpu.ts";
 import { HttpClient } from "../lib/http.ts";
 import { runPaced } from "../lib/paced.ts";
 import { ingestBody, makePoints } from "../lib/points.ts";
@@ -21,134 +23,7 @@ const POINTS = 10;
 const P99_FACTOR = 4;
 const P99_SLACK_MS = 10;
 
-type Flood = "none" | "device" | "viewer messages" | "streams and polls" | "poll storm";
 const FLOODS: Flood[] = ["none", "device", "viewer messages", "streams and polls", "poll storm"];
-
-interface FloodCounts {
-  sent: number;
-  refused: number;
-  closed1008: number;
-}
-
-/** Starts a flood against `board`; the returned function stops it and tells what it did. */
-function startFlood(
-  kind: Flood,
-  origin: string,
-  board: string,
-  tokens: { device: string; viewer: string },
-): () => Promise<FloodCounts> {
-  const counts: FloodCounts = { sent: 0, refused: 0, closed1008: 0 };
-  let running = true;
-  const loops: Promise<void>[] = [];
-  if (kind === "device") {
-    // One device posting as fast as 8 connections go, far past its 1,000 requests per 10 s.
-    const client = new HttpClient(origin, 8);
-    const body = ingestBody(makePoints(POINTS, () => Date.now()));
-    const headers = { authorization: `Bearer ${tokens.device}`, "content-type": "application/json" };
-    for (let i = 0; i < 8; i++)
-      loops.push(
-        (async () => {
-          while (running) {
-            counts.sent++;
-            const response = await client.send("POST", "/api/v1/ingest", headers, body).catch(() => null);
-            if (response?.status === 429) counts.refused++;
-          }
-        })(),
-      );
-    return async () => {
-      running = false;
-      await Promise.all(loops);
-      client.close();
-      return counts;
-    };
-  }
-  if (kind === "viewer messages") {
-    // Sockets sending subscribe messages as fast as they can, reconnecting whenever they are closed.
-    const url = `${origin.replace(/^http/, "ws")}/api/v1/boards/${board}/live`;
-    const message = JSON.stringify({ type: "subscribe", series: ["*"] });
-    for (let i = 0; i < 4; i++)
-      loops.push(
-        (async () => {
-          while (running) {
-            const socket = new WebSocket(url, ["edgepulse.v2", `bearer.${tokens.viewer}`]);
-            await new Promise<void>((resolve) => {
-              const pump = setInterval(() => {
-                if (socket.readyState !== WebSocket.OPEN) return;
-                for (let k = 0; k < 20; k++) {
-                  socket.send(message);
-                  counts.sent++;
-                }
-              }, 10);
-              socket.onclose = (event) => {
-                if (event.code === 1008) counts.closed1008++;
-                clearInterval(pump);
-                resolve();
-              };
-              socket.onerror = () => {};
-            });
-            // A deployment accepts 60 upgrades a minute per credential (UPGRADE_LIMITER); the bench lifts that
-            // limit for its own viewers, so the flooder keeps to it here: each of the 4 sockets every 4 s.
-            if (running) await sleep(4000);
-          }
-        })(),
-      );
-    return async () => {
-      running = false;
-      await Promise.race([Promise.all(loops), sleep(3000)]);
-      return counts;
-    };
-  }
-  if (kind === "streams and polls") {
-    // One address and credential asking for 200 SSE streams and 200 long polls, again as soon as refused.
-    const client = new HttpClient(origin);
-    const headers = { authorization: `Bearer ${tokens.viewer}` };
-    for (let i = 0; i < 400; i++)
-      loops.push(
-        (async () => {
-          const path = `/api/v1/boards/${board}/${i % 2 === 0 ? "events" : "poll?wait=25000"}`;
-          while (running) {
-            counts.sent++;
-            const response = await client.send("GET", path, headers).catch(() => null);
-            if (response?.status === 429) {
-              counts.refused++;
-              await sleep(Number(response.headers["retry-after"] ?? 1) * 1000);
-            }
-          }
-        })(),
-      );
-    return async () => {
-      running = false;
-      await Promise.race([Promise.all(loops), sleep(3000)]);
-      client.close();
-      return counts;
-    };
-  }
-  if (kind === "poll storm") {
-    // One credential polling from its current position in 200 loops, each asking again at once when refused.
-    const client = new HttpClient(origin);
-    const headers = { authorization: `Bearer ${tokens.viewer}` };
-    const first = client.send("GET", `/api/v1/boards/${board}/poll`, headers);
-    for (let i = 0; i < 200; i++)
-      loops.push(
-        (async () => {
-          const { positions } = JSON.parse((await first).body) as { positions: StreamPosition };
-          const path = `/api/v1/boards/${board}/poll?pos=${formatPosition(positions)}&wait=25000`;
-          while (running) {
-            counts.sent++;
-            const response = await client.send("GET", path, headers).catch(() => null);
-            if (response?.status === 429) counts.refused++;
-          }
-        })(),
-      );
-    return async () => {
-      running = false;
-      await Promise.race([Promise.all(loops), sleep(3000)]);
-      client.close();
-      return counts;
-    };
-  }
-  return async () => counts;
-}
 
 /**
  * Other devices' ingest latency while one client floods: a device far past its rate limit, viewer sockets flooding
@@ -172,8 +47,11 @@ export async function floodScenario(context: BenchContext): Promise<void> {
       const body = ingestBody(makePoints(POINTS, () => Date.now()));
       for (let d = 0; d < DEVICES; d++) await ingestor.post("real", board, `dev-${d}`, body, POINTS);
       await awaitQuietMachine();
-      const stop = startFlood(flood, server.origin, board, tokens);
+      const thread = await FloodThread.start({ kind: flood, origin: server.origin, board, tokens });
       await sleep(context.quick ? 500 : 2000);
+      const endCpu = measureCpu(server);
+      const floodCpuBefore = await thread.cpuMicros();
+      const windowStart = performance.now();
       const result = await runPaced(
         {
           requestsPerSecond: DEVICES,
@@ -184,7 +62,10 @@ export async function floodScenario(context: BenchContext): Promise<void> {
         },
         (i) => ingestor.post("real", board, `dev-${i % DEVICES}`, body, POINTS),
       );
-      const counts = await stop();
+      const cpu = endCpu();
+      const floodCpu =
+        (100 * ((await thread.cpuMicros()) - floodCpuBefore)) / 1000 / (performance.now() - windowStart);
+      const counts = await thread.stop();
       const p99 = result.latencyMs.quantile(0.99);
       if (flood === "none") quietP99 = p99;
       const bound = quietP99 * P99_FACTOR + P99_SLACK_MS;
@@ -200,6 +81,11 @@ export async function floodScenario(context: BenchContext): Promise<void> {
         num(counts.sent),
         num(counts.refused),
         num(counts.closed1008),
+        num(cpu.app),
+        num(cpu.proxy),
+        num(floodCpu),
+        num(Math.max(0, cpu.client - floodCpu)),
+        num(cpu.other),
       ]);
       console.log(`  flood ${flood}: p99 ${num(p99, 1)} ms, flood sent ${num(counts.sent)}`);
     } finally {
@@ -219,6 +105,11 @@ export async function floodScenario(context: BenchContext): Promise<void> {
       "flood msgs",
       "refused 429",
       "closed 1008",
+      "app CPU%",
+      "proxy CPU%",
+      "flood CPU%",
+      "devices CPU%",
+      "other CPU%",
     ],
     rows,
     [
@@ -229,6 +120,9 @@ export async function floodScenario(context: BenchContext): Promise<void> {
       "  it is let, asking again after each refusal's Retry-After.",
       "poll storm: one credential long-polling from its current position in 200 loops, each asking again at once",
       "  when refused (ignoring Retry-After).",
+      "CPU% over the measured window, of one core (two cores here): app = the Worker's workerd, proxy = wrangler's",
+      "  proxy in front of it (local dev only), flood = the flooding client's thread, devices = the rest of the bench",
+      "  process (the measured devices), other = everything else on the machine.",
       `Bound: other devices' ingest p99 at most ${P99_FACTOR}x the quiet run's + ${P99_SLACK_MS} ms.`,
       ...verdicts,
     ],
