@@ -99,6 +99,26 @@ describe("viewer budgets", () => {
     for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);
   }, 20_000);
 
+  it("refuses a credential at its cap before reading the rest of its request, and checks everyone else's", async () => {
+    const board = freshBoard();
+    const poller = await token("viewer", board);
+    const { body } = await answer(request(`/api/v1/boards/${board}/poll`, auth(poller)));
+    const after = `pos=${formatPosition(body.positions)}&wait=3000`;
+    const waiting = Array.from({ length: 4 }, () =>
+      request(`/api/v1/boards/${board}/poll?${after}`, auth(poller)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Its slots were taken with this very token: whatever else it asks, it is refused unread.
+    const unread = await answer(request(`/api/v1/boards/${board}/poll?pos=nonsense`, auth(poller)));
+    expect(unread.status).toBe(429);
+    expect(unread.body.error.code).toBe("too_many_polls");
+    const other = await token("viewer", board, undefined, Math.floor(Date.now() / 1000) + 600);
+    const checked = await answer(request(`/api/v1/boards/${board}/poll?pos=nonsense`, auth(other)));
+    expect(checked.status).toBe(400);
+    expect(checked.body.error.code).toBe("invalid_position");
+    for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);
+  }, 20_000);
+
   it("answers a poll from far behind with a snapshot instead of replaying everything", async () => {
     const board = freshBoard();
     const viewer = await token("viewer", board);
