@@ -119,6 +119,26 @@ describe("viewer budgets", () => {
     for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);
   }, 20_000);
 
+  it("tells polls refused together to come back at different times", async () => {
+    const board = freshBoard();
+    const poller = await token("viewer", board);
+    const { body } = await answer(request(`/api/v1/boards/${board}/poll`, auth(poller)));
+    const after = `pos=${formatPosition(body.positions)}&wait=3000`;
+    const waiting = Array.from({ length: 4 }, () =>
+      request(`/api/v1/boards/${board}/poll?${after}`, auth(poller)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await Promise.all(
+      Array.from({ length: 12 }, () => request(`/api/v1/boards/${board}/poll?${after}`, auth(poller))),
+    );
+    expect(refused.map((response) => response.status)).toEqual(Array(12).fill(429));
+    const retryAfter = refused.map((response) => Number(response.headers.get("retry-after")));
+    expect(Math.min(...retryAfter)).toBeGreaterThanOrEqual(5);
+    // Up to 4 s of jitter: twelve loops refused at once are not all sent back for the same second.
+    expect(new Set(retryAfter).size).toBeGreaterThan(1);
+    for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);
+  }, 20_000);
+
   it("answers a poll from far behind with a snapshot instead of replaying everything", async () => {
     const board = freshBoard();
     const viewer = await token("viewer", board);

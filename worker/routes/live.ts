@@ -8,7 +8,7 @@ import { ApiError } from "../http/errors.ts";
 import { checkHandshake, checkOrigin, offeredProtocols, UNCOMPRESSED } from "../http/handshake.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
-import { RefusalMemo } from "../http/refusal-memo.ts";
+import { jitteredRetryAfter, RefusalMemo } from "../http/refusal-memo.ts";
 import { ClientCaps, STREAMS_PER_ADDRESS, STREAMS_PER_CREDENTIAL } from "../live/client-caps.ts";
 import {
   MAX_SELECTORS,
@@ -143,7 +143,7 @@ const tooManyPolls = () =>
     "too_many_polls",
     `at most ${STREAMS_PER_CREDENTIAL} polls at once per credential`,
     undefined,
-    { "retry-after": "5" },
+    { "retry-after": jitteredRetryAfter(5) },
   );
 
 /** `/boards/:board/live` (WebSocket), `/events` (SSE), `/poll` (long polling) and `/tickets`. */
