@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { FloodThread } from "../flood/flood-client.ts";
-import type { Flood } from "../flood/messages.ts";
-import { measureCpu } from "../lib/cpu.ts";
+import type { Flood, FloodCounts } from "../flood/messages.ts";
+import { type CpuPercent, measureCpu } from "../lib/cpu.ts";
 import { HttpClient } from "../lib/http.ts";
-import { runPaced } from "../lib/paced.ts";
+import { type PacedResult, runPaced } from "../lib/paced.ts";
 import { ingestBody, makePoints } from "../lib/points.ts";
 import { awaitQuietMachine } from "../lib/quiet.ts";
 import { startServer } from "../lib/server.ts";
@@ -27,8 +27,70 @@ const P99_SLACK_MS = 10;
  * apart, and another session's burst in either makes the ratio say more about the box than about the flood.
  */
 const BUSY_OTHERS_PERCENT = 25;
+const MAX_ATTEMPTS = 3;
 
 const FLOODS: Flood[] = ["none", "device", "viewer messages", "streams and polls", "poll storm"];
+
+/** One flood's measurement: the other devices' ingest, the CPU of each process, what the flood did. */
+interface Cell {
+  result: PacedResult;
+  cpu: CpuPercent;
+  /** The flooding client's thread, % of one core. */
+  floodCpu: number;
+  counts: FloodCounts;
+}
+
+/** Runs `flood` against a fresh `wrangler dev` while 20 devices post, and measures them. */
+async function measureFlood(context: BenchContext, flood: Flood): Promise<Cell> {
+  // The deployment's per-device limit (the other scenarios lift it to measure throughput).
+  const server = await startServer(context.stage, context.secret, { DEVICE_REQUESTS_PER_10S: "1000" });
+  const client = new HttpClient(server.origin, DEVICES * 2);
+  const ingestor = new Ingestor(client, context.secret);
+  const board = `flood-${flood.replace(/ /g, "-")}`;
+  const tokens = {
+    device: await mintToken(context.secret, "device", board, "flooder"),
+    viewer: await mintToken(context.secret, "viewer", board),
+  };
+  try {
+    const body = ingestBody(makePoints(POINTS, () => Date.now()));
+    for (let d = 0; d < DEVICES; d++) await ingestor.post("real", board, `dev-${d}`, body, POINTS);
+    await awaitQuietMachine();
+    const thread = await FloodThread.start({ kind: flood, origin: server.origin, board, tokens });
+    await sleep(context.quick ? 500 : 2000);
+    const endCpu = measureCpu(server);
+    const floodCpuBefore = await thread.cpuMicros();
+    const windowStart = performance.now();
+    const result = await runPaced(
+      {
+        requestsPerSecond: DEVICES,
+        pointsPerRequest: POINTS,
+        durationMs: context.quick ? 4000 : 15_000,
+        maxInFlight: DEVICES * 2,
+        settleMs: 5000,
+      },
+      (i) => ingestor.post("real", board, `dev-${i % DEVICES}`, body, POINTS),
+    );
+    const cpu = endCpu();
+    const floodCpu =
+      (100 * ((await thread.cpuMicros()) - floodCpuBefore)) / 1000 / (performance.now() - windowStart);
+    return { result, cpu, floodCpu, counts: await thread.stop() };
+  } finally {
+    client.close();
+    await server.stop();
+  }
+}
+
+/** Measures `flood` again (up to MAX_ATTEMPTS in all) while other processes used the box past BUSY_OTHERS_PERCENT. */
+async function measureOnQuietBox(context: BenchContext, flood: Flood): Promise<Cell & { attempts: number }> {
+  for (let attempts = 1; ; attempts++) {
+    const cell = await measureFlood(context, flood);
+    const p99 = cell.result.latencyMs.quantile(0.99);
+    console.log(
+      `  flood ${flood}: p99 ${num(p99, 1)} ms, flood sent ${num(cell.counts.sent)}, other processes ${num(cell.cpu.other)}%`,
+    );
+    if (cell.cpu.other <= BUSY_OTHERS_PERCENT || attempts === MAX_ATTEMPTS) return { ...cell, attempts };
+  }
+}
 
 /**
  * Other devices' ingest latency while one client floods: a device far past its rate limit, viewer sockets flooding
@@ -40,71 +102,36 @@ export async function floodScenario(context: BenchContext): Promise<void> {
   let quietOthers = 0;
   const verdicts: string[] = [];
   for (const flood of FLOODS) {
-    // The deployment's per-device limit (the other scenarios lift it to measure throughput).
-    const server = await startServer(context.stage, context.secret, { DEVICE_REQUESTS_PER_10S: "1000" });
-    const client = new HttpClient(server.origin, DEVICES * 2);
-    const ingestor = new Ingestor(client, context.secret);
-    const board = `flood-${flood.replace(/ /g, "-")}`;
-    const tokens = {
-      device: await mintToken(context.secret, "device", board, "flooder"),
-      viewer: await mintToken(context.secret, "viewer", board),
-    };
-    try {
-      const body = ingestBody(makePoints(POINTS, () => Date.now()));
-      for (let d = 0; d < DEVICES; d++) await ingestor.post("real", board, `dev-${d}`, body, POINTS);
-      await awaitQuietMachine();
-      const thread = await FloodThread.start({ kind: flood, origin: server.origin, board, tokens });
-      await sleep(context.quick ? 500 : 2000);
-      const endCpu = measureCpu(server);
-      const floodCpuBefore = await thread.cpuMicros();
-      const windowStart = performance.now();
-      const result = await runPaced(
-        {
-          requestsPerSecond: DEVICES,
-          pointsPerRequest: POINTS,
-          durationMs: context.quick ? 4000 : 15_000,
-          maxInFlight: DEVICES * 2,
-          settleMs: 5000,
-        },
-        (i) => ingestor.post("real", board, `dev-${i % DEVICES}`, body, POINTS),
+    const { result, cpu, floodCpu, counts, attempts } = await measureOnQuietBox(context, flood);
+    const p99 = result.latencyMs.quantile(0.99);
+    if (flood === "none") [quietP99, quietOthers] = [p99, cpu.other];
+    const bound = quietP99 * P99_FACTOR + P99_SLACK_MS;
+    const others = Math.max(quietOthers, cpu.other);
+    if (flood !== "none")
+      verdicts.push(
+        `${flood}: p99 ${num(p99)} ms <= ${num(bound)} ms: ${
+          others > BUSY_OTHERS_PERCENT
+            ? `NOT COMPARED (other processes used ${num(others)}%)`
+            : verdict(p99 <= bound)
+        }`,
       );
-      const cpu = endCpu();
-      const floodCpu =
-        (100 * ((await thread.cpuMicros()) - floodCpuBefore)) / 1000 / (performance.now() - windowStart);
-      const counts = await thread.stop();
-      const p99 = result.latencyMs.quantile(0.99);
-      if (flood === "none") [quietP99, quietOthers] = [p99, cpu.other];
-      const bound = quietP99 * P99_FACTOR + P99_SLACK_MS;
-      const others = Math.max(quietOthers, cpu.other);
-      if (flood !== "none")
-        verdicts.push(
-          `${flood}: p99 ${num(p99)} ms <= ${num(bound)} ms: ${
-            others > BUSY_OTHERS_PERCENT
-              ? `NOT COMPARED (other processes used ${num(others)}%)`
-              : verdict(p99 <= bound)
-          }`,
-        );
-      rows.push([
-        flood,
-        num(result.accepted),
-        num(result.failed),
-        num(result.latencyMs.quantile(0.5), 1),
-        num(p99, 1),
-        flood === "none" ? "1.00x" : ratio(p99, quietP99),
-        num(counts.sent),
-        num(counts.refused),
-        num(counts.closed1008),
-        num(cpu.app),
-        num(cpu.proxy),
-        num(floodCpu),
-        num(Math.max(0, cpu.client - floodCpu)),
-        num(cpu.other),
-      ]);
-      console.log(`  flood ${flood}: p99 ${num(p99, 1)} ms, flood sent ${num(counts.sent)}`);
-    } finally {
-      client.close();
-      await server.stop();
-    }
+    rows.push([
+      flood,
+      num(result.accepted),
+      num(result.failed),
+      num(result.latencyMs.quantile(0.5), 1),
+      num(p99, 1),
+      flood === "none" ? "1.00x" : ratio(p99, quietP99),
+      num(counts.sent),
+      num(counts.refused),
+      num(counts.closed1008),
+      num(cpu.app),
+      num(cpu.proxy),
+      num(floodCpu),
+      num(Math.max(0, cpu.client - floodCpu)),
+      num(cpu.other),
+      num(attempts),
+    ]);
   }
   printTable(
     `Floods: ${DEVICES} other devices posting ${POINTS} points once a second each, while one client floods the same board`,
@@ -123,6 +150,7 @@ export async function floodScenario(context: BenchContext): Promise<void> {
       "flood CPU%",
       "devices CPU%",
       "other CPU%",
+      "runs",
     ],
     rows,
     [
@@ -137,7 +165,8 @@ export async function floodScenario(context: BenchContext): Promise<void> {
       "  proxy in front of it (local dev only), flood = the flooding client's thread, devices = the rest of the bench",
       "  process (the measured devices), other = everything else on the machine.",
       `Bound: other devices' ingest p99 at most ${P99_FACTOR}x the quiet run's + ${P99_SLACK_MS} ms; not compared`,
-      `  when other processes used more than ${BUSY_OTHERS_PERCENT}% of a core in the flood's run or the quiet one.`,
+      `  when other processes used more than ${BUSY_OTHERS_PERCENT}% of a core in the flood's run or the quiet one;`,
+      `  runs: a cell is measured again (${MAX_ATTEMPTS} runs at most, the last one shown) while others used more.`,
       ...verdicts,
     ],
   );
