@@ -8,6 +8,19 @@ const auth = (credential: string, extra: Record<string, string> = {}) => ({
 const stats = async (board: string) =>
   (await answer(request(`/api/v1/boards/${board}/stats`, auth(await token("viewer", board))))).body;
 
+/** A viewer credential with its 4 polls waiting (3 s) on a fresh board, and the query they wait with. */
+async function pollerAtCap() {
+  const board = freshBoard();
+  const poller = await token("viewer", board);
+  const { body } = await answer(request(`/api/v1/boards/${board}/poll`, auth(poller)));
+  const after = `pos=${formatPosition(body.positions)}&wait=3000`;
+  const waiting = Array.from({ length: 4 }, () =>
+    request(`/api/v1/boards/${board}/poll?${after}`, auth(poller)),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return { board, poller, after, waiting };
+}
+
 describe("live selectors", () => {
   it("answers 400, not 500, to URL selectors past the count or the total length", async () => {
     const board = freshBoard();
@@ -96,6 +109,32 @@ describe("viewer budgets", () => {
     const fifthPoll = await request(`/api/v1/boards/${board}/poll?${after}`, auth(poller));
     expect(fifthPoll.status).toBe(429);
     expect(fifthPoll.headers.get("retry-after")).toBeTruthy();
+    for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);
+  }, 20_000);
+
+  it("refuses a credential at its cap before reading the rest of its request, and checks everyone else's", async () => {
+    const { board, poller, waiting } = await pollerAtCap();
+    // Its slots were taken with this very token: whatever else it asks, it is refused unread.
+    const unread = await answer(request(`/api/v1/boards/${board}/poll?pos=nonsense`, auth(poller)));
+    expect(unread.status).toBe(429);
+    expect(unread.body.error.code).toBe("too_many_polls");
+    const other = await token("viewer", board, undefined, Math.floor(Date.now() / 1000) + 600);
+    const checked = await answer(request(`/api/v1/boards/${board}/poll?pos=nonsense`, auth(other)));
+    expect(checked.status).toBe(400);
+    expect(checked.body.error.code).toBe("invalid_position");
+    for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);
+  }, 20_000);
+
+  it("tells polls refused together to come back at different times", async () => {
+    const { board, poller, after, waiting } = await pollerAtCap();
+    const refused = await Promise.all(
+      Array.from({ length: 12 }, () => request(`/api/v1/boards/${board}/poll?${after}`, auth(poller))),
+    );
+    expect(refused.map((response) => response.status)).toEqual(Array(12).fill(429));
+    const retryAfter = refused.map((response) => Number(response.headers.get("retry-after")));
+    expect(Math.min(...retryAfter)).toBeGreaterThanOrEqual(5);
+    // Up to 4 s of jitter: twelve loops refused at once are not all sent back for the same second.
+    expect(new Set(retryAfter).size).toBeGreaterThan(1);
     for (const poll of await Promise.all(waiting)) expect(poll.status).toBe(200);
   }, 20_000);
 

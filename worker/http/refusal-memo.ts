@@ -3,6 +3,14 @@ import { ApiError } from "./errors.ts";
 const JITTER_SECONDS = 5;
 
 /**
+ * A Retry-After of `seconds` plus up to 4 s more: clients that honour it then come back spread out, not all at the
+ * same instant (loops refused together would otherwise return together, as one wave).
+ */
+export function jitteredRetryAfter(seconds: number): string {
+  return String(Math.ceil(seconds) + Math.floor(Math.random() * JITTER_SECONDS));
+}
+
+/**
  * What this isolate was told to refuse for a while: a device its shard rate-limited, a viewer credential its hub
  * capped. Until the Retry-After passes, the Worker answers 429 itself, before reading a body or calling an object,
  * so a client that ignores Retry-After costs a map lookup per request instead of a parse and an RPC.
@@ -23,10 +31,7 @@ export class RefusalMemo {
       this.until.delete(key);
       return;
     }
-    // Jittered: clients that honour Retry-After then come back spread out, not all at the same instant.
-    const retryAfter = String(
-      Math.ceil((refusal.at - now) / 1000) + Math.floor(Math.random() * JITTER_SECONDS),
-    );
+    const retryAfter = jitteredRetryAfter((refusal.at - now) / 1000);
     throw new ApiError(429, refusal.code, refusal.message, undefined, { "retry-after": retryAfter });
   }
 

@@ -21,11 +21,17 @@ export class ClientCaps {
     this.perAddress = perAddress;
   }
 
+  /** Whether the client holds as many as one of its caps allows (`admit` would refuse it). */
+  atCap(client: ViewerClient, transport: ClientTransport): boolean {
+    const keys = this.keys(client, transport);
+    const caps = [this.perCredential, this.perAddress];
+    return keys.some((key, i) => (this.open.get(key) ?? 0) >= caps[i]!);
+  }
+
   /** Takes a slot, or null when the client is at a cap; the function returned gives it back (once). */
   admit(client: ViewerClient, transport: ClientTransport): (() => void) | null {
-    const keys = [`${transport} credential ${client.credential}`, `${transport} address ${client.address}`];
-    const caps = [this.perCredential, this.perAddress];
-    if (keys.some((key, i) => (this.open.get(key) ?? 0) >= caps[i]!)) return null;
+    if (this.atCap(client, transport)) return null;
+    const keys = this.keys(client, transport);
     for (const key of keys) this.open.set(key, (this.open.get(key) ?? 0) + 1);
     let released = false;
     return () => {
@@ -37,6 +43,10 @@ export class ClientCaps {
         else this.open.set(key, left);
       }
     };
+  }
+
+  private keys(client: ViewerClient, transport: ClientTransport): [string, string] {
+    return [`${transport} credential ${client.credential}`, `${transport} address ${client.address}`];
   }
 }
 

@@ -1,4 +1,5 @@
 import { bearerToken } from "../http/credentials.ts";
+import { jitteredRetryAfter } from "../http/refusal-memo.ts";
 import {
   ALL_SERIES,
   MAX_CLIENT_MESSAGE,
@@ -124,7 +125,7 @@ async function admitStream(viewers: Viewers, client: ViewerClient): Promise<(() 
 
 /** A 429 in the API's error shape, for a viewer past one of its limits. */
 export function tooMany(code: string, message: string, retryAfterSeconds = 5): Response {
-  const headers = { "retry-after": String(retryAfterSeconds) };
+  const headers = { "retry-after": jitteredRetryAfter(retryAfterSeconds) };
   return Response.json({ error: { code, message } }, { status: 429, headers });
 }
 

@@ -8,7 +8,7 @@ import { ApiError } from "../http/errors.ts";
 import { checkHandshake, checkOrigin, offeredProtocols, UNCOMPRESSED } from "../http/handshake.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
-import { RefusalMemo } from "../http/refusal-memo.ts";
+import { jitteredRetryAfter, RefusalMemo } from "../http/refusal-memo.ts";
 import { ClientCaps, STREAMS_PER_ADDRESS, STREAMS_PER_CREDENTIAL } from "../live/client-caps.ts";
 import {
   MAX_SELECTORS,
@@ -59,6 +59,24 @@ function checkPace(c: Context<{ Bindings: Env }>): void {
 /** SSE and long polling: same credentials and subscriptions as the socket, answered by the board's hub. */
 async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Response> {
   const board = checkBoard(c.req.param("board") ?? "");
+  const client = {
+    credential: `${board}/${bearerToken(c.req.raw) ?? ""}`,
+    address: c.req.header("cf-connecting-ip") ?? "local",
+  };
+  const poll = c.req.path.endsWith("/poll");
+  // Hono runs GET handlers for HEAD: a HEAD never opens a stream or waits as a poll, so it is never capped either.
+  const head = c.req.method === "HEAD";
+  // A client the hub capped (until its Retry-After), or with as many polls waiting here as the hub takes, is refused
+  // before anything else is checked: it got there with this very token, verified then. A client asking in a loop
+  // then costs a map lookup per ask, and no call to the hub.
+  if (!head) {
+    try {
+      capped.check(client.credential);
+    } catch (error) {
+      return refuseLater(error);
+    }
+    if (poll && waitingPolls.atCap(client, "poll")) return refuseLater(tooManyPolls());
+  }
   await authorize(c.req.raw, c.env, VIEWER_KINDS, board);
   selectorParams(new URL(c.req.url).searchParams, MAX_SELECTORS, true);
   checkPosition(c);
@@ -71,36 +89,23 @@ async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Resp
       "wait is a whole number of milliseconds (at most 25000 are used)",
       "wait",
     );
-  // Hono runs GET handlers for HEAD: answer the headers here, so a HEAD never opens a stream or waits as a poll.
-  if (c.req.method === "HEAD") {
+  if (head) {
     const type = c.req.path.endsWith("/events") ? "text/event-stream" : "application/json";
     return c.body(null, 200, { "content-type": type });
   }
-  const credential = `${board}/${bearerToken(c.req.raw) ?? ""}`;
-  const poll = c.req.path.endsWith("/poll");
-  let release: (() => void) | null = null;
-  try {
-    // A client the hub capped is refused here until its Retry-After, without calling the hub again; so is one with
-    // as many polls waiting as the hub takes.
-    capped.check(credential);
-    if (poll) {
-      release = waitingPolls.admit(
-        { credential, address: c.req.header("cf-connecting-ip") ?? "local" },
-        "poll",
-      );
-      if (!release) throw tooManyPolls();
-    }
-  } catch (error) {
-    // A refusal waits before it is answered: a client that ignores Retry-After in a loop then asks once a second per
-    // connection, instead of as fast as the Worker answers.
-    await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS));
-    throw error;
-  }
+  // Polls that were checked side by side may both have found a slot free.
+  const release = poll ? waitingPolls.admit(client, "poll") : null;
+  if (poll && !release) return refuseLater(tooManyPolls());
   try {
     const upstream = await hubStub(c.env, board).fetch(c.req.raw);
     if (upstream.status === 429) {
       const { error } = (await upstream.clone().json()) as { error: { code: string; message: string } };
-      capped.remember(credential, Number(upstream.headers.get("retry-after")), error.code, error.message);
+      capped.remember(
+        client.credential,
+        Number(upstream.headers.get("retry-after")),
+        error.code,
+        error.message,
+      );
     }
     // A copy: the object's response has immutable headers, and the Worker's middleware adds some.
     return new Response(...mutable(upstream));
@@ -110,8 +115,24 @@ async function forwardViewerRequest(c: Context<{ Bindings: Env }>): Promise<Resp
   }
 }
 
-/** How long a refused poll or stream request waits for its 429. */
+/**
+ * A refused poll or stream request is answered after 1 to 2 s: a client that ignores Retry-After in a loop then asks
+ * about once a second per connection instead of as fast as the Worker answers, and the jitter spreads a storm's
+ * loops out, so their asks stop arriving in one wave (each wave queues everyone else's requests behind it).
+ */
+async function refuseLater(error: unknown): Promise<never> {
+  const now = Date.now();
+  const due = now + REFUSAL_DELAY_MS + Math.random() * REFUSAL_JITTER_MS;
+  await new Promise((resolve) =>
+    setTimeout(resolve, Math.ceil(due / REFUSAL_SLOT_MS) * REFUSAL_SLOT_MS - now),
+  );
+  throw error;
+}
+
+const REFUSAL_SLOT_MS = 100;
+
 const REFUSAL_DELAY_MS = 1000;
+const REFUSAL_JITTER_MS = 1000;
 
 /** Polls waiting on this isolate, per credential and address, capped as the hub caps them. */
 const waitingPolls = new ClientCaps(STREAMS_PER_CREDENTIAL, STREAMS_PER_ADDRESS);
@@ -122,7 +143,7 @@ const tooManyPolls = () =>
     "too_many_polls",
     `at most ${STREAMS_PER_CREDENTIAL} polls at once per credential`,
     undefined,
-    { "retry-after": "5" },
+    { "retry-after": jitteredRetryAfter(5) },
   );
 
 /** `/boards/:board/live` (WebSocket), `/events` (SSE), `/poll` (long polling) and `/tickets`. */
