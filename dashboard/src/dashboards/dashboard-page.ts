@@ -363,7 +363,7 @@ export class DashboardPage {
 
   private openEditor(panel: Panel): void {
     const current = this.dashboard.panels.find((p) => p.id === panel.id) ?? panel;
-    editPanel(current, { url: this.api.prometheusBase, token: this.state.token }, (edited) =>
+    void editPanel(current, { url: this.api.prometheusBase, token: this.state.token }, (edited) =>
       this.setDraftPanels(this.dashboard.panels.map((p) => (p.id === edited.id ? edited : p))),
     );
   }

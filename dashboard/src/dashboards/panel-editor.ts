@@ -1,5 +1,4 @@
 import { PANEL_TYPES, type Panel, type Target } from "../../../worker/protocol/dashboards.ts";
-import { promqlEditor } from "./promql-editor.ts";
 
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = "", testid = "") => {
   const element = document.createElement(tag);
@@ -20,11 +19,13 @@ const numberOrUndefined = (text: string) => (text.trim() === "" ? undefined : Nu
  * A panel's editor in a modal dialog: title, type, unit, decimals, min and max, and its targets, each a PromQL
  * editor and a legend format. Apply hands back the edited panel; Cancel (or Esc) leaves it as it was.
  */
-export function editPanel(
+export async function editPanel(
   panel: Panel,
   prometheus: { url: string; token: string },
   apply: (panel: Panel) => void,
-): void {
+): Promise<void> {
+  // CodeMirror is most of the page's code: loaded the first time a panel is edited, not for every viewer.
+  const { promqlEditor } = await import("./promql-editor.ts");
   const dialog = el("dialog", "", "panel-editor");
   dialog.className = "panel-editor";
   const form = el("form");

@@ -1,0 +1,357 @@
+/**
+ * End to end: a dashboard saved through the API opens by its URL in Debian's Chromium, draws its panels from the
+ * board's Prometheus API, keeps its variables and range in the URL, exports CSV, shares a read-only link, draws
+ * alert transitions as annotations, and is edited (a panel's expression in the PromQL editor) and saved back.
+ * `wrangler dev` runs with its own secret and storage.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { mintToken } from "../../scripts/mint-token.ts";
+import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
+import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
+import { DEV_HOST, viteBuild, wranglerDev } from "../../scripts/tools.ts";
+import type { Dashboard } from "../../worker/protocol/dashboards.ts";
+
+const SCREENSHOTS = new URL("../../dashboard/screenshots/", import.meta.url).pathname;
+const HOSTS = ["host-a", "host-b", "host-c"];
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"];
+const PANEL = (id: number) => `[data-testid="panel"][data-panel-id="${id}"]`;
+
+const secret = randomBytes(32).toString("hex");
+const board = `dash-${randomBytes(4).toString("hex")}`;
+const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-dash-e2e-"));
+const output: string[] = [];
+let baseUrl = "";
+let admin = "";
+let wrangler: GroupProcess | undefined;
+let browser: Browser | undefined;
+
+const api = (path: string, init: RequestInit = {}) =>
+  fetch(`${baseUrl}/api/v1/boards/${board}/${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+  });
+
+/** Each host's cpu_pct every 15 s over the last 30 minutes (host-a highest), as devices that post would. */
+async function postHistory(now: number): Promise<void> {
+  for (const [index, device] of HOSTS.entries()) {
+    const token = await mintToken(secret, { kind: "device", board, device });
+    const points = [];
+    for (let ts = now - 30 * 60_000; ts <= now; ts += 15_000)
+      points.push({ metric: "cpu_pct", value: 80 - index * 25 + Math.sin(ts / 60_000) * 5, ts });
+    const response = await fetch(`${baseUrl}/api/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ points }),
+    });
+    if (response.status !== 202)
+      throw new Error(`ingest ${device}: ${response.status} ${await response.text()}`);
+  }
+}
+
+const DASHBOARD: Omit<Dashboard, "version"> & { version: 0 } = {
+  uid: "hosts",
+  title: "Hosts",
+  tags: ["e2e"],
+  time: { from: "now-30m", to: "now" },
+  refresh: "",
+  variables: [
+    { type: "query", name: "host", query: "label_values(cpu_pct, instance)", multi: true, includeAll: true },
+  ],
+  panels: [
+    {
+      id: 1,
+      title: "CPU by host",
+      type: "timeseries",
+      gridPos: { x: 0, y: 0, w: 16, h: 9 },
+      targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "{{instance}}" }],
+      unit: "percent",
+    },
+    {
+      id: 2,
+      title: "Average CPU",
+      type: "stat",
+      gridPos: { x: 16, y: 0, w: 8, h: 4 },
+      targets: [{ refId: "A", expr: 'avg(cpu_pct{instance=~"$host"})', legendFormat: "" }],
+      unit: "percent",
+      decimals: 1,
+      thresholds: [
+        { value: null, color: "green" },
+        { value: 50, color: "red" },
+      ],
+    },
+    {
+      id: 3,
+      title: "Busiest",
+      type: "gauge",
+      gridPos: { x: 16, y: 4, w: 8, h: 5 },
+      targets: [{ refId: "A", expr: 'max(cpu_pct{instance=~"$host"})', legendFormat: "" }],
+      unit: "percent",
+      min: 0,
+      max: 100,
+    },
+    {
+      id: 4,
+      title: "Per host",
+      type: "bargauge",
+      gridPos: { x: 0, y: 9, w: 8, h: 6 },
+      targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "{{instance}}" }],
+      unit: "percent",
+      max: 100,
+    },
+    {
+      id: 5,
+      title: "Table",
+      type: "table",
+      gridPos: { x: 8, y: 9, w: 8, h: 6 },
+      targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "" }],
+    },
+    {
+      id: 6,
+      title: "Notes",
+      type: "text",
+      gridPos: { x: 16, y: 9, w: 8, h: 6 },
+      targets: [],
+      options: { mode: "markdown", content: "# Hosts\n\nCPU of every host, <b>as text</b>." },
+    },
+  ],
+  annotations: [],
+  version: 0,
+};
+
+async function openDashboard(token: string, extra = ""): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(`${baseUrl}/#board=${board}&token=${token}&dashboard=hosts${extra}`);
+  await page.locator(`${PANEL(1)}[data-state="ready"]`).waitFor({ timeout: 20_000 });
+  return { page, errors };
+}
+
+const attribute = (page: Page, selector: string, name: string) =>
+  page.locator(selector).getAttribute(name).then(Number);
+
+describe("saved dashboards in Chromium", () => {
+  beforeAll(async () => {
+    await runGroup(viteBuild(), { output: (line) => output.push(line) });
+    const [port, inspectorPort] = (await findFreePorts(DEV_HOST, 2)) as [number, number];
+    baseUrl = `http://${DEV_HOST}:${port}`;
+    wrangler = startGroup(
+      wranglerDev(port, [
+        "--inspector-port",
+        String(inspectorPort),
+        "--persist-to",
+        stateDir,
+        "--var",
+        `EDGEPULSE_SECRET:${secret}`,
+      ]),
+      { output: (line) => output.push(line) },
+    );
+    await waitForHttp(`${baseUrl}/`, 60_000, wrangler.exited);
+    admin = await mintToken(secret, { kind: "admin", board });
+    await postHistory(Date.now());
+    // An alert that fires at once on host-a, so the time series panel has a transition to mark.
+    const rule = await api("alerts", {
+      method: "POST",
+      body: JSON.stringify({ name: "busy", series: "host-a:cpu_pct", op: ">", threshold: 50, forMs: 0 }),
+    });
+    expect(rule.status).toBe(201);
+    const token = await mintToken(secret, { kind: "device", board, device: "host-a" });
+    const busy = await fetch(`${baseUrl}/api/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ points: [{ metric: "cpu_pct", value: 90, ts: Date.now() }] }),
+    });
+    expect(busy.status).toBe(202);
+    const saved = await api("dashboards/hosts", { method: "PUT", body: JSON.stringify(DASHBOARD) });
+    expect(saved.status, await saved.clone().text()).toBe(201);
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await wrangler?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("draws every panel from the board's Prometheus API, with the variable's options and alert annotations", async () => {
+    onTestFailed(() => console.error(output.slice(-80).join("\n")));
+    const { page, errors } = await openDashboard(admin);
+    await page.locator('[data-testid="panel"][data-state="ready"]').nth(5).waitFor({ timeout: 20_000 });
+    expect(await page.textContent('[data-testid="dashboard-title"]')).toBe("Hosts");
+    // The time series: a line per host from query_range, and a legend row each with min/max/avg/last.
+    expect(await attribute(page, PANEL(1), "data-series")).toBe(3);
+    expect(await attribute(page, PANEL(1), "data-points")).toBeGreaterThan(3 * 50);
+    expect(await page.locator(`${PANEL(1)} [data-testid="legend-row"]`).allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^host-a\d/)]),
+    );
+    const painted = await page
+      .locator(`${PANEL(1)} canvas`)
+      .evaluate((canvas: HTMLCanvasElement) => canvas.width > 100 && canvas.toDataURL().length > 5000);
+    expect(painted).toBe(true);
+    // Stat, gauge, bar gauge and table from instant queries; the text panel's HTML stays text.
+    const stat = await page.textContent(`${PANEL(2)} [data-testid="stat-value"]`);
+    expect(stat).toMatch(/^\d+\.\d%$/);
+    expect(await page.locator(`${PANEL(3)} [data-testid="gauge"]`).count()).toBe(1);
+    expect(await page.locator(`${PANEL(4)} [data-testid="bargauge-row"]`).count()).toBe(3);
+    expect(await page.locator(`${PANEL(5)} tr`).count()).toBe(4);
+    expect(await page.textContent(`${PANEL(6)} p`)).toBe("CPU of every host, <b>as text</b>.");
+    // The alert's transitions are marks on the time series panel.
+    await page
+      .locator(`${PANEL(1)} [data-testid="annotation"]`)
+      .first()
+      .waitFor({ timeout: 10_000 });
+    expect(
+      await page
+        .locator(`${PANEL(1)} [data-testid="annotation"]`)
+        .first()
+        .getAttribute("title"),
+    ).toMatch(/busy · host-a:cpu_pct/);
+    // The shared crosshair: hovering one time series panel shows the values at that time.
+    const box = (await page.locator(`${PANEL(1)} .ts-overlay`).boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
+    await page.locator(`${PANEL(1)} .ts-tooltip:not([hidden])`).waitFor();
+    expect(await page.textContent(`${PANEL(1)} .ts-tooltip`)).toMatch(/host-b: \d/);
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard.png` });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("keeps a variable's selection and the range in the URL, and redraws for them", async () => {
+    const { page, errors } = await openDashboard(admin);
+    expect(page.url()).toContain("from=now-30m&to=now");
+    await page.click('[data-testid="variable-host"] summary');
+    await page.locator('[data-testid="variable-host"] input[value="host-b"]').check();
+    await page.waitForFunction(() => location.hash.includes("var-host=host-b"));
+    expect(new URL(page.url()).hash).not.toContain("var-host=%24__all");
+    await page.waitForFunction(
+      (selector) => document.querySelector(selector)?.getAttribute("data-series") === "1",
+      PANEL(1),
+    );
+    expect(await page.locator(`${PANEL(1)} [data-testid="legend-row"]`).count()).toBe(1);
+    await page.click('[data-testid="time-range"]');
+    await page.click('[data-testid="time-now-15m"]');
+    await page.waitForFunction(() => location.hash.includes("from=now-15m"));
+    // A reload opens the same view.
+    await page.reload();
+    await page.locator(`${PANEL(1)}[data-state="ready"]`).waitFor();
+    expect(await attribute(page, PANEL(1), "data-series")).toBe(1);
+    expect(await page.textContent('[data-testid="time-range"]')).toBe("Last 15 minutes");
+    // Back returns to the range before.
+    await page.click('[data-testid="time-range"]');
+    await page.click('[data-testid="time-now-1h"]');
+    await page.click('[data-testid="time-back"]');
+    await page.waitForFunction(() => location.hash.includes("from=now-15m"));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("exports a panel as CSV and shows it as a table", async () => {
+    const { page } = await openDashboard(admin);
+    await page.hover(PANEL(1));
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click(`${PANEL(1)} [data-testid="panel-csv"]`),
+    ]);
+    const csv = readFileSync((await download.path())!, "utf8").split("\r\n");
+    expect(csv[0]).toBe("Time,host-a,host-b,host-c");
+    expect(csv[1]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z,[\d.]+,[\d.]+,[\d.]+$/);
+    expect(csv.length).toBeGreaterThan(50);
+    await page.click(`${PANEL(1)} [data-testid="panel-table"]`);
+    expect(await page.locator(`${PANEL(1)} [data-testid="data-table"] tr`).count()).toBeGreaterThan(50);
+    await page.click(`${PANEL(1)} [data-testid="panel-fullscreen"]`);
+    await page.waitForFunction(() => location.hash.includes("viewPanel=1"));
+    expect(await page.locator('[data-testid="panel"]:visible').count()).toBe(1);
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => !location.hash.includes("viewPanel"));
+    await page.close();
+  });
+
+  it("shares a link with a new read-only viewer token of the chosen lifetime", async () => {
+    const { page } = await openDashboard(admin, "&var-host=host-c");
+    await page.click('[data-testid="share"]');
+    await page.selectOption('[data-testid="share-ttl"]', "3600");
+    await page.click('[data-testid="share-create"]');
+    await page.locator('[data-testid="share-link"]:visible').waitFor();
+    const link = await page.locator('[data-testid="share-link"]').inputValue();
+    await page.close();
+    const fragment = new URLSearchParams(new URL(link).hash.slice(1));
+    expect(fragment.get("var-host")).toBe("host-c");
+    expect(fragment.get("from")).toBe("now-30m");
+    const token = fragment.get("token")!;
+    expect(token).not.toBe(admin);
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({ kind: "viewer", board });
+    expect(claims.exp - claims.iat).toBe(3600);
+    const viewer = await browser!.newPage();
+    await viewer.goto(link);
+    await viewer.locator(`${PANEL(1)}[data-state="ready"]`).waitFor({ timeout: 20_000 });
+    expect(await attribute(viewer, PANEL(1), "data-series")).toBe(1);
+    expect(await viewer.locator('[data-testid="edit"]').isVisible()).toBe(false);
+    // The viewer token reads, but may not write.
+    const put = await fetch(`${baseUrl}/api/v1/boards/${board}/dashboards/hosts`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ ...DASHBOARD, version: 1 }),
+    });
+    expect(put.status).toBe(403);
+    await viewer.close();
+  });
+
+  it("edits a panel's expression in the PromQL editor, with completion from the board, and saves it", async () => {
+    const { page, errors } = await openDashboard(admin);
+    await page.click('[data-testid="edit"]');
+    await page.hover(PANEL(1));
+    await page.click(`${PANEL(1)} [data-testid="panel-edit"]`);
+    const editor = page.locator('[data-testid="panel-editor"] .cm-content').first();
+    await editor.fill("max by (instance) (cpu_");
+    await page.keyboard.type("p");
+    // Completion offers the board's metric names; the linter marks what does not parse.
+    await page.locator(".cm-tooltip-autocomplete", { hasText: "cpu_pct" }).waitFor({ timeout: 10_000 });
+    await editor.fill("rate(cpu_pct)");
+    await page.waitForFunction(
+      () => document.querySelector(".cm-lintRange-error, .cm-lint-marker-error"),
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    expect(await page.locator(".cm-lint-marker-error").count()).toBe(1);
+    await editor.fill('max by (instance) (cpu_pct{instance=~"$host"} / 100)');
+    await page.waitForFunction(() => !document.querySelector(".cm-lintRange-error, .cm-lint-marker-error"));
+    await page.locator('[data-testid="editor-unit"]').fill("percentunit");
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-edit.png` });
+    await page.click('[data-testid="editor-apply"]');
+    await page.waitForFunction(
+      (selector) => document.querySelector(selector)?.getAttribute("data-state") === "ready",
+      PANEL(1),
+    );
+    await page.click('[data-testid="save"]');
+    await page.locator('[data-testid="dashboard-notice"]', { hasText: "Saved as version 2" }).waitFor();
+    const stored = (await (await api("dashboards/hosts")).json()) as Dashboard;
+    expect(stored.version).toBe(2);
+    expect(stored.panels[0]!.targets[0]!.expr).toBe('max by (instance) (cpu_pct{instance=~"$host"} / 100)');
+    expect(stored.panels[0]!.unit).toBe("percentunit");
+    expect(errors).toEqual([]);
+
+    // Someone else saves in between: this page's next save is a conflict to resolve, not a silent overwrite.
+    const theirs = await api("dashboards/hosts", {
+      method: "PUT",
+      body: JSON.stringify({ ...stored, title: "Theirs" }),
+    });
+    expect(theirs.status).toBe(200);
+    await page.click('[data-testid="edit"]');
+    await page.click('[data-testid="add-panel"]');
+    await page.click('[data-testid="editor-cancel"]');
+    await page.click('[data-testid="save"]');
+    await page.locator('[data-testid="conflict"]').waitFor();
+    expect(((await (await api("dashboards/hosts")).json()) as Dashboard).title).toBe("Theirs");
+    await page.click('[data-testid="conflict-reload"]');
+    await page.locator('[data-testid="dashboard-title"]', { hasText: "Theirs" }).waitFor();
+    await page.close();
+  });
+});
