@@ -66,9 +66,10 @@ export class DashboardGrid {
       const created = new PanelView(panel, this.hooks);
       this.views.set(panel.id, created);
       this.viewOf.set(created.element, created);
+      this.viewOf.set(created.body, created);
       this.place(created);
       this.element.append(created.element);
-      this.resizes.observe(created.element);
+      this.resizes.observe(created.body);
       this.onScreen.observe(created.element);
       kept.add(panel.id);
     }
@@ -118,7 +119,7 @@ export class DashboardGrid {
   }
 
   private drop(view: PanelView): void {
-    this.resizes.unobserve(view.element);
+    this.resizes.unobserve(view.body);
     this.onScreen.unobserve(view.element);
     this.views.delete(view.panel.id);
     view.destroy();

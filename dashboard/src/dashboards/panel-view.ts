@@ -35,7 +35,8 @@ const button = (text: string, title: string, testid: string) => {
  */
 export class PanelView {
   readonly element: HTMLElement;
-  private readonly body: HTMLElement;
+  /** The drawing's box: the grid's ResizeObserver watches it (a legend growing shrinks it). */
+  readonly body: HTMLElement;
   private readonly legend: HTMLElement;
   private readonly status: HTMLElement;
   private chart: TimeseriesChart | null = null;

@@ -19,6 +19,17 @@ const highlight = HighlightStyle.define([
 ]);
 
 /**
+ * The page's CSP (`style-src 'self'`) refuses the <style> elements CodeMirror adds to a document; inside a shadow
+ * root it uses constructed style sheets instead, which the CSP allows. So the editor lives in one.
+ */
+function shadowRootIn(parent: HTMLElement): ShadowRoot {
+  const host = document.createElement("div");
+  host.className = "promql-editor";
+  parent.append(host);
+  return host.attachShadow({ mode: "open" });
+}
+
+/**
  * A PromQL editor (CodeMirror with @prometheus-io/codemirror-promql): highlighting, the linter's errors, and
  * completion of functions and of the board's metric names, labels and values, asked of the board's Prometheus
  * API with the board's token.
@@ -37,8 +48,10 @@ export function promqlEditor(
       cache: { maxAge: 60_000 },
     },
   });
+  const root = shadowRootIn(parent);
   return new EditorView({
-    parent,
+    parent: root,
+    root,
     state: EditorState.create({
       doc,
       extensions: [

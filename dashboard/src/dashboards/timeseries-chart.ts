@@ -80,6 +80,7 @@ export class TimeseriesChart {
       options: {
         animation: false,
         responsive: false,
+        maintainAspectRatio: false,
         parsing: false,
         normalized: true,
         spanGaps: false,
