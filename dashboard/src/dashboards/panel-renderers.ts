@@ -2,7 +2,7 @@ import type { Panel } from "../../../worker/protocol/dashboards.ts";
 import { formatClock } from "../format.ts";
 import { joinByTime } from "./csv.ts";
 import { heatmapCells } from "./heatmap-buckets.ts";
-import { labelsText, lastValue, type PanelSeries } from "./panel-series.ts";
+import { lastValue, type PanelSeries } from "./panel-series.ts";
 import { cssColor, formatPanelValue, thresholdColor } from "./value-format.ts";
 
 /**
@@ -194,6 +194,3 @@ export const DRAW: Record<Exclude<Panel["type"], "timeseries">, DrawPanel> = {
   heatmap: drawHeatmap,
   text: drawText,
 };
-
-/** The series names a legend lists (a table panel's labels are its columns). */
-export const seriesLabel = (series: PanelSeries) => series.name || labelsText(series.labels);

@@ -94,8 +94,17 @@ export function seriesStats(points: readonly PanelPoint[]): SeriesStats {
 /** The value a stat, gauge or bar gauge shows: the last finite value (Grafana's default reducer, "last"). */
 export const lastValue = (series: PanelSeries): number => seriesStats(series.points).last;
 
-/** The step (ms) a time series panel asks for: its range over about one point per pixel, at least `minStepMs`. */
-export function stepForWidth(rangeMs: number, widthPx: number, minStepMs: number): number {
-  const step = Math.ceil(rangeMs / Math.max(1, Math.floor(widthPx)) / 1000) * 1000;
-  return Math.max(step, minStepMs);
+/** The point closest in time to `time` (points sorted by time), by bisection. */
+export function nearestPoint(points: readonly PanelPoint[], time: number): PanelPoint | null {
+  if (points.length === 0) return null;
+  let low = 0;
+  let high = points.length - 1;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (points[middle]!.x < time) low = middle + 1;
+    else high = middle;
+  }
+  const before = points[low - 1];
+  const at = points[low]!;
+  return before && time - before.x < at.x - time ? before : at;
 }

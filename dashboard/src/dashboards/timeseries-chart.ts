@@ -11,7 +11,7 @@ import type { Panel } from "../../../worker/protocol/dashboards.ts";
 import { formatClock } from "../format.ts";
 import { PALETTE } from "../palette.ts";
 import type { Crosshair } from "./crosshair.ts";
-import type { PanelPoint, PanelSeries } from "./panel-series.ts";
+import { nearestPoint, type PanelPoint, type PanelSeries } from "./panel-series.ts";
 import type { AbsoluteRange } from "./time-expr.ts";
 import { cssColor, formatPanelValue } from "./value-format.ts";
 
@@ -245,18 +245,3 @@ const div = (className: string) => {
 /** Line colors by position, or the panel's base threshold color for a lone series. */
 export const seriesColor = (index: number, color?: string): string =>
   color ? cssColor(color) : PALETTE[index % PALETTE.length]!;
-
-/** The point closest in time to `time` (points sorted by time), by bisection. */
-export function nearestPoint(points: readonly PanelPoint[], time: number): PanelPoint | null {
-  if (points.length === 0) return null;
-  let low = 0;
-  let high = points.length - 1;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (points[middle]!.x < time) low = middle + 1;
-    else high = middle;
-  }
-  const before = points[low - 1];
-  const at = points[low]!;
-  return before && time - before.x < at.x - time ? before : at;
-}
