@@ -47,6 +47,8 @@ export class PanelView {
   private asTable = false;
   private visible = false;
   private dirty = false;
+  /** Draws so far (`data-drawn`): what tests and the benchmark wait for. */
+  private drawn = 0;
 
   readonly panel: Panel;
   private readonly hooks: PanelHooks;
@@ -146,6 +148,8 @@ export class PanelView {
       return;
     }
     this.dirty = false;
+    this.drawn++;
+    this.element.dataset.drawn = String(this.drawn);
     if (this.asTable) {
       this.dropChart();
       drawDataTable(this.body, this.panel, this.series);
