@@ -46,5 +46,6 @@ function draw(lines: Lines): void {
 startDashboardFeed((lines) => {
   draw(lines);
   const onScreen = () => grid.allViews().filter((view) => grid.isVisible(view.panel.id));
-  markFirstDraw(() => onScreen().every((view) => view.element.dataset.drawn !== undefined));
+  // Drawn means drawn by the chart worker, not only handed to it.
+  markFirstDraw(() => onScreen().every((view) => view.body.dataset.plotted !== undefined));
 }, draw);

@@ -192,7 +192,8 @@ export class DashboardPage {
         offered,
       );
       this.offered = offered;
-      this.notice.hidden = true;
+      // A variable's problem is gone once they resolve; a "saved" note stays.
+      if (this.notice.dataset.kind === "problem") this.notice.hidden = true;
     } catch (error) {
       this.showNotice((error as Error).message);
     }

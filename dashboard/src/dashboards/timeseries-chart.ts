@@ -1,23 +1,11 @@
-import {
-  Chart,
-  Decimation,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  type ScaleOptions,
-} from "chart.js";
 import type { Panel } from "../../../worker/protocol/dashboards.ts";
-import { formatClock } from "../format.ts";
 import { PALETTE } from "../palette.ts";
+import { WorkerChart } from "./chart-client.ts";
+import type { PlotGeometry } from "./chart-protocol.ts";
 import type { Crosshair } from "./crosshair.ts";
-import { nearestPoint, type PanelPoint, type PanelSeries } from "./panel-series.ts";
+import { nearestPoint, type PanelSeries } from "./panel-series.ts";
 import type { AbsoluteRange } from "./time-expr.ts";
 import { cssColor, formatPanelValue } from "./value-format.ts";
-
-Chart.register(LineController, LineElement, PointElement, LinearScale, Decimation);
-
-type SeriesChart = Chart<"line", PanelPoint[]>;
 
 /** A mark on the time axis: an alert transition, with what it says on hover. */
 export interface AnnotationMark {
@@ -33,13 +21,16 @@ export interface TimeseriesHooks {
 }
 
 /**
- * A time series panel on Chart.js, set up for many panels on a page: no animation, no parsing (points are `{x, y}`
- * already, sorted: `normalized`), min/max decimation to the pixel width, no points drawn, `update("none")`, no
- * responsive observer of its own (the grid's one ResizeObserver calls `resize`). The crosshair, the zoom
- * selection and the annotations are DOM overlays, so hovering never redraws the canvas.
+ * A time series panel, drawn by Chart.js in the chart worker (see chart-worker.ts: no animation, no parsing,
+ * min/max decimation, `update("none")`), so the page's main thread only hands over typed arrays. No responsive
+ * observer of its own: the grid's one ResizeObserver calls `resize`. The crosshair, the zoom selection and the
+ * annotations are DOM overlays placed by the plot's geometry the worker reports, so hovering never redraws.
  */
 export class TimeseriesChart {
-  private readonly chart: SeriesChart;
+  private readonly chart: WorkerChart;
+  private readonly canvas: HTMLCanvasElement;
+  /** Where the last draw put the plot; null until the worker has drawn once. */
+  private plot: PlotGeometry | null = null;
   private readonly overlay: HTMLElement;
   private readonly line: HTMLElement;
   private readonly tooltip: HTMLElement;
@@ -66,46 +57,22 @@ export class TimeseriesChart {
     this.line.hidden = this.tooltip.hidden = this.selection.hidden = true;
     this.overlay.append(this.marks, this.selection, this.line, this.tooltip);
     box.append(canvas, this.overlay);
-    const value = (v: number | string) => formatPanelValue(Number(v), panel.unit, panel.decimals);
-    const y: ScaleOptions<"linear"> = {
-      type: "linear",
-      ...(panel.min !== undefined ? { min: panel.min } : {}),
-      ...(panel.max !== undefined ? { max: panel.max } : {}),
-      grid: { color: "rgba(148, 163, 184, 0.12)" },
-      ticks: { color: "#8b95a7", maxTicksLimit: 5, callback: value },
-    };
-    this.chart = new Chart(canvas, {
-      type: "line",
-      data: { datasets: [] },
-      options: {
-        animation: false,
-        responsive: false,
-        maintainAspectRatio: false,
-        parsing: false,
-        normalized: true,
-        spanGaps: false,
-        events: [],
-        elements: { point: { radius: 0 }, line: { borderWidth: 1.25 } },
-        plugins: {
-          decimation: { enabled: true, algorithm: "min-max" },
-          legend: { display: false },
-          tooltip: { enabled: false },
-        },
-        scales: {
-          x: {
-            type: "linear",
-            grid: { color: "rgba(148, 163, 184, 0.12)" },
-            ticks: {
-              color: "#8b95a7",
-              maxTicksLimit: 6,
-              maxRotation: 0,
-              callback: (v) => formatClock(Number(v)),
-            },
-          },
-          y,
-        },
+    this.canvas = canvas;
+    this.chart = new WorkerChart(
+      canvas,
+      {
+        ...(panel.unit !== undefined ? { unit: panel.unit } : {}),
+        ...(panel.decimals !== undefined ? { decimals: panel.decimals } : {}),
+        ...(panel.min !== undefined ? { min: panel.min } : {}),
+        ...(panel.max !== undefined ? { max: panel.max } : {}),
       },
-    });
+      (geometry, data) => {
+        this.plot = geometry;
+        // `data-plotted` counts the worker's draws of data: what tests and the benchmark wait for.
+        if (data) box.dataset.plotted = String(Number(box.dataset.plotted ?? 0) + 1);
+        this.placeMarks();
+      },
+    );
     this.listen();
     this.unsubscribe = hooks.crosshair.subscribe((time) => this.showCrosshair(time));
   }
@@ -113,19 +80,25 @@ export class TimeseriesChart {
   /** Draws `series` over `range` (the x axis spans the range even where data is missing). */
   update(series: PanelSeries[], range: AbsoluteRange, hidden: ReadonlySet<string>): void {
     this.series = series;
-    const x = this.chart.options.scales!.x!;
-    x.min = range.from;
-    x.max = range.to;
     const threshold = this.panel.thresholds?.find((step) => step.value === null)?.color;
-    this.chart.data.datasets = series.map((one, i) => ({
-      label: one.name,
-      data: one.points,
-      hidden: hidden.has(one.name),
-      borderColor: seriesColor(i, series.length === 1 ? threshold : undefined),
-      indexAxis: "x" as const,
-    }));
-    this.chart.update("none");
-    this.placeMarks();
+    this.chart.draw(
+      range.from,
+      range.to,
+      series.map((one, i) => {
+        const xs = new Float64Array(one.points.length);
+        const ys = new Float64Array(one.points.length);
+        one.points.forEach((point, k) => {
+          xs[k] = point.x;
+          ys[k] = point.y;
+        });
+        return {
+          xs,
+          ys,
+          hidden: hidden.has(one.name),
+          color: seriesColor(i, series.length === 1 ? threshold : undefined),
+        };
+      }),
+    );
   }
 
   setAnnotations(marks: AnnotationMark[]): void {
@@ -136,8 +109,11 @@ export class TimeseriesChart {
   /** Fits the canvas to its box (the grid's ResizeObserver calls this). */
   resize(): void {
     const { clientWidth, clientHeight } = this.box;
-    if (clientWidth > 0 && clientHeight > 0) this.chart.resize(clientWidth, clientHeight);
-    this.placeMarks();
+    if (clientWidth === 0 || clientHeight === 0) return;
+    // The worker sizes the canvas' pixels; its CSS box is the page's to set.
+    this.canvas.style.width = `${clientWidth}px`;
+    this.canvas.style.height = `${clientHeight}px`;
+    this.chart.resize(clientWidth, clientHeight);
   }
 
   destroy(): void {
@@ -146,14 +122,20 @@ export class TimeseriesChart {
     this.box.replaceChildren();
   }
 
+  /** The x pixel of a time on the last drawn plot (the x axis is linear). */
+  private pixelFor(time: number): number | null {
+    const plot = this.plot;
+    if (!plot || plot.xMax <= plot.xMin) return null;
+    return plot.left + ((time - plot.xMin) / (plot.xMax - plot.xMin)) * (plot.right - plot.left);
+  }
+
   private placeMarks(): void {
-    const scale = this.chart.scales.x;
-    if (!scale) return;
-    const { left, right } = this.chart.chartArea ?? { left: 0, right: 0 };
+    const plot = this.plot;
+    if (!plot) return;
     this.marks.replaceChildren(
       ...this.annotations
-        .map((mark) => ({ mark, px: scale.getPixelForValue(mark.at) }))
-        .filter(({ px }) => px >= left && px <= right)
+        .map((mark) => ({ mark, px: this.pixelFor(mark.at)! }))
+        .filter(({ px }) => px >= plot.left && px <= plot.right)
         .map(({ mark, px }) => {
           const element = div("ts-annotation");
           element.dataset.testid = "annotation";
@@ -166,12 +148,11 @@ export class TimeseriesChart {
   }
 
   private timeAt(clientX: number): number | null {
-    const scale = this.chart.scales.x;
-    const area = this.chart.chartArea;
-    if (!scale || !area) return null;
+    const plot = this.plot;
+    if (!plot || plot.right <= plot.left) return null;
     const px = clientX - this.box.getBoundingClientRect().left;
-    if (px < area.left || px > area.right) return null;
-    return scale.getValueForPixel(px) ?? null;
+    if (px < plot.left || px > plot.right) return null;
+    return plot.xMin + ((px - plot.left) / (plot.right - plot.left)) * (plot.xMax - plot.xMin);
   }
 
   private listen(): void {
@@ -204,13 +185,12 @@ export class TimeseriesChart {
 
   /** The shared crosshair: a line at `time` and each series' value there, on every time series panel. */
   private showCrosshair(time: number | null): void {
-    const scale = this.chart.scales.x;
-    const area = this.chart.chartArea;
-    if (time === null || !scale || !area || this.series.length === 0) {
+    const area = this.plot;
+    const px = time === null ? null : this.pixelFor(time);
+    if (time === null || px === null || !area || this.series.length === 0) {
       this.line.hidden = this.tooltip.hidden = true;
       return;
     }
-    const px = scale.getPixelForValue(time);
     if (px < area.left || px > area.right) {
       this.line.hidden = this.tooltip.hidden = true;
       return;
