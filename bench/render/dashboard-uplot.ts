@@ -50,5 +50,9 @@ startDashboardFeed(
     );
     markFirstDraw();
   },
-  (lines) => plots.forEach((plot, p) => plot.setData(data(lines, p))),
+  (lines) => {
+    plots.forEach((plot, p) => {
+      plot.setData(data(lines, p));
+    });
+  },
 );

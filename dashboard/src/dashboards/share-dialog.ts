@@ -17,6 +17,7 @@ export function openShareDialog(api: BoardApi, link: (token: string, lockRange: 
   dialog.className = "share-dialog";
   dialog.dataset.testid = "share-dialog";
   const form = document.createElement("form");
+  form.className = "share-form";
   const heading = document.createElement("h2");
   heading.textContent = "Share a read-only link";
   const ttl = document.createElement("select");
