@@ -5,16 +5,14 @@
  * `wrangler dev` runs with its own secret and storage.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { mintToken } from "../../scripts/mint-token.ts";
-import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
-import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
-import { DEV_HOST, viteBuild, wranglerDev } from "../../scripts/tools.ts";
+import { runGroup } from "../../scripts/processes.ts";
+import { viteBuild } from "../../scripts/tools.ts";
 import type { Dashboard } from "../../worker/protocol/dashboards.ts";
+import { startWranglerDev, type WranglerDev } from "./wrangler-board.ts";
 
 const SCREENSHOTS = new URL("../../dashboard/screenshots/", import.meta.url).pathname;
 const HOSTS = ["host-a", "host-b", "host-c"];
@@ -23,11 +21,10 @@ const PANEL = (id: number) => `[data-testid="panel"][data-panel-id="${id}"]`;
 
 const secret = randomBytes(32).toString("hex");
 const board = `dash-${randomBytes(4).toString("hex")}`;
-const stateDir = mkdtempSync(join(tmpdir(), "edgepulse-dash-e2e-"));
 const output: string[] = [];
 let baseUrl = "";
 let admin = "";
-let wrangler: GroupProcess | undefined;
+let wrangler: WranglerDev | undefined;
 let browser: Browser | undefined;
 
 const api = (path: string, init: RequestInit = {}) =>
@@ -137,21 +134,10 @@ const attribute = (page: Page, selector: string, name: string) =>
 
 describe("saved dashboards in Chromium", () => {
   beforeAll(async () => {
+    // Built afresh: the dashboard under test is this tree's, not whatever dist/ holds.
     await runGroup(viteBuild(), { output: (line) => output.push(line) });
-    const [port, inspectorPort] = (await findFreePorts(DEV_HOST, 2)) as [number, number];
-    baseUrl = `http://${DEV_HOST}:${port}`;
-    wrangler = startGroup(
-      wranglerDev(port, [
-        "--inspector-port",
-        String(inspectorPort),
-        "--persist-to",
-        stateDir,
-        "--var",
-        `EDGEPULSE_SECRET:${secret}`,
-      ]),
-      { output: (line) => output.push(line) },
-    );
-    await waitForHttp(`${baseUrl}/`, 60_000, wrangler.exited);
+    wrangler = await startWranglerDev(secret);
+    baseUrl = wrangler.baseUrl;
     admin = await mintToken(secret, { kind: "admin", board });
     await postHistory(Date.now());
     // An alert that fires at once on host-a, so the time series panel has a transition to mark.
@@ -175,11 +161,10 @@ describe("saved dashboards in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await wrangler?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("draws every panel from the board's Prometheus API, with the variable's options and alert annotations", async () => {
-    onTestFailed(() => console.error(output.slice(-80).join("\n")));
+    onTestFailed(() => console.error([...output, ...(wrangler?.output ?? [])].slice(-80).join("\n")));
     const { page, errors } = await openDashboard(admin);
     await page.locator('[data-testid="panel"][data-state="ready"]').nth(5).waitFor({ timeout: 20_000 });
     expect(await page.textContent('[data-testid="dashboard-title"]')).toBe("Hosts");
