@@ -20,7 +20,7 @@ const panels: Panel[] = Array.from({ length: PANELS }, (_, i) => ({
 }));
 const noop = () => {};
 const grid = new DashboardGrid(document.getElementById("grid")!, {
-  crosshair: new Crosshair(),
+  crosshair: new Crosshair((run) => requestAnimationFrame(run)),
   onZoom: noop,
   fullScreen: noop,
   edit: noop,

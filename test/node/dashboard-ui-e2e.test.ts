@@ -129,6 +129,10 @@ async function openDashboard(token: string, extra = ""): Promise<{ page: Page; e
   return { page, errors };
 }
 
+/** Waits until the page's URL fragment holds `text` (or no longer does). */
+const hashHas = (page: Page, text: string, has = true) =>
+  page.waitForFunction(`${has ? "" : "!"}location.hash.includes(${JSON.stringify(text)})`);
+
 const attribute = (page: Page, selector: string, name: string) =>
   page.locator(selector).getAttribute(name).then(Number);
 
@@ -212,16 +216,13 @@ describe("saved dashboards in Chromium", () => {
     expect(page.url()).toContain("from=now-30m&to=now");
     await page.click('[data-testid="variable-host"] summary');
     await page.locator('[data-testid="variable-host"] input[value="host-b"]').check();
-    await page.waitForFunction(() => location.hash.includes("var-host=host-b"));
+    await hashHas(page, "var-host=host-b");
     expect(new URL(page.url()).hash).not.toContain("var-host=%24__all");
-    await page.waitForFunction(
-      (selector) => document.querySelector(selector)?.getAttribute("data-series") === "1",
-      PANEL(1),
-    );
+    await page.locator(`${PANEL(1)}[data-series="1"]`).waitFor();
     expect(await page.locator(`${PANEL(1)} [data-testid="legend-row"]`).count()).toBe(1);
     await page.click('[data-testid="time-range"]');
     await page.click('[data-testid="time-now-15m"]');
-    await page.waitForFunction(() => location.hash.includes("from=now-15m"));
+    await hashHas(page, "from=now-15m");
     // A reload opens the same view.
     await page.reload();
     await page.locator(`${PANEL(1)}[data-state="ready"]`).waitFor();
@@ -231,7 +232,7 @@ describe("saved dashboards in Chromium", () => {
     await page.click('[data-testid="time-range"]');
     await page.click('[data-testid="time-now-1h"]');
     await page.click('[data-testid="time-back"]');
-    await page.waitForFunction(() => location.hash.includes("from=now-15m"));
+    await hashHas(page, "from=now-15m");
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -250,10 +251,10 @@ describe("saved dashboards in Chromium", () => {
     await page.click(`${PANEL(1)} [data-testid="panel-table"]`);
     expect(await page.locator(`${PANEL(1)} [data-testid="data-table"] tr`).count()).toBeGreaterThan(50);
     await page.click(`${PANEL(1)} [data-testid="panel-fullscreen"]`);
-    await page.waitForFunction(() => location.hash.includes("viewPanel=1"));
+    await hashHas(page, "viewPanel=1");
     expect(await page.locator('[data-testid="panel"]:visible').count()).toBe(1);
     await page.keyboard.press("Escape");
-    await page.waitForFunction(() => !location.hash.includes("viewPanel"));
+    await hashHas(page, "viewPanel", false);
     await page.close();
   });
 
@@ -306,10 +307,7 @@ describe("saved dashboards in Chromium", () => {
     await page.locator('[data-testid="editor-unit"]').fill("percentunit");
     await page.screenshot({ path: `${SCREENSHOTS}dashboard-edit.png` });
     await page.click('[data-testid="editor-apply"]');
-    await page.waitForFunction(
-      (selector) => document.querySelector(selector)?.getAttribute("data-state") === "ready",
-      PANEL(1),
-    );
+    await page.locator(`${PANEL(1)}[data-state="ready"]`).waitFor();
     await page.click('[data-testid="save"]');
     await page.locator('[data-testid="dashboard-notice"]', { hasText: "Saved as version 2" }).waitFor();
     const stored = (await (await api("dashboards/hosts")).json()) as Dashboard;

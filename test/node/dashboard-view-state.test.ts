@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { uidFor } from "../../dashboard/src/dashboards/dashboard-list.ts";
-import { dashboardLink, formatViewState, parseViewState } from "../../dashboard/src/dashboards/view-state.ts";
+import {
+  dashboardLink,
+  formatViewState,
+  parseViewState,
+  uidFor,
+} from "../../dashboard/src/dashboards/view-state.ts";
 
 describe("a dashboard's URL fragment", () => {
   it("is not a dashboard's without dashboard=, so the live view opens", () => {

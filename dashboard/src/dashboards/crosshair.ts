@@ -6,7 +6,8 @@ export class Crosshair {
 
   private readonly schedule: (run: () => void) => void;
 
-  constructor(schedule: (run: () => void) => void = (run) => requestAnimationFrame(run)) {
+  /** `schedule`: requestAnimationFrame, in a page. */
+  constructor(schedule: (run: () => void) => void) {
     this.schedule = schedule;
   }
 

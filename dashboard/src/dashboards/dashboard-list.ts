@@ -1,18 +1,6 @@
 import type { Dashboard } from "../../../worker/protocol/dashboards.ts";
 import type { BoardApi } from "./board-api.ts";
-import { dashboardLink } from "./view-state.ts";
-
-/** A uid from a title: `CPU per host` → `cpu-per-host-x7k2`, unique enough on one board. */
-export function uidFor(title: string, random = Math.random): string {
-  const slug = title
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "")
-    .slice(0, 30);
-  return `${slug || "dashboard"}-${Math.floor(random() * 36 ** 4)
-    .toString(36)
-    .padStart(4, "0")}`;
-}
+import { dashboardLink, uidFor } from "./view-state.ts";
 
 /**
  * The board's dashboards as links, the live view first (the board's default dashboard); with an admin token, a

@@ -50,7 +50,7 @@ export class DashboardPage {
   private readonly api: BoardApi;
   private readonly admin: boolean;
   private readonly grid: DashboardGrid;
-  private readonly crosshair = new Crosshair();
+  private readonly crosshair = new Crosshair((run) => requestAnimationFrame(run));
   private readonly picker: TimePicker;
   private readonly variablesBar = el("div", "", "variables");
   private readonly notice = el("div", "", "dashboard-notice");

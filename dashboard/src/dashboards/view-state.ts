@@ -70,3 +70,15 @@ export function formatViewState(state: DashboardViewState): string {
 /** The fragment that opens dashboard `uid` of a board (the dashboard list's links). */
 export const dashboardLink = (board: string, token: string, uid: string): string =>
   `#${new URLSearchParams({ board, token, dashboard: uid })}`;
+
+/** A uid from a title: `CPU per host` → `cpu-per-host-x7k2`, unique enough on one board. */
+export function uidFor(title: string, random = Math.random): string {
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 30);
+  return `${slug || "dashboard"}-${Math.floor(random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, "0")}`;
+}
