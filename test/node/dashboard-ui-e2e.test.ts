@@ -115,6 +115,13 @@ const DASHBOARD: Omit<Dashboard, "version"> & { version: 0 } = {
       targets: [],
       options: { mode: "markdown", content: "# Hosts\n\nCPU of every host, <b>as text</b>." },
     },
+    {
+      id: 7,
+      title: "Heatmap",
+      type: "heatmap",
+      gridPos: { x: 0, y: 15, w: 24, h: 6 },
+      targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "{{instance}}" }],
+    },
   ],
   annotations: [],
   version: 0,
@@ -170,7 +177,7 @@ describe("saved dashboards in Chromium", () => {
   it("draws every panel from the board's Prometheus API, with the variable's options and alert annotations", async () => {
     onTestFailed(() => console.error([...output, ...(wrangler?.output ?? [])].slice(-80).join("\n")));
     const { page, errors } = await openDashboard(admin);
-    await page.locator('[data-testid="panel"][data-state="ready"]').nth(5).waitFor({ timeout: 20_000 });
+    await page.locator('[data-testid="panel"][data-state="ready"]').nth(6).waitFor({ timeout: 20_000 });
     expect(await page.textContent('[data-testid="dashboard-title"]')).toBe("Hosts");
     // The time series: a line per host from query_range, and a legend row each with min/max/avg/last.
     expect(await attribute(page, PANEL(1), "data-series")).toBe(3);
@@ -190,6 +197,12 @@ describe("saved dashboards in Chromium", () => {
     expect(await page.locator(`${PANEL(4)} [data-testid="bargauge-row"]`).count()).toBe(3);
     expect(await page.locator(`${PANEL(5)} tr`).count()).toBe(4);
     expect(await page.textContent(`${PANEL(6)} p`)).toBe("CPU of every host, <b>as text</b>.");
+    // The heatmap: a row per host (no le buckets), a cell per step.
+    expect(await page.locator(`${PANEL(7)} .heatmap-rows span`).allTextContents()).toEqual([
+      "host-c",
+      "host-b",
+      "host-a",
+    ]);
     // The alert's transitions are marks on the time series panel.
     await page
       .locator(`${PANEL(1)} [data-testid="annotation"]`)
@@ -208,6 +221,16 @@ describe("saved dashboards in Chromium", () => {
     expect(await page.textContent(`${PANEL(1)} .ts-tooltip`)).toMatch(/host-b: \d/);
     await page.screenshot({ path: `${SCREENSHOTS}dashboard.png` });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("lists the board's dashboards in the live view's menu, which opens one", async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${baseUrl}/#board=${board}&token=${admin}`);
+    await page.click('[data-testid="dashboards-menu"] summary');
+    await page.click('[data-testid="dashboard-link"][data-uid="hosts"]');
+    await page.locator(`${PANEL(1)}[data-state="ready"]`).waitFor({ timeout: 20_000 });
+    expect(await page.textContent('[data-testid="dashboard-title"]')).toBe("Hosts");
     await page.close();
   });
 
@@ -233,6 +256,12 @@ describe("saved dashboards in Chromium", () => {
     await page.click('[data-testid="time-now-1h"]');
     await page.click('[data-testid="time-back"]');
     await hashHas(page, "from=now-15m");
+    // Earlier by half the range: an absolute range of the same length, in epoch ms.
+    await page.click('[data-testid="time-earlier"]');
+    await hashHas(page, "to=1");
+    const shifted = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    expect(Number(shifted.get("to")) - Number(shifted.get("from"))).toBe(15 * 60_000);
+    expect(Number(shifted.get("to"))).toBeLessThan(Date.now() - 7 * 60_000);
     expect(errors).toEqual([]);
     await page.close();
   });

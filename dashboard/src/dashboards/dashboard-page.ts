@@ -83,6 +83,7 @@ export class DashboardPage {
     this.picker = new TimePicker({
       range: (range) => this.setRange(range),
       zoomOut: () => this.setRange(absoluteText(zoomOut(this.absolute))),
+      shift: (fraction) => this.setRange(absoluteText(shiftRange(this.absolute, fraction))),
       back: () => {
         const previous = this.rangeHistory.pop();
         if (previous) this.setRange(previous, false);
@@ -318,11 +319,6 @@ export class DashboardPage {
     this.keepInUrl();
     this.startRefresh();
     this.reload();
-  }
-
-  /** Moves the range by a fraction of itself (keyboard ← →), as an absolute range. */
-  shift(fraction: number): void {
-    this.setRange(absoluteText(shiftRange(this.absolute, fraction)));
   }
 
   private setRefresh(refresh: string): void {

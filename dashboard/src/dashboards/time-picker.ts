@@ -9,6 +9,8 @@ import {
 export interface TimePickerHooks {
   range: (range: RangeText) => void;
   zoomOut: () => void;
+  /** Moves the range by a fraction of its length (−½: earlier). */
+  shift: (fraction: number) => void;
   back: () => void;
   refreshEvery: (refresh: string) => void;
   refreshNow: () => void;
@@ -23,7 +25,7 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = "", testid = "
 
 /**
  * The time controls, as Grafana's: a range button opening relative choices and an absolute from/to (each
- * `now-2h`-style or a date), zoom out (×2), back (the range before the last change), a refresh-every choice and
+ * `now-2h`-style or a date), earlier and later by half the range, zoom out (×2), back (the range before the last change), a refresh-every choice and
  * refresh now.
  */
 export class TimePicker {
@@ -48,6 +50,12 @@ export class TimePicker {
     const zoom = el("button", "−", "time-zoom-out");
     zoom.title = "Zoom out (twice the range)";
     zoom.addEventListener("click", hooks.zoomOut);
+    const earlier = el("button", "‹", "time-earlier");
+    earlier.title = "Earlier by half the range";
+    earlier.addEventListener("click", () => hooks.shift(-0.5));
+    const later = el("button", "›", "time-later");
+    later.title = "Later by half the range";
+    later.addEventListener("click", () => hooks.shift(0.5));
     this.popover = el("div", "", "time-popover");
     this.popover.className = "time-popover";
     this.popover.hidden = true;
@@ -109,7 +117,7 @@ export class TimePicker {
     const anchor = el("span");
     anchor.className = "time-anchor";
     anchor.append(this.label, this.popover);
-    this.element.append(this.backButton, anchor, zoom, now, this.refresh);
+    this.element.append(this.backButton, earlier, anchor, later, zoom, now, this.refresh);
   }
 
   show(range: RangeText, refresh: string, canGoBack: boolean): void {
