@@ -123,7 +123,15 @@ const DASHBOARD: Omit<Dashboard, "version"> & { version: 0 } = {
       targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "{{instance}}" }],
     },
   ],
-  annotations: [],
+  annotations: [
+    { name: "Alerts", enable: true, iconColor: "red" },
+    {
+      name: "host-a near its peak",
+      enable: true,
+      iconColor: "blue",
+      expr: 'cpu_pct{instance="host-a"} > 84',
+    },
+  ],
   version: 0,
 };
 
@@ -208,12 +216,14 @@ describe("saved dashboards in Chromium", () => {
       .locator(`${PANEL(1)} [data-testid="annotation"]`)
       .first()
       .waitFor({ timeout: 10_000 });
+    // With them, each time host-a's peak expression turns true.
+    const titles = await page
+      .locator(`${PANEL(1)} [data-testid="annotation"]`)
+      .evaluateAll((marks) => marks.map((mark) => mark.getAttribute("title")));
+    expect(titles).toEqual(expect.arrayContaining([expect.stringMatching(/^busy · host-a:cpu_pct: /)]));
     expect(
-      await page
-        .locator(`${PANEL(1)} [data-testid="annotation"]`)
-        .first()
-        .getAttribute("title"),
-    ).toMatch(/busy · host-a:cpu_pct/);
+      titles.filter((title) => title === 'host-a near its peak · cpu_pct{instance="host-a"}').length,
+    ).toBeGreaterThanOrEqual(3);
     // The shared crosshair: hovering one time series panel shows the values at that time.
     const box = (await page.locator(`${PANEL(1)} .ts-overlay`).boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);

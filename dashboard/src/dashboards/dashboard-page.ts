@@ -1,10 +1,10 @@
-import type { AlertEvent } from "../../../worker/protocol/alerts.ts";
 import { builtinScope } from "../../../worker/protocol/builtins.ts";
 import type { Dashboard, Panel } from "../../../worker/protocol/dashboards.ts";
 import { interpolate, type Scope, type VariableValue } from "../../../worker/protocol/interpolate.ts";
 import { resolveVariables, type Selection } from "../../../worker/protocol/variable-scope.ts";
 import { ApiCallError } from "../api.ts";
 import { tokenKind } from "../fragment.ts";
+import { type AnnotationMark, alertMarks, expressionMarks } from "./annotation-marks.ts";
 import { BoardApi } from "./board-api.ts";
 import { Crosshair } from "./crosshair.ts";
 import { DashboardGrid } from "./dashboard-grid.ts";
@@ -24,7 +24,6 @@ import {
   zoomOut,
 } from "./time-expr.ts";
 import { TimePicker } from "./time-picker.ts";
-import type { AnnotationMark } from "./timeseries-chart.ts";
 import { drawVariablesBar } from "./variables-bar.ts";
 import { type DashboardViewState, formatViewState } from "./view-state.ts";
 
@@ -271,22 +270,13 @@ export class DashboardPage {
         .filter((target) => target.expr.trim() !== "")
         .map(async (target) => {
           const query = interpolate(target.expr, scope);
-          const instant = INSTANT.has(panel.type);
-          const params = new URLSearchParams(
-            instant
-              ? { query, time: String(range.to / 1000) }
-              : {
-                  query,
-                  start: String(Math.floor(range.from / 1000 / stepS) * stepS),
-                  end: String(range.to / 1000),
-                  step: String(stepS),
-                },
-          );
-          const data = await this.api.prometheus<{ resultType: string; result: unknown }>(
-            instant ? "api/v1/query" : "api/v1/query_range",
-            params,
-            signal,
-          );
+          const data = INSTANT.has(panel.type)
+            ? await this.api.prometheus<{ resultType: string; result: unknown }>(
+                "api/v1/query",
+                new URLSearchParams({ query, time: String(range.to / 1000) }),
+                signal,
+              )
+            : await this.rangeQuery(query, range, stepS, signal);
           const legendFormat = interpolate(target.legendFormat, scope);
           return seriesOfAnswer(data, { refId: target.refId, legendFormat });
         }),
@@ -294,21 +284,45 @@ export class DashboardPage {
     return answers.flat();
   }
 
-  /** Alert transitions in the range, on every time series panel, unless the dashboard turned them off. */
+  /**
+   * The dashboard's annotations on every time series panel: the board's alert transitions over the range (unless
+   * the dashboard lists annotations and disables the built-in one), and each enabled `expr` annotation's events.
+   */
   private async loadAnnotations(): Promise<void> {
-    const builtIn = this.dashboard.annotations.filter((a) => a.expr === undefined);
-    const shown = this.dashboard.annotations.length === 0 || builtIn.some((a) => a.enable);
+    const { annotations } = this.dashboard;
+    const builtIn = annotations.filter((a) => a.expr === undefined);
+    const range = this.absolute;
+    const alerts = annotations.length === 0 || builtIn.some((a) => a.enable);
     const color = builtIn.find((a) => a.enable)?.iconColor ?? "rgba(255, 96, 96, 1)";
-    // Annotations are an aid: a board without alerts (or a failed call) draws none, and the panels still draw.
-    const events: AlertEvent[] = shown ? await this.api.alertEvents(this.absolute.from).catch(() => []) : [];
-    const marks: AnnotationMark[] = events
-      .filter((event) => event.at <= this.absolute.to)
-      .map((event) => ({
-        at: event.at,
-        color: event.state === "firing" ? color : event.state === "pending" ? "orange" : "green",
-        text: `${event.name} · ${event.series}: ${event.from} → ${event.state}${event.value === null ? "" : ` (${event.value})`}`,
-      }));
+    const builtins = builtinScope({ ...range, maxDataPoints: 1000, scrapeIntervalMs: SCRAPE_INTERVAL_MS });
+    const stepMs = Number(builtins.__interval_ms!.values[0]);
+    // Annotations are an aid: a failed call draws no marks, and the panels still draw.
+    const none = (): AnnotationMark[] => [];
+    const alertList = alerts
+      ? this.api.alertEvents(range.from).then((events) => alertMarks(events, range, color), none)
+      : none();
+    const exprLists = annotations
+      .filter((a) => a.enable && a.expr)
+      .map((a) =>
+        this.rangeQuery(interpolate(a.expr!, { ...builtins, ...this.values }), range, stepMs / 1000).then(
+          (data) => expressionMarks(seriesOfAnswer(data, { refId: a.name, legendFormat: "" }), stepMs, a),
+          none,
+        ),
+      );
+    const lists = await Promise.all([alertList, ...exprLists]);
+    const marks = lists.flat().sort((a, b) => a.at - b.at);
     for (const view of this.grid.allViews()) if (view.panel.type === "timeseries") view.setAnnotations(marks);
+  }
+
+  /** A range query over `range` at `stepS`, the start aligned to the step (so refreshes reuse the same steps). */
+  private rangeQuery(query: string, range: AbsoluteRange, stepS: number, signal?: AbortSignal) {
+    const params = new URLSearchParams({
+      query,
+      start: String(Math.floor(range.from / 1000 / stepS) * stepS),
+      end: String(range.to / 1000),
+      step: String(stepS),
+    });
+    return this.api.prometheus<{ resultType: string; result: unknown }>("api/v1/query_range", params, signal);
   }
 
   private setRange(range: RangeText, remember = true): void {

@@ -1,14 +1,10 @@
 import type { Panel } from "../../../worker/protocol/dashboards.ts";
+import type { AnnotationMark } from "./annotation-marks.ts";
 import { joinByTime, toCsv } from "./csv.ts";
 import { DRAW, drawDataTable } from "./panel-renderers.ts";
 import { type PanelSeries, seriesStats } from "./panel-series.ts";
 import type { AbsoluteRange } from "./time-expr.ts";
-import {
-  type AnnotationMark,
-  seriesColor,
-  TimeseriesChart,
-  type TimeseriesHooks,
-} from "./timeseries-chart.ts";
+import { seriesColor, TimeseriesChart, type TimeseriesHooks } from "./timeseries-chart.ts";
 import { formatPanelValue } from "./value-format.ts";
 
 /** What a panel's frame asks of the dashboard. */

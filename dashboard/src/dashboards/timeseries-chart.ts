@@ -1,18 +1,12 @@
 import type { Panel } from "../../../worker/protocol/dashboards.ts";
 import { PALETTE } from "../palette.ts";
+import type { AnnotationMark } from "./annotation-marks.ts";
 import { WorkerChart } from "./chart-client.ts";
 import type { PlotGeometry } from "./chart-protocol.ts";
 import type { Crosshair } from "./crosshair.ts";
 import { nearestPoint, type PanelSeries } from "./panel-series.ts";
 import type { AbsoluteRange } from "./time-expr.ts";
 import { cssColor, formatPanelValue } from "./value-format.ts";
-
-/** A mark on the time axis: an alert transition, with what it says on hover. */
-export interface AnnotationMark {
-  at: number;
-  color: string;
-  text: string;
-}
 
 export interface TimeseriesHooks {
   crosshair: Crosshair;
