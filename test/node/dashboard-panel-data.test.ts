@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { joinByTime, toCsv } from "../../dashboard/src/dashboards/csv.ts";
 import { heatmapCells } from "../../dashboard/src/dashboards/heatmap-buckets.ts";
 import {
+  appendSteps,
   legendName,
   nearestPoint,
   type PanelSeries,
@@ -97,6 +98,41 @@ describe("a panel's series", () => {
     expect(nearestPoint(points, 14)).toEqual({ x: 10, y: 1 });
     expect(nearestPoint(points, 99)).toEqual({ x: 30, y: 3 });
     expect(nearestPoint([], 5)).toBeNull();
+  });
+});
+
+describe("a live panel's incremental refresh", () => {
+  it("keeps the points still in range, replaces those from the fresh query's start, and adds new series", () => {
+    const old = [
+      series("a", { host: "a" }, [
+        [10, 1],
+        [20, 2],
+        [30, 3],
+        [40, 4],
+      ]),
+      series("gone", { host: "gone" }, [
+        [10, 1],
+        [20, 1],
+      ]),
+      series("left", { host: "left" }, [[30, 1]]),
+    ];
+    const fresh = [
+      series("a", { host: "a" }, [
+        [40, 4.5],
+        [50, 5],
+      ]),
+      series("new", { host: "new" }, [[50, 9]]),
+    ];
+    const merged = appendSteps(old, fresh, 25, 40);
+    expect(merged).toEqual([
+      series("a", { host: "a" }, [
+        [30, 3],
+        [40, 4.5],
+        [50, 5],
+      ]),
+      series("left", { host: "left" }, [[30, 1]]),
+      series("new", { host: "new" }, [[50, 9]]),
+    ]);
   });
 });
 

@@ -11,7 +11,7 @@ import { DashboardGrid } from "./dashboard-grid.ts";
 import { drawDashboardList } from "./dashboard-list.ts";
 import { appendPos, nextPanelId } from "./grid-layout.ts";
 import { editPanel } from "./panel-editor.ts";
-import { type PanelSeries, seriesOfAnswer } from "./panel-series.ts";
+import { appendSteps, type PanelSeries, seriesOfAnswer } from "./panel-series.ts";
 import { openShareDialog } from "./share-dialog.ts";
 import {
   type AbsoluteRange,
@@ -69,6 +69,11 @@ export class DashboardPage {
   /** What each panel last loaded with; a visible panel whose key differs loads again. */
   private readonly loadedKey = new Map<number, string>();
   private readonly inFlight = new Map<number, AbortController>();
+  /** What each range panel last loaded: an incremental refresh appends to it. */
+  private readonly lastLoad = new Map<
+    number,
+    { definition: string; range: AbsoluteRange; series: PanelSeries[] }
+  >();
   private viewPanel: number | null = null;
 
   private readonly root: HTMLElement;
@@ -222,8 +227,13 @@ export class DashboardPage {
       if (this.grid.isVisible(panel.id)) void this.loadIfStale(panel);
   }
 
-  private panelKey(panel: Panel): string {
-    return JSON.stringify([panel.targets, panel.type, this.absolute, this.values]);
+  /** The built-ins for a panel `widthPx` wide over `range` (its step is `$__interval`). */
+  private builtinsFor(range: AbsoluteRange, widthPx: number): Scope {
+    return builtinScope({
+      ...range,
+      maxDataPoints: Math.max(50, widthPx),
+      scrapeIntervalMs: SCRAPE_INTERVAL_MS,
+    });
   }
 
   private async loadIfStale(panel: Panel): Promise<void> {
@@ -233,38 +243,63 @@ export class DashboardPage {
       view?.setData([], this.absolute);
       return;
     }
-    const key = this.panelKey(current);
+    const range = this.absolute;
+    const builtins = this.builtinsFor(range, view.element.clientWidth);
+    const stepS = Number(builtins.__interval_ms!.values[0]) / 1000;
+    const definition = JSON.stringify([
+      current.targets,
+      current.type,
+      this.values,
+      stepS,
+      range.to - range.from,
+    ]);
+    const key = `${definition}@${range.from}`;
     if (this.loadedKey.get(panel.id) === key) return;
     this.loadedKey.set(panel.id, key);
     this.inFlight.get(panel.id)?.abort();
     const abort = new AbortController();
     this.inFlight.set(panel.id, abort);
     view.setLoading();
-    const range = this.absolute;
+    // A live panel over a range (time series, heatmap) that moved on by less than its range asks only for the
+    // steps since its last load.
+    const last = this.lastLoad.get(panel.id);
+    const incremental =
+      !INSTANT.has(current.type) &&
+      followsNow(this.range) &&
+      last?.definition === definition &&
+      range.to > last.range.to &&
+      range.from < last.range.to;
     try {
-      const series = await this.query(current, view.element.clientWidth, range, abort.signal);
-      if (!abort.signal.aborted) view.setData(series, range);
+      const freshFrom = incremental ? Math.floor(last.range.to / 1000 / stepS) * stepS * 1000 : range.from;
+      const fresh = await this.query(
+        current,
+        { ...builtins, ...this.values },
+        range,
+        freshFrom,
+        stepS,
+        abort.signal,
+      );
+      if (abort.signal.aborted) return;
+      const series = incremental ? appendSteps(last.series, fresh, range.from, freshFrom) : fresh;
+      this.lastLoad.set(panel.id, { definition, range, series });
+      view.setData(series, range);
     } catch (error) {
       if (abort.signal.aborted) return;
       this.loadedKey.delete(panel.id);
+      this.lastLoad.delete(panel.id);
       view.setError((error as Error).message);
     }
   }
 
-  /** Every target of the panel, interpolated, as one list of series. */
+  /** Every target of the panel, interpolated, as one list of series; range queries ask from `fetchFrom` on. */
   private async query(
     panel: Panel,
-    widthPx: number,
+    scope: Scope,
     range: AbsoluteRange,
+    fetchFrom: number,
+    stepS: number,
     signal: AbortSignal,
   ): Promise<PanelSeries[]> {
-    const builtins = builtinScope({
-      ...range,
-      maxDataPoints: Math.max(50, widthPx),
-      scrapeIntervalMs: SCRAPE_INTERVAL_MS,
-    });
-    const scope: Scope = { ...builtins, ...this.values };
-    const stepS = Number(builtins.__interval_ms!.values[0]) / 1000;
     const answers = await Promise.all(
       panel.targets
         .filter((target) => target.expr.trim() !== "")
@@ -276,7 +311,7 @@ export class DashboardPage {
                 new URLSearchParams({ query, time: String(range.to / 1000) }),
                 signal,
               )
-            : await this.rangeQuery(query, range, stepS, signal);
+            : await this.rangeQuery(query, { from: fetchFrom, to: range.to }, stepS, signal);
           const legendFormat = interpolate(target.legendFormat, scope);
           return seriesOfAnswer(data, { refId: target.refId, legendFormat });
         }),
@@ -294,7 +329,7 @@ export class DashboardPage {
     const range = this.absolute;
     const alerts = annotations.length === 0 || builtIn.some((a) => a.enable);
     const color = builtIn.find((a) => a.enable)?.iconColor ?? "rgba(255, 96, 96, 1)";
-    const builtins = builtinScope({ ...range, maxDataPoints: 1000, scrapeIntervalMs: SCRAPE_INTERVAL_MS });
+    const builtins = this.builtinsFor(range, 1000);
     const stepMs = Number(builtins.__interval_ms!.values[0]);
     // Annotations are an aid: a failed call draws no marks, and the panels still draw.
     const none = (): AnnotationMark[] => [];

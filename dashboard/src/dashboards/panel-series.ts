@@ -108,3 +108,29 @@ export function nearestPoint(points: readonly PanelPoint[], time: number): Panel
   const at = points[low]!;
   return before && time - before.x < at.x - time ? before : at;
 }
+
+/**
+ * A live panel's series after an incremental query: each series' points from `from` on, those from `freshFrom` on
+ * replaced by the fresh answer's (the last step may have been partial). Series are matched by query and labels; a
+ * series the fresh answer lacks keeps its older points until they leave the range.
+ */
+export function appendSteps(
+  old: readonly PanelSeries[],
+  fresh: readonly PanelSeries[],
+  from: number,
+  freshFrom: number,
+): PanelSeries[] {
+  const key = (one: PanelSeries) => `${one.refId}\u0000${labelsText(one.labels)}`;
+  const freshByKey = new Map(fresh.map((one) => [key(one), one]));
+  const merged = old.map((one) => {
+    const kept = one.points.filter((p) => p.x >= from && p.x < freshFrom);
+    const update = freshByKey.get(key(one));
+    freshByKey.delete(key(one));
+    return {
+      ...one,
+      ...(update ? { name: update.name } : {}),
+      points: update ? kept.concat(update.points) : kept,
+    };
+  });
+  return [...merged, ...freshByKey.values()].filter((one) => one.points.length > 0);
+}
