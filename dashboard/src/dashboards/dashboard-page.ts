@@ -27,8 +27,12 @@ import { TimePicker } from "./time-picker.ts";
 import { drawVariablesBar } from "./variables-bar.ts";
 import { type DashboardViewState, formatViewState } from "./view-state.ts";
 
-/** The board's finest resolution: the built-ins' "scrape interval", so `$__interval` never goes below a second. */
-const SCRAPE_INTERVAL_MS = 1000;
+/**
+ * The built-ins' "scrape interval": Grafana's default for a Prometheus data source (15 s), which exported
+ * dashboards assume; `$__interval` never goes below it and `$__rate_interval` spans four of it, so a `rate()`
+ * always has samples of agents scraping at Grafana's usual pace.
+ */
+const SCRAPE_INTERVAL_MS = 15_000;
 /** Panel types answered by an instant query at the range's end; the others by a range query. */
 const INSTANT: ReadonlySet<Panel["type"]> = new Set(["stat", "gauge", "bargauge", "table"]);
 
@@ -455,7 +459,11 @@ export class DashboardPage {
     const selection: Record<string, string[]> = {};
     for (const variable of this.dashboard.variables) {
       if (variable.type === "constant") continue;
-      const chosen = this.selection[variable.name] ?? this.values[variable.name]?.values;
+      // As chosen (All as `$__all`, as Grafana writes it), else as saved, else as resolved.
+      const saved = variable.current?.value;
+      const chosen =
+        this.selection[variable.name] ??
+        (saved === undefined ? this.values[variable.name]?.values : [saved].flat());
       if (chosen) selection[variable.name] = [...chosen];
     }
     return {

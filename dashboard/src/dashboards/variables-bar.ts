@@ -19,8 +19,11 @@ export function drawVariablesBar(
       const value = values[variable.name];
       const chosen = new Set(value?.values ?? []);
       const includeAll = "includeAll" in variable && variable.includeAll;
+      // All: its allValue stands in, or every option is chosen.
       const isAll =
-        includeAll && value !== undefined && value.values.length === options.length && options.length > 1;
+        includeAll &&
+        value !== undefined &&
+        (value.allValue !== undefined || (options.length > 1 && value.values.length === options.length));
       const label = document.createElement("label");
       label.className = "variable";
       label.dataset.testid = `variable-${variable.name}`;
