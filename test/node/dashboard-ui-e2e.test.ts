@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import { mintToken } from "../../scripts/mint-token.ts";
 import { runGroup } from "../../scripts/processes.ts";
 import { viteBuild } from "../../scripts/tools.ts";
-import type { Dashboard } from "../../worker/protocol/dashboards.ts";
+import type { Dashboard, Panel } from "../../worker/protocol/dashboards.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-board.ts";
 
 const SCREENSHOTS = new URL("../../dashboard/screenshots/", import.meta.url).pathname;
@@ -33,10 +33,21 @@ const api = (path: string, init: RequestInit = {}) =>
     headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
   });
 
+/** Posts points as `device`, with a device token of its own. */
+async function postPoints(device: string, points: object[]): Promise<void> {
+  const token = await mintToken(secret, { kind: "device", board, device });
+  const response = await fetch(`${baseUrl}/api/v1/ingest`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ points }),
+  });
+  if (response.status !== 202)
+    throw new Error(`ingest ${device}: ${response.status} ${await response.text()}`);
+}
+
 /** Two node-exporter style hosts every 15 s over the last 30 minutes: what the imported Grafana export queries. */
 async function postNodeExporter(now: number): Promise<void> {
   for (const [index, device] of ["node-1", "node-2"].entries()) {
-    const token = await mintToken(secret, { kind: "device", board, device });
     const points = [];
     const job = { job: "node" };
     for (let ts = now - 30 * 60_000, n = 0; ts <= now; ts += 15_000, n++) {
@@ -56,32 +67,34 @@ async function postNodeExporter(now: number): Promise<void> {
       points.push({ metric: "node_memory_MemTotal_bytes", value: 8e9, ts, labels: job });
       points.push({ metric: "node_memory_MemAvailable_bytes", value: 5e9 - index * 1e9, ts, labels: job });
     }
-    const response = await fetch(`${baseUrl}/api/v1/ingest`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ points }),
-    });
-    if (response.status !== 202)
-      throw new Error(`ingest ${device}: ${response.status} ${await response.text()}`);
+    await postPoints(device, points);
   }
 }
 
 /** Each host's cpu_pct every 15 s over the last 30 minutes (host-a highest), as devices that post would. */
 async function postHistory(now: number): Promise<void> {
   for (const [index, device] of HOSTS.entries()) {
-    const token = await mintToken(secret, { kind: "device", board, device });
     const points = [];
     for (let ts = now - 30 * 60_000; ts <= now; ts += 15_000)
       points.push({ metric: "cpu_pct", value: 80 - index * 25 + Math.sin(ts / 60_000) * 5, ts });
-    const response = await fetch(`${baseUrl}/api/v1/ingest`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ points }),
-    });
-    if (response.status !== 202)
-      throw new Error(`ingest ${device}: ${response.status} ${await response.text()}`);
+    await postPoints(device, points);
   }
 }
+
+/** A panel of the test dashboard over the hosts' cpu_pct. */
+const cpuPanel = (
+  [id, title, type]: [number, string, Panel["type"]],
+  [x, y, w, h]: [number, number, number, number],
+  [expr, legendFormat]: [string, string],
+  more: Partial<Panel> = {},
+): Panel => ({
+  id,
+  title,
+  type,
+  gridPos: { x, y, w, h },
+  targets: [{ refId: "A", expr, legendFormat }],
+  ...more,
+});
 
 const DASHBOARD: Omit<Dashboard, "version"> & { version: 0 } = {
   uid: "hosts",
@@ -93,53 +106,32 @@ const DASHBOARD: Omit<Dashboard, "version"> & { version: 0 } = {
     { type: "query", name: "host", query: "label_values(cpu_pct, instance)", multi: true, includeAll: true },
   ],
   panels: [
-    {
-      id: 1,
-      title: "CPU by host",
-      type: "timeseries",
-      gridPos: { x: 0, y: 0, w: 16, h: 9 },
-      targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "{{instance}}" }],
-      unit: "percent",
-    },
-    {
-      id: 2,
-      title: "Average CPU",
-      type: "stat",
-      gridPos: { x: 16, y: 0, w: 8, h: 4 },
-      targets: [{ refId: "A", expr: 'avg(cpu_pct{instance=~"$host"})', legendFormat: "" }],
+    cpuPanel(
+      [1, "CPU by host", "timeseries"],
+      [0, 0, 16, 9],
+      ['cpu_pct{instance=~"$host"}', "{{instance}}"],
+      {
+        unit: "percent",
+      },
+    ),
+    cpuPanel([2, "Average CPU", "stat"], [16, 0, 8, 4], ['avg(cpu_pct{instance=~"$host"})', ""], {
       unit: "percent",
       decimals: 1,
       thresholds: [
         { value: null, color: "green" },
         { value: 50, color: "red" },
       ],
-    },
-    {
-      id: 3,
-      title: "Busiest",
-      type: "gauge",
-      gridPos: { x: 16, y: 4, w: 8, h: 5 },
-      targets: [{ refId: "A", expr: 'max(cpu_pct{instance=~"$host"})', legendFormat: "" }],
+    }),
+    cpuPanel([3, "Busiest", "gauge"], [16, 4, 8, 5], ['max(cpu_pct{instance=~"$host"})', ""], {
       unit: "percent",
       min: 0,
       max: 100,
-    },
-    {
-      id: 4,
-      title: "Per host",
-      type: "bargauge",
-      gridPos: { x: 0, y: 9, w: 8, h: 6 },
-      targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "{{instance}}" }],
+    }),
+    cpuPanel([4, "Per host", "bargauge"], [0, 9, 8, 6], ['cpu_pct{instance=~"$host"}', "{{instance}}"], {
       unit: "percent",
       max: 100,
-    },
-    {
-      id: 5,
-      title: "Table",
-      type: "table",
-      gridPos: { x: 8, y: 9, w: 8, h: 6 },
-      targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "" }],
-    },
+    }),
+    cpuPanel([5, "Table", "table"], [8, 9, 8, 6], ['cpu_pct{instance=~"$host"}', ""]),
     {
       id: 6,
       title: "Notes",
@@ -148,13 +140,7 @@ const DASHBOARD: Omit<Dashboard, "version"> & { version: 0 } = {
       targets: [],
       options: { mode: "markdown", content: "# Hosts\n\nCPU of every host, <b>as text</b>." },
     },
-    {
-      id: 7,
-      title: "Heatmap",
-      type: "heatmap",
-      gridPos: { x: 0, y: 15, w: 24, h: 6 },
-      targets: [{ refId: "A", expr: 'cpu_pct{instance=~"$host"}', legendFormat: "{{instance}}" }],
-    },
+    cpuPanel([7, "Heatmap", "heatmap"], [0, 15, 24, 6], ['cpu_pct{instance=~"$host"}', "{{instance}}"]),
   ],
   annotations: [
     { name: "Alerts", enable: true, iconColor: "red" },
@@ -198,13 +184,7 @@ describe("saved dashboards in Chromium", () => {
       body: JSON.stringify({ name: "busy", series: "host-a:cpu_pct", op: ">", threshold: 50, forMs: 0 }),
     });
     expect(rule.status).toBe(201);
-    const token = await mintToken(secret, { kind: "device", board, device: "host-a" });
-    const busy = await fetch(`${baseUrl}/api/v1/ingest`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ points: [{ metric: "cpu_pct", value: 90, ts: Date.now() }] }),
-    });
-    expect(busy.status).toBe(202);
+    await postPoints("host-a", [{ metric: "cpu_pct", value: 90, ts: Date.now() }]);
     const saved = await api("dashboards/hosts", { method: "PUT", body: JSON.stringify(DASHBOARD) });
     expect(saved.status, await saved.clone().text()).toBe(201);
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });

@@ -11,7 +11,8 @@ let worker: Worker | null = null;
 const listeners = new Map<number, (geometry: PlotGeometry, data: boolean) => void>();
 let nextId = 1;
 
-function chartWorker(): Worker {
+/** Starts the worker (if not yet), so its script loads while the page still lays out and fetches data. */
+export function chartWorker(): Worker {
   if (!worker) {
     worker = new Worker(new URL("./chart-worker.ts", import.meta.url), { type: "module" });
     worker.onmessage = (event: MessageEvent<FromChartWorker>) =>

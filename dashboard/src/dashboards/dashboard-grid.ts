@@ -1,4 +1,5 @@
 import type { GridPos, Panel } from "../../../worker/protocol/dashboards.ts";
+import { chartWorker } from "./chart-client.ts";
 import { cellAt, GAP_PX, placePanel, ROW_PX } from "./grid-layout.ts";
 import { type PanelHooks, PanelView } from "./panel-view.ts";
 
@@ -53,6 +54,8 @@ export class DashboardGrid {
   /** Shows `panels`: views of panels whose definition is unchanged are kept with their data. */
   show(panels: Panel[]): void {
     this.panels = panels;
+    if (panels.some((panel) => panel.type === "timeseries")) chartWorker();
+    const fresh: PanelView[] = [];
     const kept = new Set<number>();
     for (const panel of panels) {
       const view = this.views.get(panel.id);
@@ -72,8 +75,11 @@ export class DashboardGrid {
       this.resizes.observe(created.body);
       this.onScreen.observe(created.element);
       kept.add(panel.id);
+      fresh.push(created);
     }
     for (const [id, view] of this.views) if (!kept.has(id)) this.drop(view);
+    // New panels already on screen draw their first data at once, not a frame later when the observer reports.
+    for (const view of fresh) if (this.isVisible(view.panel.id)) view.setVisible(true);
   }
 
   view(id: number): PanelView | undefined {

@@ -40,6 +40,8 @@ export class PanelView {
   private range: AbsoluteRange = { from: 0, to: 0 };
   private annotations: AnnotationMark[] = [];
   private readonly hidden = new Set<string>();
+  /** The legend's rows as last built, by series name: a refresh with the same series only rewrites its figures. */
+  private legendRows: Array<{ name: string; row: HTMLTableRowElement; cells: HTMLTableCellElement[] }> = [];
   private asTable = false;
   private visible = false;
   private dirty = false;
@@ -150,6 +152,7 @@ export class PanelView {
       this.dropChart();
       drawDataTable(this.body, this.panel, this.series);
       this.legend.replaceChildren();
+      this.legendRows = [];
       return;
     }
     if (this.panel.type !== "timeseries") {
@@ -175,6 +178,24 @@ export class PanelView {
   private drawLegend(): void {
     const legend = this.panel.options?.legend as { showLegend?: boolean; displayMode?: string } | undefined;
     if (legend?.showLegend === false || legend?.displayMode === "hidden") return;
+    const same =
+      this.legendRows.length === this.series.length &&
+      this.series.every((one, i) => this.legendRows[i]!.name === one.name) &&
+      this.legend.firstChild !== null;
+    if (!same) this.buildLegend();
+    const show = (value: number) => formatPanelValue(value, this.panel.unit, this.panel.decimals);
+    this.series.forEach((one, i) => {
+      const { row, cells } = this.legendRows[i]!;
+      row.classList.toggle("legend-hidden", this.hidden.has(one.name));
+      const stats = seriesStats(one.points);
+      [stats.min, stats.max, stats.avg, stats.last].forEach((value, k) => {
+        const text = show(value);
+        if (cells[k]!.textContent !== text) cells[k]!.textContent = text;
+      });
+    });
+  }
+
+  private buildLegend(): void {
     const table = document.createElement("table");
     const head = document.createElement("tr");
     for (const name of ["", "Min", "Max", "Avg", "Last"]) {
@@ -183,28 +204,22 @@ export class PanelView {
       head.append(th);
     }
     table.append(head);
-    const show = (value: number) => formatPanelValue(value, this.panel.unit, this.panel.decimals);
-    this.series.forEach((one, i) => {
+    this.legendRows = this.series.map((one, i) => {
       const row = document.createElement("tr");
       row.dataset.testid = "legend-row";
-      row.classList.toggle("legend-hidden", this.hidden.has(one.name));
       const name = document.createElement("td");
       const swatch = document.createElement("span");
       swatch.className = "legend-swatch";
       swatch.style.background = seriesColor(i);
       name.append(swatch, one.name);
-      row.append(name);
-      const stats = seriesStats(one.points);
-      for (const value of [stats.min, stats.max, stats.avg, stats.last]) {
-        const cell = document.createElement("td");
-        cell.textContent = show(value);
-        row.append(cell);
-      }
+      const cells = [0, 1, 2, 3].map(() => document.createElement("td"));
+      row.append(name, ...cells);
       row.addEventListener("click", () => {
         if (!this.hidden.delete(one.name)) this.hidden.add(one.name);
         this.redraw(false);
       });
       table.append(row);
+      return { name: one.name, row, cells };
     });
     this.legend.replaceChildren(table);
   }
