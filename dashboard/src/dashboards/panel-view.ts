@@ -102,10 +102,15 @@ export class PanelView {
   setData(series: PanelSeries[], range: AbsoluteRange): void {
     this.series = series;
     this.range = range;
-    this.element.dataset.state = "ready";
-    this.element.dataset.series = String(series.length);
-    this.element.dataset.points = String(series.reduce((sum, one) => sum + one.points.length, 0));
-    this.status.hidden = true;
+    // What tests read; written only when it changes (a live panel's counts mostly stay).
+    const counts = {
+      state: "ready",
+      series: String(series.length),
+      points: String(series.reduce((sum, one) => sum + one.points.length, 0)),
+    };
+    for (const [key, value] of Object.entries(counts))
+      if (this.element.dataset[key] !== value) this.element.dataset[key] = value;
+    if (!this.status.hidden) this.status.hidden = true;
     this.redraw(false);
   }
 

@@ -62,8 +62,8 @@ export class TimeseriesChart {
       },
       (geometry, data) => {
         this.plot = geometry;
-        // `data-plotted` counts the worker's draws of data: what tests and the benchmark wait for.
-        if (data) box.dataset.plotted = String(Number(box.dataset.plotted ?? 0) + 1);
+        // `data-plotted`: the worker has drawn data (what tests and the benchmark wait for), set once.
+        if (data && box.dataset.plotted === undefined) box.dataset.plotted = "";
         this.placeMarks();
       },
     );
@@ -125,7 +125,8 @@ export class TimeseriesChart {
 
   private placeMarks(): void {
     const plot = this.plot;
-    if (!plot) return;
+    // Most draws of a live panel have no marks to move: leave the DOM alone then.
+    if (!plot || (this.annotations.length === 0 && this.marks.firstChild === null)) return;
     this.marks.replaceChildren(
       ...this.annotations
         .map((mark) => ({ mark, px: this.pixelFor(mark.at)! }))
