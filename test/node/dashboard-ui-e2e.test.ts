@@ -448,4 +448,35 @@ describe("saved dashboards in Chromium", () => {
     await page.locator('[data-testid="dashboard-title"]', { hasText: "Theirs" }).waitFor();
     await page.close();
   });
+  it("moves, resizes and removes panels in edit mode, and saves their places", async () => {
+    const { page, errors } = await openDashboard(admin);
+    await page.click('[data-testid="edit"]');
+    const grid = (await page.locator('[data-testid="dashboard-grid"]').boundingBox())!;
+    const column = (grid.width + 8) / 24;
+    // Drag "Average CPU" (x 16, y 0) by its header to the left edge: "CPU by host" below it moves down.
+    const header = (await page.locator(`${PANEL(2)} .dash-panel-header h3`).boundingBox())!;
+    await page.mouse.move(header.x + 5, header.y + 5);
+    await page.mouse.down();
+    await page.mouse.move(header.x + 5 - 8 * column, header.y + 5, { steps: 4 });
+    await page.mouse.move(header.x + 5 - 16 * column, header.y + 5, { steps: 4 });
+    await page.mouse.up();
+    // Resize "Table" (x 8, w 8, h 6) by its corner: four columns wider, two rows taller.
+    const corner = (await page.locator(`${PANEL(5)} [data-testid="panel-resize"]`).boundingBox())!;
+    await page.mouse.move(corner.x + 5, corner.y + 5);
+    await page.mouse.down();
+    await page.mouse.move(corner.x + 5 + 4 * column, corner.y + 5 + 2 * 38, { steps: 4 });
+    await page.mouse.up();
+    await page.click(`${PANEL(6)} [data-testid="panel-remove"]`);
+    expect(await page.locator(PANEL(6)).count()).toBe(0);
+    await page.click('[data-testid="save"]');
+    await page.locator('[data-testid="dashboard-notice"]', { hasText: "Saved as version" }).waitFor();
+    const stored = (await (await api("dashboards/hosts")).json()) as Dashboard;
+    const place = Object.fromEntries(stored.panels.map((p) => [p.id, p.gridPos]));
+    expect(place[2]).toEqual({ x: 0, y: 0, w: 8, h: 4 });
+    expect(place[1]!.y).toBeGreaterThanOrEqual(4);
+    expect(place[5]).toMatchObject({ x: 8, w: 12, h: 8 });
+    expect(place[6]).toBeUndefined();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
