@@ -6,15 +6,26 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { build } from "vite";
 import { num, printTable, ratio, verdict } from "../lib/table.ts";
+import { KEEP as KEEP_POINTS } from "../render/feed.ts";
 import type { BenchContext } from "./context.ts";
 
-const PAGES = ["ours", "chartjs", "uplot"] as const;
+const LIVE_PAGES = ["ours", "chartjs", "uplot"] as const;
+/** A saved dashboard of 24 time series panels (bench/render/dashboard-*.ts), ours and uPlot's. */
+const DASHBOARD_PAGES = ["dashboard-ours", "dashboard-uplot"] as const;
+const PAGES = [...LIVE_PAGES, ...DASHBOARD_PAGES] as const;
 type PageName = (typeof PAGES)[number];
 const LABELS: Record<PageName, string> = {
   ours: "edgepulse dashboard",
   chartjs: "plain Chart.js",
   uplot: "uPlot",
+  "dashboard-ours": "edgepulse dashboard panels",
+  "dashboard-uplot": "uPlot",
 };
+/** The 24-panel layouts: every panel on screen, or Grafana's usual size with most below the fold. */
+const LAYOUTS = [
+  { query: "?layout=fit", label: "24 panels on screen (4 a row, 114 px)" },
+  { query: "?layout=scroll", label: "24 panels, 9 on screen (3 a row, 304 px)" },
+] as const;
 const RENDER_DIR = fileURLToPath(new URL("../render/", import.meta.url));
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
 
@@ -24,6 +35,8 @@ interface RenderResult {
   busyMsPerS: number;
   scriptMsPerS: number;
   heapMb: number;
+  /** From navigation to the frame after every panel on screen drew (dashboard pages only). */
+  firstDrawMs?: number;
 }
 
 /** Builds the three pages (bench/render) with Vite into a temporary folder. */
@@ -67,13 +80,13 @@ export function serve(dir: string): Promise<{ server: Server; origin: string }> 
 }
 
 /** A bench page open in Chromium, warmed up 3 s, with its performance metrics; `close` ends the browser. */
-export async function openPage(origin: string, page: PageName) {
+export async function openPage(origin: string, page: PageName, query = "") {
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-timer-throttling"],
   });
   const tab = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await tab.goto(`${origin}/${page}.html`);
+  await tab.goto(`${origin}/${page}.html${query}`);
   await tab.waitForTimeout(3000);
   const cdp = await tab.context().newCDPSession(tab);
   await cdp.send("Performance.enable");
@@ -85,9 +98,10 @@ export async function openPage(origin: string, page: PageName) {
 }
 
 /** Counts animation frames and main-thread time over `seconds`, after a warm-up. */
-async function measure(origin: string, page: PageName, seconds: number): Promise<RenderResult> {
-  const { tab, metric, close } = await openPage(origin, page);
+async function measure(origin: string, page: PageName, seconds: number, query = ""): Promise<RenderResult> {
+  const { tab, metric, close } = await openPage(origin, page, query);
   try {
+    const firstDraw = (await tab.evaluate("window.__firstDraw")) as number | undefined;
     await tab.evaluate(
       `window.__frames = 0; (function count() { window.__frames++; requestAnimationFrame(count); })();`,
     );
@@ -102,6 +116,7 @@ async function measure(origin: string, page: PageName, seconds: number): Promise
       busyMsPerS: ((after.TaskDuration! - before.TaskDuration!) * 1000) / wall,
       scriptMsPerS: ((after.ScriptDuration! - before.ScriptDuration!) * 1000) / wall,
       heapMb: after.JSHeapUsedSize! / 1e6,
+      ...(firstDraw !== undefined ? { firstDrawMs: firstDraw } : {}),
     };
   } finally {
     await close();
@@ -117,12 +132,25 @@ export async function renderScenario(context: BenchContext): Promise<void> {
   const dir = await buildPages();
   const { server, origin } = await serve(dir);
   const results = {} as Record<PageName, RenderResult>;
+  const dashboardRows: Array<{ layout: string } & Record<(typeof DASHBOARD_PAGES)[number], RenderResult>> =
+    [];
   try {
-    for (const page of PAGES) {
+    for (const page of LIVE_PAGES) {
       results[page] = await measure(origin, page, seconds);
       console.log(
         `  render ${page}: ${num(results[page].fps, 1)} fps, ${num(results[page].busyMsPerS)} ms/s busy`,
       );
+    }
+    for (const layout of LAYOUTS) {
+      const pair = {} as Record<(typeof DASHBOARD_PAGES)[number], RenderResult>;
+      for (const page of DASHBOARD_PAGES) {
+        pair[page] = await measure(origin, page, seconds, layout.query);
+        console.log(
+          `  render ${page}${layout.query}: first draw ${num(pair[page].firstDrawMs ?? Number.NaN)} ms, ` +
+            `${num(pair[page].fps, 1)} fps, ${num(pair[page].busyMsPerS)} ms/s busy`,
+        );
+      }
+      dashboardRows.push({ layout: layout.label, ...pair });
     }
   } finally {
     server.close();
@@ -131,7 +159,7 @@ export async function renderScenario(context: BenchContext): Promise<void> {
   printTable(
     `Rendering: 50 series x 10 updates/s in Chromium, ${seconds} s after a 3 s warm-up, 1440 x 900`,
     ["page", "fps", "main thread ms/s", "script ms/s", "heap MB", "fps vs ours", "main thread vs ours"],
-    PAGES.map((page) => [
+    LIVE_PAGES.map((page) => [
       LABELS[page],
       num(results[page].fps, 1),
       num(results[page].busyMsPerS),
@@ -147,6 +175,48 @@ export async function renderScenario(context: BenchContext): Promise<void> {
       "uPlot: setData() with the new arrays for every series on every update.",
       `Targets: fps >= 2x plain Chart.js: ${ratio(ours.fps, results.chartjs.fps)} ${verdict(ours.fps >= 2 * results.chartjs.fps)};` +
         ` main thread <= uPlot's: ${ratio(ours.busyMsPerS, results.uplot.busyMsPerS)} ${verdict(ours.busyMsPerS <= results.uplot.busyMsPerS)}`,
+    ],
+  );
+  const ratios = dashboardRows.map((row) => ({
+    firstDraw: row["dashboard-ours"].firstDrawMs! / row["dashboard-uplot"].firstDrawMs!,
+    busy: row["dashboard-ours"].busyMsPerS / row["dashboard-uplot"].busyMsPerS,
+  }));
+  printTable(
+    `Dashboards: 24 time series panels x 5 lines x ${KEEP_POINTS} points, a new point per line 10 times a second, ${seconds} s`,
+    [
+      "layout",
+      "page",
+      "first draw ms",
+      "fps",
+      "main thread ms/s",
+      "script ms/s",
+      "heap MB",
+      "vs uPlot: first draw",
+      "vs uPlot: main thread",
+    ],
+    dashboardRows.flatMap((row, i) =>
+      DASHBOARD_PAGES.map((page) => [
+        row.layout,
+        LABELS[page],
+        num(row[page].firstDrawMs ?? Number.NaN),
+        num(row[page].fps, 1),
+        num(row[page].busyMsPerS),
+        num(row[page].scriptMsPerS),
+        num(row[page].heapMb, 1),
+        page === "dashboard-ours" ? num(ratios[i]!.firstDraw, 2) : "1",
+        page === "dashboard-ours" ? num(ratios[i]!.busy, 2) : "1",
+      ]),
+    ),
+    [
+      "first draw: from navigation to the frame after every panel on screen drew its history (page load included).",
+      "ours: DashboardGrid + PanelView + Chart.js (no animation, parsing off, min/max decimation, update('none'),",
+      "  one ResizeObserver, panels off screen skip drawing); uPlot: setData() on every panel on every update.",
+      "Both draw lines and axes only (no legend).",
+      ...dashboardRows.map(
+        (row, i) =>
+          `Target (${row.layout}): first draw and main thread <= uPlot's: ` +
+          `${num(ratios[i]!.firstDraw, 2)}x ${verdict(ratios[i]!.firstDraw <= 1)}, ${num(ratios[i]!.busy, 2)}x ${verdict(ratios[i]!.busy <= 1)}`,
+      ),
     ],
   );
 }

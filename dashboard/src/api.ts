@@ -1,9 +1,20 @@
 /** The parts of `fetch`'s init the API calls use. */
 export interface ApiRequest {
-  method?: "GET" | "POST" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "DELETE";
   signal?: AbortSignal;
   /** Sent as JSON. */
   json?: unknown;
+}
+
+/** A refusal of the board API: its status and error code (`version_conflict`, …) beside the message. */
+export class ApiCallError extends Error {
+  readonly status: number;
+  readonly code: string | undefined;
+  constructor(message: string, status: number, code: string | undefined) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
 }
 
 /** Calls the board API with the viewer token and reads its JSON answer; throws with the API's error code on failure. */
@@ -19,8 +30,10 @@ export async function fetchJson<T>(url: string, token: string, request: ApiReque
     } | null;
     const code = answer?.error?.code ? ` ${answer.error.code}` : "";
     const message = answer?.error?.message ? `: ${answer.error.message}` : "";
-    throw new Error(
+    throw new ApiCallError(
       `${request.method ?? "GET"} ${new URL(url).pathname} answered ${response.status}${code}${message}`,
+      response.status,
+      answer?.error?.code,
     );
   }
   return (await response.json()) as T;

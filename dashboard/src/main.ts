@@ -4,6 +4,10 @@ import { AlertPanel } from "./alert-panel.ts";
 import { BoardView } from "./board-view.ts";
 import { showConnectionStatus } from "./connection-badge.ts";
 import { checkCredential } from "./credential-check.ts";
+import { BoardApi } from "./dashboards/board-api.ts";
+import { drawDashboardList } from "./dashboards/dashboard-list.ts";
+import { DashboardPage } from "./dashboards/dashboard-page.ts";
+import { parseViewState } from "./dashboards/view-state.ts";
 import { DevicePanel } from "./device-panel.ts";
 import { showMessage } from "./dom.ts";
 import { parseFragment, tokenKind } from "./fragment.ts";
@@ -37,7 +41,15 @@ function showNotice(title: string, advice = ""): void {
   showMessage(byId("notice"), title, advice);
 }
 
-if (!target.ok) {
+// `&dashboard=uid` opens a saved dashboard instead of the live view (the board's default dashboard).
+const dashboardView = parseViewState(location.hash);
+if (dashboardView) {
+  document.body.classList.add("dashboard-mode");
+  const root = byId("dashboard-app");
+  root.hidden = false;
+  if (dashboardView.ok) void new DashboardPage(root, dashboardView.state).open();
+  else showMessage(root, dashboardView.problem);
+} else if (!target.ok) {
   showNotice(target.problem);
 } else {
   const { board, token, selectors } = target;
@@ -98,6 +110,19 @@ if (!target.ok) {
         }),
     },
   );
+  const dashboardsMenu = byId("dashboards-menu") as HTMLDetailsElement;
+  dashboardsMenu.addEventListener("toggle", () => {
+    const list = byId("dashboard-list");
+    if (dashboardsMenu.open)
+      drawDashboardList(
+        list,
+        new BoardApi(location.href, board, token),
+        board,
+        tokenKind(token) === "admin",
+      ).catch((error: Error) => {
+        list.textContent = error.message;
+      });
+  });
   const everything = selectors.length === 1 && selectors[0] === ALL_SERIES;
   const listener: LiveListener = {
     series: (series) => history.series(series),

@@ -282,6 +282,18 @@ describe("resolving a dashboard's variables", () => {
     );
   });
 
+  it("hands each variable's options to a variables bar, as the variables before it narrowed them", async () => {
+    const offered = new Map<string, string[]>();
+    await resolveVariables(variables, { job: ["db"] }, fetchValues, {}, offered);
+    expect(Object.fromEntries(offered)).toMatchObject({
+      job: ["db", "node"],
+      instance: ["c"],
+      nic: ["eth0", "eth1"],
+      step: ["1m", "5m"],
+      site: ["eu-west"],
+    });
+  });
+
   it("throws a VariableError naming a variable whose query is not one of Grafana's forms", async () => {
     const broken: Variable[] = [{ name: "bad", type: "query", query: "up", multi: false, includeAll: false }];
     await expect(resolveVariables(broken, {}, fetchValues)).rejects.toThrow(VariableError);

@@ -127,4 +127,43 @@ describe("admin API", () => {
     expect((await put(JSON.stringify({ viewers: 1, pad: "x".repeat(5000) }))).status).toBe(413);
     expect((await admin(board, "/limits")).body.set).toEqual({});
   });
+
+  it("mints read-only viewer tokens for share links, living as long as asked within a minute and 30 days", async () => {
+    const board = freshBoard();
+    const minted = await admin(board, "/viewer-tokens", {
+      method: "POST",
+      body: JSON.stringify({ ttlSeconds: 3600 }),
+    });
+    expect(minted.status).toBe(201);
+    const claims = JSON.parse(
+      atob(minted.body.token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/")),
+    );
+    expect(claims).toMatchObject({ kind: "viewer", board });
+    expect(claims.exp - claims.iat).toBe(3600);
+    expect(minted.body.expiresAt).toBe(claims.exp * 1000);
+    const read = await answer(
+      request(`/api/v1/boards/${board}/dashboards`, {
+        headers: { authorization: `Bearer ${minted.body.token}` },
+      }),
+    );
+    expect(read.status).toBe(200);
+    const write = await admin(board, "/viewer-tokens", {
+      method: "POST",
+      body: JSON.stringify({ ttlSeconds: 3600 }),
+      as: minted.body.token,
+    });
+    expect(write.body.error.code).toBe("wrong_token_kind");
+    for (const [body, path] of [
+      [{ ttlSeconds: 59 }, "ttlSeconds"],
+      [{ ttlSeconds: 30 * 86_400 + 1 }, "ttlSeconds"],
+      [{ ttlSeconds: 1.5 }, "ttlSeconds"],
+      [{}, "ttlSeconds"],
+      [{ ttlSeconds: 60, kind: "admin" }, "kind"],
+    ] as const) {
+      const refused = await admin(board, "/viewer-tokens", { method: "POST", body: JSON.stringify(body) });
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.body.error.path).toBe(path);
+    }
+    expect((await admin(board, "/viewer-tokens")).status).toBe(405);
+  });
 });

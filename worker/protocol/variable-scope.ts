@@ -80,12 +80,16 @@ export class VariableError extends Error {
   }
 }
 
-/** Every variable's value, in order, over `builtins` (see `builtinScope`); a bad query throws a VariableError. */
+/**
+ * Every variable's value, in order, over `builtins` (see `builtinScope`); a bad query throws a VariableError.
+ * `offered`, when given, receives each variable's options (what a variables bar lists).
+ */
 export async function resolveVariables(
   variables: readonly Variable[],
   selection: Selection,
   fetchValues: FetchValues,
   builtins: Scope = {},
+  offered?: Map<string, string[]>,
 ): Promise<Record<string, VariableValue>> {
   const scope: Record<string, VariableValue> = { ...builtins };
   for (const variable of variables) {
@@ -93,23 +97,27 @@ export async function resolveVariables(
     switch (variable.type) {
       case "constant":
         scope[variable.name] = single(variable.query);
+        offered?.set(variable.name, [variable.query]);
         break;
-      case "interval":
-        scope[variable.name] = chooseValue(
-          { multi: false, includeAll: false },
-          listOptions(variable.query),
-          selected,
-        );
+      case "interval": {
+        const options = listOptions(variable.query);
+        scope[variable.name] = chooseValue({ multi: false, includeAll: false }, options, selected);
+        offered?.set(variable.name, options);
         break;
-      case "custom":
-        scope[variable.name] = chooseValue(variable, listOptions(variable.query), selected);
+      }
+      case "custom": {
+        const options = listOptions(variable.query);
+        scope[variable.name] = chooseValue(variable, options, selected);
+        offered?.set(variable.name, options);
         break;
+      }
       case "query": {
         const query = parseVariableQuery(interpolate(variable.query, scope));
         if ("error" in query) throw new VariableError(variable.name, query.error);
         const options = filterVariableValues(await fetchValues(query), variable.regex);
         if ("error" in options) throw new VariableError(variable.name, options.error);
         scope[variable.name] = chooseValue(variable, options, selected);
+        offered?.set(variable.name, options);
         break;
       }
     }

@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import * as v from "valibot";
-import { DEVICE_PATTERN } from "../auth/tokens.ts";
+import { DEVICE_PATTERN, signToken } from "../auth/tokens.ts";
 import { checkBoard } from "../board/name.ts";
 import { LimitsPatch, type PrincipalKind, principal } from "../board/policy.ts";
 import { hubStub } from "../board/stubs.ts";
@@ -13,6 +13,17 @@ import { validate } from "../http/schema.ts";
 type AdminContext = { Bindings: Env; Variables: { board: string } };
 
 const Name = v.pipe(v.string(), v.regex(DEVICE_PATTERN));
+
+/** How long a viewer token minted for a share link may live: a minute to 30 days. */
+export const VIEWER_TOKEN_TTL = { minSeconds: 60, maxSeconds: 30 * 86_400 } as const;
+const ViewerTokenRequest = v.strictObject({
+  ttlSeconds: v.pipe(
+    v.number(),
+    v.integer(),
+    v.minValue(VIEWER_TOKEN_TTL.minSeconds),
+    v.maxValue(VIEWER_TOKEN_TTL.maxSeconds),
+  ),
+});
 
 /** Revokes or restores a device's or a gateway's tokens, on every shard before answering. */
 function revocation(kind: PrincipalKind, revoked: boolean) {
@@ -48,4 +59,19 @@ export const adminRoutes = new Hono<AdminContext>()
     const patch = validate(LimitsPatch, await jsonObject(c, "limits"));
     return c.json(await hubStub(c.env, c.get("board")).setLimits(patch));
   })
-  .all("/boards/:board/admin/limits", methodNotAllowed("GET", "PUT"));
+  .all("/boards/:board/admin/limits", methodNotAllowed("GET", "PUT"))
+  // A read-only credential for a share link: stateless like every token, so it is withdrawn only by its expiry
+  // (or by rotating the secret).
+  .post("/boards/:board/admin/viewer-tokens", adminBodyLimit(), async (c) => {
+    const { ttlSeconds } = validate(ViewerTokenRequest, await jsonObject(c, "a viewer token request"));
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + ttlSeconds;
+    const token = await signToken(c.env.EDGEPULSE_SECRET, {
+      kind: "viewer",
+      board: c.get("board"),
+      iat,
+      exp,
+    });
+    return c.json({ token, expiresAt: exp * 1000 }, 201);
+  })
+  .all("/boards/:board/admin/viewer-tokens", methodNotAllowed("POST"));
