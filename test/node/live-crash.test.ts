@@ -44,9 +44,10 @@ describe("the live stream across kill -9 of the runtime", () => {
       expect(outcome).toEqual(exact);
       for (const viewer of report.viewers) expect(viewer.frames).toBeGreaterThan(0);
       expect(report.points).toBeGreaterThan(0);
-      // A resume after a crash is no slower than a normal reconnect (nothing waits for the objects to settle).
+      // A resume after a crash is about as fast as a normal reconnect: nothing waits for the objects to settle (that
+      // costs seconds). Twice the slowest reconnect, plus 100 ms, leaves room for a box busy with the other suites.
       const median = (list: number[]) => [...list].sort((x, y) => x - y)[Math.floor(list.length / 2)]!;
-      expect(median(report.crashResumeMs)).toBeLessThanOrEqual(Math.max(...report.reconnectMs));
+      expect(median(report.crashResumeMs)).toBeLessThanOrEqual(2 * Math.max(...report.reconnectMs) + 100);
       console.log(
         `${shards} shard(s): ${report.points} points; reconnect ${report.reconnectMs.join(",")} ms; resume after crash ${report.crashResumeMs.join(",")} ms; restarts ${report.restartMs.join(",")} ms`,
       );
