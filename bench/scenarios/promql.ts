@@ -22,9 +22,11 @@ const EXPRESSIONS = [
   "sum by (job) (rate(http_requests_total[5m]))",
   "histogram_quantile(0.99, sum by (le) (rate(rpc_duration_seconds_bucket[5m])))",
   "topk(5, rate(http_requests_total[5m]))",
-  // What any query costs before it reads a sample: HTTP through wrangler dev's proxy, credentials, the hub's shard list.
+  // What any query costs before it reads a sample: HTTP through wrangler dev's proxy, credentials, the shard list.
   "vector(1)",
 ];
+/** Not a query: the floor under `vector(1)`, HTTP through wrangler dev's proxy and the credential check only. */
+const BUILDINFO = "status/buildinfo (no query)";
 
 /** A query window: its span, the samples' interval, the query's step; the hub's raw window is 1 h. */
 interface Window {
@@ -204,25 +206,29 @@ async function measure(
     );
     const promClient = new HttpClient(prometheus.url, 1);
     try {
-      for (const expr of EXPRESSIONS) {
+      const probes = EXPRESSIONS.map((expr) => {
         const query = new URLSearchParams({
           query: expr,
           start: String((end - window.spanMs) / 1000),
           end: String(end / 1000),
           step: String(window.stepSeconds),
         });
+        return { expr, path: `api/v1/query_range?${query}` };
+      });
+      probes.push({ expr: BUILDINFO, path: "api/v1/status/buildinfo" });
+      for (const { expr, path } of probes) {
         await awaitQuietMachine();
         const profile = context.profile
           ? new HotSpotRecorder(server, context.stage.dir, `${window.name} ${num(count)} series: ${expr}`)
           : undefined;
         const ours = await timeQuery(
           client,
-          `/api/v1/boards/${board}/prometheus/api/v1/query_range?${query}`,
+          `/api/v1/boards/${board}/prometheus/${path}`,
           { authorization: `Bearer ${viewer}` },
           repeats,
         );
         await profile?.print();
-        const theirs = await timeQuery(promClient, `/api/v1/query_range?${query}`, {}, repeats);
+        const theirs = await timeQuery(promClient, `/${path}`, {}, repeats);
         const shared = { window: window.name, series: count, expr };
         rows.push({
           ...shared,

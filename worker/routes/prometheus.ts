@@ -2,7 +2,9 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { TokenKind } from "../auth/tokens.ts";
+import { boardConfig } from "../board/config.ts";
 import { checkBoard } from "../board/name.ts";
+import { shardSid } from "../board/shards.ts";
 import { hubStub, queriedShard, shardStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
 import { authorize, VIEWER_KINDS } from "../http/credentials.ts";
@@ -21,6 +23,7 @@ import {
 } from "../prometheus/params.ts";
 import { prometheusAlerts, prometheusRules } from "../prometheus/rules.ts";
 import { mergeCatalog, type PromqlAnswer, type PromqlRequest, runPromql } from "../prometheus/run-query.ts";
+import { ShardListCache } from "../prometheus/shard-list.ts";
 import {
   type LabelMatcher,
   PromQLError,
@@ -98,10 +101,14 @@ function queryResponse(c: PrometheusContext, answer: PromqlAnswer): Response {
   throw new PromQLError(answer.error.errorType, answer.error.error);
 }
 
+/** Boards' shard lists, kept in this isolate (see `ShardListCache`). */
+const shardLists = new ShardListCache();
+
 /** The board's shards, every layout's, as its hub knows them. */
-async function boardShards(c: PrometheusContext) {
-  const ids = await hubStub(c.env, c.var.board).shardIds();
-  return ids.map((sid) => shardStub(c.env, c.var.board, sid));
+function boardShardIds(c: PrometheusContext): Promise<number[]> {
+  const { shards } = boardConfig(c.env);
+  const layout = Array.from({ length: shards }, (_, i) => shardSid(shards, i));
+  return shardLists.get(c.var.board, layout, () => hubStub(c.env, c.var.board).shardIds());
 }
 
 /**
@@ -109,8 +116,7 @@ async function boardShards(c: PrometheusContext) {
  * the selectors fan out to the shards (see ShardQuerier).
  */
 async function runQuery(c: PrometheusContext, request: PromqlRequest): Promise<Response> {
-  const sids = await hubStub(c.env, c.var.board).shardIds();
-  const shards = sids.map((sid) => queriedShard(c.env, c.var.board, sid));
+  const shards = (await boardShardIds(c)).map((sid) => queriedShard(c.env, c.var.board, sid));
   return queryResponse(c, await runPromql(shards, request, Date.now()));
 }
 
@@ -134,7 +140,8 @@ function catalogQuery(params: URLSearchParams, want: CatalogQuery["want"]): Cata
 }
 
 async function catalog(c: PrometheusContext, query: CatalogQuery): Promise<Response> {
-  const parts = await Promise.all((await boardShards(c)).map((shard) => shard.promqlCatalog(query)));
+  const shards = (await boardShardIds(c)).map((sid) => shardStub(c.env, c.var.board, sid));
+  const parts = await Promise.all(shards.map((shard) => shard.promqlCatalog(query)));
   const answer = mergeCatalog(parts, query.limit);
   const data = "series" in answer ? answer.series : answer.strings;
   if (answer.truncated && query.limit === PROMQL_LIMITS.maxCatalogEntries)

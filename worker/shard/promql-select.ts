@@ -12,9 +12,9 @@ import type { BatchLog } from "./batch-log.ts";
 import { type LabelledSeries, matchingSeries } from "./promql-labels.ts";
 import { readRawSamples } from "./raw-samples.ts";
 import { RESOLUTIONS } from "./resolutions.ts";
+import { type BucketField, readBucketSamples } from "./rollup-samples.ts";
 import type { Rollups } from "./rollups.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
-import type { ColumnsWithLastTs } from "./shard-api.ts";
 
 /** What the hub asks a shard for one selector: the engine's matchers and hints, and what the query may still load. */
 export interface ShardSelectRequest {
@@ -39,7 +39,7 @@ export type ShardSelectAnswer =
  * extremes and sums of a bucket answer `max_`, `min_`, `sum_` and `avg_over_time` as the raw points would (avg
  * weighed by each bucket's count, see WEIGHED); everything else, counters included, reads each bucket's last point.
  */
-const AGGREGATE_OF: Record<string, "max" | "min" | "avg" | "sum"> = {
+const AGGREGATE_OF: Record<string, BucketField> = {
   max_over_time: "max",
   min_over_time: "min",
   avg_over_time: "avg",
@@ -114,25 +114,6 @@ function fromRaw(
   );
 }
 
-/** One sample per rollup bucket in [start, end], at its last point's time, valued by the function's aggregate. */
-function bucketSamples(columns: ColumnsWithLastTs, func: string | undefined, start: number, end: number) {
-  const aggregate = func ? AGGREGATE_OF[func] : undefined;
-  const { lastTs, count } = columns;
-  // Buckets come in time order: those in the range are one run of them.
-  let from = 0;
-  while (from < lastTs.length && lastTs[from]! < start) from++;
-  let to = from;
-  while (to < lastTs.length && lastTs[to]! <= end) to++;
-  const column =
-    aggregate === "sum" || aggregate === "avg" ? columns.avg : aggregate ? columns[aggregate] : columns.last;
-  const values = new Float64Array(column.slice(from, to));
-  if (aggregate === "sum") for (let k = 0; k < values.length; k++) values[k]! *= count[from + k]!;
-  const samples = { timestamps: new Float64Array(lastTs.slice(from, to)), values };
-  return func && WEIGHED.has(func)
-    ? { ...samples, counts: new Float64Array(count.slice(from, to)) }
-    : samples;
-}
-
 /** A shard's stores, and how long the raw log keeps batches (the raw window). */
 export interface SampleStores {
   catalog: SeriesCatalog;
@@ -160,14 +141,11 @@ export function selectSamples(request: ShardSelectRequest, stores: SampleStores)
     return series ? { series, source: "raw" } : { exceeded: "samples", count: budget.loaded };
   }
   const r = rollupResolution(hints, request.now);
-  const { ms } = RESOLUTIONS[r]!;
-  const from = hints.start - (hints.start % ms);
   const ids = selected.map((s) => s.def.id);
-  const columns = rollups.aggregate(r, ids, from, hints.end + 1, ms);
-  const series = selected.map(({ labels }, i) => ({
-    labels,
-    ...bucketSamples(columns[i]!, hints.func, hints.start, hints.end),
-  }));
+  const field = (hints.func && AGGREGATE_OF[hints.func]) || "last";
+  const weighed = hints.func !== undefined && WEIGHED.has(hints.func);
+  const buckets = readBucketSamples(rollups, r, ids, hints.start, hints.end, field, weighed);
+  const series = selected.map(({ labels }, i) => ({ labels, ...buckets[i]! }));
   if (!budget.take(series.reduce((n, s) => n + s.timestamps.length, 0)))
     return { exceeded: "samples", count: budget.loaded };
   return { series, source: RESOLUTIONS[r]!.name };

@@ -19,6 +19,9 @@ import {
 } from "./segment.ts";
 import type { ColumnsWithLastTs } from "./shard-api.ts";
 
+/** A chunk of a block's rollups: the segment in memory, or its stored row's blob. */
+export type StoredOrHeld = { chunk: number; held: Segment } | { chunk: number; body: ArrayBuffer };
+
 /** A segment and the row it belongs to. */
 interface Held {
   res: number;
@@ -37,8 +40,8 @@ function key(res: number, block: number, chunk: number): string {
   return `${res}/${block}/${chunk}`;
 }
 
-const blockOf = (seriesId: number) => Math.floor(seriesId / SERIES_PER_BLOCK);
-const localOf = (seriesId: number) => seriesId % SERIES_PER_BLOCK;
+export const blockOf = (seriesId: number) => Math.floor(seriesId / SERIES_PER_BLOCK);
+export const localOf = (seriesId: number) => seriesId % SERIES_PER_BLOCK;
 
 /** One stored bucket: its fields at `o` of a series' array, its non-finite counts at `c` when it has any. */
 interface BucketView {
@@ -208,19 +211,16 @@ export class Rollups {
     this.keptBytes = this.bytes;
   }
 
-  /** The segments of a block in `[fromChunk, toChunk]` at one resolution, stored ones overlaid by held ones. */
-  private segments(
-    res: number,
-    block: number,
-    fromChunk: number,
-    toChunk: number,
-    locals: ReadonlySet<number>,
-  ): Segment[] {
-    const byChunk = new Map<number, Segment>();
+  /**
+   * The chunks of a block in `[fromChunk, toChunk]` at one resolution in time order: a held segment where one is
+   * held (it is newer than its row), else the stored row's blob, undecoded.
+   */
+  chunks(res: number, block: number, fromChunk: number, toChunk: number): StoredOrHeld[] {
+    const byChunk = new Map<number, StoredOrHeld>();
     for (const held of this.held.values()) {
       const { chunk } = held.segment;
       if (held.res === res && held.block === block && chunk >= fromChunk && chunk <= toChunk)
-        byChunk.set(chunk, held.segment);
+        byChunk.set(chunk, { chunk, held: held.segment });
     }
     const rows = this.sql.exec<{ chunk: number; body: ArrayBuffer }>(
       "SELECT chunk, body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
@@ -229,10 +229,21 @@ export class Rollups {
       fromChunk,
       toChunk,
     );
-    for (const { chunk, body } of rows) {
-      if (!byChunk.has(chunk)) byChunk.set(chunk, this.decode(res, chunk, body, locals));
-    }
+    for (const { chunk, body } of rows) if (!byChunk.has(chunk)) byChunk.set(chunk, { chunk, body });
     return [...byChunk.values()].sort((a, b) => a.chunk - b.chunk);
+  }
+
+  /** The segments of a block in `[fromChunk, toChunk]` at one resolution, stored ones overlaid by held ones. */
+  private segments(
+    res: number,
+    block: number,
+    fromChunk: number,
+    toChunk: number,
+    locals: ReadonlySet<number>,
+  ): Segment[] {
+    return this.chunks(res, block, fromChunk, toChunk).map((c) =>
+      "held" in c ? c.held : this.decode(res, c.chunk, c.body, locals),
+    );
   }
 
   /** Calls `visit(i, start, bucket)` for every non-empty bucket of `seriesIds[i]` in `[from, to)`, in time order. */

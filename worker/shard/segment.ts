@@ -226,45 +226,83 @@ export class Segment {
     only?: ReadonlySet<number>,
   ): Segment {
     const segment = new Segment(chunk, bucketMs, bucketCount);
-    const [version, entries] = new Uint16Array(blob, 0, 2);
-    if (version !== FORMAT_VERSION) throw new Error(`unknown rollup segment format ${version}`);
-    let offset = HEADER_BYTES;
-    for (let e = 0; e < entries!; e++) {
-      const [local, n] = new Uint16Array(blob, offset, 2) as unknown as [number, number];
-      const withCounts = (new Uint32Array(blob, offset + 4, 1)[0]! & HAS_NON_FINITE) !== 0;
-      const next = offset + entryBytes(n, withCounts);
-      if (only && !only.has(local)) {
-        offset = next;
-        continue;
-      }
-      const columns = offset + 8;
+    for (const entry of storedEntries(blob, only)) {
+      const { local, indexes } = entry;
       const buckets = segment.buckets(local);
-      const indexes = new Uint8Array(blob, columns + 56 * n, n);
+      const columns = [entry.count, entry.sum, entry.min, entry.max, entry.first, entry.last];
       F64_FIELDS.forEach((field, k) => {
-        const column = new Float64Array(blob, columns + k * 8 * n, n);
+        const column = columns[k]!;
         indexes.forEach((b, i) => {
           buckets[b * BUCKET_FIELDS + field] = column[i]!;
         });
       });
-      const firstOffsets = new Uint32Array(blob, columns + 48 * n, n);
-      const lastOffsets = new Uint32Array(blob, columns + 52 * n, n);
       indexes.forEach((b, i) => {
         const start = chunk + b * bucketMs;
-        buckets[b * BUCKET_FIELDS + FIRST_TS] = start + firstOffsets[i]!;
-        buckets[b * BUCKET_FIELDS + LAST_TS] = start + lastOffsets[i]!;
+        buckets[b * BUCKET_FIELDS + FIRST_TS] = start + entry.firstOffsets[i]!;
+        buckets[b * BUCKET_FIELDS + LAST_TS] = start + entry.lastOffsets[i]!;
       });
-      if (withCounts) {
+      if (entry.nonFinite) {
         const counts = segment.nonFiniteOf(local);
-        const countColumns = offset + align8(8 + n * BYTES_PER_BUCKET);
-        for (let field = 0; field < NON_FINITE_FIELDS; field++) {
-          const column = new Uint32Array(blob, countColumns + field * 4 * n, n);
+        entry.nonFinite.forEach((column, field) => {
           indexes.forEach((b, i) => {
             counts[b * NON_FINITE_FIELDS + field] = column[i]!;
           });
-        }
+        });
       }
-      offset = next;
     }
     return segment;
+  }
+}
+
+/** One stored entry's columns, as views into its segment's blob (see the layout on `Segment`), `n` buckets each. */
+export interface StoredEntry {
+  local: number;
+  count: Float64Array;
+  sum: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  first: Float64Array;
+  last: Float64Array;
+  /** Ms from each bucket's start to its first and last point. */
+  firstOffsets: Uint32Array;
+  lastOffsets: Uint32Array;
+  /** Each bucket's index in the chunk, ascending. */
+  indexes: Uint8Array;
+  /** The NaN, +Inf and -Inf counts, when the entry has any. */
+  nonFinite?: [nan: Uint32Array, posInf: Uint32Array, negInf: Uint32Array];
+}
+
+/** The stored entries of a segment's blob, with `only` just those local series; nothing is copied. */
+export function* storedEntries(blob: ArrayBuffer, only?: ReadonlySet<number>): Generator<StoredEntry> {
+  const [version, entries] = new Uint16Array(blob, 0, 2);
+  if (version !== FORMAT_VERSION) throw new Error(`unknown rollup segment format ${version}`);
+  let offset = HEADER_BYTES;
+  for (let e = 0; e < entries!; e++) {
+    const [local, n] = new Uint16Array(blob, offset, 2) as unknown as [number, number];
+    const withCounts = (new Uint32Array(blob, offset + 4, 1)[0]! & HAS_NON_FINITE) !== 0;
+    const next = offset + entryBytes(n, withCounts);
+    if (!only || only.has(local)) {
+      const columns = offset + 8;
+      const f64 = (k: number) => new Float64Array(blob, columns + k * 8 * n, n);
+      const entry: StoredEntry = {
+        local,
+        count: f64(0),
+        sum: f64(1),
+        min: f64(2),
+        max: f64(3),
+        first: f64(4),
+        last: f64(5),
+        firstOffsets: new Uint32Array(blob, columns + 48 * n, n),
+        lastOffsets: new Uint32Array(blob, columns + 52 * n, n),
+        indexes: new Uint8Array(blob, columns + 56 * n, n),
+      };
+      if (withCounts) {
+        const counts = offset + align8(8 + n * BYTES_PER_BUCKET);
+        const u32 = (field: number) => new Uint32Array(blob, counts + field * 4 * n, n);
+        entry.nonFinite = [u32(NAN), u32(POS_INF), u32(NEG_INF)];
+      }
+      yield entry;
+    }
+    offset = next;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answer, freshBoard, ingest, request, token } from "../helpers.ts";
+import { answer, evictBoard, freshBoard, ingest, request, token } from "../helpers.ts";
 
 /**
  * Beyond the raw window (here RAW_RETENTION_MS is 400 ms, so any selection spanning more than 800 ms) PromQL reads
@@ -60,5 +60,25 @@ describe("PromQL beyond the raw window", () => {
     expect(counted.values.map(([, v]) => v)).toEqual(["300", "300", "300", "300"]);
     const averaged = await rangeQuery(board, viewer, "avg_over_time(g[5m])");
     expect(averaged.values.map(([, v]) => Number(v))).toEqual([6, 7, 8, 9].map((m) => (m - 3) * 60 + 29.5));
+  });
+
+  it("reads the same buckets from the segments a shard holds in memory as from its stored rows once it checkpointed", async () => {
+    const { board, viewer } = await seeded();
+    const minutes = [6, 7, 8, 9];
+    const expected = {
+      // The window at m minutes holds the buckets of minutes m − 5 to m − 1: points (m − 5)·60 to m·60 − 1.
+      "sum_over_time(g[5m])": minutes.map((m) => String((300 * ((m - 5) * 60 + m * 60 - 1)) / 2)),
+      "min_over_time(g[5m])": minutes.map((m) => String((m - 5) * 60)),
+      g: minutes.map((m) => String(m * 60 - 1)),
+    };
+    const answers = async () => {
+      const values: Record<string, string[]> = {};
+      for (const query of Object.keys(expected))
+        values[query] = (await rangeQuery(board, viewer, query)).values.map(([, v]) => v);
+      return values;
+    };
+    expect(await answers()).toEqual(expected);
+    await evictBoard(board);
+    expect(await answers()).toEqual(expected);
   });
 });
