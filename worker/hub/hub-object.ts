@@ -398,12 +398,11 @@ export class HubObject extends DurableObject<Env> {
 
   /** The alarm runs the rule groups due; the hub hibernates between evaluations. */
   override async alarm(): Promise<void> {
-    await this.rules.evaluateDue(Date.now());
-    await this.armRules();
+    await this.armRules(await this.rules.evaluateDue(Date.now()));
   }
 
-  private async armRules(): Promise<void> {
-    const next = this.rules.nextDue(Date.now());
+  private async armRules(states?: Map<string, GroupState>): Promise<void> {
+    const next = this.rules.nextDue(Date.now(), states);
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }

@@ -23,7 +23,7 @@ export type PromqlAnswer =
   | { error: { errorType: PromQLErrorType; error: string }; cost: QueryCost };
 
 /** The engine's limits for a board's query: the Prometheus API's, with the query's own timeout if it asks less. */
-export function engineOptions(timeoutMs: number): EngineOptions {
+export function engineOptions(timeoutMs: number = PROMQL_LIMITS.timeoutMs): EngineOptions {
   return {
     maxSamples: PROMQL_LIMITS.maxSamples,
     maxSteps: PROMQL_LIMITS.maxSteps,

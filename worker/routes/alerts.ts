@@ -1,29 +1,21 @@
 import { type Context, Hono } from "hono";
 import { parseRuleSpec } from "../alerts/rule-spec.ts";
-import type { TokenKind } from "../auth/tokens.ts";
-import { checkBoard } from "../board/name.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { Env } from "../env.ts";
-import { authorize, VIEWER_KINDS } from "../http/credentials.ts";
+import { VIEWER_KINDS } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { adminBodyLimit, jsonObject } from "../http/json-body.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
 import { parseTime } from "../http/time-params.ts";
 import { type AdminAlertRule, ALERT_LIMITS, type AlertRule } from "../protocol/index.ts";
+import { authorizeBoard } from "./board-access.ts";
 
 export type AlertsContext = { Bindings: Env };
 
 /** Transitions one events request returns at most, and the window it covers by default. */
 export const MAX_ALERT_EVENTS = 1000;
 const DEFAULT_EVENTS_WINDOW_MS = 24 * 3_600_000;
-
-/** The board of the path, once the request's credential is one of `kinds` for it. */
-export async function board(c: Context<AlertsContext>, kinds: readonly TokenKind[]) {
-  const name = checkBoard(c.req.param("board") ?? "");
-  const claims = await authorize(c.req.raw, c.env, kinds, name);
-  return { name, admin: claims.kind === "admin" };
-}
 
 /** What a viewer sees of a rule: not where its webhooks go, nor their secret. */
 function forViewers({ webhook: _webhook, webhookSecret: _secret, ...rule }: AdminAlertRule): AlertRule {
@@ -47,12 +39,12 @@ function integerParam(c: Context, name: string, fallback: number, max: number): 
  */
 export const alertRoutes = new Hono<AlertsContext>()
   .get("/boards/:board/alerts", knownParams(), async (c) => {
-    const { name, admin } = await board(c, VIEWER_KINDS);
+    const { name, admin } = await authorizeBoard(c, VIEWER_KINDS);
     const { rules, promqlRules, active } = await hubStub(c.env, name).alerts();
     return c.json({ rules: admin ? rules : rules.map(forViewers), promqlRules, active });
   })
   .post("/boards/:board/alerts", knownParams(), adminBodyLimit(), async (c) => {
-    const { name } = await board(c, ["admin"]);
+    const { name } = await authorizeBoard(c, ["admin"]);
     const spec = parseRuleSpec(await jsonObject(c, "one alert rule"));
     const rule = await hubStub(c.env, name).addAlertRule(spec);
     if (!rule)
@@ -61,7 +53,7 @@ export const alertRoutes = new Hono<AlertsContext>()
   })
   .all("/boards/:board/alerts", methodNotAllowed("GET", "POST"))
   .get("/boards/:board/alerts/events", knownParams("from", "limit", "order"), async (c) => {
-    const { name } = await board(c, VIEWER_KINDS);
+    const { name } = await authorizeBoard(c, VIEWER_KINDS);
     const now = Date.now();
     const from = parseTime(c.req.query("from") ?? String(now - DEFAULT_EVENTS_WINDOW_MS), now, "from");
     const limit = integerParam(c, "limit", MAX_ALERT_EVENTS, MAX_ALERT_EVENTS);
@@ -77,7 +69,7 @@ export const alertRoutes = new Hono<AlertsContext>()
   })
   .all("/boards/:board/alerts/events", methodNotAllowed("GET"))
   .delete("/boards/:board/alerts/:id", knownParams(), async (c) => {
-    const { name } = await board(c, ["admin"]);
+    const { name } = await authorizeBoard(c, ["admin"]);
     const id = c.req.param("id");
     if (!/^rule_[A-Za-z0-9_-]{12}$/.test(id) || !(await hubStub(c.env, name).deleteAlertRule(id)))
       throw new ApiError(404, "unknown_rule", "this board has no alert rule by that id", "id");

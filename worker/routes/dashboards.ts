@@ -1,19 +1,19 @@
 import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { TokenKind } from "../auth/tokens.ts";
-import { checkBoard } from "../board/name.ts";
 import { hubStub } from "../board/stubs.ts";
 import type { SaveResult } from "../dashboards/dashboard-store.ts";
 import { importGrafana } from "../dashboards/grafana-import.ts";
 import { parseDashboard, UID } from "../dashboards/model.ts";
 import type { Env } from "../env.ts";
-import { authorize, VIEWER_KINDS } from "../http/credentials.ts";
+import { VIEWER_KINDS } from "../http/credentials.ts";
 import { ApiError } from "../http/errors.ts";
 import { adminBodyLimit, jsonObject } from "../http/json-body.ts";
 import { methodNotAllowed } from "../http/methods.ts";
 import { knownParams } from "../http/params.ts";
 import { validate } from "../http/schema.ts";
 import { DASHBOARD_LIMITS, type Dashboard } from "../protocol/dashboards.ts";
+import { authorizeBoard } from "./board-access.ts";
 
 type DashboardsContext = { Bindings: Env };
 
@@ -27,9 +27,7 @@ const VersionNumber = v.pipe(v.string(), v.regex(/^[1-9]\d{0,15}$/, "a version n
 
 /** The hub of the path's board, once the request's credential is one of `kinds` for it. */
 async function hub(c: Context<DashboardsContext>, kinds: readonly TokenKind[]) {
-  const name = checkBoard(c.req.param("board") ?? "");
-  await authorize(c.req.raw, c.env, kinds, name);
-  return hubStub(c.env, name);
+  return hubStub(c.env, (await authorizeBoard(c, kinds)).name);
 }
 
 const pathUid = (c: Context) => validate(PathUid, c.req.param("uid"), "invalid_uid");

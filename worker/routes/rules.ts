@@ -11,7 +11,8 @@ import { validate } from "../http/schema.ts";
 import { toBase64Url } from "../protocol/index.ts";
 import { RULE_LIMITS } from "../rules/limits.ts";
 import { parseRuleFile, ruleFileOf } from "../rules/rule-file.ts";
-import { type AlertsContext, board } from "./alerts.ts";
+import type { AlertsContext } from "./alerts.ts";
+import { authorizeBoard } from "./board-access.ts";
 
 /** Alertmanagers and webhooks a board sends its rules' alerts to, at most. */
 export const MAX_RECEIVERS = 5;
@@ -28,14 +29,14 @@ const AlertingBody = v.strictObject({
  */
 export const ruleRoutes = new Hono<AlertsContext>()
   .get("/boards/:board/rules", knownParams(), async (c) => {
-    const { name } = await board(c, VIEWER_KINDS);
+    const { name } = await authorizeBoard(c, VIEWER_KINDS);
     const file = ruleFileOf((await hubStub(c.env, name).ruleFile()).groups);
     if (/\byaml\b/.test(c.req.header("accept") ?? ""))
       return c.body(toYaml(file), 200, { "content-type": "application/yaml; charset=utf-8" });
     return c.json(file);
   })
   .put("/boards/:board/rules", knownParams(), adminBodyLimit(RULE_LIMITS.maxBodyBytes), async (c) => {
-    const { name } = await board(c, ["admin"]);
+    const { name } = await authorizeBoard(c, ["admin"]);
     const groups = parseRuleFile(new TextDecoder().decode(await c.req.arrayBuffer()));
     const externalUrl = `${new URL(c.req.url).origin}/api/v1/boards/${name}/prometheus`;
     await hubStub(c.env, name).setRuleFile(groups, externalUrl);
@@ -43,11 +44,11 @@ export const ruleRoutes = new Hono<AlertsContext>()
   })
   .all("/boards/:board/rules", methodNotAllowed("GET", "PUT"))
   .get("/boards/:board/alerting", knownParams(), async (c) => {
-    const { name } = await board(c, ["admin"]);
+    const { name } = await authorizeBoard(c, ["admin"]);
     return c.json(await hubStub(c.env, name).alerting());
   })
   .put("/boards/:board/alerting", knownParams(), adminBodyLimit(), async (c) => {
-    const { name } = await board(c, ["admin"]);
+    const { name } = await authorizeBoard(c, ["admin"]);
     const body = validate(AlertingBody, await jsonObject(c, "Alertmanagers and webhooks"));
     const hub = hubStub(c.env, name);
     const { webhookSecret } = await hub.alerting();

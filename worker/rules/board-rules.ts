@@ -135,9 +135,8 @@ export class BoardRules {
     await this.host.announce(this.store.appendTransitions(gone));
   }
 
-  /** When the next group or webhook retry is due, or null with neither. */
-  nextDue(now: number): number | null {
-    const states = this.store.states();
+  /** When the next group or webhook retry is due, or null with neither (`states`: the groups' as stored). */
+  nextDue(now: number, states = this.store.states()): number | null {
     let next = this.store.nextWebhookDue();
     for (const group of this.stored.groups) {
       const last = states.get(group.name)?.lastEvaluation ?? this.evaluationTime(group, now);
@@ -152,8 +151,11 @@ export class BoardRules {
     return evaluationTime(group.intervalMs, groupOffsetMs(this.file, group.name, group.intervalMs), now);
   }
 
-  /** Evaluates every group due by `now` (once per interval, however often the alarm runs), then notifies. */
-  async evaluateDue(now: number): Promise<void> {
+  /**
+   * Evaluates every group due by `now` (once per interval, however often the alarm runs), then notifies; returns the
+   * groups' states as now stored.
+   */
+  async evaluateDue(now: number): Promise<Map<string, GroupState>> {
     const states = this.store.states();
     const config = this.store.alerting();
     for (const [g, group] of this.stored.groups.entries()) {
@@ -189,12 +191,14 @@ export class BoardRules {
         ref ? alertTransitions(ref, previous?.rules[i]?.alerts ?? [], state.rules[i]!.alerts, ts) : [],
       );
       this.store.saveState(group.name, state);
+      states.set(group.name, state);
       await this.host.announce(this.store.appendTransitions(transitions));
       for (const notice of notices)
         for (const { url } of config.webhooks) this.store.enqueueWebhook(url, notice, now);
       await sendToAlertmanagers(config.alertmanagers, sending);
     }
     await this.deliverWebhooks(config.webhookSecret, now);
+    return states;
   }
 
   /** Sends the queued webhooks that are due, signed; a failed one is retried with backoff, as rules' webhooks are. */

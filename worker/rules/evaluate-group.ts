@@ -1,4 +1,4 @@
-import { PROMQL_LIMITS } from "../prometheus/limits.ts";
+import { engineOptions } from "../prometheus/run-query.ts";
 import { instantQuery, PromQLError, type Querier, type QueryData } from "../promql/index.ts";
 import { labelsKey } from "../promql/labels.ts";
 import { type Alert, type CompiledAlerting, evaluateAlerting, type ResultSample } from "./alert-state.ts";
@@ -102,11 +102,7 @@ export async function evaluateGroup(
     const next: RuleState = { ...before, lastEvaluation: ts };
     const q = querier();
     try {
-      const data = await instantQuery(q, rule.expr, ts, {
-        maxSamples: PROMQL_LIMITS.maxSamples,
-        maxExpressionLength: PROMQL_LIMITS.maxExpressionLength,
-        timeoutMs: PROMQL_LIMITS.timeoutMs,
-      });
+      const data = await instantQuery(q, rule.expr, ts, engineOptions());
       const result = resultSamples(data);
       const alerting = compiled[i];
       if (alerting) {
