@@ -132,10 +132,10 @@ function evaluateCall(e: Call, ts: number, c: EvalContext): Value {
     return out.kind === "vector" ? vector(checkUnique(out.samples)) : out;
   }
   const matrixIndex = fn.args.indexOf("matrix");
-  const params = e.args.filter((_, i) => i !== matrixIndex).map((a) => numberOf(evaluate(a, ts, c)));
   const window = evaluateWindow(e.args[matrixIndex] as Expr, ts, c);
-  if (e.func === "absent_over_time")
+  if (fn.kind === "absence")
     return vector(window.series.length > 0 ? [] : [{ labels: absentLabels(e.args[matrixIndex]), value: 1 }]);
+  const params = e.args.filter((_, i) => i !== matrixIndex).map((a) => numberOf(evaluate(a, ts, c)));
   const out: Sample[] = [];
   const context = { ts, rangeStart: window.rangeStart, rangeEnd: window.rangeEnd, params };
   let outLabels = namesDropped.get(e);

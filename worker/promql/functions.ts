@@ -23,7 +23,9 @@ export type FunctionDef =
       readonly kind: "window";
       readonly impl: WindowFunction;
       readonly keepMetricName?: boolean;
-    });
+    })
+  /** `absent_over_time`: a verdict on the whole window (whether any series is in it), not per series. */
+  | (Signature & { readonly kind: "absence" });
 
 const V: ValueType = "vector";
 const M: ValueType = "matrix";
@@ -53,7 +55,7 @@ const w = windowFunctions;
 export const functions: Readonly<Record<string, FunctionDef>> = {
   abs: instant([V], f.abs),
   absent: instant([V], labelFunctions.absent),
-  absent_over_time: window(w.absent_over_time),
+  absent_over_time: { kind: "absence", args: [M], returns: V },
   acos: instant([V], f.acos),
   acosh: instant([V], f.acosh),
   asin: instant([V], f.asin),

@@ -25,8 +25,7 @@ function selectorOfOneMetric(e: Expr): boolean {
 function readsEachSeriesAlone(e: Expr): boolean {
   const m = unwrapParens(e);
   if (m.type === "vectorSelector") return true;
-  if (m.type !== "call" || functions[m.func]?.kind !== "window" || m.func === "absent_over_time")
-    return false;
+  if (m.type !== "call" || functions[m.func]?.kind !== "window") return false;
   return m.args.every((a) => {
     const arg = unwrapParens(a);
     return arg.type === "number" || (arg.type === "matrixSelector" && selectorOfOneMetric(arg));

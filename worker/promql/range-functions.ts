@@ -178,7 +178,6 @@ export const windowFunctions = {
   max_over_time: extreme((a, b) => a > b),
   last_over_time: ({ v, to }) => v[to - 1],
   present_over_time: () => 1,
-  absent_over_time: () => 1,
   quantile_over_time: ({ v, from, to }, c) => quantile(c.params[0] as number, v, from, to),
   stddev_over_time: (p) => Math.sqrt(variance(p)),
   stdvar_over_time: variance,

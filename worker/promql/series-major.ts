@@ -28,7 +28,7 @@ function shapeOf(part: Aggregate): Shape | undefined {
   const call = unwrapParens(part.expr);
   if (!FOLDED.has(part.op) || call.type !== "call") return undefined;
   const fn = functions[call.func];
-  if (fn?.kind !== "window" || call.func === "absent_over_time") return undefined;
+  if (fn?.kind !== "window") return undefined;
   const args = (call as Call).args.map(unwrapParens);
   const matrix = args.find((a) => a.type === "matrixSelector");
   if (!matrix || args.some((a) => a !== matrix && a.type !== "number")) return undefined;
