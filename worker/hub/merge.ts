@@ -18,6 +18,12 @@ import type { SeriesSummary, ShardHistory, ShardStats } from "../shard/shard-api
 
 type ShardSeries = ShardHistory["series"][number];
 
+/** The min or max of two buckets' extremes, NaN only when both are: NaN is a bucket with no other value. */
+const extreme = (pick: (a: number, b: number) => number) => (a: number, b: number) =>
+  Number.isNaN(a) ? b : Number.isNaN(b) ? a : pick(a, b);
+const minOf = extreme(Math.min);
+const maxOf = extreme(Math.max);
+
 /** Two shards' columns of one series: bucket by bucket, counts and sums add, the later last point wins. */
 function mergeColumns(a: ShardSeries, b: ShardSeries): ShardSeries {
   const merged: ShardSeries = { ...a, ts: [], avg: [], min: [], max: [], count: [], last: [], lastTs: [] };
@@ -40,8 +46,8 @@ function mergeColumns(a: ShardSeries, b: ShardSeries): ShardSeries {
       const laterB = b.lastTs[j]! >= a.lastTs[i]!;
       merged.ts.push(a.ts[i]!);
       merged.avg.push((a.avg[i]! * a.count[i]! + b.avg[j]! * b.count[j]!) / count);
-      merged.min.push(Math.min(a.min[i]!, b.min[j]!));
-      merged.max.push(Math.max(a.max[i]!, b.max[j]!));
+      merged.min.push(minOf(a.min[i]!, b.min[j]!));
+      merged.max.push(maxOf(a.max[i]!, b.max[j]!));
       merged.count.push(count);
       merged.last.push(laterB ? b.last[j]! : a.last[i]!);
       merged.lastTs.push(laterB ? b.lastTs[j]! : a.lastTs[i]!);
