@@ -1,20 +1,21 @@
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { remoteWriteBody, STALE, type WrittenSeries } from "../../scripts/remote-write-body.ts";
-import type { HubObject } from "../../worker/hub/hub-object.ts";
 import { LiveQueries, Watcher } from "../../worker/live/live-queries.ts";
 import type { EncodedEvent } from "../../worker/live/live-query.ts";
 import { LIVE_QUERY_LIMITS, type LiveResult } from "../../worker/protocol/index.ts";
 import {
   answer,
+  ContiguousResults,
   connect,
   EventReader,
   freshBoard,
   hubStub,
+  nextResult,
   postRemoteWrite,
   request,
+  stopLiveQueryClocks,
   token,
-  type Viewer,
 } from "./helpers.ts";
 
 type Written = Array<{ labels: Record<string, string>; samples: Array<readonly [number, number]> }>;
@@ -226,15 +227,6 @@ describe("live PromQL over SSE", () => {
   }, 30_000);
 });
 
-/** The next live query message a socket received (raw frames and other messages skipped). */
-async function nextResult(viewer: Viewer, timeoutMs = 3000) {
-  for (;;) {
-    const item = await viewer.next(timeoutMs);
-    if (item.kind === "message" && (item.message.type === "result" || item.message.type === "query_error"))
-      return item.message;
-  }
-}
-
 async function stats(board: string) {
   const { body } = await answer(
     request(`/api/v1/boards/${board}/stats`, {
@@ -336,17 +328,11 @@ describe("live PromQL on the live socket", () => {
     const socket = await connect(board, await token("viewer", board), "?series=none:none");
     socket.socket.send(JSON.stringify({ type: "query", id: "t", expr: "vector(time())", step: 1000 }));
     socket.socket.send(JSON.stringify({ type: "query", id: "two", expr: "vector(2)", step: 2000 }));
-    const last = new Map<string, number>();
-    /** Takes the next answer of a subscription, checking it starts right after the last step that one had. */
+    const results = new ContiguousResults(socket, (id) => (id === "t" ? 1 : 2));
     const take = async () => {
-      const event = (await nextResult(socket)) as LiveResult & { type: "result" };
-      expect(event.type).toBe("result");
-      const step = event.id === "t" ? 1 : 2;
-      const held = last.get(event.id);
-      if (held !== undefined) expect(event.start, `${event.id}: no gap, no repeat`).toBe(held + step);
+      const event = await results.next();
       for (const series of event.result)
         for (const [t, value] of series.values) expect(value).toBe(event.id === "t" ? String(t) : "2");
-      last.set(event.id, event.end);
       return event;
     };
     const stepped = new Set<string>();
@@ -354,12 +340,7 @@ describe("live PromQL on the live socket", () => {
       const event = await take();
       if (event.kind === "steps") stepped.add(event.id);
     }
-    // workerd evicts an object only once none of its timers is pending: stop the evaluations' clocks, as the
-    // eviction itself would, then evict. Only the sockets' attachments are left to resume from.
-    await runInDurableObject(hubStub(board), (hub: HubObject) => {
-      const { clocks } = (hub as unknown as { queries: { clocks: Map<number, { timer: number }> } }).queries;
-      for (const clock of clocks.values()) clearTimeout(clock.timer);
-    });
+    await stopLiveQueryClocks(hubStub(board));
     await evictDurableObject(hubStub(board), { webSockets: "hibernate" });
     await sleep(1200);
     // The socket sent nothing: any request to the hub wakes it, and it resubscribes what the socket's attachment holds.
@@ -369,16 +350,16 @@ describe("live PromQL on the live socket", () => {
       counts = await stats(board);
     }
     expect(counts).toEqual({ evaluations: 2, subscriptions: 2 });
-    const before = last.get("t")!;
+    const before = results.last.get("t")!;
     let resumed = false;
-    while (last.get("t")! < before + 3) {
+    while (results.last.get("t")! < before + 3) {
       const event = await take();
       if (event.id === "t" && event.kind === "history") resumed = true;
     }
     expect(resumed).toBe(true);
     expect(socket.closed).toBeNull();
     socket.close();
-  }, 90_000);
+  }, 20_000);
 
   it("holds a socket to 10 subscriptions and 8,192 expression characters in all", async () => {
     const board = freshBoard();

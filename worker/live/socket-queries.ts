@@ -40,8 +40,8 @@ export class SocketQueries {
     }
     const problem = this.refusal(state, message.expr);
     if (problem) {
-      const refused: HeldQuery = { id: message.id, expr: message.expr, step: message.step, from: null };
-      new Watcher(message.id, (_, event) => this.send(socket, refused, event)).open(
+      this.save(socket, state);
+      new Watcher(message.id, (_, event) => this.send(socket, message.id, event)).open(
         encodeError({ errorType: "execution", error: problem }, 0),
       );
       return;
@@ -97,7 +97,7 @@ export class SocketQueries {
 
   private subscribe(socket: WebSocket, state: SocketState, held: HeldQuery): void {
     const watcher = new Watcher(held.id, (_, event) => {
-      this.send(socket, held, event);
+      this.send(socket, held.id, event);
       if (state.held.get(held.id) !== held) return;
       if (event.kind === "error") this.end(state, held.id);
       else if (event.kind !== "correction") held.from = event.end + held.step;
@@ -122,9 +122,9 @@ export class SocketQueries {
   }
 
   /** A `result` or `query_error` message, the event's shared part encoded once for all its watchers. */
-  private send(socket: WebSocket, held: HeldQuery, event: EncodedEvent): void {
+  private send(socket: WebSocket, id: string, event: EncodedEvent): void {
     const type = event.kind === "error" ? "query_error" : "result";
-    const head = `{"type":"${type}","id":${JSON.stringify(held.id)},`;
+    const head = `{"type":"${type}","id":${JSON.stringify(id)},`;
     this.viewers()?.sendAnswer(socket, head + event.tail, head.length + event.bytes);
   }
 }
