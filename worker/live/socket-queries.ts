@@ -118,7 +118,8 @@ export class SocketQueries {
 
   private save(socket: WebSocket, state: SocketState): void {
     if (socket.readyState !== WebSocket.OPEN) return;
-    updateAttachment(socket, { queries: [...state.held.values()] });
+    // Copies: the attachment is what was sent when it was written, not what is sent later.
+    updateAttachment(socket, { queries: [...state.held.values()].map((held) => ({ ...held })) });
   }
 
   /** A `result` or `query_error` message, the event's shared part encoded once for all its watchers. */

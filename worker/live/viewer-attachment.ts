@@ -17,12 +17,24 @@ export interface ViewerAttachment {
   queries?: HeldQuery[];
 }
 
+/** Each socket's attachment as last written or read here: an update (one per step sent) need not deserialize it. */
+const known = new WeakMap<WebSocket, ViewerAttachment>();
+
 export function readAttachment(socket: WebSocket): ViewerAttachment | null {
-  return socket.deserializeAttachment() as ViewerAttachment | null;
+  let attachment = known.get(socket);
+  if (attachment === undefined) {
+    attachment = (socket.deserializeAttachment() as ViewerAttachment | null) ?? undefined;
+    if (attachment) known.set(socket, attachment);
+  }
+  return attachment ?? null;
+}
+
+export function writeAttachment(socket: WebSocket, attachment: ViewerAttachment): void {
+  socket.serializeAttachment(attachment);
+  known.set(socket, attachment);
 }
 
 /** Changes some of what a socket carries, keeping the rest (a socket's raw subscription and its queries). */
 export function updateAttachment(socket: WebSocket, change: Partial<ViewerAttachment>): void {
-  const current = readAttachment(socket) ?? { selectors: [] };
-  socket.serializeAttachment({ ...current, ...change } satisfies ViewerAttachment);
+  writeAttachment(socket, { ...(readAttachment(socket) ?? { selectors: [] }), ...change });
 }

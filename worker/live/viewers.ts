@@ -21,7 +21,7 @@ import { buildFrame, replayFrames } from "./frame-builder.ts";
 import type { BoardMirror, MirrorState, ShardBatches } from "./mirror.ts";
 import { SseSink } from "./sse-sink.ts";
 import { type SubscriptionGroup, Subscriptions } from "./subscriptions.ts";
-import { readAttachment, updateAttachment, type ViewerAttachment } from "./viewer-attachment.ts";
+import { readAttachment, updateAttachment, writeAttachment } from "./viewer-attachment.ts";
 
 /** A paced group's frames not yet sent, and when it was last sent some. */
 interface Held {
@@ -171,7 +171,7 @@ export class Viewers {
     paceMs = 0,
   ): Promise<void> {
     this.ctx.acceptWebSocket(socket, [VIEWER_TAG]);
-    socket.serializeAttachment({ selectors, paceMs } satisfies ViewerAttachment);
+    writeAttachment(socket, { selectors, paceMs });
     await this.greet(socket, selectors, resume, paceMs);
     this.sendTo(socket, this.presenceMessage(this.mirror.devices()));
   }
