@@ -224,7 +224,7 @@ if (dashboardView) {
     ),
     onMessage: (data) => {
       client.receive(data);
-      if (typeof data !== "string") acks.processed();
+      acks.processed(data);
     },
     onStatus: (status) => {
       if (status.state === "OPEN") {

@@ -1,7 +1,8 @@
 /**
- * Live PromQL across `kill -9` of the runtime: an SSE subscription held while a device posts, the whole `wrangler
- * dev` group killed and restarted on the same storage, the stream resumed with its `Last-Event-ID`. It continues at
- * the next step (no gap, no repeat), and everything it streamed equals `query_range` over the span at the end.
+ * Live PromQL across `kill -9` of the runtime: an SSE stream and a live socket subscribed while a device posts, the
+ * whole `wrangler dev` group killed and restarted on the same storage, the stream resumed with its `Last-Event-ID`
+ * and the socket's subscriptions with `after`. Each continues at the next step (no gap, no repeat), and everything
+ * either streamed equals `query_range` over the span at the end.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -12,7 +13,7 @@ import { mintToken } from "../../scripts/mint-token.ts";
 import { findFreePorts, waitForHttp } from "../../scripts/net.ts";
 import { type GroupProcess, runGroup, startGroup } from "../../scripts/processes.ts";
 import { DEV_HOST, REPO_ROOT, viteBuild, wranglerDev } from "../../scripts/tools.ts";
-import type { LiveResult } from "../../worker/protocol/index.ts";
+import { isLiveQueryAnswer, type LiveResult, SUBPROTOCOL } from "../../worker/protocol/index.ts";
 
 const secret = randomBytes(32).toString("hex");
 const board = `live-crash-${randomBytes(4).toString("hex")}`;
@@ -81,8 +82,75 @@ async function readStream(
   }
 }
 
+/**
+ * A live socket's subscriptions to EXPRESSIONS (ids "0", "1", …), resumed right after `after[i]` when given, acking
+ * each answer, until `onResult` says stop or the connection dies with the runtime.
+ */
+async function readSocket(
+  url: string,
+  after: number[] | null,
+  onResult: (result: LiveResult) => boolean,
+): Promise<void> {
+  const viewer = await mintToken(secret, { kind: "viewer", board });
+  const socket = new WebSocket(`${url.replace(/^http/, "ws")}/api/v1/boards/${board}/live?series=none:none`, [
+    SUBPROTOCOL,
+    `bearer.${viewer}`,
+  ]);
+  let answers = 0;
+  await new Promise<void>((resolve) => {
+    socket.onopen = () => {
+      for (const [i, expr] of EXPRESSIONS.entries()) {
+        const resume = after ? { after: after[i] } : {};
+        socket.send(JSON.stringify({ type: "query", id: String(i), expr, step: 1000, ...resume }));
+      }
+    };
+    socket.onmessage = (event) => {
+      if (typeof event.data !== "string" || !isLiveQueryAnswer(event.data)) return;
+      answers++;
+      socket.send(JSON.stringify({ type: "ack", frames: 0, results: answers }));
+      const message = JSON.parse(event.data) as LiveResult & { type: string };
+      expect(message.type, event.data).toBe("result");
+      if (!onResult(message)) {
+        socket.close();
+        resolve();
+      }
+    };
+    socket.onclose = () => resolve();
+  });
+}
+
+/** What a client holds of each expression: per series and step, the value, corrections and resumes applied. */
+class Held {
+  readonly points = EXPRESSIONS.map(() => new Map<string, string>());
+  readonly lastStep = EXPRESSIONS.map(() => Number.NEGATIVE_INFINITY);
+  readonly resumedAt = EXPRESSIONS.map(() => Number.NaN);
+  firstStart = Number.NaN;
+
+  /** `repeats`: a resumed history may start before the next step (SSE: a subscription a step ahead of the id). */
+  apply(result: LiveResult, repeats: boolean): void {
+    const i = Number(result.id);
+    const points = this.points[i]!;
+    if (result.kind === "history" && Number.isNaN(this.firstStart)) this.firstStart = result.start;
+    const resumed = result.kind === "history" && this.lastStep[i] !== Number.NEGATIVE_INFINITY;
+    if (resumed) this.resumedAt[i] = result.start;
+    if (result.kind === "correction" || resumed) {
+      // Both replace every step they cover.
+      for (const key of [...points.keys()]) {
+        const t = Number(key.split("@")[1]);
+        if (t >= result.start && t <= result.end) points.delete(key);
+      }
+    }
+    if (resumed && repeats) expect(result.start, "no gap").toBeLessThanOrEqual(this.lastStep[i]! + 1);
+    else if (resumed || result.kind === "steps")
+      expect(result.start, "no gap, no repeat").toBe(this.lastStep[i]! + 1);
+    if (result.kind !== "correction") this.lastStep[i] = result.end;
+    for (const s of result.result)
+      for (const [t, v] of s.values) points.set(`${JSON.stringify(s.metric)}@${t}`, v);
+  }
+}
+
 describe("live PromQL across kill -9 of the runtime", () => {
-  it("resumes from Last-Event-ID at the next step and ends equal to query_range", async () => {
+  it("resumes an SSE stream from Last-Event-ID and a socket with after, at the next step, and ends equal to query_range", async () => {
     let url = await start();
     const device = await mintToken(secret, { kind: "device", board, device: "d1" });
     let posting = true;
@@ -98,66 +166,67 @@ describe("live PromQL across kill -9 of the runtime", () => {
         await sleep(200);
       }
     })();
-    const held = EXPRESSIONS.map(() => new Map<string, string>());
-    const lastStep = EXPRESSIONS.map(() => Number.NEGATIVE_INFINITY);
-    let firstStart = Number.NaN;
+    const sse = new Held();
+    const ws = new Held();
     let lastEventId: string | null = null;
-    let resumedAt = Number.NaN;
-    const apply = (id: string | undefined, result: LiveResult) => {
-      const i = Number(result.id);
-      if (result.kind === "history" && Number.isNaN(firstStart)) firstStart = result.start;
-      const resumed = result.kind === "history" && lastStep[i] !== Number.NEGATIVE_INFINITY;
-      if (result.kind === "correction" || resumed) {
-        // Both replace every step they cover (a subscription a step ahead of the stream's id gets it again).
-        for (const key of [...held[i]!.keys()]) {
-          const t = Number(key.split("@")[1]);
-          if (t >= result.start && t <= result.end) held[i]!.delete(key);
-        }
-      }
-      if (resumed) expect(result.start, "no gap").toBeLessThanOrEqual(lastStep[i]! + 1);
-      else if (result.kind === "steps") expect(result.start, "no gap, no repeat").toBe(lastStep[i]! + 1);
-      if (result.kind !== "correction") lastStep[i] = result.end;
-      for (const s of result.result)
-        for (const [t, v] of s.values) held[i]!.set(`${JSON.stringify(s.metric)}@${t}`, v);
-      lastEventId = id ?? lastEventId;
-    };
-    const first = readStream(url, null, (id, result) => {
-      apply(id, result);
-      return true;
-    });
+    const first = [
+      readStream(url, null, (id, result) => {
+        sse.apply(result, true);
+        lastEventId = id ?? lastEventId;
+        return true;
+      }),
+      readSocket(url, null, (result) => {
+        ws.apply(result, false);
+        return true;
+      }),
+    ];
     await sleep(4000);
     process.kill(-wrangler!.child.pid!, "SIGKILL");
     await wrangler!.exited;
-    await first;
+    await Promise.all(first);
     const resumeFrom = lastEventId;
     expect(resumeFrom).not.toBeNull();
+    const socketHad = [...ws.lastStep];
+    expect(Math.min(...socketHad)).toBeGreaterThan(Number.NEGATIVE_INFINITY);
     url = await start();
     const until = Math.floor(Date.now() / 1000) + 4;
-    await readStream(url, resumeFrom, (id, result) => {
-      if (result.kind === "history") resumedAt = result.start;
-      apply(id, result);
-      return Math.min(...lastStep) < until;
-    });
+    await Promise.all([
+      readStream(url, resumeFrom, (id, result) => {
+        sse.apply(result, true);
+        lastEventId = id ?? lastEventId;
+        return Math.min(...sse.lastStep) < until;
+      }),
+      readSocket(url, socketHad, (result) => {
+        ws.apply(result, false);
+        return Math.min(...ws.lastStep) < until;
+      }),
+    ]);
     posting = false;
     await poster;
-    expect(resumedAt).toBe(Number(resumeFrom) + 1);
+    expect(Math.min(...sse.resumedAt)).toBe(Number(resumeFrom) + 1);
+    expect(ws.resumedAt).toEqual(socketHad.map((step) => step + 1));
     const viewer = await mintToken(secret, { kind: "viewer", board });
-    for (const [i, expr] of EXPRESSIONS.entries()) {
-      const params = new URLSearchParams({
-        query: expr,
-        start: String(firstStart),
-        end: String(lastStep[i]),
-        step: "1",
-      });
-      const response = await fetch(`${url}/api/v1/boards/${board}/prometheus/api/v1/query_range?${params}`, {
-        headers: { authorization: `Bearer ${viewer}` },
-      });
-      const body = (await response.json()) as { data: { result: LiveResult["result"] } };
-      const settled = new Map<string, string>();
-      for (const s of body.data.result)
-        for (const [t, v] of s.values) settled.set(`${JSON.stringify(s.metric)}@${t}`, v);
-      expect(settled.size, expr).toBeGreaterThan(5);
-      expect(Object.fromEntries(held[i]!), expr).toEqual(Object.fromEntries(settled));
+    for (const held of [sse, ws]) {
+      for (const [i, expr] of EXPRESSIONS.entries()) {
+        const params = new URLSearchParams({
+          query: expr,
+          start: String(held.firstStart),
+          end: String(held.lastStep[i]),
+          step: "1",
+        });
+        const response = await fetch(
+          `${url}/api/v1/boards/${board}/prometheus/api/v1/query_range?${params}`,
+          {
+            headers: { authorization: `Bearer ${viewer}` },
+          },
+        );
+        const body = (await response.json()) as { data: { result: LiveResult["result"] } };
+        const settled = new Map<string, string>();
+        for (const s of body.data.result)
+          for (const [t, v] of s.values) settled.set(`${JSON.stringify(s.metric)}@${t}`, v);
+        expect(settled.size, expr).toBeGreaterThan(5);
+        expect(Object.fromEntries(held.points[i]!), expr).toEqual(Object.fromEntries(settled));
+      }
     }
   }, 120_000);
 });

@@ -7,6 +7,7 @@ import {
   type DataFrame,
   decodeFrame,
   fromBase64,
+  type LiveResult,
   type ServerMessage,
   SUBPROTOCOL,
 } from "../../worker/protocol/index.ts";
@@ -282,4 +283,49 @@ export class EventReader {
   async close(): Promise<void> {
     await this.reader.cancel();
   }
+}
+
+/** The next live query answer a socket received (`result` or `query_error`; frames and other messages skipped). */
+export async function nextResult(viewer: Viewer, timeoutMs = 3000) {
+  for (;;) {
+    const item = await viewer.next(timeoutMs);
+    if (item.kind === "message" && (item.message.type === "result" || item.message.type === "query_error"))
+      return item.message;
+  }
+}
+
+/**
+ * A socket's `result` messages taken one by one, each checked to start right after the last step its subscription
+ * had (no gap, no repeat); `stepSeconds` gives each subscription's step.
+ */
+export class ContiguousResults {
+  readonly last = new Map<string, number>();
+  private readonly viewer: Viewer;
+  private readonly stepSeconds: (id: string) => number;
+
+  constructor(viewer: Viewer, stepSeconds: (id: string) => number) {
+    this.viewer = viewer;
+    this.stepSeconds = stepSeconds;
+  }
+
+  async next(): Promise<LiveResult> {
+    const event = await nextResult(this.viewer);
+    if (event.type !== "result") throw new Error(`expected a result, got ${JSON.stringify(event)}`);
+    const held = this.last.get(event.id);
+    if (held !== undefined && event.kind !== "correction")
+      expect(event.start, `${event.id}: no gap, no repeat`).toBe(held + this.stepSeconds(event.id));
+    if (event.kind !== "correction") this.last.set(event.id, event.end);
+    return event;
+  }
+}
+
+/**
+ * Stops a hub's or relay's live PromQL step clocks, so that it can be evicted: workerd evicts an object only once
+ * none of its timers is pending. Its sockets' attachments are then all its subscriptions resume from.
+ */
+export async function stopLiveQueryClocks(stub: DurableObjectStub): Promise<void> {
+  await runInDurableObject(stub, (object: unknown) => {
+    const { clocks } = (object as { queries: { clocks: Map<number, { timer: number }> } }).queries;
+    for (const clock of clocks.values()) clearTimeout(clock.timer);
+  });
 }

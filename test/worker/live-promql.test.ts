@@ -1,15 +1,21 @@
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { remoteWriteBody, STALE, type WrittenSeries } from "../../scripts/remote-write-body.ts";
-import type { LiveResult } from "../../worker/protocol/index.ts";
+import { LiveQueries, Watcher } from "../../worker/live/live-queries.ts";
+import type { EncodedEvent } from "../../worker/live/live-query.ts";
+import { LIVE_QUERY_LIMITS, type LiveResult } from "../../worker/protocol/index.ts";
 import {
   answer,
+  ContiguousResults,
   connect,
   EventReader,
   freshBoard,
+  hubStub,
+  nextResult,
   postRemoteWrite,
   request,
+  stopLiveQueryClocks,
   token,
-  type Viewer,
 } from "./helpers.ts";
 
 type Written = Array<{ labels: Record<string, string>; samples: Array<readonly [number, number]> }>;
@@ -221,15 +227,6 @@ describe("live PromQL over SSE", () => {
   }, 30_000);
 });
 
-/** The next live query message a socket received (raw frames and other messages skipped). */
-async function nextResult(viewer: Viewer, timeoutMs = 3000) {
-  for (;;) {
-    const item = await viewer.next(timeoutMs);
-    if (item.kind === "message" && (item.message.type === "result" || item.message.type === "query_error"))
-      return item.message;
-  }
-}
-
 async function stats(board: string) {
   const { body } = await answer(
     request(`/api/v1/boards/${board}/stats`, {
@@ -324,5 +321,111 @@ describe("live PromQL on the live socket", () => {
     const next = await nextResult(second);
     expect(next).toMatchObject({ kind: "steps", start: (resumed as { end: number }).end + 1 });
     second.close();
+  });
+
+  it("keeps a socket's subscriptions across an eviction of its hub: it goes on from the next step, no gap, no repeat", async () => {
+    const board = freshBoard();
+    const socket = await connect(board, await token("viewer", board), "?series=none:none");
+    socket.socket.send(JSON.stringify({ type: "query", id: "t", expr: "vector(time())", step: 1000 }));
+    socket.socket.send(JSON.stringify({ type: "query", id: "two", expr: "vector(2)", step: 2000 }));
+    const results = new ContiguousResults(socket, (id) => (id === "t" ? 1 : 2));
+    const take = async () => {
+      const event = await results.next();
+      for (const series of event.result)
+        for (const [t, value] of series.values) expect(value).toBe(event.id === "t" ? String(t) : "2");
+      return event;
+    };
+    const stepped = new Set<string>();
+    while (stepped.size < 2) {
+      const event = await take();
+      if (event.kind === "steps") stepped.add(event.id);
+    }
+    await stopLiveQueryClocks(hubStub(board));
+    await evictDurableObject(hubStub(board), { webSockets: "hibernate" });
+    await sleep(1200);
+    // The socket sent nothing: any request to the hub wakes it, and it resubscribes what the socket's attachment holds.
+    let counts = await stats(board);
+    for (let tries = 0; tries < 20 && counts.subscriptions < 2; tries++) {
+      await sleep(100);
+      counts = await stats(board);
+    }
+    expect(counts).toEqual({ evaluations: 2, subscriptions: 2 });
+    const before = results.last.get("t")!;
+    let resumed = false;
+    while (results.last.get("t")! < before + 3) {
+      const event = await take();
+      if (event.id === "t" && event.kind === "history") resumed = true;
+    }
+    expect(resumed).toBe(true);
+    expect(socket.closed).toBeNull();
+    socket.close();
+  }, 20_000);
+
+  it("holds a socket to 10 subscriptions and 8,192 expression characters in all", async () => {
+    const board = freshBoard();
+    const socket = await connect(board, await token("viewer", board), "?series=none:none");
+    const send = (id: string, expr: string) =>
+      socket.socket.send(JSON.stringify({ type: "query", id, expr, step: 1000 }));
+    const padded = (n: number) => `vector(${n})${" ".repeat(4096 - `vector(${n})`.length)}`;
+    send("a", padded(1));
+    send("b", padded(2));
+    await sleep(400); // within the socket's message budget (2 subscription changes a second)
+    const errors = async () => {
+      for (;;) {
+        const message = await nextResult(socket);
+        if (message.type === "query_error") return message;
+      }
+    };
+    send("c", "vector(3)");
+    expect(await errors()).toMatchObject({
+      type: "query_error",
+      id: "c",
+      errorType: "execution",
+      error: "a viewer's live queries hold at most 8192 expression characters in all",
+    });
+    send("b", "sum(");
+    await sleep(600);
+    socket.socket.send(JSON.stringify({ type: "unquery", id: "b" }));
+    await sleep(600);
+    for (let i = 0; i < 10; i++) {
+      send(`q${i}`, `vector(${i})`);
+      await sleep(510);
+    }
+    // "a" and q0…q8 are 10; "b" was replaced by a bad expression, which ended (and its unquery ends nothing).
+    expect(await errors()).toMatchObject({ id: "b", errorType: "bad_data" });
+    expect(await errors()).toMatchObject({
+      id: "q9",
+      errorType: "execution",
+      error: "a viewer holds at most 10 live queries",
+    });
+    socket.close();
+  }, 15_000);
+});
+
+describe("live PromQL limits of one hub or relay", () => {
+  it(`serves at most ${LIVE_QUERY_LIMITS.subscriptionsPerObject} subscriptions and ${LIVE_QUERY_LIMITS.perObject} evaluations`, async () => {
+    const live = new LiveQueries({ shards: async () => [], labelsOf: () => undefined, beforeStep: () => {} });
+    const got = new Map<string, EncodedEvent>();
+    const watcher = (id: string) => new Watcher(id, (w, event) => got.set(w.id, event));
+    // History from a step not final yet: nothing to read, so this tests the caps and not the engine.
+    const start = Math.ceil((Date.now() + 60_000) / 1000) * 1000;
+    const watchers: Watcher[] = [];
+    for (let i = 0; i <= LIVE_QUERY_LIMITS.perObject; i++) {
+      watchers.push(watcher(`e${i}`));
+      await live.subscribe(watchers.at(-1)!, { expr: `vector(${i})`, stepMs: 1000, start });
+    }
+    expect(got.get(`e${LIVE_QUERY_LIMITS.perObject}`)).toMatchObject({ kind: "error" });
+    expect(got.get(`e${LIVE_QUERY_LIMITS.perObject}`)!.tail).toContain("evaluates at most 64 live queries");
+    expect(live.counts).toEqual({ evaluations: 64, subscriptions: 64 });
+    const room = LIVE_QUERY_LIMITS.subscriptionsPerObject - 64;
+    for (let i = 0; i <= room; i++) {
+      watchers.push(watcher(`s${i}`));
+      await live.subscribe(watchers.at(-1)!, { expr: "vector(0)", stepMs: 1000, start });
+    }
+    expect(got.get(`s${room - 1}`)).toMatchObject({ kind: "history" });
+    expect(got.get(`s${room}`)!.tail).toContain("serves at most 4000 live query subscriptions");
+    expect(live.counts).toEqual({ evaluations: 64, subscriptions: 4000 });
+    for (const w of watchers) live.unsubscribe(w);
+    expect(live.counts).toEqual({ evaluations: 0, subscriptions: 0 });
   });
 });

@@ -127,12 +127,22 @@ describe("client messages", () => {
     ["[1]", "type must be subscribe, unsubscribe, ack, pace, query or unquery"],
     ['{"type":"publish","series":[]}', "type must be subscribe, unsubscribe, ack, pace, query or unquery"],
     ['{"type":"ack","frames":-1}', "ack needs a non-negative integer frames"],
+    ['{"type":"ack","frames":1,"results":1.5}', "ack's results must be a non-negative integer"],
     ['{"type":"subscribe","series":"*"}', "series must be an array of at most 32 selectors"],
     ['{"type":"subscribe","series":[":x"]}', 'selector ":x" must start with device: or *:'],
     [`{"type":"subscribe","series":${JSON.stringify(Array(33).fill("*"))}}`, "at most 32"],
   ])("refuses %s", (text, error) => {
     const parsed = parseClientMessage(text);
     expect("error" in parsed && parsed.error).toContain(error);
+  });
+
+  it("accepts acks with and without a count of live query answers", () => {
+    expect(parseClientMessage('{"type":"ack","frames":3}')).toEqual({ type: "ack", frames: 3 });
+    expect(parseClientMessage('{"type":"ack","frames":3,"results":2}')).toEqual({
+      type: "ack",
+      frames: 3,
+      results: 2,
+    });
   });
 
   it("accepts live PromQL query and unquery messages", () => {

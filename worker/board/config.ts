@@ -9,7 +9,10 @@ export interface BoardConfig {
   rawRetentionMs: number;
   /** The raw log is also trimmed past this many points, whatever their age (bounds storage at high rates). */
   rawMaxPoints: number;
-  /** Frame bytes any viewer may leave unacknowledged before it is closed with 1013 (acking or not). */
+  /**
+   * Frame bytes (and, counted apart, live PromQL answer bytes) any viewer may leave unacknowledged before it is
+   * closed with 1013 (acking or not).
+   */
   maxUnackedBytes: number;
   /** Ingest requests one device may make in 10 s; more answer 429. */
   deviceRequestsPer10s: number;

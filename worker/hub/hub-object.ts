@@ -17,16 +17,16 @@ import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
 import type { LiveQueries } from "../live/live-queries.ts";
 import { BoardMirror, type MirrorState } from "../live/mirror.ts";
+import { SocketQueries } from "../live/socket-queries.ts";
 import { Tick } from "../live/tick.ts";
 import {
   QUERY_STREAM_PATH,
   serveQueryStream,
   serveViewer,
-  socketLeft,
   tooMany,
   viewerMessage,
 } from "../live/viewer-requests.ts";
-import { emptyFlush, Viewers } from "../live/viewers.ts";
+import { emptyFlush, VIEWER_TAG, Viewers } from "../live/viewers.ts";
 import type { Dashboard, DashboardSummary, DashboardVersionInfo } from "../protocol/dashboards.ts";
 import type {
   ActiveAlert,
@@ -79,6 +79,8 @@ export class HubObject extends DurableObject<Env> {
   private readonly rules: BoardRules;
   /** Live PromQL: one evaluation per (expression, step) for this hub's viewers. */
   private readonly queries: LiveQueries;
+  /** Its sockets' subscriptions to them, kept in their attachments across evictions. */
+  private readonly socketQueries: SocketQueries;
   /** The mirror and viewers, built from the shards on first need after a wake. */
   private live: Promise<Viewers> | null = null;
   private viewers: Viewers | null = null;
@@ -117,7 +119,11 @@ export class HubObject extends DurableObject<Env> {
       () => this.viewers,
       () => this.tick.run(),
     );
+    this.socketQueries = new SocketQueries(this.queries, () => this.viewers);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    // Sockets that outlived an eviction of this object go on with their live queries now, not at their next message.
+    if (SocketQueries.holding(ctx.getWebSockets(VIEWER_TAG)))
+      this.ready().catch((error) => console.error("live queries: could not restore", error));
   }
 
   /**
@@ -155,6 +161,7 @@ export class HubObject extends DurableObject<Env> {
         replay: this.replay,
         queued: () => this.tick.schedule(),
       });
+      this.socketQueries.restore(this.ctx.getWebSockets(VIEWER_TAG));
       return this.viewers;
     })();
     this.live.catch(() => {
@@ -457,18 +464,18 @@ export class HubObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    viewerMessage(await this.ready(), socket, message, this.queries);
+    viewerMessage(await this.ready(), socket, message, this.socketQueries);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     answerClose(socket, code, reason);
-    socketLeft(socket, this.queries);
+    this.socketQueries.left(socket);
     this.viewers?.leave(socket);
     this.viewers?.queuePresence([]);
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
-    socketLeft(socket, this.queries);
+    this.socketQueries.left(socket);
     this.viewers?.leave(socket);
   }
 }

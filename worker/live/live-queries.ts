@@ -1,7 +1,7 @@
 import { runPromql } from "../prometheus/run-query.ts";
 import type { QueriedShard } from "../prometheus/shard-querier.ts";
 import type { LabelSet } from "../promql/index.ts";
-import { LIVE_QUERY_LIMITS, type LiveQueryMessage } from "../protocol/live-query.ts";
+import { LIVE_QUERY_LIMITS } from "../protocol/live-query.ts";
 import {
   type EncodedEvent,
   encodeError,
@@ -123,10 +123,16 @@ export class LiveQueries {
    */
   async subscribe(watcher: Watcher, spec: LiveQuerySpec): Promise<void> {
     const key = `${spec.stepMs} ${spec.expr}`;
+    const { perObject, subscriptionsPerObject } = LIVE_QUERY_LIMITS;
+    if (this.counts.subscriptions >= subscriptionsPerObject) {
+      const error = `this board's hub (or relay) serves at most ${subscriptionsPerObject} live query subscriptions at once`;
+      watcher.open(encodeError({ errorType: "execution", error }, 0));
+      return;
+    }
     let query = this.queries.get(key);
     if (!query) {
-      if (this.queries.size >= LIVE_QUERY_LIMITS.perObject) {
-        const error = `this board's hub (or relay) evaluates at most ${LIVE_QUERY_LIMITS.perObject} live queries at once`;
+      if (this.queries.size >= perObject) {
+        const error = `this board's hub (or relay) evaluates at most ${perObject} live queries at once`;
         watcher.open(encodeError({ errorType: "execution", error }, 0));
         return;
       }
@@ -183,7 +189,10 @@ export class LiveQueries {
     clock.queries.add(query);
     const seeded = this.options.shards().then((shards) => query.seed(shards));
     void seeded.then(
-      () => (query.failed ? this.stop(query) : query.advance(clock.through)),
+      () => {
+        this.checkMemory(query);
+        return query.failed ? this.stop(query) : query.advance(clock.through);
+      },
       (error) => {
         console.error("live query: seed failed", error);
         query.fail(UNAVAILABLE);
@@ -205,6 +214,19 @@ export class LiveQueries {
     }
   }
 
+  /** All evaluations together keep at most `maxSamplesPerObject`: the one that grew past it ends. */
+  private checkMemory(query: LiveQuery): void {
+    if (query.failed) return;
+    const max = LIVE_QUERY_LIMITS.maxSamplesPerObject;
+    let samples = 0;
+    for (const each of this.queries.values()) samples += each.samples;
+    if (samples > max)
+      query.fail({
+        errorType: "execution",
+        error: `live queries on this board's hub (or relay) may hold ${max} samples in memory; with this one they hold ${samples}`,
+      });
+  }
+
   private arm(clock: StepClock): void {
     const due = clock.through + clock.stepMs + LIVE_QUERY_LIMITS.graceMs;
     clock.timer = setTimeout(() => void this.tick(clock), Math.max(0, due - Date.now()));
@@ -218,35 +240,12 @@ export class LiveQueries {
       clock.through = through;
       for (const query of [...clock.queries]) {
         await query.advance(through);
+        this.checkMemory(query);
         if (query.failed) this.stop(query);
         // The raw stream's pushes and flushes go on between evaluations, not behind all of them.
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
     }
     if (this.clocks.get(clock.stepMs) === clock) this.arm(clock);
-  }
-
-  /** Subscriptions of a socket, by id. */
-  handleMessage(
-    subscriptions: Map<string, Watcher>,
-    message: LiveQueryMessage,
-    out: (watcher: Watcher, event: EncodedEvent) => void,
-  ): void {
-    const existing = subscriptions.get(message.id);
-    if (existing) {
-      this.unsubscribe(existing);
-      subscriptions.delete(message.id);
-    }
-    if (message.type === "unquery") return;
-    const watcher = new Watcher(message.id, out);
-    if ([...subscriptions.values()].filter((w) => !w.ended).length >= LIVE_QUERY_LIMITS.perViewer) {
-      const error = `a viewer holds at most ${LIVE_QUERY_LIMITS.perViewer} live queries`;
-      watcher.open(encodeError({ errorType: "execution", error }, 0));
-      return;
-    }
-    subscriptions.set(message.id, watcher);
-    const start = message.after !== undefined ? message.after * 1000 + message.step : message.start;
-    const aligned = start === undefined ? null : Math.ceil(start / message.step) * message.step;
-    void this.subscribe(watcher, { expr: message.expr, stepMs: message.step, start: aligned });
   }
 }

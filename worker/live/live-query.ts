@@ -19,6 +19,8 @@ export interface EncodedEvent {
   /** The last step it covers (ms); for errors the last final step. */
   end: number;
   tail: string;
+  /** The tail's size in UTF-8 (what a socket's flow control counts). */
+  bytes: number;
 }
 
 export interface QueryWatcher {
@@ -36,6 +38,13 @@ function horizonMs(stepMs: number): number {
 }
 
 const seconds = (ms: number) => ms / 1000;
+const utf8 = new TextEncoder();
+
+/** An event's text after its opening brace, and its size, encoded once. */
+function encoded(kind: EncodedEvent["kind"], end: number, text: string): EncodedEvent {
+  const tail = text.slice(1);
+  return { kind, end, tail, bytes: utf8.encode(tail).byteLength };
+}
 
 export function encodeResult(
   kind: LiveResultKind,
@@ -50,12 +59,12 @@ export function encodeResult(
     resultType: "matrix",
     result,
   });
-  return { kind, end, tail: text.slice(1) };
+  return encoded(kind, end, text);
 }
 
 export function encodeError(error: { errorType: string; error: string }, end: number): EncodedEvent {
   const text = JSON.stringify({ status: "error", errorType: error.errorType, error: error.error });
-  return { kind: "error", end, tail: text.slice(1) };
+  return encoded("error", end, text);
 }
 
 /** `@` and negative offsets read past a step's end: such a step is never final. */

@@ -11,8 +11,7 @@ import {
   splitSelectors,
 } from "../protocol/index.ts";
 import { STREAMS_PER_CREDENTIAL, type ViewerClient } from "./client-caps.ts";
-import type { LiveQueries, Watcher } from "./live-queries.ts";
-import type { EncodedEvent } from "./live-query.ts";
+import type { LiveQueries } from "./live-queries.ts";
 import {
   CLOSE_POLICY_VIOLATION,
   MessageBudget,
@@ -22,6 +21,7 @@ import {
 } from "./message-budget.ts";
 import { POLL_ANSWER_GAP_MS, PollSpacing } from "./poll-spacing.ts";
 import { openQueryStream } from "./query-stream.ts";
+import type { SocketQueries } from "./socket-queries.ts";
 import type { Viewers } from "./viewers.ts";
 
 /** A long poll with nothing to say answers after at most this long. */
@@ -142,7 +142,7 @@ export function viewerMessage(
   viewers: Viewers,
   socket: WebSocket,
   message: string | ArrayBuffer,
-  live?: LiveQueries,
+  queries?: SocketQueries,
 ): void {
   if ((typeof message === "string" ? message.length : message.byteLength) > MAX_CLIENT_MESSAGE) {
     viewers.close(socket, CLOSE_MESSAGE_TOO_BIG, `messages are at most ${MAX_CLIENT_MESSAGE} chars`);
@@ -167,7 +167,7 @@ export function viewerMessage(
     return;
   }
   if (parsed.type === "query" || parsed.type === "unquery") {
-    if (live) live.handleMessage(socketQueries(socket), parsed, sendToSocket(viewers, socket));
+    if (queries) queries.handle(socket, parsed);
     else
       viewers.sendTo(socket, {
         type: "error",
@@ -177,32 +177,6 @@ export function viewerMessage(
     return;
   }
   viewers.handle(socket, parsed);
-}
-
-/** Each socket's live query subscriptions, by id. */
-const subscriptionsOf = new WeakMap<WebSocket, Map<string, Watcher>>();
-
-function socketQueries(socket: WebSocket): Map<string, Watcher> {
-  let subscriptions = subscriptionsOf.get(socket);
-  if (!subscriptions) {
-    subscriptions = new Map();
-    subscriptionsOf.set(socket, subscriptions);
-  }
-  return subscriptions;
-}
-
-/** Ends a closed socket's live query subscriptions. */
-export function socketLeft(socket: WebSocket, live: LiveQueries): void {
-  for (const watcher of subscriptionsOf.get(socket)?.values() ?? []) live.unsubscribe(watcher);
-  subscriptionsOf.delete(socket);
-}
-
-/** A live query's events on a socket: `result` and `query_error` messages, the shared part encoded once. */
-function sendToSocket(viewers: Viewers, socket: WebSocket) {
-  return (watcher: Watcher, event: EncodedEvent) => {
-    const type = event.kind === "error" ? "query_error" : "result";
-    viewers.sendText(socket, `{"type":"${type}","id":${JSON.stringify(watcher.id)},${event.tail}`);
-  };
 }
 
 function overBudget(viewers: Viewers, socket: WebSocket): void {

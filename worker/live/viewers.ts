@@ -21,13 +21,7 @@ import { buildFrame, replayFrames } from "./frame-builder.ts";
 import type { BoardMirror, MirrorState, ShardBatches } from "./mirror.ts";
 import { SseSink } from "./sse-sink.ts";
 import { type SubscriptionGroup, Subscriptions } from "./subscriptions.ts";
-
-/** What a viewer socket carries across hibernation. */
-export interface ViewerAttachment {
-  selectors: string[];
-  /** Its pace (see `pace` messages); absent: every flush. */
-  paceMs?: number;
-}
+import { readAttachment, updateAttachment, writeAttachment } from "./viewer-attachment.ts";
 
 /** A paced group's frames not yet sent, and when it was last sent some. */
 interface Held {
@@ -65,7 +59,10 @@ export interface ViewersOptions {
   board: string;
   /** The longest coalescing wait, announced in `hello`. */
   tickMs: number;
-  /** Frame bytes any socket may leave unacknowledged before it is closed with 1013 (acking or not). */
+  /**
+   * Frame bytes, and live query answer bytes, any socket may leave unacknowledged before it is closed with 1013
+   * (acking or not).
+   */
   maxUnackedBytes: number;
   /** Where replays read shards' logs. */
   replay: ReplaySource;
@@ -93,6 +90,8 @@ export class Viewers {
   private readonly options: ViewersOptions;
   private readonly subscriptions: Subscriptions<LiveSink>;
   private readonly flow: FlowControl<WebSocket>;
+  /** Live query answers (`result`, `query_error`), counted apart from frames: `ack`'s `results`. */
+  private readonly answerFlow: FlowControl<WebSocket>;
   private readonly streams = new Set<SseSink>();
   /** Caps on the streams and polls each client holds open here. */
   readonly clients = new ClientCaps(STREAMS_PER_CREDENTIAL, STREAMS_PER_ADDRESS);
@@ -115,8 +114,9 @@ export class Viewers {
     this.options = options;
     this.subscriptions = new Subscriptions(mirror);
     this.flow = new FlowControl(options.maxUnackedBytes);
+    this.answerFlow = new FlowControl(options.maxUnackedBytes);
     for (const socket of ctx.getWebSockets(VIEWER_TAG)) {
-      const attachment = socket.deserializeAttachment() as ViewerAttachment | null;
+      const attachment = readAttachment(socket);
       if (attachment) this.subscriptions.join(socket, attachment.selectors, attachment.paceMs ?? 0);
     }
   }
@@ -171,7 +171,7 @@ export class Viewers {
     paceMs = 0,
   ): Promise<void> {
     this.ctx.acceptWebSocket(socket, [VIEWER_TAG]);
-    socket.serializeAttachment({ selectors, paceMs } satisfies ViewerAttachment);
+    writeAttachment(socket, { selectors, paceMs });
     await this.greet(socket, selectors, resume, paceMs);
     this.sendTo(socket, this.presenceMessage(this.mirror.devices()));
   }
@@ -235,6 +235,7 @@ export class Viewers {
   handle(socket: WebSocket, message: Exclude<ClientMessage, LiveQueryMessage>): void {
     if (message.type === "ack") {
       this.flow.ack(socket, message.frames);
+      if (message.results !== undefined) this.answerFlow.ack(socket, message.results);
       return;
     }
     const group = this.subscriptions.of(socket);
@@ -244,22 +245,20 @@ export class Viewers {
       const pace = paceIntervalMs(message.maxFps);
       if (!group) {
         // Still being greeted: it joins at this pace (see `greet`).
-        const attachment = socket.deserializeAttachment() as ViewerAttachment | null;
-        if (attachment)
-          socket.serializeAttachment({ ...attachment, paceMs: pace } satisfies ViewerAttachment);
+        if (readAttachment(socket)) updateAttachment(socket, { paceMs: pace });
         return;
       }
       if (pace === paceMs) return;
       // It catches up on what its group held for it, then follows its new group.
       for (const frame of this.heldFrames(group)) this.deliver(socket, frame);
-      socket.serializeAttachment({ selectors: current, paceMs: pace } satisfies ViewerAttachment);
+      updateAttachment(socket, { selectors: current, paceMs: pace });
       this.subscriptions.leave(socket);
       this.join(socket, current, pace);
       return;
     }
     const selectors =
       message.type === "subscribe" ? message.series : current.filter((s) => !message.series.includes(s));
-    socket.serializeAttachment({ selectors, paceMs } satisfies ViewerAttachment);
+    updateAttachment(socket, { selectors, paceMs });
     // What its paced group held for it comes first: the snapshot that follows is past those batches.
     if (group) for (const frame of this.heldFrames(group)) this.deliver(socket, frame);
     this.leave(socket);
@@ -279,7 +278,10 @@ export class Viewers {
   /** Forgets a closed or failed viewer. */
   leave(sink: LiveSink): void {
     this.subscriptions.leave(sink);
-    if (!(sink instanceof SseSink)) this.flow.forget(sink);
+    if (!(sink instanceof SseSink)) {
+      this.flow.forget(sink);
+      this.answerFlow.forget(sink);
+    }
     if (this.streams.size === 0 && this.keepAliveTimer !== undefined) {
       clearInterval(this.keepAliveTimer);
       this.keepAliveTimer = undefined;
@@ -432,9 +434,12 @@ export class Viewers {
     this.deliver(sink, JSON.stringify(message));
   }
 
-  /** Sends a control message encoded already (a live query's result, its shared part encoded once). */
-  sendText(sink: LiveSink, text: string): void {
-    this.deliver(sink, text);
+  /**
+   * Sends a live query's answer to a socket (its shared part encoded once), held to the socket's budget of
+   * unacknowledged answer bytes.
+   */
+  sendAnswer(socket: WebSocket, text: string, bytes: number): void {
+    this.deliver(socket, text, { flow: this.answerFlow, bytes });
   }
 
   /** A relayed series' definition. */
@@ -472,7 +477,7 @@ export class Viewers {
     for (const message of greeting.messages) this.sendTo(sink, message);
     for (const frame of greeting.frames) this.deliver(sink, frame);
     // A socket may have asked for another pace while it was greeted.
-    const asked = sink instanceof SseSink ? null : (sink.deserializeAttachment() as ViewerAttachment | null);
+    const asked = sink instanceof SseSink ? null : readAttachment(sink);
     this.join(sink, selectors, asked?.paceMs ?? paceMs);
   }
 
@@ -560,14 +565,21 @@ export class Viewers {
     for (const sink of group.members) this.deliver(sink, payload);
   }
 
-  private deliver(sink: LiveSink, payload: string | Uint8Array): void {
+  /** Sends to one viewer; frames (and `counted` text) count against the socket's unacknowledged bytes. */
+  private deliver(
+    sink: LiveSink,
+    payload: string | Uint8Array,
+    counted?: { flow: FlowControl<WebSocket>; bytes: number },
+  ): void {
     this.sentMessages++;
     if (sink instanceof SseSink) {
       sink.send(payload);
       return;
     }
     if (sink.readyState !== WebSocket.OPEN) return;
-    if (typeof payload !== "string" && !this.flow.sent(sink, payload.byteLength)) {
+    const flow =
+      counted ?? (typeof payload === "string" ? null : { flow: this.flow, bytes: payload.byteLength });
+    if (flow && !flow.flow.sent(sink, flow.bytes)) {
       this.close(sink, CLOSE_TRY_AGAIN_LATER, "viewer too far behind; resume later");
       return;
     }

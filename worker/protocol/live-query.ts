@@ -7,11 +7,15 @@
 export const LIVE_QUERY_LIMITS = {
   /** Subscriptions one socket, or one SSE stream, holds at once. */
   perViewer: 10,
+  /** Characters of all the expressions one socket holds: they travel in its attachment (16 KiB, with its selectors). */
+  expressionCharsPerViewer: 8192,
   /** Distinct (expression, step) evaluations one hub or relay runs at once. */
   perObject: 64,
+  /** Subscriptions one hub or relay serves at once (each costs a send per step). */
+  subscriptionsPerObject: 4000,
   minStepMs: 1000,
   maxStepMs: 3_600_000,
-  /** Characters of an expression (a socket's subscriptions travel in its attachment). */
+  /** Characters of an expression. */
   maxExpressionLength: 4096,
   /** Characters of a subscription id. */
   maxIdLength: 64,
@@ -58,9 +62,20 @@ export interface LiveQueryError {
   error: string;
 }
 
+/**
+ * Whether a text message from the server is a live query's answer (`result` or `query_error`): what a client counts
+ * for `ack`'s `results`. The server writes `type` first.
+ */
+export function isLiveQueryAnswer(text: string): boolean {
+  return text.startsWith('{"type":"result"') || text.startsWith('{"type":"query_error"');
+}
+
 /** The socket's client messages for live queries (see `parseClientMessage`). */
 export type LiveQueryMessage =
-  /** `step` in ms; `after` (seconds): the last step the client holds, to resume right after it. */
+  /**
+   * `step` in ms; `after` (seconds): the last step the client holds, to resume right after it; else `start`
+   * (seconds): the first step of its history.
+   */
   | { type: "query"; id: string; expr: string; step: number; after?: number; start?: number }
   | { type: "unquery"; id: string };
 

@@ -92,10 +92,11 @@ export type ClientMessage =
   | { type: "subscribe"; series: string[] }
   | { type: "unsubscribe"; series: string[] }
   /**
-   * Flow control: the first `frames` binary frames of this connection have been processed. Clients that ack are cut
-   * off (1013) when far behind.
+   * Flow control: the first `frames` binary frames, and the first `results` live PromQL answers (`result` and
+   * `query_error` messages), of this connection have been processed. A socket far behind on either is cut off (1013),
+   * acking or not; an ack without `results` leaves that count where it was.
    */
-  | { type: "ack"; frames: number }
+  | { type: "ack"; frames: number; results?: number }
   /**
    * Pacing: at most `maxFps` frames a second (a phone, a hidden tab), coalesced, or null for every flush. Frames
    * held meanwhile follow in order, so nothing is lost; on changing pace the viewer first gets what was held for it.
@@ -133,16 +134,19 @@ export function parseClientMessage(text: string): ClientMessage | { error: strin
     return { error: "message is not valid JSON" };
   }
   if (typeof raw !== "object" || raw === null) return { error: "message must be an object" };
-  const { type, series, frames, maxFps } = raw as Record<string, unknown>;
+  const { type, series, frames, results, maxFps } = raw as Record<string, unknown>;
   if (type === "pace") {
     return maxFps === null || validPace(maxFps)
       ? { type, maxFps }
       : { error: `pace needs maxFps from ${PACE_LIMITS.minFps} to ${PACE_LIMITS.maxFps}, or null` };
   }
   if (type === "ack") {
-    return Number.isSafeInteger(frames) && (frames as number) >= 0
-      ? { type, frames: frames as number }
-      : { error: "ack needs a non-negative integer frames" };
+    const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+    if (!count(frames)) return { error: "ack needs a non-negative integer frames" };
+    if (results === undefined) return { type, frames: frames as number };
+    return count(results)
+      ? { type, frames: frames as number, results: results as number }
+      : { error: "ack's results must be a non-negative integer" };
   }
   if (type === "query" || type === "unquery") return parseLiveQueryMessage(raw as Record<string, unknown>);
   if (type !== "subscribe" && type !== "unsubscribe") {

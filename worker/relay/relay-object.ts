@@ -9,9 +9,10 @@ import { answerClose } from "../live/close-reply.ts";
 import { continuing, type ReplaySource } from "../live/continuity.ts";
 import type { LiveQueries } from "../live/live-queries.ts";
 import { BoardMirror } from "../live/mirror.ts";
+import { SocketQueries } from "../live/socket-queries.ts";
 import { Tick } from "../live/tick.ts";
-import { serveViewer, socketLeft, viewerMessage } from "../live/viewer-requests.ts";
-import { emptyFlush, type Flush, Viewers } from "../live/viewers.ts";
+import { serveViewer, viewerMessage } from "../live/viewer-requests.ts";
+import { emptyFlush, type Flush, VIEWER_TAG, Viewers } from "../live/viewers.ts";
 import { PING, PONG, type ViewerCounts } from "../protocol/index.ts";
 
 /**
@@ -29,6 +30,8 @@ export class RelayObject extends DurableObject<Env> {
   private readonly tick: Tick;
   /** Live PromQL for this relay's sockets: one evaluation per (expression, step), fed the hub's flushes. */
   private readonly queries: LiveQueries;
+  /** Its sockets' subscriptions to them, kept in their attachments across evictions. */
+  private readonly socketQueries: SocketQueries;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -53,7 +56,11 @@ export class RelayObject extends DurableObject<Env> {
       () => this.viewers,
       () => this.tick.run(),
     );
+    this.socketQueries = new SocketQueries(this.queries, () => this.viewers);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    // Sockets that outlived an eviction of this object go on with their live queries now, not at their next message.
+    if (SocketQueries.holding(ctx.getWebSockets(VIEWER_TAG)))
+      this.ready().catch((error) => console.error("live queries: could not restore", error));
   }
 
   /** The viewers, with the board's mirror as the hub has sent it. */
@@ -68,6 +75,7 @@ export class RelayObject extends DurableObject<Env> {
         replay: this.replay,
         queued: () => this.tick.schedule(),
       });
+      this.socketQueries.restore(this.ctx.getWebSockets(VIEWER_TAG));
       return this.viewers;
     })();
     this.live.catch(() => {
@@ -150,18 +158,18 @@ export class RelayObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    viewerMessage(await this.ready(), socket, message, this.queries);
+    viewerMessage(await this.ready(), socket, message, this.socketQueries);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     answerClose(socket, code, reason);
-    socketLeft(socket, this.queries);
+    this.socketQueries.left(socket);
     this.viewers?.leave(socket);
     await this.sendReport();
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
-    socketLeft(socket, this.queries);
+    this.socketQueries.left(socket);
     this.viewers?.leave(socket);
     await this.sendReport();
   }
