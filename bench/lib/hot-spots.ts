@@ -3,7 +3,7 @@ import type { DevServer } from "./server.ts";
 import { num, printTable } from "./table.ts";
 
 const TOP_FUNCTIONS = 15;
-const TOP_FILES = 10;
+const TOP_GROUPS = 12;
 
 /** A profile of the Worker's isolate over a measurement (`--profile`), printed when it ends. */
 export class HotSpotRecorder {
@@ -29,18 +29,20 @@ export class HotSpotRecorder {
         "Sampled over the measured window; `(program)`, `(garbage collector)` and native calls are runtime time.",
       ],
     );
-    const files = new Map<string, number>();
+    // Folders of the sources (the engine, live, shard, ingest …); runtime time under its own names.
+    const groups = new Map<string, number>();
     for (const spot of spots) {
-      const file = spot.where.replace(/:\d+$/, "") || spot.name;
-      files.set(file, (files.get(file) ?? 0) + spot.selfPercent);
+      const file = spot.where.replace(/:\d+$/, "");
+      const group = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : file || spot.name;
+      groups.set(group, (groups.get(group) ?? 0) + spot.selfPercent);
     }
     printTable(
-      `By source file: ${this.title}`,
-      ["self %", "file"],
-      [...files]
+      `By source folder: ${this.title}`,
+      ["self %", "folder"],
+      [...groups]
         .sort((a, b) => b[1] - a[1])
-        .slice(0, TOP_FILES)
-        .map(([file, percent]) => [num(percent, 1), file]),
+        .slice(0, TOP_GROUPS)
+        .map(([group, percent]) => [num(percent, 1), group]),
     );
   }
 }

@@ -45,6 +45,8 @@ interface Row {
   polled: Histogram | null;
   pollFailures: number;
   events: number;
+  /** Subscriptions ended by a `query_error`, by its data. */
+  errors: Map<string, number>;
   /** Of the steps final during the run, the share every viewer received. */
   delivered: number;
   bytesPerViewerStep: number;
@@ -155,6 +157,8 @@ async function measure(
         throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
       return response;
     };
+    // Subscriptions that ended with an error, by its text.
+    const errors = new Map<string, number>();
     // Per step (seconds), how many viewers received it in a `steps` event.
     const stepsReceived = new Map<number, number>();
     const openViewer = async (v: number) => {
@@ -172,6 +176,7 @@ async function measure(
       const read = readEvents(
         response,
         (event, data) => {
+          if (event === "query_error") errors.set(data, (errors.get(data) ?? 0) + 1);
           if (event !== "result") return;
           const result = JSON.parse(data) as {
             kind: string;
@@ -271,6 +276,7 @@ async function measure(
       polled,
       pollFailures: panels.reduce((sum, panel) => sum + panel.failures, 0),
       events,
+      errors,
       delivered: delivered(stepsReceived, firstStep, lastStep, viewers),
       bytesPerViewerStep: viewers > 0 ? bytes / viewers / elapsedSteps : 0,
       appCpuMsPerStep: ((spent.get("workerd:app") ?? 0) * 1000) / elapsedSteps,
@@ -344,6 +350,12 @@ export async function livePromqlScenario(context: BenchContext): Promise<void> {
       "raw: one /events viewer of the probe series, the same points as binary frames.",
       "delivered: of the steps final during the run, the share of (viewer, step) pairs received as `steps` events.",
       "app CPU: the app workerd's CPU over the run per step (ingest, shards, hub, evaluations and sends together); 'over ingest alone' subtracts the run without PromQL viewers.",
+      ...rows.flatMap((r) =>
+        [...r.errors].map(
+          ([error, count]) =>
+            `ERROR ${num(count)} of ${num(r.viewers)} viewers' subscriptions ended: ${error}`,
+        ),
+      ),
     ],
   );
   for (const r of rows.filter((row) => row.polled)) {
