@@ -172,7 +172,7 @@ async function measure(
         "cf-connecting-ip": `10.0.${Math.floor(v / VIEWERS_PER_ADDRESS)}.1`,
       });
       let highest = 0;
-      let lastStep = Number.NEGATIVE_INFINITY;
+      let lastReceived = Number.NEGATIVE_INFINITY;
       const read = readEvents(
         response,
         (event, data) => {
@@ -186,9 +186,9 @@ async function measure(
           };
           if (result.kind === "steps") {
             events++;
-            for (let t = Math.max(result.start, lastStep + STEP_S); t <= result.end; t += STEP_S)
+            for (let t = Math.max(result.start, lastReceived + STEP_S); t <= result.end; t += STEP_S)
               stepsReceived.set(t, (stepsReceived.get(t) ?? 0) + 1);
-            lastStep = Math.max(lastStep, result.end);
+            lastReceived = Math.max(lastReceived, result.end);
           }
           const last = result.result[0]?.values.at(-1);
           if (!last) return;
@@ -244,7 +244,7 @@ async function measure(
         : null;
     const before = server.cpu();
     const started = performance.now();
-    const firstStep = (Math.ceil(Date.now() / STEP_MS) + 1) * STEP_S;
+    const firstCounted = (Math.ceil(Date.now() / STEP_MS) + 1) * STEP_S;
     for (const [i, panel] of panels.entries()) panel.start((REFRESH_MS * i) / panels.length);
     for (let tick = 1; performance.now() - started < seconds * 1000; tick++) {
       const due = started + tick * TICK_MS;
@@ -257,7 +257,7 @@ async function measure(
         prometheus ? writeTick(prometheus.url, series, ts, tick) : undefined,
       ]);
     }
-    const lastStep = Math.floor(Date.now() / STEP_MS) * STEP_S;
+    const lastCounted = Math.floor(Date.now() / STEP_MS) * STEP_S;
     // The last steps become final (and the panels' next refresh shows them).
     await sleep(prometheus ? REFRESH_MS + STEP_MS : STEP_MS + 500);
     const spent = cpuSpentByName(before, server.cpu());
@@ -277,7 +277,7 @@ async function measure(
       pollFailures: panels.reduce((sum, panel) => sum + panel.failures, 0),
       events,
       errors,
-      delivered: delivered(stepsReceived, firstStep, lastStep, viewers),
+      delivered: delivered(stepsReceived, firstCounted, lastCounted, viewers),
       bytesPerViewerStep: viewers > 0 ? bytes / viewers / elapsedSteps : 0,
       appCpuMsPerStep: ((spent.get("workerd:app") ?? 0) * 1000) / elapsedSteps,
     };
