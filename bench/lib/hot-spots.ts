@@ -3,6 +3,7 @@ import type { DevServer } from "./server.ts";
 import { num, printTable } from "./table.ts";
 
 const TOP_FUNCTIONS = 15;
+const TOP_GROUPS = 12;
 
 /** A profile of the Worker's isolate over a measurement (`--profile`), printed when it ends. */
 export class HotSpotRecorder {
@@ -19,14 +20,29 @@ export class HotSpotRecorder {
 
   /** Stops and prints the functions with the most self time. */
   async print(): Promise<void> {
-    const spots = await (await this.started).stop(TOP_FUNCTIONS, this.root);
+    const spots = await (await this.started).stop(Number.POSITIVE_INFINITY, this.root);
     printTable(
       `CPU profile of the app isolate: ${this.title}`,
       ["self %", "function", "where"],
-      spots.map((spot) => [num(spot.selfPercent, 1), spot.name, spot.where]),
+      spots.slice(0, TOP_FUNCTIONS).map((spot) => [num(spot.selfPercent, 1), spot.name, spot.where]),
       [
         "Sampled over the measured window; `(program)`, `(garbage collector)` and native calls are runtime time.",
       ],
+    );
+    // Folders of the sources (the engine, live, shard, ingest …); runtime time under its own names.
+    const groups = new Map<string, number>();
+    for (const spot of spots) {
+      const file = spot.where.replace(/:\d+$/, "");
+      const group = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : file || spot.name;
+      groups.set(group, (groups.get(group) ?? 0) + spot.selfPercent);
+    }
+    printTable(
+      `By source folder: ${this.title}`,
+      ["self %", "folder"],
+      [...groups]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, TOP_GROUPS)
+        .map(([group, percent]) => [num(percent, 1), group]),
     );
   }
 }

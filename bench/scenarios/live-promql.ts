@@ -1,17 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { startRealPrometheus } from "../../scripts/real-prometheus.ts";
 import { signToken } from "../../worker/auth/tokens.ts";
 import { decodeFrame, fromBase64 } from "../../worker/protocol/index.ts";
 import { Histogram } from "../lib/histogram.ts";
+import { HotSpotRecorder } from "../lib/hot-spots.ts";
 import { HttpClient } from "../lib/http.ts";
 import { cpuSpentByName } from "../lib/procfs.ts";
 import { awaitQuietMachine } from "../lib/quiet.ts";
 import { startServer } from "../lib/server.ts";
-import { num, printTable, verdict } from "../lib/table.ts";
+import { num, printTable, ratio, verdict } from "../lib/table.ts";
 import { mintToken } from "../lib/tokens.ts";
+import { PollingPanel, REFRESH_MS, writeTick } from "../live/prometheus-panel.ts";
 import type { BenchContext } from "./context.ts";
 
 const BOARD = "live-promql";
 const STEP_MS = 1000;
+const STEP_S = STEP_MS / 1000;
 /** Ingest cadence: every tick the load device posts its series and the probe device one point, value = tick number. */
 const TICK_MS = 100;
 /** Each expression carries the probe's value (offset by its index) and reads every load series. */
@@ -21,7 +25,14 @@ interface Run {
   viewers: number;
   expressions: number;
   series: number;
+  /** Also remote-write the input into Prometheus and poll it as Grafana would (one panel per expression). */
+  prometheus?: boolean;
 }
+
+/** SSE streams one object holds per client address (STREAMS_PER_ADDRESS is 256): viewers come from several. */
+const VIEWERS_PER_ADDRESS = 200;
+/** Streams opened at once. */
+const OPEN_CONCURRENCY = 20;
 
 interface Row {
   viewers: number;
@@ -30,7 +41,14 @@ interface Row {
   pointsPerSecond: number;
   promql: Histogram;
   raw: Histogram;
+  /** Prometheus polled every 5 s: probe sent → first answer showing it; null when not run. */
+  polled: Histogram | null;
+  pollFailures: number;
   events: number;
+  /** Subscriptions ended by a `query_error`, by its data. */
+  errors: Map<string, number>;
+  /** Of the steps final during the run, the share every viewer received. */
+  delivered: number;
   bytesPerViewerStep: number;
   appCpuMsPerStep: number;
 }
@@ -83,12 +101,21 @@ class ProbeClock {
   }
 }
 
+/** Of every viewer's steps from `first` to `last` (seconds), the share it received. */
+function delivered(received: Map<number, number>, first: number, last: number, viewers: number): number {
+  let sum = 0;
+  for (let t = first; t <= last; t += STEP_S) sum += received.get(t) ?? 0;
+  return sum / viewers / ((last - first) / STEP_S + 1);
+}
+
 async function measure(
   context: BenchContext,
-  { viewers, expressions, series }: Run,
+  { viewers, expressions, series, prometheus: withPrometheus = false }: Run,
   seconds: number,
 ): Promise<Row> {
   const server = await startServer(context.stage, context.secret, { BOARD_SHARDS: "1" });
+  const prometheus = withPrometheus ? await startRealPrometheus() : null;
+  const panels: PollingPanel[] = [];
   const client = new HttpClient(server.origin, 8);
   const abort = new AbortController();
   const readers: Array<Promise<number>> = [];
@@ -121,45 +148,65 @@ async function measure(
     const promql = new Histogram();
     const raw = new Histogram();
     let events = 0;
-    const open = async (path: string, credential: string) => {
+    const open = async (path: string, credential: string, headers: Record<string, string> = {}) => {
       const response = await fetch(`${server.origin}${path}`, {
-        headers: { authorization: `Bearer ${credential}` },
+        headers: { authorization: `Bearer ${credential}`, ...headers },
         signal: abort.signal,
       });
       if (response.status !== 200)
         throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
       return response;
     };
-    for (let v = 0; v < viewers; v++) {
+    // Subscriptions that ended with an error, by its text.
+    const errors = new Map<string, number>();
+    // Per step (seconds), how many viewers received it in a `steps` event.
+    const stepsReceived = new Map<number, number>();
+    const openViewer = async (v: number) => {
       const i = v % expressions;
       // A credential of its own: a credential holds at most 4 streams on an object.
       const exp = Math.floor(Date.now() / 1000) + 3600 + v;
       const iat = Math.floor(Date.now() / 1000);
       const credential = await signToken(context.secret, { kind: "viewer", board: BOARD, iat, exp });
       const query = new URLSearchParams({ query: expression(i), step: `${STEP_MS / 1000}s` });
-      const response = await open(`/api/v1/boards/${BOARD}/prometheus/live?${query}`, credential);
+      const response = await open(`/api/v1/boards/${BOARD}/prometheus/live?${query}`, credential, {
+        "cf-connecting-ip": `10.0.${Math.floor(v / VIEWERS_PER_ADDRESS)}.1`,
+      });
       let highest = 0;
-      readers.push(
-        readEvents(
-          response,
-          (event, data) => {
-            if (event !== "result") return;
-            const result = JSON.parse(data) as {
-              kind: string;
-              result: Array<{ values: Array<[number, string]> }>;
-            };
-            const last = result.result[0]?.values.at(-1);
-            if (!last) return;
-            const value = Math.round(Number(last[1]) - i);
-            // The history's value is where this viewer starts; later steps are measured.
-            if (result.kind === "history") highest = value;
-            else if (value > highest) highest = clock.seen(promql, value, highest);
-            if (result.kind === "steps") events++;
-          },
-          abort.signal,
-        ),
+      let lastReceived = Number.NEGATIVE_INFINITY;
+      const read = readEvents(
+        response,
+        (event, data) => {
+          if (event === "query_error") errors.set(data, (errors.get(data) ?? 0) + 1);
+          if (event !== "result") return;
+          const result = JSON.parse(data) as {
+            kind: string;
+            start: number;
+            end: number;
+            result: Array<{ values: Array<[number, string]> }>;
+          };
+          if (result.kind === "steps") {
+            events++;
+            for (let t = Math.max(result.start, lastReceived + STEP_S); t <= result.end; t += STEP_S)
+              stepsReceived.set(t, (stepsReceived.get(t) ?? 0) + 1);
+            lastReceived = Math.max(lastReceived, result.end);
+          }
+          const last = result.result[0]?.values.at(-1);
+          if (!last) return;
+          const value = Math.round(Number(last[1]) - i);
+          // The history's value is where this viewer starts; later steps are measured.
+          if (result.kind === "history") highest = value;
+          else if (value > highest) highest = clock.seen(promql, value, highest);
+        },
+        abort.signal,
       );
-    }
+      return { read };
+    };
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(OPEN_CONCURRENCY, viewers) }, async () => {
+        while (next < viewers) readers.push((await openViewer(next++)).read);
+      }),
+    );
     // The raw stream beside it: the probe's points as frames, the same ingest.
     const rawViewer = await mintToken(context.secret, "viewer", BOARD);
     const rawResponse = await open(`/api/v1/boards/${BOARD}/events?series=probe-dev:probe`, rawViewer);
@@ -177,19 +224,46 @@ async function measure(
         abort.signal,
       ),
     );
+    // Grafana's panels on Prometheus, one per expression, refreshing out of phase.
+    const polled = prometheus ? new Histogram() : null;
+    if (prometheus && polled) {
+      await writeTick(prometheus.url, series, Date.now(), 0);
+      for (let i = 0; i < expressions; i++) {
+        let highest = 0;
+        const panel = new PollingPanel(prometheus.url, expression(i), STEP_MS, (answer) => {
+          const value = Math.round(answer - i);
+          if (value > highest) highest = clock.seen(polled, value, highest);
+        });
+        panels.push(panel);
+      }
+    }
     await sleep(3000); // histories answered, evaluations seeded
+    const profile =
+      context.profile && viewers > 0
+        ? new HotSpotRecorder(server, context.stage.dir, `${viewers} viewers of ${expressions} expressions`)
+        : null;
     const before = server.cpu();
     const started = performance.now();
+    const firstCounted = (Math.ceil(Date.now() / STEP_MS) + 1) * STEP_S;
+    for (const [i, panel] of panels.entries()) panel.start((REFRESH_MS * i) / panels.length);
     for (let tick = 1; performance.now() - started < seconds * 1000; tick++) {
       const due = started + tick * TICK_MS;
       await sleep(Math.max(0, due - performance.now()));
       const ts = Date.now();
       clock.sentAt[tick] = performance.now();
-      await Promise.all([post(probe, { metrics: { probe: tick }, ts }), post(load, loadBody(ts, tick))]);
+      await Promise.all([
+        post(probe, { metrics: { probe: tick }, ts }),
+        post(load, loadBody(ts, tick)),
+        prometheus ? writeTick(prometheus.url, series, ts, tick) : undefined,
+      ]);
     }
-    await sleep(STEP_MS + 500); // the last steps become final
+    const lastCounted = Math.floor(Date.now() / STEP_MS) * STEP_S;
+    // The last steps become final (and the panels' next refresh shows them).
+    await sleep(prometheus ? REFRESH_MS + STEP_MS : STEP_MS + 500);
     const spent = cpuSpentByName(before, server.cpu());
     const elapsedSteps = (performance.now() - started) / STEP_MS;
+    for (const panel of panels) panel.stop();
+    await profile?.print();
     abort.abort();
     const bytes = (await Promise.all(readers)).slice(0, viewers).reduce((a, b) => a + b, 0);
     return {
@@ -199,12 +273,18 @@ async function measure(
       pointsPerSecond: ((series + 1) * 1000) / TICK_MS,
       promql,
       raw,
+      polled,
+      pollFailures: panels.reduce((sum, panel) => sum + panel.failures, 0),
       events,
+      errors,
+      delivered: delivered(stepsReceived, firstCounted, lastCounted, viewers),
       bytesPerViewerStep: viewers > 0 ? bytes / viewers / elapsedSteps : 0,
       appCpuMsPerStep: ((spent.get("workerd:app") ?? 0) * 1000) / elapsedSteps,
     };
   } finally {
     abort.abort();
+    for (const panel of panels) panel.stop();
+    await prometheus?.stop();
     await server.stop();
   }
 }
@@ -216,12 +296,13 @@ async function measure(
 export async function livePromqlScenario(context: BenchContext): Promise<void> {
   const seconds = context.quick ? 8 : 30;
   const runs: Run[] = context.quick
-    ? [{ viewers: 10, expressions: 10, series: 100 }]
+    ? [{ viewers: 10, expressions: 10, series: 100, prometheus: true }]
     : [
         { viewers: 0, expressions: 0, series: 1000 },
         { viewers: 1, expressions: 1, series: 1000 },
         { viewers: 100, expressions: 1, series: 1000 },
-        { viewers: 200, expressions: 10, series: 1000 },
+        { viewers: 1000, expressions: 1, series: 1000 },
+        { viewers: 200, expressions: 10, series: 1000, prometheus: true },
       ];
   const rows: Row[] = [];
   for (const run of runs) {
@@ -241,6 +322,7 @@ export async function livePromqlScenario(context: BenchContext): Promise<void> {
       "raw p50 ms",
       "raw p99 ms",
       "step events",
+      "delivered",
       "bytes/viewer/step",
       "app CPU ms/step",
       "over ingest alone",
@@ -256,6 +338,7 @@ export async function livePromqlScenario(context: BenchContext): Promise<void> {
       num(r.raw.quantile(0.5), 1),
       num(r.raw.quantile(0.99), 1),
       num(r.events),
+      r.viewers > 0 ? `${num(r.delivered * 100, 1)} %` : "-",
       r.viewers > 0 ? num(r.bytesPerViewerStep) : "-",
       num(r.appCpuMsPerStep, 1),
       baseline !== undefined && r.viewers > 0 ? num(r.appCpuMsPerStep - baseline, 1) : "-",
@@ -265,7 +348,38 @@ export async function livePromqlScenario(context: BenchContext): Promise<void> {
       "Expressions `max(probe) + i + 0 * sum(rate(load[5s]))`, i < expressions, viewers spread over them; one SSE stream each.",
       "Latency of a probe point: posted (ingest request sent) → the first event showing its value (a step holds the step's last point, so up to a step of waiting is inherent).",
       "raw: one /events viewer of the probe series, the same points as binary frames.",
+      "delivered: of the steps final during the run, the share of (viewer, step) pairs received as `steps` events.",
       "app CPU: the app workerd's CPU over the run per step (ingest, shards, hub, evaluations and sends together); 'over ingest alone' subtracts the run without PromQL viewers.",
+      ...rows.flatMap((r) =>
+        [...r.errors].map(
+          ([error, count]) =>
+            `ERROR ${num(count)} of ${num(r.viewers)} viewers' subscriptions ended: ${error}`,
+        ),
+      ),
     ],
   );
+  for (const r of rows.filter((row) => row.polled)) {
+    const live = r.promql.quantile(0.99);
+    const line = (name: string, h: Histogram) => [
+      name,
+      num(h.quantile(0.5), 1),
+      num(h.quantile(0.99), 1),
+      ratio(h.quantile(0.5), r.promql.quantile(0.5)),
+      ratio(h.quantile(0.99), live),
+      num(h.count),
+    ];
+    printTable(
+      `Ingest → viewer, ${num(r.viewers)} viewers of ${num(r.expressions)} expressions at ${num(r.pointsPerSecond)} points/s: live PromQL, the raw stream, Prometheus polled every ${REFRESH_MS / 1000} s`,
+      ["path", "p50 ms", "p99 ms", "p50 vs live PromQL", "p99 vs live PromQL", "probe points measured"],
+      [
+        line("live PromQL (SSE, step 1 s)", r.promql),
+        line("raw stream (/events)", r.raw),
+        line(`Prometheus 2.42, query_range every ${REFRESH_MS / 1000} s`, r.polled!),
+      ],
+      [
+        "Prometheus: the same points remote-written in the same ticks; one Grafana-like panel per expression, query_range over the last 5 min with its end aligned down to the step, refreshing out of phase.",
+        `Prometheus polls that failed or answered no series: ${num(r.pollFailures)}.`,
+      ],
+    );
+  }
 }
