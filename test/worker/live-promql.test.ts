@@ -204,6 +204,13 @@ describe("live PromQL over SSE", () => {
           labels: { __name__: "temp", instance: "s2", room: "lab" },
           samples: [[99, ts - 1500]],
         });
+      // A counter point 15 s late, between the series' earlier ones: older than the evaluation's memory (5 s), so
+      // its correction re-reads storage for the windows around it.
+      if (i === 19)
+        series.push({
+          labels: { __name__: "req_total", instance: "a", job: "api" },
+          samples: [[57, ts - 15_000]],
+        });
       await write(board, series);
       // Out of order within a series that has later points: it lands between them.
       if (i === 20)
@@ -222,6 +229,8 @@ describe("live PromQL over SSE", () => {
     }
     // The late point changed sum by (room) (temp) at steps already sent.
     expect(applied[1]!.corrections).toBeGreaterThan(0);
+    // The 15 s late counter point changed rate(req_total[3s]) at steps sent long before.
+    expect(applied[0]!.corrections).toBeGreaterThan(0);
     // The out-of-order point is the window's minimum once it is in.
     expect([...applied[3]!.points.values()]).toContain("-40");
   }, 30_000);

@@ -8,6 +8,7 @@ import {
   type LabelSet,
   PromQLError,
   parseExpr,
+  type QueryData,
   rangeQuery,
 } from "../promql/index.ts";
 import { LIVE_QUERY_LIMITS, type LiveResultKind } from "../protocol/live-query.ts";
@@ -32,9 +33,9 @@ export function finalStep(now: number, stepMs: number): number {
   return Math.floor((now - LIVE_QUERY_LIMITS.graceMs) / stepMs) * stepMs;
 }
 
-/** The steps a late point is corrected over: the horizon, in whole steps (at least one). */
-function horizonMs(stepMs: number): number {
-  return Math.max(1, Math.ceil(LIVE_QUERY_LIMITS.correctionHorizonMs / stepMs)) * stepMs;
+/** A span in whole steps (at least one). */
+function wholeSteps(ms: number, stepMs: number): number {
+  return Math.max(1, Math.ceil(ms / stepMs)) * stepMs;
 }
 
 const seconds = (ms: number) => ms / 1000;
@@ -92,10 +93,11 @@ function readsAhead(e: Expr): boolean {
 
 /**
  * One expression at one step, evaluated once for every viewer of it on this object. Its memory (a `SampleRing`) is
- * seeded from storage with a `query_range` over the correction horizon, then fed every point the object relays;
- * each step, once final, is evaluated by the engine over that memory, so what it streams equals `query_range`'s
- * answer for the step. A point arriving after its step was sent marks the steps it changes; the next evaluation
- * sends them again as a correction (within the horizon).
+ * seeded from storage with a `query_range` over the last steps (the memory horizon), then fed every point the
+ * object relays; each step, once final, is evaluated by the engine over that memory, so what it streams equals
+ * `query_range`'s answer for the step. A point arriving after its step was sent marks the steps it changes; the next
+ * evaluation sends them again as a correction (within the correction horizon), read from storage when they are
+ * older than the memory holds.
  */
 export class LiveQuery {
   readonly expr: string;
@@ -109,8 +111,10 @@ export class LiveQuery {
   private readonly labelsOf: (id: number) => LabelSet | undefined;
   /** Points relayed while the seed was read, offered once it is in. */
   private seeding: Array<[id: number, ts: number, value: number, stale: boolean]> | null = [];
-  /** Evaluation times the ring holds every sample for. */
+  /** Evaluation times the ring holds every sample for: the last steps (older corrections re-read storage). */
   private coveredFrom: number;
+  /** Where the seed and older corrections are read from. */
+  private shards: QueriedShard[] = [];
   /** Final steps late points changed: [from, to] evaluation times. */
   private dirty: [number, number] | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -119,7 +123,7 @@ export class LiveQuery {
     this.expr = expr;
     this.stepMs = stepMs;
     this.lastFinal = through;
-    this.coveredFrom = through - horizonMs(stepMs);
+    this.coveredFrom = through - wholeSteps(LIVE_QUERY_LIMITS.memoryHorizonMs, stepMs);
     this.labelsOf = labelsOf;
   }
 
@@ -131,8 +135,9 @@ export class LiveQuery {
     return this.seeding === null && this.failed === null;
   }
 
-  /** Reads the seed from storage: the selections of a `query_range` over the horizon up to `lastFinal`. */
+  /** Reads the seed from storage: the selections of a `query_range` over the memory horizon up to `lastFinal`. */
   async seed(shards: QueriedShard[]): Promise<void> {
+    this.shards = shards;
     let ast: Expr;
     try {
       ast = parseExpr(this.expr);
@@ -203,21 +208,35 @@ export class LiveQuery {
     if (!this.ready || through <= this.lastFinal) return;
     const step = this.stepMs;
     if (this.dirty) {
-      const first = Math.max(Math.ceil(this.dirty[0] / step) * step, this.coveredFrom);
+      const horizon = this.lastFinal - wholeSteps(LIVE_QUERY_LIMITS.correctionHorizonMs, step);
+      const first = Math.max(Math.ceil(this.dirty[0] / step) * step, horizon);
       const last = Math.min(Math.floor(this.dirty[1] / step) * step, this.lastFinal);
       this.dirty = null;
       if (first <= last && !(await this.send("correction", first, last))) return;
     }
     if (!(await this.send("steps", this.lastFinal + step, through))) return;
-    this.coveredFrom = Math.max(this.coveredFrom, through - horizonMs(step));
+    this.coveredFrom = Math.max(
+      this.coveredFrom,
+      through - wholeSteps(LIVE_QUERY_LIMITS.memoryHorizonMs, step),
+    );
     this.ring.dropBefore(this.coveredFrom);
     this.checkSize();
   }
 
-  /** Evaluates steps `from`…`to` over the ring and sends them; false when the expression failed. */
+  /** Steps `from`…`to` evaluated over the ring, or over storage for steps older than it keeps. */
+  private async evaluate(from: number, to: number): Promise<QueryData> {
+    if (from >= this.coveredFrom)
+      return rangeQuery(this.ring, this.expr, from, to, this.stepMs, engineOptions(Infinity));
+    const request = { expr: this.expr, start: from, end: to, step: this.stepMs, timeoutMs: Infinity };
+    const answer = await runPromql(this.shards, request, Date.now());
+    if ("error" in answer) throw new PromQLError(answer.error.errorType, answer.error.error);
+    return answer.data;
+  }
+
+  /** Evaluates steps `from`…`to` and sends them; false when the expression failed. */
   private async send(kind: LiveResultKind, from: number, to: number): Promise<boolean> {
     try {
-      const data = await rangeQuery(this.ring, this.expr, from, to, this.stepMs, engineOptions(Infinity));
+      const data = await this.evaluate(from, to);
       const event = encodeResult(kind, from, to, data.result as unknown[]);
       for (const watcher of this.watchers) watcher.receive(event);
       // In the same turn as the send: a viewer joining from now on takes its history up to these steps.

@@ -25,7 +25,9 @@ export const LIVE_QUERY_LIMITS = {
   graceMs: 50,
   /** Points arriving this long after their step was final still correct the steps they change. */
   correctionHorizonMs: 60_000,
-  /** Samples one evaluation keeps in memory (its selectors' windows, plus the correction horizon). */
+  /** Steps this recent are corrected from the evaluation's memory; older ones within the horizon re-read storage. */
+  memoryHorizonMs: 5_000,
+  /** Samples one evaluation keeps in memory (its selectors' windows over the memory horizon). */
   maxSamplesPerQuery: 500_000,
   /** Samples all of an object's evaluations keep. */
   maxSamplesPerObject: 2_000_000,
