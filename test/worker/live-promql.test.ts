@@ -325,4 +325,15 @@ describe("live PromQL on the live socket", () => {
     expect(next).toMatchObject({ kind: "steps", start: (resumed as { end: number }).end + 1 });
     second.close();
   });
+
+  it("starts a socket subscription's history at its start, in seconds", async () => {
+    const board = freshBoard();
+    const socket = await connect(board, await token("viewer", board), "?series=none:none");
+    const start = Math.floor(Date.now() / 1000) - 30;
+    socket.socket.send(JSON.stringify({ type: "query", id: "s", expr: "vector(time())", step: 1000, start }));
+    const history = await nextResult(socket);
+    expect(history).toMatchObject({ kind: "history", start });
+    expect(history.type === "result" ? history.result[0]!.values[0]![0] : Number.NaN).toBe(start);
+    socket.close();
+  });
 });

@@ -245,7 +245,13 @@ export class LiveQueries {
       return;
     }
     subscriptions.set(message.id, watcher);
-    const start = message.after !== undefined ? message.after * 1000 + message.step : message.start;
+    // Both in seconds, as the README words them (and as the results' steps are).
+    const start =
+      message.after !== undefined
+        ? message.after * 1000 + message.step
+        : message.start === undefined
+          ? undefined
+          : message.start * 1000;
     const aligned = start === undefined ? null : Math.ceil(start / message.step) * message.step;
     void this.subscribe(watcher, { expr: message.expr, stepMs: message.step, start: aligned });
   }
