@@ -91,6 +91,10 @@ async function openDashboard(
   return { page, traffic, errors };
 }
 
+/** Waits until the element `selector` names holds `text`: a step's new value reached its panel. */
+const waitForText = (page: Page, selector: string, text: string) =>
+  page.locator(selector, { hasText: text }).waitFor({ timeout: STEP_WAIT_MS });
+
 /** The legend's Max of panel 1's only line. */
 const legendMax = (page: Page) =>
   page
@@ -141,22 +145,14 @@ describe("live dashboard panels in Chromium", () => {
 
     // A point posted now reaches both live panels once its step is final.
     await postPoints([{ metric: "temp_c", value: 99, ts: Date.now() }]);
-    await page.waitForFunction(
-      (selector) => document.querySelector(selector)?.textContent === "99",
-      `${PANEL(1)} [data-testid="legend-row"] td:nth-child(3)`,
-      { timeout: STEP_WAIT_MS },
-    );
-    await page.waitForFunction(
-      (selector) => document.querySelector(selector)?.textContent?.includes("99"),
-      `${PANEL(2)} [data-testid="stat-value"]`,
-      { timeout: STEP_WAIT_MS },
-    );
+    await waitForText(page, `${PANEL(1)} [data-testid="legend-row"] td:nth-child(3)`, "99");
+    await waitForText(page, `${PANEL(2)} [data-testid="stat-value"]`, "99");
     expect(await page.getAttribute(PANEL(1), "data-state")).toBe("ready");
     expect(await page.getAttribute(PANEL(3), "data-state")).toBe("error");
     // A longer range: each live panel's subscription replaced by one over it.
     await page.click('[data-testid="time-range"]');
     await page.click('[data-testid="time-now-15m"]');
-    await page.waitForFunction(() => location.hash.includes("from=now-15m"));
+    await expect.poll(() => page.url()).toContain("from=now-15m");
     await expect
       .poll(() => traffic.sent.filter((text) => JSON.parse(text).type === "unquery").length)
       .toBeGreaterThanOrEqual(2);
@@ -177,11 +173,7 @@ describe("live dashboard panels in Chromium", () => {
     expect(last.get("step")).toBe("15");
     await page.locator(`${PANEL(3)}[data-state="error"]`).waitFor({ timeout: 10_000 });
     await postPoints([{ metric: "temp_c", value: 77, ts: Date.now() }]);
-    await page.waitForFunction(
-      (selector) => document.querySelector(selector)?.textContent?.includes("77"),
-      `${PANEL(2)} [data-testid="stat-value"]`,
-      { timeout: STEP_WAIT_MS },
-    );
+    await waitForText(page, `${PANEL(2)} [data-testid="stat-value"]`, "77");
     expect(traffic.polls).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
