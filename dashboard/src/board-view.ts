@@ -6,6 +6,8 @@ import {
   seriesName,
 } from "../../worker/protocol/index.ts";
 import type { AlertMark } from "./alert-state.ts";
+import { Crosshair } from "./dashboards/crosshair.ts";
+import type { TimeseriesHooks } from "./dashboards/timeseries-chart.ts";
 import { frameBatcher } from "./frame-batcher.ts";
 import type { HistoryAnswer } from "./history-query.ts";
 import type { HistoryView } from "./history-sync.ts";
@@ -79,6 +81,11 @@ export class BoardView implements HistoryView {
   private readonly panels = new Map<string, MetricPanel>();
   private readonly panelOf = new Map<SeriesCard, MetricPanel>();
   private layout: Layout = "series";
+  /** What the per-metric panels share: one crosshair, and a drag across any of them zooms the whole view. */
+  private readonly panelHooks: TimeseriesHooks = {
+    crosshair: new Crosshair((run) => requestAnimationFrame(run)),
+    onZoom: ({ from, to }) => this.setFixedAxis({ min: from, max: to }),
+  };
   /** Hears when the view leaves live or comes back (for the controls and the URL). */
   onAxisChange: (fixed: AxisBounds | null) => void = () => {};
 
@@ -175,6 +182,7 @@ export class BoardView implements HistoryView {
   setLayout(layout: Layout): void {
     this.layout = layout;
     this.grid.dataset.layout = layout;
+    for (const panel of this.panels.values()) panel.setVisible(layout === "metrics");
     for (const card of this.cards.values()) this.changed.add(card);
     this.requestRender();
   }
@@ -265,7 +273,8 @@ export class BoardView implements HistoryView {
     const { metric } = card.def;
     let panel = this.panels.get(metric);
     if (!panel) {
-      panel = new MetricPanel(metric, card.def);
+      panel = new MetricPanel(metric, card.def, this.panelHooks);
+      panel.setVisible(this.layout === "metrics");
       const next = [...this.panels.values()].find((other) => other.metric > metric);
       this.grid.insertBefore(panel.element, next?.element ?? this.order[0]?.card.element ?? null);
       this.panels.set(metric, panel);

@@ -3,7 +3,6 @@ import {
   type ChartOptions,
   Decimation,
   Filler,
-  Legend,
   LinearScale,
   LineController,
   LineElement,
@@ -18,7 +17,7 @@ import { formatAxisValue, formatTick, formatTimestamp, formatValue } from "./for
 import type { ChartPoint } from "./series-window.ts";
 
 // Only what a streaming line chart draws, and its tooltip; no legend or time adapter.
-Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Decimation, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Decimation, Tooltip);
 
 export type LineChart = Chart<"line", ChartPoint[]>;
 
@@ -238,31 +237,4 @@ export function showBand(chart: LineChart, visible: boolean): void {
   const datasets = chart.data.datasets;
   datasets[LINE]!.fill = visible ? false : "start";
   for (const index of BAND) datasets[index]!.hidden = !visible;
-}
-
-/** A metric's panel chart: a line per series (added by the caller as datasets) and a legend that toggles them. */
-export function createPanelChart(canvas: HTMLCanvasElement, unit: string): LineChart {
-  return new Chart<"line", ChartPoint[]>(canvas, {
-    type: "line",
-    plugins: [clipInfinities, crosshair],
-    data: { datasets: [] },
-    options: {
-      ...STREAMING,
-      // Every series' bucket at the time under the pointer (buckets of one step start at the same times).
-      interaction: { mode: "x", intersect: false },
-      plugins: {
-        decimation: { enabled: true, algorithm: "lttb" },
-        legend: { position: "bottom", labels: { color: TICK_COLOR, boxWidth: 10, boxHeight: 2 } },
-        tooltip: {
-          animation: false,
-          callbacks: {
-            title: (items) => formatTimestamp(items[0]?.parsed.x ?? 0),
-            label: (item) =>
-              `${item.dataset.label}: ${formatValue(item.parsed.y ?? 0)}${unit ? ` ${unit}` : ""}`,
-          },
-        },
-      },
-      scales: timeScales(),
-    },
-  });
 }

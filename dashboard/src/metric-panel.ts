@@ -1,11 +1,10 @@
+import type { Panel } from "../../worker/protocol/dashboards.ts";
 import { formatLabels, type SeriesDef } from "../../worker/protocol/index.ts";
-import { isolated } from "./chart-geometry.ts";
-import { child, element } from "./dom.ts";
+import type { PanelPoint, PanelSeries } from "./dashboards/panel-series.ts";
+import { PanelView } from "./dashboards/panel-view.ts";
+import type { TimeseriesHooks } from "./dashboards/timeseries-chart.ts";
 import { lineUnit } from "./format.ts";
-import { createPanelChart, type LineChart } from "./line-chart.ts";
-import { PALETTE } from "./palette.ts";
 import type { SeriesCard } from "./series-card.ts";
-import type { ChartPoint } from "./series-window.ts";
 import type { AxisBounds } from "./time-axis.ts";
 
 /** How a series is named in its metric's legend: its device, and its labels when it has any. */
@@ -14,60 +13,88 @@ function legendName(def: SeriesDef): string {
 }
 
 /**
- * One metric's panel: a line per device and label set over the series' own windows (the cards keep them), a legend
- * that toggles lines, and the board's shared time axis. Counters draw their rates, like their cards.
+ * A metric's panel as a dashboard describes it: a time series panel of the bare selector `{__name__="<metric>"}`
+ * (PromQL's view of the same series: a device is its `instance`), in the metric's line unit. A bare selector's
+ * samples are exactly what the raw stream carries, so the live view feeds it from frames, not from a subscription.
+ */
+export function metricPanelDefinition(metric: string, first: SeriesDef): Panel {
+  const unit = lineUnit(first);
+  return {
+    id: 0,
+    title: unit ? `${metric} (${unit})` : metric,
+    type: "timeseries",
+    gridPos: { x: 0, y: 0, w: 24, h: 8 },
+    targets: [{ refId: "A", expr: `{__name__=${JSON.stringify(metric)}}`, legendFormat: "" }],
+    ...(unit ? { unit } : {}),
+  };
+}
+
+/** A line with a gap after each bucket where the series ended (a staleness marker), as the dashboards draw NaN. */
+function withEnds(line: PanelPoint[], ended: ReadonlyMap<number, number>): PanelPoint[] {
+  if (ended.size === 0) return line;
+  const points: PanelPoint[] = [];
+  for (const point of line) {
+    points.push(point);
+    if (ended.has(point.x)) points.push({ x: point.x + 1, y: Number.NaN });
+  }
+  return points;
+}
+
+/**
+ * One metric's panel in the live view's `metrics` layout: the dashboards' own panel (PanelView, drawn in the chart
+ * worker, with its legend of min, max, avg and last that toggles lines, and the shared crosshair's tooltip), a line
+ * per device and label set over the series' own windows (the cards keep them) on the board's shared time axis.
+ * Counters draw their rates, like their cards. It draws only while shown.
  */
 export class MetricPanel {
   readonly metric: string;
   readonly element: HTMLElement;
-  private readonly chart: LineChart;
+  private readonly view: PanelView;
   private readonly members: SeriesCard[] = [];
+  private readonly resizes: ResizeObserver | null;
 
-  constructor(metric: string, first: SeriesDef) {
+  constructor(metric: string, first: SeriesDef, hooks: TimeseriesHooks) {
     this.metric = metric;
-    this.element = element("article", "panel");
+    this.view = new PanelView(metricPanelDefinition(metric, first), {
+      ...hooks,
+      edit: () => {},
+      remove: () => {},
+    });
+    this.element = this.view.element;
+    this.element.classList.add("panel");
     this.element.dataset.testid = "metric-panel";
     this.element.dataset.metric = metric;
-    const unit = lineUnit(first);
-    child(this.element, "header", "panel-title", unit ? `${metric} (${unit})` : metric);
-    const canvas = child(child(this.element, "div", "panel-chart"), "canvas", "");
-    canvas.setAttribute("aria-label", `${metric}, a line per device`);
-    this.chart = createPanelChart(canvas, unit);
+    this.resizes =
+      typeof ResizeObserver === "undefined" ? null : new ResizeObserver(() => this.view.resize());
+    this.resizes?.observe(this.view.body);
   }
 
-  /** A series of this metric joins the panel with a line (and a legend entry) of its own. */
+  /** A series of this metric joins the panel with a line (and a legend row) of its own. */
   add(card: SeriesCard): void {
-    const color = PALETTE[this.members.length % PALETTE.length]!;
     this.members.push(card);
-    this.chart.data.datasets.push({
-      label: legendName(card.def),
-      data: card.line(),
-      borderColor: color,
-      backgroundColor: color,
-      borderWidth: 1.5,
-      pointRadius: (context) => (isolated(context.dataset.data as ChartPoint[], context.dataIndex) ? 2.5 : 0),
-      // The series ended there (a staleness marker): no line on to where it came back.
-      segment: {
-        borderColor: (context) =>
-          card.window.ended.has(context.p0.parsed.x ?? 0) ? "transparent" : undefined,
-      },
-    });
     this.element.dataset.lines = String(this.members.length);
   }
 
-  /** Redraws over `axis` (the lines' arrays are the cards' own, refreshed for counters). */
+  /** Shown (the `metrics` layout) or not: a hidden panel keeps its data and draws when shown again. */
+  setVisible(visible: boolean): void {
+    this.view.setVisible(visible);
+  }
+
+  /** Redraws over `axis` (the lines are the cards' own, refreshed for counters). */
   render(axis: AxisBounds | null): void {
-    this.members.forEach((card, i) => {
-      this.chart.data.datasets[i]!.data = card.line();
-    });
-    const x = this.chart.options.scales!.x!;
-    x.min = axis?.min;
-    x.max = axis?.max;
-    this.chart.update("none");
+    const series: PanelSeries[] = this.members.map((card) => ({
+      name: legendName(card.def),
+      refId: "A",
+      labels: { __name__: card.def.metric, instance: card.def.device, ...card.def.labels },
+      points: withEnds(card.line(), card.window.ended),
+    }));
+    // No axis: no series has a point yet, so any span draws the same empty plot.
+    const now = Date.now();
+    this.view.setData(series, axis ? { from: axis.min, to: axis.max } : { from: now - 60_000, to: now });
   }
 
   destroy(): void {
-    this.chart.destroy();
-    this.element.remove();
+    this.resizes?.disconnect();
+    this.view.destroy();
   }
 }

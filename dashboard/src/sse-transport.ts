@@ -10,7 +10,10 @@ export function sseData(type: string, data: string): TransportData {
 }
 
 /** Mints a ticket: a viewer credential that lives about a minute, fit for a URL. */
-async function mintTicket(target: StreamTarget, signal: AbortSignal): Promise<string> {
+export async function mintTicket(
+  target: Pick<StreamTarget, "page" | "board" | "token">,
+  signal: AbortSignal,
+): Promise<string> {
   const url = boardUrl(target.page, target.board, "tickets").toString();
   return (await fetchJson<{ ticket: string }>(url, target.token, { method: "POST", signal })).ticket;
 }

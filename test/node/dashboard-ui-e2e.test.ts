@@ -327,7 +327,7 @@ describe("saved dashboards in Chromium", () => {
     await page.close();
   });
 
-  it("refreshes a live range with a query for the new steps only, keeping the history drawn", async () => {
+  it("refreshes a range that ends before now with a query for the new steps only, keeping the history drawn", async () => {
     const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
     const starts: number[] = [];
     page.on("request", (request) => {
@@ -339,15 +339,16 @@ describe("saved dashboards in Chromium", () => {
         starts.push(Number(url.searchParams.get("start")) * 1000);
     });
     await page.goto(
-      `${baseUrl}/#board=${board}&token=${admin}&dashboard=hosts&from=now-30m&to=now&refresh=5s`,
+      `${baseUrl}/#board=${board}&token=${admin}&dashboard=hosts&from=now-30m&to=now-1m&refresh=5s`,
     );
     await page.locator(`${PANEL(1)}[data-state="ready"]`).waitFor({ timeout: 20_000 });
     const points = await attribute(page, PANEL(1), "data-points");
     expect(await attribute(page, PANEL(1), "data-drawn")).toBe(1);
     await page.locator(`${PANEL(1)}:not([data-drawn="1"])`).waitFor({ timeout: 15_000 });
-    // The first load asked for the whole half hour, each refresh from the last step drawn on.
+    // The first load asked for the whole half hour, each refresh from the last step drawn on (a range ending at
+    // now is drawn by live subscriptions instead: see dashboard-live-panels-e2e).
     expect(starts[0]).toBeLessThan(Date.now() - 29 * 60_000);
-    expect(starts.at(-1)).toBeGreaterThan(Date.now() - 30_000);
+    expect(starts.at(-1)).toBeGreaterThan(Date.now() - 90_000);
     // Still the half hour (a few steps left at its start, a few came at its end), not just the new steps.
     expect(await attribute(page, PANEL(1), "data-points")).toBeGreaterThan(points * 0.95);
     await page.close();

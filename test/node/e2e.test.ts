@@ -410,6 +410,9 @@ describe("dashboard end to end", () => {
     const panel = page.locator('[data-testid="metric-panel"][data-metric="temp_c"]');
     await panel.waitFor({ state: "visible", timeout: 5_000 });
     expect(await panel.getAttribute("data-lines")).toBe("2");
+    // Drawn as a dashboard's time series panel of `{__name__="temp_c"}`: its legend has a row per device.
+    await panel.locator(".dash-panel-body[data-plotted]").waitFor({ timeout: 5_000 });
+    expect(await panel.locator('[data-testid="legend-row"]').count()).toBe(2);
     expect(await page.locator(SERIES_CARD).first().isVisible()).toBe(false);
     expect(new URL(page.url()).hash).toContain("layout=metrics");
     const panelBox = (await panel.locator("canvas").boundingBox())!;

@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 import { Chart, Decimation, LinearScale, LineController, LineElement, PointElement } from "chart.js";
+import { isolated } from "../chart-geometry.ts";
 import { formatClock } from "../format.ts";
 import type { FromChartWorker, ToChartWorker } from "./chart-protocol.ts";
 import type { PanelPoint } from "./panel-series.ts";
@@ -44,6 +45,12 @@ function points(xs: Float64Array, ys: Float64Array): PanelPoint[] {
   return out;
 }
 
+/** 0 for a line with no point standing alone, else a radius per point: a lone point (NaN both sides) is a dot. */
+function loneDots(data: readonly PanelPoint[]): number | number[] {
+  if (!data.some((_, i) => isolated(data, i))) return 0;
+  return data.map((_, i) => (isolated(data, i) ? 2.5 : 0));
+}
+
 function drawPending(): void {
   scheduled = false;
   for (const message of pending.values()) {
@@ -52,12 +59,17 @@ function drawPending(): void {
     const x = chart.options.scales!.x!;
     x.min = message.from;
     x.max = message.to;
-    chart.data.datasets = message.lines.map((line) => ({
-      data: points(line.xs, line.ys),
-      hidden: line.hidden,
-      borderColor: line.color,
-      indexAxis: "x" as const,
-    }));
+    chart.data.datasets = message.lines.map((line) => {
+      const data = points(line.xs, line.ys);
+      return {
+        data,
+        pointRadius: loneDots(data),
+        hidden: line.hidden,
+        borderColor: line.color,
+        pointBackgroundColor: line.color,
+        indexAxis: "x" as const,
+      };
+    });
     chart.update("none");
     geometry(message.id, true);
   }

@@ -1,15 +1,19 @@
 import { builtinScope } from "../../../worker/protocol/builtins.ts";
 import type { Dashboard, Panel } from "../../../worker/protocol/dashboards.ts";
 import { interpolate, type Scope, type VariableValue } from "../../../worker/protocol/interpolate.ts";
+import { LIVE_QUERY_LIMITS } from "../../../worker/protocol/live-query.ts";
 import { resolveVariables, type Selection } from "../../../worker/protocol/variable-scope.ts";
 import { ApiCallError } from "../api.ts";
 import { tokenKind } from "../fragment.ts";
+import { availableTransports, TransportChain } from "../transport-chain.ts";
 import { type AnnotationMark, alertMarks, expressionMarks } from "./annotation-marks.ts";
 import { BoardApi } from "./board-api.ts";
 import { Crosshair } from "./crosshair.ts";
 import { DashboardGrid } from "./dashboard-grid.ts";
 import { drawDashboardList } from "./dashboard-list.ts";
 import { appendPos, nextPanelId } from "./grid-layout.ts";
+import { LivePanelFeed, type PanelQuery } from "./live-panel-feed.ts";
+import { LiveQueryConnection } from "./live-query-connection.ts";
 import { editPanel } from "./panel-editor.ts";
 import { appendSteps, type PanelSeries, seriesOfAnswer } from "./panel-series.ts";
 import { openShareDialog } from "./share-dialog.ts";
@@ -35,6 +39,8 @@ import { type DashboardViewState, formatViewState } from "./view-state.ts";
 const SCRAPE_INTERVAL_MS = 15_000;
 /** Panel types answered by an instant query at the range's end; the others by a range query. */
 const INSTANT: ReadonlySet<Panel["type"]> = new Set(["stat", "gauge", "bargauge", "table"]);
+/** Panel types fed by live PromQL subscriptions while their range ends at now; the others poll. */
+const LIVE: ReadonlySet<Panel["type"]> = new Set(["timeseries", "stat", "gauge", "bargauge"]);
 
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = "", testid = "") => {
   const element = document.createElement(tag);
@@ -78,6 +84,10 @@ export class DashboardPage {
     number,
     { definition: string; range: AbsoluteRange; series: PanelSeries[] }
   >();
+  /** Panels fed by live subscriptions, with the definition they subscribed for. */
+  private readonly feeds = new Map<number, { definition: string; feed: LivePanelFeed }>();
+  /** The page's live PromQL connection; null where the browser has neither WebSocket nor EventSource. */
+  private readonly live: LiveQueryConnection | null;
   private viewPanel: number | null = null;
 
   private readonly root: HTMLElement;
@@ -88,6 +98,15 @@ export class DashboardPage {
     this.state = state;
     this.api = new BoardApi(location.href, state.board, state.token);
     this.admin = tokenKind(state.token) === "admin";
+    const transports = availableTransports(globalThis).filter((name) => name !== "poll");
+    this.live =
+      transports.length === 0
+        ? null
+        : new LiveQueryConnection(
+            { page: location.href, board: state.board, token: state.token },
+            new TransportChain(transports),
+          );
+    window.addEventListener("pagehide", () => this.live?.close());
     this.picker = new TimePicker({
       range: (range) => this.setRange(range),
       zoomOut: () => this.setRange(absoluteText(zoomOut(this.absolute))),
@@ -227,6 +246,8 @@ export class DashboardPage {
       this.absolute = resolveRange(this.range, Date.now());
       void this.loadAnnotations();
     }
+    for (const [id] of this.feeds)
+      if (!this.dashboard.panels.some((panel) => panel.id === id)) this.stopFeed(id);
     for (const panel of this.dashboard.panels)
       if (this.grid.isVisible(panel.id)) void this.loadIfStale(panel);
   }
@@ -257,10 +278,15 @@ export class DashboardPage {
       stepS,
       range.to - range.from,
     ]);
-    const key = `${definition}@${range.from}`;
+    // A live panel's subscription follows now by itself: its range's start is no part of what it loaded.
+    const live = this.live !== null && LIVE.has(current.type) && this.range.to === "now";
+    const key = live ? `${definition}@live` : `${definition}@${range.from}`;
     if (this.loadedKey.get(panel.id) === key) return;
     this.loadedKey.set(panel.id, key);
     this.inFlight.get(panel.id)?.abort();
+    if (live && this.feeds.get(panel.id)?.definition === definition) return;
+    this.stopFeed(panel.id);
+    if (live && this.subscribe(current, { ...builtins, ...this.values }, range, stepS, definition)) return;
     const abort = new AbortController();
     this.inFlight.set(panel.id, abort);
     view.setLoading();
@@ -295,6 +321,54 @@ export class DashboardPage {
     }
   }
 
+  /**
+   * Feeds the panel from live subscriptions of its targets, interpolated as a query would be, at its query_range
+   * step clamped to the live limits; false when the page's connection has no room for them (the panel polls).
+   */
+  private subscribe(
+    panel: Panel,
+    scope: Scope,
+    range: AbsoluteRange,
+    stepS: number,
+    definition: string,
+  ): boolean {
+    const queries = this.panelQueries(panel, scope);
+    if (queries.length === 0) return false;
+    const { minStepMs, maxStepMs } = LIVE_QUERY_LIMITS;
+    const stepMs = Math.min(maxStepMs, Math.max(minStepMs, Math.round(stepS * 1000)));
+    this.lastLoad.delete(panel.id);
+    this.grid.view(panel.id)?.setLoading();
+    const feed = new LivePanelFeed(this.live!, queries, {
+      stepMs,
+      spanMs: range.to - range.from,
+      instant: INSTANT.has(panel.type),
+      data: (series, shown) => this.grid.view(panel.id)?.setData(series, shown),
+      error: (error) => {
+        this.stopFeed(panel.id);
+        this.grid.view(panel.id)?.setError(error.error);
+      },
+    });
+    if (!feed.start()) return false;
+    this.feeds.set(panel.id, { definition, feed });
+    return true;
+  }
+
+  private stopFeed(panelId: number): void {
+    this.feeds.get(panelId)?.feed.stop();
+    this.feeds.delete(panelId);
+  }
+
+  /** The panel's targets with an expression, interpolated in `scope`: what both queries and subscriptions ask. */
+  private panelQueries(panel: Panel, scope: Scope): PanelQuery[] {
+    return panel.targets
+      .filter((target) => target.expr.trim() !== "")
+      .map((target) => ({
+        refId: target.refId,
+        expr: interpolate(target.expr, scope),
+        legendFormat: interpolate(target.legendFormat, scope),
+      }));
+  }
+
   /** Every target of the panel, interpolated, as one list of series; range queries ask from `fetchFrom` on. */
   private async query(
     panel: Panel,
@@ -305,20 +379,16 @@ export class DashboardPage {
     signal: AbortSignal,
   ): Promise<PanelSeries[]> {
     const answers = await Promise.all(
-      panel.targets
-        .filter((target) => target.expr.trim() !== "")
-        .map(async (target) => {
-          const query = interpolate(target.expr, scope);
-          const data = INSTANT.has(panel.type)
-            ? await this.api.prometheus<{ resultType: string; result: unknown }>(
-                "api/v1/query",
-                new URLSearchParams({ query, time: String(range.to / 1000) }),
-                signal,
-              )
-            : await this.rangeQuery(query, { from: fetchFrom, to: range.to }, stepS, signal);
-          const legendFormat = interpolate(target.legendFormat, scope);
-          return seriesOfAnswer(data, { refId: target.refId, legendFormat });
-        }),
+      this.panelQueries(panel, scope).map(async (query) => {
+        const data = INSTANT.has(panel.type)
+          ? await this.api.prometheus<{ resultType: string; result: unknown }>(
+              "api/v1/query",
+              new URLSearchParams({ query: query.expr, time: String(range.to / 1000) }),
+              signal,
+            )
+          : await this.rangeQuery(query.expr, { from: fetchFrom, to: range.to }, stepS, signal);
+        return seriesOfAnswer(data, query);
+      }),
     );
     return answers.flat();
   }

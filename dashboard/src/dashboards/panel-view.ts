@@ -9,7 +9,8 @@ import { formatPanelValue } from "./value-format.ts";
 
 /** What a panel's frame asks of the dashboard. */
 export interface PanelHooks extends TimeseriesHooks {
-  fullScreen: (panel: Panel) => void;
+  /** Without it, the panel has no full screen button (the live view's per-metric panels). */
+  fullScreen?: (panel: Panel) => void;
   /** Edit mode only. */
   edit: (panel: Panel) => void;
   remove: (panel: Panel) => void;
@@ -76,7 +77,7 @@ export class PanelView {
     const csv = button("CSV", "Download what the panel shows as CSV", "panel-csv");
     csv.addEventListener("click", () => this.downloadCsv());
     const full = button("⤢", "Full screen (Esc leaves)", "panel-fullscreen");
-    full.addEventListener("click", () => hooks.fullScreen(panel));
+    full.addEventListener("click", () => hooks.fullScreen?.(panel));
     const edit = button("✎", "Edit panel", "panel-edit");
     edit.classList.add("edit-only");
     edit.addEventListener("click", () => hooks.edit(panel));
@@ -84,7 +85,8 @@ export class PanelView {
     remove.classList.add("edit-only");
     remove.addEventListener("click", () => hooks.remove(panel));
     if (panel.type !== "text") tools.append(table, csv);
-    tools.append(full, edit, remove);
+    if (hooks.fullScreen) tools.append(full);
+    tools.append(edit, remove);
     header.append(title, tools);
     this.body = document.createElement("div");
     this.body.className = "dash-panel-body";
