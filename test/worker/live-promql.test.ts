@@ -332,6 +332,17 @@ describe("live PromQL on the live socket", () => {
     second.close();
   });
 
+  it("starts a socket subscription's history at its start, in seconds", async () => {
+    const board = freshBoard();
+    const socket = await connect(board, await token("viewer", board), "?series=none:none");
+    const start = Math.floor(Date.now() / 1000) - 30;
+    socket.socket.send(JSON.stringify({ type: "query", id: "s", expr: "vector(time())", step: 1000, start }));
+    const history = await nextResult(socket);
+    expect(history).toMatchObject({ kind: "history", start });
+    expect(history.type === "result" ? history.result[0]!.values[0]![0] : Number.NaN).toBe(start);
+    socket.close();
+  });
+
   it("keeps a socket's subscriptions across an eviction of its hub: it goes on from the next step, no gap, no repeat", async () => {
     const board = freshBoard();
     const socket = await connect(board, await token("viewer", board), "?series=none:none");
@@ -436,14 +447,5 @@ describe("live PromQL limits of one hub or relay", () => {
     expect(live.counts).toEqual({ evaluations: 64, subscriptions: 4000 });
     for (const w of watchers) live.unsubscribe(w);
     expect(live.counts).toEqual({ evaluations: 0, subscriptions: 0 });
-  it("starts a socket subscription's history at its start, in seconds", async () => {
-    const board = freshBoard();
-    const socket = await connect(board, await token("viewer", board), "?series=none:none");
-    const start = Math.floor(Date.now() / 1000) - 30;
-    socket.socket.send(JSON.stringify({ type: "query", id: "s", expr: "vector(time())", step: 1000, start }));
-    const history = await nextResult(socket);
-    expect(history).toMatchObject({ kind: "history", start });
-    expect(history.type === "result" ? history.result[0]!.values[0]![0] : Number.NaN).toBe(start);
-    socket.close();
   });
 });

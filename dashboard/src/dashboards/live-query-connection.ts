@@ -162,10 +162,9 @@ export class LiveQueryConnection {
 
   /** Every message of either transport comes here (SSE events arrive with their `type` added). */
   private receive(data: string | ArrayBuffer | Uint8Array): void {
-    if (typeof data !== "string") {
-      this.acks.processed();
-      return;
-    }
+    // Answers are acknowledged as frames are: the server closes a socket 4 MiB of either behind.
+    this.acks.processed(data);
+    if (typeof data !== "string") return;
     let message: { type?: string; id?: string };
     try {
       message = JSON.parse(data) as { type?: string; id?: string };
