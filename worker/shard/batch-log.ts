@@ -243,6 +243,11 @@ export class BatchLog {
     return this.points > this.retention.maxPoints ? now : row.receivedAt + this.leftoverAgeMs;
   }
 
+  /** When the newest batch was received (received times never decrease along the log), 0 before the first. */
+  get newestReceivedAt(): number {
+    return this.lastReceivedAt;
+  }
+
   /** When the oldest stored batch was received, or null when the log is empty. */
   oldestReceivedAt(): number | null {
     return this.oldest()?.receivedAt ?? null;

@@ -7,8 +7,8 @@ export const COUNT = 0;
 export const SUM = 1;
 export const MIN = 2;
 export const MAX = 3;
-const FIRST_TS = 4;
-const FIRST = 5;
+export const FIRST_TS = 4;
+export const FIRST = 5;
 export const LAST_TS = 6;
 export const LAST = 7;
 

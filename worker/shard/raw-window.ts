@@ -1,0 +1,117 @@
+import { INGEST_LIMITS } from "../ingest/limits.ts";
+import type { BatchLog } from "./batch-log.ts";
+import { type RawSamples, readRawSamples } from "./raw-samples.ts";
+import { SERIES_PER_BLOCK } from "./resolutions.ts";
+import { blockOf, type Rollups } from "./rollups.ts";
+import { readSecondSamples, type SecondSamples } from "./second-samples.ts";
+import type { SeriesCatalog } from "./series-catalog.ts";
+
+/** The 1 s resolution's index in RESOLUTIONS. */
+const SECONDS = 0;
+/** Bytes SQLite hands over per point: a raw-log point (f64 ts, f64 value, u32 series id); a stored 1 s bucket. */
+const RAW_POINT_BYTES = 20;
+const BUCKET_BYTES = 57;
+/** What looking at one point in JS weighs, in bytes read (an estimate: about as much as a raw point's 20 bytes). */
+const VISIT_BYTES = 20;
+
+/** The stores a raw-window selection reads. */
+export interface WindowStores {
+  catalog: SeriesCatalog;
+  rollups: Rollups;
+  log: BatchLog;
+}
+
+const earliestReceipt = (ts: number) => ts - INGEST_LIMITS.maxFutureMs;
+
+/**
+ * Whether the selected series' blocks of 1 s buckets cost less to read than the raw log, which holds every series'
+ * points and is looked at point by point (a point a second per series assumed for both, so a 15 s scrape's bucket
+ * costs the same against its point).
+ */
+function cheaperFromSeconds(seriesIds: readonly number[], shardSeries: number): boolean {
+  let blockSeries = 0;
+  for (const block of new Set(seriesIds.map(blockOf)))
+    blockSeries += Math.min(SERIES_PER_BLOCK, shardSeries - block * SERIES_PER_BLOCK);
+  const fromSeconds = blockSeries * BUCKET_BYTES + seriesIds.length * VISIT_BYTES;
+  return fromSeconds < shardSeries * (RAW_POINT_BYTES + VISIT_BYTES);
+}
+
+/** How many of a series' samples (ascending) lie before `split`. */
+function countBefore(timestamps: Float64Array, split: number): number {
+  let low = 0;
+  let high = timestamps.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (timestamps[middle]! < split) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** A series' raw samples before `split` followed by the ones rebuilt from its buckets from `split` on. */
+function joined(raw: RawSamples, seconds: SecondSamples, split: number): RawSamples {
+  const n = countBefore(raw.timestamps, split);
+  const length = n + seconds.timestamps.length;
+  const timestamps = new Float64Array(length);
+  const values = new Float64Array(length);
+  timestamps.set(raw.timestamps.subarray(0, n));
+  timestamps.set(seconds.timestamps, n);
+  values.set(raw.values.subarray(0, n));
+  values.set(seconds.values, n);
+  const samples: RawSamples = { seriesId: raw.seriesId, timestamps, values };
+  const stale = raw.stale?.subarray(0, n);
+  if (stale?.includes(1)) {
+    samples.stale = new Uint8Array(length);
+    samples.stale.set(stale);
+  }
+  return samples;
+}
+
+/**
+ * The raw-log samples of `seriesIds` in `[from, to]`, as `readRawSamples` answers them (bit-exact, markers flagged,
+ * one entry per id in order; null when `take` stopped the read), read where it is cheaper. The 1 s rollups are a
+ * by-series layout of the last hour, and a bucket of at most two points (every scrape-based agent) holds them
+ * exactly, so from the first complete 1 s chunk on (`Rollups.completeFrom`) the series without a staleness marker
+ * there (rollups leave markers out) are rebuilt from their buckets (`readSecondSamples`) when the blocks holding
+ * them cost less to read than the whole log. The rest comes from one read of the raw log: the whole range for
+ * series the buckets cannot tell, else just the part before the complete chunks, whose rows a time filter skips.
+ */
+export function readWindowSamples(
+  stores: WindowStores,
+  seriesIds: readonly number[],
+  from: number,
+  to: number,
+  take: (samples: number) => boolean,
+): RawSamples[] | null {
+  const { catalog, rollups, log } = stores;
+  const split = Math.max(from, rollups.completeFrom(SECONDS, log.newestReceivedAt));
+  if (
+    split > to ||
+    catalog.markersKnownSince > earliestReceipt(split) ||
+    !cheaperFromSeconds(seriesIds, catalog.size)
+  )
+    return readRawSamples(log, seriesIds, from, to, earliestReceipt, take);
+  const unmarked = seriesIds.filter((id) => (catalog.newestMarker(id) ?? Number.NEGATIVE_INFINITY) < split);
+  const fromSeconds = new Map<number, SecondSamples>();
+  readSecondSamples(rollups, unmarked, split, to).forEach((samples, k) => {
+    if (samples) fromSeconds.set(unmarked[k]!, samples);
+  });
+  let rebuilt = 0;
+  for (const samples of fromSeconds.values()) rebuilt += samples.timestamps.length;
+  if (!take(rebuilt)) return null;
+  const wholly = seriesIds.filter((id) => !fromSeconds.has(id));
+  const fromRaw = from < split ? seriesIds : wholly;
+  const raw =
+    fromRaw.length === 0
+      ? []
+      : readRawSamples(log, fromRaw, from, wholly.length > 0 ? to : split - 1, earliestReceipt, take);
+  if (!raw) return null;
+  const rawOf = new Map(raw.map((samples) => [samples.seriesId, samples]));
+  return seriesIds.map((seriesId) => {
+    const seconds = fromSeconds.get(seriesId);
+    const before = rawOf.get(seriesId);
+    if (!seconds) return before!;
+    if (!before) return { seriesId, ...seconds };
+    return joined(before, seconds, split);
+  });
+}
