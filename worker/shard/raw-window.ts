@@ -11,8 +11,6 @@ const SECONDS = 0;
 /** Bytes SQLite hands over per point: a raw-log point (f64 ts, f64 value, u32 series id); a stored 1 s bucket. */
 const RAW_POINT_BYTES = 20;
 const BUCKET_BYTES = 57;
-/** What looking at one point in JS weighs, in bytes read (an estimate: about as much as a raw point's 20 bytes). */
-const VISIT_BYTES = 20;
 
 /** The stores a raw-window selection reads. */
 export interface WindowStores {
@@ -24,16 +22,16 @@ export interface WindowStores {
 const earliestReceipt = (ts: number) => ts - INGEST_LIMITS.maxFutureMs;
 
 /**
- * Whether the selected series' blocks of 1 s buckets cost less to read than the raw log, which holds every series'
- * points and is looked at point by point (a point a second per series assumed for both, so a 15 s scrape's bucket
- * costs the same against its point).
+ * Whether the 1 s chunks of the blocks holding the selected series are fewer bytes to read than the raw log, which
+ * holds every series' points: estimated alike for every series (as many points as buckets: one a second or
+ * fewer), so it is whether those blocks hold under 20/57 of the shard's series. (The log's runs index, where a
+ * batch has one, already spares looking at the other series' points in JS; SQLite still reads them.)
  */
 function cheaperFromSeconds(seriesIds: readonly number[], shardSeries: number): boolean {
   let blockSeries = 0;
   for (const block of new Set(seriesIds.map(blockOf)))
     blockSeries += Math.min(SERIES_PER_BLOCK, shardSeries - block * SERIES_PER_BLOCK);
-  const fromSeconds = blockSeries * BUCKET_BYTES + seriesIds.length * VISIT_BYTES;
-  return fromSeconds < shardSeries * (RAW_POINT_BYTES + VISIT_BYTES);
+  return blockSeries * BUCKET_BYTES < shardSeries * RAW_POINT_BYTES;
 }
 
 /** How many of a series' samples (ascending) lie before `split`. */
