@@ -179,6 +179,20 @@ describe("raw-window selections rebuilt from 1 s buckets", () => {
       seven.samples.filter((_, i) => i !== markerAt),
       expected(7).filter(([, t]) => t !== marker),
     );
+    // Series the buckets tell from the complete chunks on: the log is read for the part before only, and only
+    // until it has the points their 1 min buckets count there, unless a late one makes it read on to find it.
+    const early = await select(board, [8], from, to);
+    same(early.byN.get(8)!.samples, expected(8));
+    // The log holds 43 rows here, which a read to its end scans.
+    expect(early.rowsRead).toBeLessThan(30);
+    const gateway = await token("gateway", board, "prometheus");
+    const late = { labels: labelsOf(8), samples: [[-5, old + 1500] as const] };
+    expect((await answer(postRemoteWrite(gateway, remoteWriteBody([late])))).status).toBe(204);
+    const withLate = await select(board, [8], from, to);
+    same(
+      withLate.byN.get(8)!.samples,
+      [...expected(8), [-5, old + 1500] as const].sort((a, b) => a[1] - b[1]),
+    );
     // The marker is kept through a checkpoint and a wake: the series still comes from the log.
     await evictBoard(board);
     const again = await select(board, [7], from, to);

@@ -1,13 +1,15 @@
 import { INGEST_LIMITS } from "../ingest/limits.ts";
 import type { BatchLog } from "./batch-log.ts";
 import { type RawSamples, readRawSamples } from "./raw-samples.ts";
-import { SERIES_PER_BLOCK } from "./resolutions.ts";
+import { RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
 import { blockOf, type Rollups } from "./rollups.ts";
 import { readSecondSamples, type SecondSamples } from "./second-samples.ts";
 import type { SeriesCatalog } from "./series-catalog.ts";
 
-/** The 1 s resolution's index in RESOLUTIONS. */
+/** The 1 s and 1 min resolutions' indexes in RESOLUTIONS. */
 const SECONDS = 0;
+const MINUTES = 1;
+const MINUTE_MS = RESOLUTIONS[MINUTES]!.ms;
 /** Bytes SQLite hands over per point: a raw-log point (f64 ts, f64 value, u32 series id); a stored 1 s bucket. */
 const RAW_POINT_BYTES = 20;
 const BUCKET_BYTES = 57;
@@ -46,23 +48,38 @@ function countBefore(timestamps: Float64Array, split: number): number {
   return low;
 }
 
-/** A series' raw samples before `split` followed by the ones rebuilt from its buckets from `split` on. */
-function joined(raw: RawSamples, seconds: SecondSamples, split: number): RawSamples {
-  const n = countBefore(raw.timestamps, split);
+/** A series' raw samples in `[from, split)` followed by the ones rebuilt from its buckets from `split` on. */
+function joined(raw: RawSamples, seconds: SecondSamples, from: number, split: number): RawSamples {
+  const first = countBefore(raw.timestamps, from);
+  const n = countBefore(raw.timestamps, split) - first;
   const length = n + seconds.timestamps.length;
   const timestamps = new Float64Array(length);
   const values = new Float64Array(length);
-  timestamps.set(raw.timestamps.subarray(0, n));
+  timestamps.set(raw.timestamps.subarray(first, first + n));
   timestamps.set(seconds.timestamps, n);
-  values.set(raw.values.subarray(0, n));
+  values.set(raw.values.subarray(first, first + n));
   values.set(seconds.values, n);
   const samples: RawSamples = { seriesId: raw.seriesId, timestamps, values };
-  const stale = raw.stale?.subarray(0, n);
+  const stale = raw.stale?.subarray(first, first + n);
   if (stale?.includes(1)) {
     samples.stale = new Uint8Array(length);
     samples.stale.set(stale);
   }
   return samples;
+}
+
+/**
+ * How many points the series have in `[fromMinute, split)` (both on minute bounds), from their 1 min buckets, when
+ * those hold them all and none of the series had a staleness marker there; else infinity (not known).
+ */
+function pointsBefore(stores: WindowStores, seriesIds: number[], fromMinute: number, split: number): number {
+  const { catalog, rollups, log } = stores;
+  const { chunkMs } = RESOLUTIONS[MINUTES]!;
+  const known =
+    rollups.completeFrom(MINUTES, log.newestReceivedAt) <= fromMinute - (fromMinute % chunkMs) &&
+    catalog.markersKnownSince <= earliestReceipt(fromMinute) &&
+    seriesIds.every((id) => (catalog.newestMarker(id) ?? Number.NEGATIVE_INFINITY) < fromMinute);
+  return known ? rollups.pointsIn(MINUTES, seriesIds, fromMinute, split) : Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -72,7 +89,8 @@ function joined(raw: RawSamples, seconds: SecondSamples, split: number): RawSamp
  * exactly, so from the first complete 1 s chunk on (`Rollups.completeFrom`) the series without a staleness marker
  * there (rollups leave markers out) are rebuilt from their buckets (`readSecondSamples`) when the blocks holding
  * them cost less to read than the whole log. The rest comes from one read of the raw log: the whole range for
- * series the buckets cannot tell, else just the part before the complete chunks, whose rows a time filter skips.
+ * series the buckets cannot tell, else just the part before the complete chunks, whose rows a time filter skips
+ * and which stops once it has the points the 1 min buckets count there (`pointsBefore`).
  */
 export function readWindowSamples(
   stores: WindowStores,
@@ -98,11 +116,15 @@ export function readWindowSamples(
   for (const samples of fromSeconds.values()) rebuilt += samples.timestamps.length;
   if (!take(rebuilt)) return null;
   const wholly = seriesIds.filter((id) => !fromSeconds.has(id));
-  const fromRaw = from < split ? seriesIds : wholly;
-  const raw =
-    fromRaw.length === 0
-      ? []
-      : readRawSamples(log, fromRaw, from, wholly.length > 0 ? to : split - 1, earliestReceipt, take);
+  let raw: RawSamples[] | null = [];
+  if (wholly.length > 0)
+    raw = readRawSamples(log, from < split ? seriesIds : wholly, from, to, earliestReceipt, take);
+  else if (from < split) {
+    // Only the part before the complete chunks, whose points the 1 min buckets count: the read stops at the last.
+    const fromMinute = from - (from % MINUTE_MS);
+    const points = pointsBefore(stores, [...seriesIds], fromMinute, split);
+    raw = readRawSamples(log, seriesIds, fromMinute, split - 1, earliestReceipt, take, points);
+  }
   if (!raw) return null;
   const rawOf = new Map(raw.map((samples) => [samples.seriesId, samples]));
   return seriesIds.map((seriesId) => {
@@ -110,6 +132,6 @@ export function readWindowSamples(
     const before = rawOf.get(seriesId);
     if (!seconds) return before!;
     if (!before) return { seriesId, ...seconds };
-    return joined(before, seconds, split);
+    return joined(before, seconds, from, split);
   });
 }

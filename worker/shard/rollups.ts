@@ -314,6 +314,15 @@ export class Rollups {
     return found;
   }
 
+  /** Points of the series, all together, in buckets of resolution `res` that start in `[from, to)`. */
+  pointsIn(res: number, seriesIds: number[], from: number, to: number): number {
+    let points = 0;
+    this.visit(res, seriesIds, from, to, (_i, _start, { buckets, o }) => {
+      points += buckets[o + COUNT]!;
+    });
+    return points;
+  }
+
   /** Points of each series in 1 s buckets from `since` on. */
   countsSince(seriesIds: number[], since: number): number[] {
     const counts = seriesIds.map(() => 0);
