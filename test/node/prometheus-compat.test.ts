@@ -95,6 +95,24 @@ function samples(): WrittenSeries[] {
   return series;
 }
 
+/**
+ * Counters beside the others, written after them: with them a shard holds 8 blocks of 128 series and the others sit
+ * in the first, so their selections are rebuilt from 1 s buckets rather than read from the raw log (README "Exact").
+ */
+const FILLER_SERIES = 1_000;
+function fillerBodies(): Uint8Array<ArrayBuffer>[] {
+  const times = Array.from({ length: (END - START) / STEP_MS + 1 }, (_, i) => START + i * STEP_MS);
+  const series: WrittenSeries[] = Array.from({ length: FILLER_SERIES }, (_, n) => ({
+    labels: { __name__: "filler_total", instance: `filler-${Math.floor(n / 100)}`, n: String(n) },
+    samples: times.map((t, i) => [i * ((n % 5) + 1), t] as const),
+  }));
+  // A request takes up to 10,000 points.
+  const perBody = Math.floor(9_000 / times.length);
+  return Array.from({ length: Math.ceil(series.length / perBody) }, (_, b) =>
+    remoteWriteBody(series.slice(b * perBody, (b + 1) * perBody)),
+  );
+}
+
 beforeAll(async () => {
   const [port, inspectorPort] = (await findFreePorts(DEV_HOST, 2)) as [number, number];
   const baseUrl = `http://${DEV_HOST}:${port}`;
@@ -116,6 +134,10 @@ beforeAll(async () => {
   const body = remoteWriteBody(samples());
   await remoteWrite(`${prometheus.url}/api/v1/write`, body);
   await remoteWrite(`${baseUrl}/api/v1/write`, body, gateway);
+  for (const filler of fillerBodies()) {
+    await remoteWrite(`${prometheus.url}/api/v1/write`, filler);
+    await remoteWrite(`${baseUrl}/api/v1/write`, filler, gateway);
+  }
 }, 90_000);
 
 afterAll(async () => {

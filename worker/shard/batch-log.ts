@@ -26,6 +26,8 @@ interface HeadRow {
   points: number;
 }
 
+/** The first range of seqs `readReceivedSince` scans. */
+const FIRST_PAGE_ROWS = 8;
 /** Head rows are read this many at a time. */
 const HEAD_READ_AHEAD = 256;
 /**
@@ -167,18 +169,25 @@ export class BatchLog {
 
   /**
    * Batches received at or after `since` holding points in `[fromTs, toTs)`, found by binary search on seq
-   * (received_at never decreases with seq); batches without such points are skipped before decoding.
+   * (received_at never decreases with seq); batches without such points are skipped before decoding. Rows are
+   * scanned by ranges of seq that double (a cursor left early has still read its whole scan), so a reader that
+   * stops early has read at most about twice the rows it used.
    */
   *readReceivedSince(since: number, fromTs: number, toTs: number): Generator<LoggedBatch> {
-    const low = this.firstReceivedSince(since);
-    if (low === null) return;
-    const rows = this.sql.exec<{ seq: number; received_at: number; body: ArrayBuffer }>(
-      "SELECT seq, received_at, body FROM batches WHERE seq >= ? AND max_ts >= ? AND min_ts < ? ORDER BY seq",
-      low,
-      fromTs,
-      toTs,
-    );
-    for (const row of rows) yield { seq: row.seq, receivedAt: row.received_at, batch: decodeBatch(row.body) };
+    const first = this.firstReceivedSince(since);
+    if (first === null) return;
+    for (let low = first, page = FIRST_PAGE_ROWS; low <= this.lastSeq; low += page, page *= 2) {
+      const rows = this.sql.exec<{ seq: number; received_at: number; body: ArrayBuffer }>(
+        `SELECT seq, received_at, body FROM batches WHERE seq >= ? AND seq < ? AND max_ts >= ? AND min_ts < ?
+           ORDER BY seq`,
+        low,
+        low + page,
+        fromTs,
+        toTs,
+      );
+      for (const row of rows)
+        yield { seq: row.seq, receivedAt: row.received_at, batch: decodeBatch(row.body) };
+    }
   }
 
   /** Batches received at or after `since` that carried an idempotency key, with what a repeat is answered. */
@@ -241,6 +250,11 @@ export class BatchLog {
     const row = this.oldest();
     if (!row) return null;
     return this.points > this.retention.maxPoints ? now : row.receivedAt + this.leftoverAgeMs;
+  }
+
+  /** When the newest batch was received (received times never decrease along the log), 0 before the first. */
+  get newestReceivedAt(): number {
+    return this.lastReceivedAt;
   }
 
   /** When the oldest stored batch was received, or null when the log is empty. */

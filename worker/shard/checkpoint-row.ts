@@ -1,6 +1,6 @@
 import type { Sql } from "./metered-sql.ts";
 import type { PresenceEntry } from "./presence.ts";
-import type { LastValueEntry } from "./series-catalog.ts";
+import type { LastValueEntry, MarkerEntry } from "./series-catalog.ts";
 
 /** Cumulative counters of a board, persisted with each checkpoint. */
 export interface Counters {
@@ -35,6 +35,8 @@ export interface CheckpointState {
   /** The newest seq the board's hub acknowledged (absent in rows written before shards). */
   pushedSeq?: number;
   last: LastValueEntry[];
+  /** Each series' newest staleness marker (absent in rows written before they were kept). */
+  markers?: MarkerEntry[];
   devices: PresenceEntry[];
   counters: Counters;
 }

@@ -105,6 +105,7 @@ export class Checkpoints {
         wakes,
         pushedSeq: pushedSeq(),
         last: catalog.lastValues(),
+        markers: catalog.markers(),
         devices: presence.entries(),
         counters,
       });

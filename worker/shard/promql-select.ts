@@ -10,7 +10,7 @@ import {
 import type { LabelMatcher, SelectHints, SeriesSamples } from "../promql/querier.ts";
 import type { BatchLog } from "./batch-log.ts";
 import { type LabelledSeries, matchingSeries } from "./promql-labels.ts";
-import { readRawSamples } from "./raw-samples.ts";
+import { readWindowSamples } from "./raw-window.ts";
 import { RESOLUTIONS } from "./resolutions.ts";
 import { type BucketField, readBucketSamples } from "./rollup-samples.ts";
 import type { Rollups } from "./rollups.ts";
@@ -87,23 +87,19 @@ class SampleBudget {
   }
 }
 
-/** Points of the selected series in [start, end] from the raw log (see `readRawSamples`), markers flagged. */
+/**
+ * Points of the selected series in [start, end] as the raw log holds them, markers flagged, read from the log or
+ * rebuilt from 1 s buckets where that is cheaper (see `readWindowSamples`).
+ */
 function fromRaw(
-  log: BatchLog,
+  stores: SampleStores,
   selected: LabelledSeries[],
   start: number,
   end: number,
   budget: SampleBudget,
 ): SeriesSamples[] | null {
   const ids = selected.map((s) => s.def.id);
-  const raw = readRawSamples(
-    log,
-    ids,
-    start,
-    end,
-    (t) => t - INGEST_LIMITS.maxFutureMs,
-    (n) => budget.take(n),
-  );
+  const raw = readWindowSamples(stores, ids, start, end, (n) => budget.take(n));
   return (
     raw?.map(({ timestamps, values, stale }, i) => ({
       labels: selected[i]!.labels,
@@ -137,7 +133,7 @@ export function selectSamples(request: ShardSelectRequest, stores: SampleStores)
   if (selected.length === 0) return { series: [], source: "raw" };
   const budget = new SampleBudget(request.maxSamples);
   if (hints.end - hints.start <= 2 * stores.rawWindowMs && rawCovers(log, hints.start)) {
-    const series = fromRaw(log, selected, hints.start, hints.end, budget);
+    const series = fromRaw(stores, selected, hints.start, hints.end, budget);
     return series ? { series, source: "raw" } : { exceeded: "samples", count: budget.loaded };
   }
   const r = rollupResolution(hints, request.now);

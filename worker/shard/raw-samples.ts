@@ -96,7 +96,9 @@ function addPoints(
  * per id in the order given. The log keeps at least `RAW_RETENTION_MS` (1 h) of batches: older samples are in the
  * rollups only. Only batches received at or after `earliestReceipt(from)` are read; in a batch with a runs index
  * only the runs of the wanted series are visited. `take`, when given, is told how many samples each batch added
- * and stops the read (null) when it answers false: a query's sample budget.
+ * and stops the read (null) when it answers false: a query's sample budget. `points`, when known (from rollups of
+ * series without staleness markers in the range), is how many points the series have in the range: the read ends
+ * once it has them all, so the rows after theirs are not read.
  */
 export function readRawSamples(
   log: BatchLog,
@@ -105,6 +107,7 @@ export function readRawSamples(
   to: number,
   earliestReceipt: (ts: number) => number,
   take: (samples: number) => boolean = () => true,
+  points = Number.POSITIVE_INFINITY,
 ): RawSamples[] | null {
   const collected = seriesIds.map(() => new Collected());
   // A dense index by series id.
@@ -113,7 +116,8 @@ export function readRawSamples(
     indexOf[id] = i;
   });
   const wanted = (id: number) => collected[indexOf[id] ?? -1];
-  for (const { batch } of log.readReceivedSince(earliestReceipt(from), from, to + 1)) {
+  let found = 0;
+  for (const { batch } of points > 0 ? log.readReceivedSince(earliestReceipt(from), from, to + 1) : []) {
     let taken = 0;
     if (batch.runs) {
       const { seriesIds: runIds, starts } = batch.runs;
@@ -130,6 +134,8 @@ export function readRawSamples(
       }
     }
     if (!take(taken)) return null;
+    found += taken;
+    if (found >= points) break;
   }
   return seriesIds.map((id, i) => finish(id, collected[i]!));
 }

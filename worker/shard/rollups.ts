@@ -102,9 +102,25 @@ export class Rollups {
   /** Memory held by the segments' arrays, and what the last checkpoint kept of it. */
   private bytes = 0;
   private keptBytes = 0;
+  /**
+   * Per resolution, chunks starting at or before this may have been deleted by `expire`: what it passed, or for
+   * an earlier wake what it could have passed by now.
+   */
+  private expiredThrough = RESOLUTIONS.map(({ retentionMs, chunkMs }) => Date.now() - retentionMs - chunkMs);
 
   constructor(sql: Sql) {
     this.sql = sql;
+  }
+
+  /**
+   * The first chunk of resolution `res` from which on every chunk holds each point of its span that the shard
+   * received: none was deleted by `expire`, and none skipped by `add` (a point is skipped only when received once
+   * its chunk was past retention, and nothing was received after `newestReceivedAt`).
+   */
+  completeFrom(res: number, newestReceivedAt: number): number {
+    const { chunkMs, retentionMs } = RESOLUTIONS[res]!;
+    const incomplete = Math.max(this.expiredThrough[res]!, newestReceivedAt - chunkMs - retentionMs);
+    return incomplete - (((incomplete % chunkMs) + chunkMs) % chunkMs) + chunkMs;
   }
 
   /** Segments changed since the last checkpoint. */
@@ -298,6 +314,15 @@ export class Rollups {
     return found;
   }
 
+  /** Points of the series, all together, in buckets of resolution `res` that start in `[from, to)`. */
+  pointsIn(res: number, seriesIds: number[], from: number, to: number): number {
+    let points = 0;
+    this.visit(res, seriesIds, from, to, (_i, _start, { buckets, o }) => {
+      points += buckets[o + COUNT]!;
+    });
+    return points;
+  }
+
   /** Points of each series in 1 s buckets from `since` on. */
   countsSince(seriesIds: number[], since: number): number[] {
     const counts = seriesIds.map(() => 0);
@@ -314,6 +339,7 @@ export class Rollups {
   expire(res: number, block: number, now: number, budget: number): number {
     const { chunkMs, retentionMs } = RESOLUTIONS[res]!;
     const lastExpired = now - retentionMs - chunkMs;
+    this.expiredThrough[res] = Math.max(this.expiredThrough[res]!, lastExpired);
     for (const [k, held] of this.held) {
       if (held.res === res && held.block === block && held.segment.chunk <= lastExpired) {
         this.held.delete(k);

@@ -7,8 +7,8 @@ export const COUNT = 0;
 export const SUM = 1;
 export const MIN = 2;
 export const MAX = 3;
-const FIRST_TS = 4;
-const FIRST = 5;
+export const FIRST_TS = 4;
+export const FIRST = 5;
 export const LAST_TS = 6;
 export const LAST = 7;
 
@@ -276,10 +276,13 @@ export interface StoredEntry {
 export function* storedEntries(blob: ArrayBuffer, only?: ReadonlySet<number>): Generator<StoredEntry> {
   const [version, entries] = new Uint16Array(blob, 0, 2);
   if (version !== FORMAT_VERSION) throw new Error(`unknown rollup segment format ${version}`);
+  // Entry headers through one view: a query walks every entry of a chunk to find a few series.
+  const headers = new DataView(blob);
   let offset = HEADER_BYTES;
   for (let e = 0; e < entries!; e++) {
-    const [local, n] = new Uint16Array(blob, offset, 2) as unknown as [number, number];
-    const withCounts = (new Uint32Array(blob, offset + 4, 1)[0]! & HAS_NON_FINITE) !== 0;
+    const local = headers.getUint16(offset, true);
+    const n = headers.getUint16(offset + 2, true);
+    const withCounts = (headers.getUint32(offset + 4, true) & HAS_NON_FINITE) !== 0;
     const next = offset + entryBytes(n, withCounts);
     if (!only || only.has(local)) {
       const columns = offset + 8;

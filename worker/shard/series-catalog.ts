@@ -22,10 +22,15 @@ interface SeriesEntry {
   lastTs: number | null;
   lastValue: number | null;
   lastStale: boolean;
+  /** Timestamp of the newest staleness marker the series has had, or null. */
+  newestMarker: number | null;
 }
 
 /** How a latest value is kept in the checkpoint row (JSON): `stale` 1 when it is a staleness marker. */
 export type LastValueEntry = [id: number, ts: number, value: JsonValue, stale?: 1];
+
+/** A series' newest staleness marker as the checkpoint row keeps it. */
+export type MarkerEntry = [id: number, ts: number];
 
 function identity(device: string, metric: string, labels: string): string {
   return `${device}\u0000${metric}\u0000${labels}`;
@@ -40,9 +45,17 @@ export class SeriesCatalog {
   private readonly byKey = new Map<string, SeriesEntry>();
   private readonly perDevice = new Map<string, number>();
   private readonly sql: Sql;
+  /**
+   * Batches received from this time on have all been observed for staleness markers (`newestMarker`): always, but
+   * after a wake from a checkpoint row written before markers were kept, from the wake on.
+   */
+  readonly markersKnownSince: number;
 
-  constructor(sql: Sql, lastValues: LastValueEntry[] = []) {
+  /** `markers` undefined with `lastValues` given: a checkpoint row from before markers were kept. */
+  constructor(sql: Sql, lastValues: LastValueEntry[] = [], markers?: MarkerEntry[]) {
     this.sql = sql;
+    this.markersKnownSince =
+      markers === undefined && lastValues.length > 0 ? Date.now() : Number.NEGATIVE_INFINITY;
     for (const row of sql.exec<{
       id: number;
       device: string;
@@ -61,6 +74,10 @@ export class SeriesCatalog {
         entry.lastStale = stale === 1;
       }
     }
+    for (const [id, ts] of markers ?? []) {
+      const entry = this.byId[id];
+      if (entry) entry.newestMarker = ts;
+    }
   }
 
   private add(id: number, key: SeriesKey): SeriesEntry {
@@ -68,7 +85,14 @@ export class SeriesCatalog {
     if (key.labels !== "") def.labels = parseLabels(key.labels);
     if (key.unit !== undefined) def.unit = key.unit;
     if (key.kind !== undefined) def.kind = key.kind;
-    const entry: SeriesEntry = { def, labels: key.labels, lastTs: null, lastValue: null, lastStale: false };
+    const entry: SeriesEntry = {
+      def,
+      labels: key.labels,
+      lastTs: null,
+      lastValue: null,
+      lastStale: false,
+      newestMarker: null,
+    };
     this.byId[id] = entry;
     this.byKey.set(identity(key.device, key.metric, key.labels), entry);
     this.perDevice.set(key.device, (this.perDevice.get(key.device) ?? 0) + 1);
@@ -158,6 +182,7 @@ export class SeriesCatalog {
   /** Records a point (or a staleness marker) as the series' latest when it is not older than the current one. */
   observe(id: number, ts: number, value: number, stale: boolean): void {
     const entry = this.byId[id]!;
+    if (stale && (entry.newestMarker === null || ts > entry.newestMarker)) entry.newestMarker = ts;
     if (entry.lastTs !== null && ts < entry.lastTs) return;
     entry.lastTs = ts;
     entry.lastValue = value;
@@ -174,6 +199,19 @@ export class SeriesCatalog {
         entry.lastStale ? [entry.def.id, entry.lastTs, value, 1] : [entry.def.id, entry.lastTs, value],
       );
     }
+    return entries;
+  }
+
+  /** Timestamp of the series' newest staleness marker, or null when it never had one. */
+  newestMarker(id: number): number | null {
+    return this.byId[id]?.newestMarker ?? null;
+  }
+
+  /** Every series' newest staleness marker, for the checkpoint row. */
+  markers(): MarkerEntry[] {
+    const entries: MarkerEntry[] = [];
+    for (const entry of this.byId)
+      if (entry.newestMarker !== null) entries.push([entry.def.id, entry.newestMarker]);
     return entries;
   }
 

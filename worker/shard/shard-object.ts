@@ -116,7 +116,7 @@ export class ShardObject extends DurableObject<Env> {
     this.wakes = (this.meta.get(META.wakes) ?? 0) + 1;
     this.meta.set(META.wakes, this.wakes);
     const saved = readCheckpoint(this.sql);
-    this.catalog = new SeriesCatalog(this.sql, saved?.last);
+    this.catalog = new SeriesCatalog(this.sql, saved?.last, saved?.markers);
     const retention = { retentionMs: this.config.rawRetentionMs, maxPoints: this.config.rawMaxPoints };
     this.log = new BatchLog(this.sql, retention, saved?.seq ?? 0, saved?.rawPoints ?? 0);
     this.rollups = new Rollups(this.sql);
