@@ -1,0 +1,129 @@
+import { type StoredEntry, storedEntries } from "./segment.ts";
+
+/** Bytes of stored rollup entries a shard keeps copied for queries asked again. */
+export const ROLLUP_READ_CACHE_BYTES = 8 * 1024 * 1024;
+/** Bytes of a stored bucket (see `Segment`) and of its non-finite counts, to size what a read would copy. */
+const BUCKET_BYTES = 57;
+const NON_FINITE_BYTES = 12;
+
+/** A stored row's entries of the series looked for in it; null where the row has none for that series. */
+interface CachedRow {
+  entries: Map<number, StoredEntry | null>;
+  bytes: number;
+}
+
+const key = (res: number, block: number, chunk: number) => `${res}/${block}/${chunk}`;
+
+function copyEntry(e: StoredEntry): StoredEntry {
+  const copy: StoredEntry = {
+    local: e.local,
+    count: e.count.slice(),
+    sum: e.sum.slice(),
+    min: e.min.slice(),
+    max: e.max.slice(),
+    first: e.first.slice(),
+    last: e.last.slice(),
+    firstOffsets: e.firstOffsets.slice(),
+    lastOffsets: e.lastOffsets.slice(),
+    indexes: e.indexes.slice(),
+  };
+  if (e.nonFinite) copy.nonFinite = [e.nonFinite[0].slice(), e.nonFinite[1].slice(), e.nonFinite[2].slice()];
+  return copy;
+}
+
+const entryBytes = (e: StoredEntry) =>
+  e.indexes.length * (BUCKET_BYTES + (e.nonFinite ? NON_FINITE_BYTES : 0));
+
+/**
+ * Copies of the entries PromQL read from stored rollup rows, for the series it read them for, so a panel asked
+ * again (a dashboard's refresh) reads the rows' keys only instead of blobs that hold a whole block of 128 series.
+ * A row's copies go when the row is written (`forget`, at checkpoints) or deleted (`forgetThrough`, at expiry), so
+ * they always equal the row; the least recently used go past `maxBytes`.
+ */
+export class RollupReadCache {
+  private readonly rows = new Map<string, CachedRow>();
+  private bytes = 0;
+  readonly maxBytes: number;
+
+  constructor(maxBytes = ROLLUP_READ_CACHE_BYTES) {
+    this.maxBytes = maxBytes;
+  }
+
+  /**
+   * Whether a read of `series` series over `chunks` rows of `buckets` buckets may keep copies: at most half the
+   * cache, so a scan of many series neither copies for nothing nor pushes out what smaller panels keep reading.
+   */
+  admits(series: number, chunks: number, buckets: number): boolean {
+    return series * chunks * buckets * (BUCKET_BYTES + NON_FINITE_BYTES) <= this.maxBytes / 2;
+  }
+
+  /** Whether any of the rows `chunks` of a block at a resolution has copies. */
+  holdsAny(res: number, block: number, chunks: readonly number[]): boolean {
+    return chunks.some((chunk) => this.rows.has(key(res, block, chunk)));
+  }
+
+  /** The copied entries of `locals` in a row, or undefined when any of them was not read from it. */
+  get(res: number, block: number, chunk: number, locals: ReadonlySet<number>): StoredEntry[] | undefined {
+    const k = key(res, block, chunk);
+    const row = this.rows.get(k);
+    if (!row) return undefined;
+    const out: StoredEntry[] = [];
+    for (const local of locals) {
+      const entry = row.entries.get(local);
+      if (entry === undefined) return undefined;
+      if (entry) out.push(entry);
+    }
+    this.rows.delete(k);
+    this.rows.set(k, row);
+    return out;
+  }
+
+  /** Reads the entries of `locals` from a row's blob, keeps copies of them (and which it lacks) and returns them. */
+  put(
+    res: number,
+    block: number,
+    chunk: number,
+    body: ArrayBuffer,
+    locals: ReadonlySet<number>,
+  ): StoredEntry[] {
+    const k = key(res, block, chunk);
+    const row = this.rows.get(k) ?? { entries: new Map<number, StoredEntry | null>(), bytes: 0 };
+    this.rows.delete(k);
+    const out: StoredEntry[] = [];
+    for (const local of locals) if (!row.entries.has(local)) row.entries.set(local, null);
+    for (const entry of storedEntries(body, locals)) {
+      const known = row.entries.get(entry.local);
+      const copy = known ?? copyEntry(entry);
+      if (!known) {
+        row.entries.set(entry.local, copy);
+        row.bytes += entryBytes(copy);
+        this.bytes += entryBytes(copy);
+      }
+      out.push(copy);
+    }
+    this.rows.set(k, row);
+    while (this.bytes > this.maxBytes && this.rows.size > 1) {
+      const [oldest, evicted] = this.rows.entries().next().value!;
+      this.rows.delete(oldest);
+      this.bytes -= evicted.bytes;
+    }
+    return out;
+  }
+
+  /** Drops the copies of a row that is being rewritten. */
+  forget(res: number, block: number, chunk: number): void {
+    const k = key(res, block, chunk);
+    const row = this.rows.get(k);
+    if (!row) return;
+    this.rows.delete(k);
+    this.bytes -= row.bytes;
+  }
+
+  /** Drops the copies of a block's rows at a resolution up to `lastChunk`, which are being deleted. */
+  forgetThrough(res: number, block: number, lastChunk: number): void {
+    const prefix = `${res}/${block}/`;
+    for (const k of [...this.rows.keys()])
+      if (k.startsWith(prefix) && Number(k.slice(prefix.length)) <= lastChunk)
+        this.forget(res, block, Number(k.slice(prefix.length)));
+  }
+}
