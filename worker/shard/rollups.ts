@@ -1,6 +1,7 @@
 import { type BucketAggregate, emptyAggregate, emptyColumns, pushBucket } from "./columns.ts";
 import type { Sql } from "./metered-sql.ts";
 import { bucketsPerChunk, RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
+import { RollupReadCache } from "./rollup-read-cache.ts";
 import {
   BUCKET_FIELDS,
   COUNT,
@@ -94,6 +95,8 @@ class StepColumns {
  * read stored rows and overlay the held segments, so they need no checkpoint.
  */
 export class Rollups {
+  /** Copies of stored entries PromQL read, kept equal to their rows (see `RollupReadCache`). */
+  readonly readCache = new RollupReadCache();
   private readonly sql: Sql;
   private held = new Map<string, Held>();
   /** Per resolution, indexed by series id. */
@@ -197,6 +200,7 @@ export class Rollups {
           held.segment.chunk,
           held.segment.encode(),
         );
+        this.readCache.forget(held.res, held.block, held.segment.chunk);
         held.segment.dirty = false;
       }
       const kept = newest.get(`${held.res}/${held.block}`);
@@ -217,11 +221,8 @@ export class Rollups {
    */
   chunks(res: number, block: number, fromChunk: number, toChunk: number): StoredOrHeld[] {
     const byChunk = new Map<number, StoredOrHeld>();
-    for (const held of this.held.values()) {
-      const { chunk } = held.segment;
-      if (held.res === res && held.block === block && chunk >= fromChunk && chunk <= toChunk)
-        byChunk.set(chunk, { chunk, held: held.segment });
-    }
+    for (const [chunk, held] of this.heldChunks(res, block, fromChunk, toChunk))
+      byChunk.set(chunk, { chunk, held });
     const rows = this.sql.exec<{ chunk: number; body: ArrayBuffer }>(
       "SELECT chunk, body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
       res,
@@ -231,6 +232,31 @@ export class Rollups {
     );
     for (const { chunk, body } of rows) if (!byChunk.has(chunk)) byChunk.set(chunk, { chunk, body });
     return [...byChunk.values()].sort((a, b) => a.chunk - b.chunk);
+  }
+
+  /** The segments held of a block in `[fromChunk, toChunk]` at one resolution, by chunk. */
+  heldChunks(res: number, block: number, fromChunk: number, toChunk: number): Map<number, Segment> {
+    const byChunk = new Map<number, Segment>();
+    for (const held of this.held.values()) {
+      const { chunk } = held.segment;
+      if (held.res === res && held.block === block && chunk >= fromChunk && chunk <= toChunk)
+        byChunk.set(chunk, held.segment);
+    }
+    return byChunk;
+  }
+
+  /** The chunks of a block in `[fromChunk, toChunk]` at one resolution that have a stored row; no blob is read. */
+  storedChunks(res: number, block: number, fromChunk: number, toChunk: number): number[] {
+    return this.sql
+      .exec<{ chunk: number }>(
+        "SELECT chunk FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
+        res,
+        block,
+        fromChunk,
+        toChunk,
+      )
+      .toArray()
+      .map((row) => row.chunk);
   }
 
   /** The segments of a block in `[fromChunk, toChunk]` at one resolution, stored ones overlaid by held ones. */
@@ -330,11 +356,13 @@ export class Rollups {
         budget - 1,
       )
       .toArray()[0];
+    const through = boundary?.chunk ?? lastExpired;
+    this.readCache.forgetThrough(res, block, through);
     return this.sql.exec(
       "DELETE FROM rollup_chunks WHERE res = ? AND block = ? AND chunk <= ?",
       res,
       block,
-      boundary?.chunk ?? lastExpired,
+      through,
     ).rowsWritten;
   }
 
