@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RollupReadCache } from "../../worker/shard/rollup-read-cache.ts";
+import { ENTRY_OVERHEAD_BYTES, RollupReadCache } from "../../worker/shard/rollup-read-cache.ts";
 import { foldIntoBucket, Segment } from "../../worker/shard/segment.ts";
 
 const MINUTE = 60_000;
@@ -44,8 +44,8 @@ describe("RollupReadCache", () => {
   });
 
   it("lets the least recently used rows go past its size", () => {
-    // A row of one series' 60 buckets is 60 × 57 bytes: room for two.
-    const cache = new RollupReadCache(2 * 60 * 57);
+    // A row of one series' 60 buckets is 60 × 57 bytes and its arrays: room for two.
+    const cache = new RollupReadCache(2 * (60 * 57 + ENTRY_OVERHEAD_BYTES));
     cache.put(1, 0, 0, row([0], 1), new Set([0]));
     cache.put(1, 0, HOUR, row([0], 1), new Set([0]));
     cache.get(1, 0, 0, new Set([0]));
@@ -55,7 +55,7 @@ describe("RollupReadCache", () => {
 
   it("admits a read of at most half its size", () => {
     const cache = new RollupReadCache(8 * 1024 * 1024);
-    // 25 series over 25 one-hour rows of 60 buckets: 2.6 MB; 128 series: 13 MB.
+    // 25 series over 25 one-hour rows of 60 buckets: 3.2 MB at most; 128 series: 16 MB.
     expect(cache.admits(25, 25, 60)).toBe(true);
     expect(cache.admits(128, 25, 60)).toBe(false);
   });

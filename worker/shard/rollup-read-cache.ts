@@ -5,6 +5,8 @@ export const ROLLUP_READ_CACHE_BYTES = 8 * 1024 * 1024;
 /** Bytes of a stored bucket (see `Segment`) and of its non-finite counts, to size what a read would copy. */
 const BUCKET_BYTES = 57;
 const NON_FINITE_BYTES = 12;
+/** About what the typed arrays of one copied entry take besides their numbers. */
+export const ENTRY_OVERHEAD_BYTES = 1024;
 
 /** A stored row's entries of the series looked for in it; null where the row has none for that series. */
 interface CachedRow {
@@ -32,7 +34,7 @@ function copyEntry(e: StoredEntry): StoredEntry {
 }
 
 const entryBytes = (e: StoredEntry) =>
-  e.indexes.length * (BUCKET_BYTES + (e.nonFinite ? NON_FINITE_BYTES : 0));
+  ENTRY_OVERHEAD_BYTES + e.indexes.length * (BUCKET_BYTES + (e.nonFinite ? NON_FINITE_BYTES : 0));
 
 /**
  * Copies of the entries PromQL read from stored rollup rows, for the series it read them for, so a panel asked
@@ -54,7 +56,8 @@ export class RollupReadCache {
    * cache, so a scan of many series neither copies for nothing nor pushes out what smaller panels keep reading.
    */
   admits(series: number, chunks: number, buckets: number): boolean {
-    return series * chunks * buckets * (BUCKET_BYTES + NON_FINITE_BYTES) <= this.maxBytes / 2;
+    const perEntry = ENTRY_OVERHEAD_BYTES + buckets * (BUCKET_BYTES + NON_FINITE_BYTES);
+    return series * chunks * perEntry <= this.maxBytes / 2;
   }
 
   /** Whether any of the rows `chunks` of a block at a resolution has copies. */
