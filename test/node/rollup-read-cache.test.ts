@@ -32,15 +32,33 @@ describe("RollupReadCache", () => {
     expect([...cache.get(1, 0, 0, new Set([0]))![0]!.last]).toEqual(Array(60).fill(1));
   });
 
-  it("forgets a rewritten row, and a block's deleted rows up to a chunk", () => {
+  it("drops a rewritten row's copies, and a block's deleted rows' copies up to a chunk", () => {
     const cache = new RollupReadCache();
+    const cached = (block: number, chunk: number) => cache.get(1, block, chunk, new Set([0])) !== undefined;
     for (const chunk of [0, HOUR, 2 * HOUR]) cache.put(1, 0, chunk, row([0], 1), new Set([0]));
     cache.put(1, 1, 0, row([0], 1), new Set([0]));
-    cache.forget(1, 0, 2 * HOUR);
-    expect(cache.holdsAny(1, 0, [2 * HOUR])).toBe(false);
-    cache.forgetThrough(1, 0, HOUR);
-    expect(cache.holdsAny(1, 0, [0, HOUR, 2 * HOUR])).toBe(false);
-    expect(cache.holdsAny(1, 1, [0])).toBe(true);
+    cache.written(1, 0, 2 * HOUR);
+    expect(cached(0, 2 * HOUR)).toBe(false);
+    cache.deletedThrough(1, 0, HOUR);
+    expect([cached(0, 0), cached(0, HOUR), cached(1, 0)]).toEqual([false, false, true]);
+  });
+
+  it("knows which rows exist where a read listed them, and follows every write and delete after", () => {
+    const cache = new RollupReadCache();
+    expect(cache.unknown(1, 0, 0, 5 * HOUR)).toEqual([[0, 5 * HOUR]]);
+    cache.learn(1, 0, HOUR, 3 * HOUR, [HOUR, 3 * HOUR]);
+    // What it does not know next to what it knows; a range apart is unknown whole.
+    expect(cache.unknown(1, 0, 0, 5 * HOUR)).toEqual([
+      [0, HOUR - 1],
+      [3 * HOUR + 1, 5 * HOUR],
+    ]);
+    expect(cache.unknown(1, 0, 2 * HOUR, 3 * HOUR)).toEqual([]);
+    expect(cache.unknown(1, 0, 10 * HOUR, 11 * HOUR)).toEqual([[10 * HOUR, 11 * HOUR]]);
+    cache.learn(1, 0, 3 * HOUR + 1, 5 * HOUR, [5 * HOUR]);
+    cache.written(1, 0, 2 * HOUR);
+    cache.deletedThrough(1, 0, HOUR);
+    expect(cache.storedChunks(1, 0, 0, 5 * HOUR)).toEqual([2 * HOUR, 3 * HOUR, 5 * HOUR]);
+    expect(cache.storedChunks(1, 1, 0, 5 * HOUR)).toEqual([]);
   });
 
   it("lets the least recently used rows go past its size", () => {
@@ -50,7 +68,8 @@ describe("RollupReadCache", () => {
     cache.put(1, 0, HOUR, row([0], 1), new Set([0]));
     cache.get(1, 0, 0, new Set([0]));
     cache.put(1, 0, 2 * HOUR, row([0], 1), new Set([0]));
-    expect([0, HOUR, 2 * HOUR].map((chunk) => cache.holdsAny(1, 0, [chunk]))).toEqual([true, false, true]);
+    const cached = [0, HOUR, 2 * HOUR].map((chunk) => cache.get(1, 0, chunk, new Set([0])) !== undefined);
+    expect(cached).toEqual([true, false, true]);
   });
 
   it("admits a read of at most half its size", () => {

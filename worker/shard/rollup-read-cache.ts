@@ -14,6 +14,13 @@ interface CachedRow {
   bytes: number;
 }
 
+/** Which rows of a block at a resolution exist in `[from, to]`, as read and kept up to date by every write since. */
+interface KnownRows {
+  from: number;
+  to: number;
+  chunks: Set<number>;
+}
+
 const key = (res: number, block: number, chunk: number) => `${res}/${block}/${chunk}`;
 
 function copyEntry(e: StoredEntry): StoredEntry {
@@ -37,13 +44,15 @@ const entryBytes = (e: StoredEntry) =>
   ENTRY_OVERHEAD_BYTES + e.indexes.length * (BUCKET_BYTES + (e.nonFinite ? NON_FINITE_BYTES : 0));
 
 /**
- * Copies of the entries PromQL read from stored rollup rows, for the series it read them for, so a panel asked
- * again (a dashboard's refresh) reads the rows' keys only instead of blobs that hold a whole block of 128 series.
- * A row's copies go when the row is written (`forget`, at checkpoints) or deleted (`forgetThrough`, at expiry), so
- * they always equal the row; the least recently used go past `maxBytes`.
+ * Copies of the entries PromQL read from stored rollup rows, for the series it read them for, and which rows exist,
+ * so a panel asked again (a dashboard's refresh) reads no row instead of blobs that hold a whole block of 128
+ * series. (Listing the rows' keys is no cheaper: SQLite compares a range's end against each row's whole record.)
+ * Every write of a row passes here (`written`, at checkpoints; `deletedThrough`, at expiry), so copies always equal
+ * their rows; the least recently used copies go past `maxBytes`.
  */
 export class RollupReadCache {
   private readonly rows = new Map<string, CachedRow>();
+  private readonly known = new Map<string, KnownRows>();
   private bytes = 0;
   readonly maxBytes: number;
 
@@ -60,9 +69,37 @@ export class RollupReadCache {
     return series * chunks * perEntry <= this.maxBytes / 2;
   }
 
-  /** Whether any of the rows `chunks` of a block at a resolution has copies. */
-  holdsAny(res: number, block: number, chunks: readonly number[]): boolean {
-    return chunks.some((chunk) => this.rows.has(key(res, block, chunk)));
+  /**
+   * The parts of `[from, to]` where this does not know which rows of a block exist: none, one or two ranges next
+   * to what it knows, or the whole when that does not touch it.
+   */
+  unknown(res: number, block: number, from: number, to: number): Array<[from: number, to: number]> {
+    const known = this.known.get(`${res}/${block}`);
+    if (!known || to < known.from - 1 || from > known.to + 1) return [[from, to]];
+    const gaps: Array<[number, number]> = [
+      [from, known.from - 1],
+      [known.to + 1, to],
+    ];
+    return gaps.filter(([a, b]) => a <= b);
+  }
+
+  /** Notes the rows a read found of a block in `[from, to]`, a range `unknown` answered. */
+  learn(res: number, block: number, from: number, to: number, chunks: readonly number[]): void {
+    const k = `${res}/${block}`;
+    const known = this.known.get(k);
+    if (!known || to < known.from - 1 || from > known.to + 1) {
+      this.known.set(k, { from, to, chunks: new Set(chunks) });
+      return;
+    }
+    known.from = Math.min(known.from, from);
+    known.to = Math.max(known.to, to);
+    for (const chunk of chunks) known.chunks.add(chunk);
+  }
+
+  /** The chunks of a block in `[from, to]` that have a row, once `unknown` has nothing there. */
+  storedChunks(res: number, block: number, from: number, to: number): number[] {
+    const known = this.known.get(`${res}/${block}`);
+    return [...(known?.chunks ?? [])].filter((chunk) => chunk >= from && chunk <= to).sort((a, b) => a - b);
   }
 
   /** The copied entries of `locals` in a row, or undefined when any of them was not read from it. */
@@ -113,8 +150,14 @@ export class RollupReadCache {
     return out;
   }
 
-  /** Drops the copies of a row that is being rewritten. */
-  forget(res: number, block: number, chunk: number): void {
+  /** A row is being written: it exists, and its copies go. */
+  written(res: number, block: number, chunk: number): void {
+    const known = this.known.get(`${res}/${block}`);
+    if (known && chunk >= known.from && chunk <= known.to) known.chunks.add(chunk);
+    this.forget(res, block, chunk);
+  }
+
+  private forget(res: number, block: number, chunk: number): void {
     const k = key(res, block, chunk);
     const row = this.rows.get(k);
     if (!row) return;
@@ -122,8 +165,10 @@ export class RollupReadCache {
     this.bytes -= row.bytes;
   }
 
-  /** Drops the copies of a block's rows at a resolution up to `lastChunk`, which are being deleted. */
-  forgetThrough(res: number, block: number, lastChunk: number): void {
+  /** A block's rows at a resolution up to `lastChunk` are being deleted. */
+  deletedThrough(res: number, block: number, lastChunk: number): void {
+    const known = this.known.get(`${res}/${block}`);
+    for (const chunk of known?.chunks ?? []) if (chunk <= lastChunk) known!.chunks.delete(chunk);
     const prefix = `${res}/${block}/`;
     for (const k of [...this.rows.keys()])
       if (k.startsWith(prefix) && Number(k.slice(prefix.length)) <= lastChunk)

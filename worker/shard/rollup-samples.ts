@@ -135,8 +135,8 @@ type BlockChunk = { chunk: number; held: Segment } | { chunk: number; entries: I
 
 /**
  * The chunks of `block` in `[fromChunk, toChunk]` at resolution `res` for the series `locals`: held segments where
- * held, else the stored rows' entries. With `cached`, a read whose every stored row has copies in the rollups' read
- * cache reads only the rows' keys; otherwise the rows, keeping copies of what it read.
+ * held, else the stored rows' entries. With `cached`, through the rollups' read cache: rows are read only where it
+ * does not know which exist or lacks copies of these series' entries, and it keeps copies of what was read.
  */
 function blockChunks(
   rollups: Rollups,
@@ -151,25 +151,30 @@ function blockChunks(
     return rollups
       .chunks(res, block, fromChunk, toChunk)
       .map((c) => ("held" in c ? c : { chunk: c.chunk, entries: storedEntries(c.body, locals) }));
-  const { chunkMs } = RESOLUTIONS[res]!;
   const cache = rollups.readCache;
   const held = rollups.heldChunks(res, block, fromChunk, toChunk);
-  const out: BlockChunk[] = [...held].map(([chunk, segment]) => ({ chunk, held: segment }));
-  const candidates: number[] = [];
-  for (let chunk = fromChunk; chunk <= toChunk; chunk += chunkMs)
-    if (!held.has(chunk)) candidates.push(chunk);
-  if (cache.holdsAny(res, block, candidates)) {
-    const stored = rollups.storedChunks(res, block, fromChunk, toChunk).filter((chunk) => !held.has(chunk));
-    const hits: BlockChunk[] = [];
-    for (const chunk of stored) {
-      const entries = cache.get(res, block, chunk, locals);
-      if (!entries) break;
-      hits.push({ chunk, entries });
-    }
-    if (hits.length === stored.length) return [...out, ...hits].sort((a, b) => a.chunk - b.chunk);
+  const read = new Map<number, ArrayBuffer>();
+  for (const [from, to] of cache.unknown(res, block, fromChunk, toChunk)) {
+    const rows = rollups.storedRows(res, block, from, to);
+    cache.learn(
+      res,
+      block,
+      from,
+      to,
+      rows.map((row) => row.chunk),
+    );
+    for (const row of rows) read.set(row.chunk, row.body);
   }
-  for (const c of rollups.chunks(res, block, fromChunk, toChunk))
-    if (!("held" in c)) out.push({ chunk: c.chunk, entries: cache.put(res, block, c.chunk, c.body, locals) });
+  const out: BlockChunk[] = [...held].map(([chunk, segment]) => ({ chunk, held: segment }));
+  for (const chunk of cache.storedChunks(res, block, fromChunk, toChunk)) {
+    if (held.has(chunk)) continue;
+    let entries = cache.get(res, block, chunk, locals);
+    if (!entries) {
+      const body = read.get(chunk) ?? rollups.storedRow(res, block, chunk);
+      entries = body ? cache.put(res, block, chunk, body, locals) : [];
+    }
+    out.push({ chunk, entries });
+  }
   return out.sort((a, b) => a.chunk - b.chunk);
 }
 

@@ -168,15 +168,8 @@ export class Rollups {
   }
 
   private load(res: number, block: number, chunk: number): Segment | null {
-    const row = this.sql
-      .exec<{ body: ArrayBuffer }>(
-        "SELECT body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk = ?",
-        res,
-        block,
-        chunk,
-      )
-      .toArray()[0];
-    return row ? this.decode(res, chunk, row.body) : null;
+    const body = this.storedRow(res, block, chunk);
+    return body ? this.decode(res, chunk, body) : null;
   }
 
   private decode(res: number, chunk: number, body: ArrayBuffer, only?: ReadonlySet<number>): Segment {
@@ -200,7 +193,7 @@ export class Rollups {
           held.segment.chunk,
           held.segment.encode(),
         );
-        this.readCache.forget(held.res, held.block, held.segment.chunk);
+        this.readCache.written(held.res, held.block, held.segment.chunk);
         held.segment.dirty = false;
       }
       const kept = newest.get(`${held.res}/${held.block}`);
@@ -223,15 +216,40 @@ export class Rollups {
     const byChunk = new Map<number, StoredOrHeld>();
     for (const [chunk, held] of this.heldChunks(res, block, fromChunk, toChunk))
       byChunk.set(chunk, { chunk, held });
-    const rows = this.sql.exec<{ chunk: number; body: ArrayBuffer }>(
-      "SELECT chunk, body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
-      res,
-      block,
-      fromChunk,
-      toChunk,
-    );
-    for (const { chunk, body } of rows) if (!byChunk.has(chunk)) byChunk.set(chunk, { chunk, body });
+    for (const { chunk, body } of this.storedRows(res, block, fromChunk, toChunk))
+      if (!byChunk.has(chunk)) byChunk.set(chunk, { chunk, body });
     return [...byChunk.values()].sort((a, b) => a.chunk - b.chunk);
+  }
+
+  /** The stored rows of a block in `[fromChunk, toChunk]` at one resolution, held segments or not. */
+  storedRows(
+    res: number,
+    block: number,
+    fromChunk: number,
+    toChunk: number,
+  ): Array<{ chunk: number; body: ArrayBuffer }> {
+    return this.sql
+      .exec<{ chunk: number; body: ArrayBuffer }>(
+        "SELECT chunk, body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
+        res,
+        block,
+        fromChunk,
+        toChunk,
+      )
+      .toArray();
+  }
+
+  /** One stored row's blob, or null. */
+  storedRow(res: number, block: number, chunk: number): ArrayBuffer | null {
+    const row = this.sql
+      .exec<{ body: ArrayBuffer }>(
+        "SELECT body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk = ?",
+        res,
+        block,
+        chunk,
+      )
+      .toArray()[0];
+    return row?.body ?? null;
   }
 
   /** The segments held of a block in `[fromChunk, toChunk]` at one resolution, by chunk. */
@@ -243,20 +261,6 @@ export class Rollups {
         byChunk.set(chunk, held.segment);
     }
     return byChunk;
-  }
-
-  /** The chunks of a block in `[fromChunk, toChunk]` at one resolution that have a stored row; no blob is read. */
-  storedChunks(res: number, block: number, fromChunk: number, toChunk: number): number[] {
-    return this.sql
-      .exec<{ chunk: number }>(
-        "SELECT chunk FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
-        res,
-        block,
-        fromChunk,
-        toChunk,
-      )
-      .toArray()
-      .map((row) => row.chunk);
   }
 
   /** The segments of a block in `[fromChunk, toChunk]` at one resolution, stored ones overlaid by held ones. */
@@ -357,7 +361,7 @@ export class Rollups {
       )
       .toArray()[0];
     const through = boundary?.chunk ?? lastExpired;
-    this.readCache.forgetThrough(res, block, through);
+    this.readCache.deletedThrough(res, block, through);
     return this.sql.exec(
       "DELETE FROM rollup_chunks WHERE res = ? AND block = ? AND chunk <= ?",
       res,

@@ -91,11 +91,12 @@ describe("PromQL over stored rollup rows asked again", () => {
   /** Two hours ago, on the hour: the 1-minute rollups' chunk of that hour is a stored row once a later one exists. */
   const old = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
 
-  async function maxima(board: string, viewer: string): Promise<string[]> {
+  /** `max_over_time(g[5m])` every 5 minutes from `from` to `to` minutes past the old hour. */
+  async function maxima(board: string, viewer: string, from = 10, to = 20): Promise<string[]> {
     const params = new URLSearchParams({
       query: "max_over_time(g[5m])",
-      start: String((old + 10 * MINUTE) / 1000),
-      end: String((old + 20 * MINUTE) / 1000),
+      start: String((old + from * MINUTE) / 1000),
+      end: String((old + to * MINUTE) / 1000),
       step: "300",
     });
     const response = await request(`/api/v1/boards/${board}/prometheus/api/v1/query_range?${params}`, {
@@ -115,7 +116,7 @@ describe("PromQL over stored rollup rows asked again", () => {
     const device = await token("device", board, "d");
     // `g` a point a minute over the old hour, its value the minute; one point an hour later makes a newer chunk.
     const points = Array.from({ length: 60 }, (_, m) => ({ metric: "g", value: m, ts: old + m * MINUTE }));
-    points.push({ metric: "g", value: 0, ts: old + HOUR + MINUTE });
+    points.push({ metric: "g", value: 0, ts: old + 2 * HOUR });
     expect((await ingest(device, { points })).status).toBe(202);
     await checkpoint(board);
     const viewer = await token("viewer", board);
@@ -129,5 +130,24 @@ describe("PromQL over stored rollup rows asked again", () => {
     await checkpoint(board);
     expect(await maxima(board, viewer)).toEqual(["10", "100", "20"]);
     expect(await maxima(board, viewer)).toEqual(["10", "100", "20"]);
+  });
+
+  it("reads a row a checkpoint wrote into an hour that had none when the answer was first read", async () => {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    // The old hour a point a minute; the next hour none; one point in the hour after makes the newest chunk.
+    const points = Array.from({ length: 60 }, (_, m) => ({ metric: "g", value: m, ts: old + m * MINUTE }));
+    points.push({ metric: "g", value: 0, ts: old + 2 * HOUR });
+    expect((await ingest(device, { points })).status).toBe(202);
+    await checkpoint(board);
+    const viewer = await token("viewer", board);
+    // At 50, 55 and 60 minutes the window holds the old hour's points; at 65 to 75 the empty hour's none.
+    expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59"]);
+    expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59"]);
+    const late = { points: [{ metric: "g", value: 100, ts: old + HOUR + 7 * MINUTE }] };
+    expect((await ingest(device, late)).status).toBe(202);
+    expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59", "100"]);
+    await checkpoint(board);
+    expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59", "100"]);
   });
 });
