@@ -111,15 +111,22 @@ describe("PromQL over stored rollup rows asked again", () => {
   const checkpoint = (board: string) =>
     runInDurableObject(shardStub(board), (shard: ShardObject) => shard.checkpoint());
 
-  it("answers the same again, and a late point rewritten into a row the answer came from shows at once", async () => {
+  /**
+   * `g` a point a minute over the old hour, its value the minute, the next hour none, and one point in the hour
+   * after, which makes the newest chunk (held in memory): the old hour's is a stored row once checkpointed.
+   */
+  async function seeded(): Promise<{ board: string; device: string; viewer: string }> {
     const board = freshBoard();
     const device = await token("device", board, "d");
-    // `g` a point a minute over the old hour, its value the minute; one point an hour later makes a newer chunk.
     const points = Array.from({ length: 60 }, (_, m) => ({ metric: "g", value: m, ts: old + m * MINUTE }));
     points.push({ metric: "g", value: 0, ts: old + 2 * HOUR });
     expect((await ingest(device, { points })).status).toBe(202);
     await checkpoint(board);
-    const viewer = await token("viewer", board);
+    return { board, device, viewer: await token("viewer", board) };
+  }
+
+  it("answers the same again, and a late point rewritten into a row the answer came from shows at once", async () => {
+    const { board, device, viewer } = await seeded();
     // At 10, 15 and 20 minutes the closed window [t − 5 min, t] holds the points of minutes t − 5 … t.
     expect(await maxima(board, viewer)).toEqual(["10", "15", "20"]);
     expect(await maxima(board, viewer)).toEqual(["10", "15", "20"]);
@@ -133,14 +140,7 @@ describe("PromQL over stored rollup rows asked again", () => {
   });
 
   it("reads a row a checkpoint wrote into an hour that had none when the answer was first read", async () => {
-    const board = freshBoard();
-    const device = await token("device", board, "d");
-    // The old hour a point a minute; the next hour none; one point in the hour after makes the newest chunk.
-    const points = Array.from({ length: 60 }, (_, m) => ({ metric: "g", value: m, ts: old + m * MINUTE }));
-    points.push({ metric: "g", value: 0, ts: old + 2 * HOUR });
-    expect((await ingest(device, { points })).status).toBe(202);
-    await checkpoint(board);
-    const viewer = await token("viewer", board);
+    const { board, device, viewer } = await seeded();
     // At 50, 55 and 60 minutes the window holds the old hour's points; at 65 to 75 the empty hour's none.
     expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59"]);
     expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59"]);
