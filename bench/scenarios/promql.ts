@@ -18,15 +18,24 @@ const BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2
 const JOBS = 10;
 /** Remote write requests carry at most this many samples (edgepulse takes 10,000 points a request). */
 const SAMPLES_PER_REQUEST = 9_000;
+/** What any query costs before it reads a sample: HTTP through wrangler dev's proxy, credentials, the engine. */
+const NO_SAMPLES = "vector(1)";
 const EXPRESSIONS = [
   "sum by (job) (rate(http_requests_total[5m]))",
   "histogram_quantile(0.99, sum by (le) (rate(rpc_duration_seconds_bucket[5m])))",
   "topk(5, rate(http_requests_total[5m]))",
-  // What any query costs before it reads a sample: HTTP through wrangler dev's proxy, credentials, the shard list.
-  "vector(1)",
+  NO_SAMPLES,
 ];
 /** Not a query: the floor under `vector(1)`, HTTP through wrangler dev's proxy and the credential check only. */
 const BUILDINFO = "status/buildinfo (no query)";
+/**
+ * Below that, wrangler dev's proxy alone: the bench Worker's `/bench/health`, no credential, no app middleware
+ * (against Prometheus's `/-/healthy`).
+ */
+const PROXY_FLOOR = "health (proxy floor)";
+
+/** Repeats of the rows that read no sample, whatever the run's repeats. */
+const FIXED_COST_REPEATS = 30;
 
 /** A query window: its span, the samples' interval, the query's step; the hub's raw window is 1 h. */
 interface Window {
@@ -46,6 +55,8 @@ interface Row {
   expr: string;
   target: "edgepulse" | "prometheus";
   latencyMs: Histogram;
+  /** The warm-up request's time: the first asking, before anything the answer read is cached. */
+  firstMs: number;
   rowsRead: number;
   bytesMoved: number;
   samples: number;
@@ -109,20 +120,24 @@ async function timeQuery(
   path: string,
   headers: Record<string, string>,
   repeats: number,
-): Promise<{ latencyMs: Histogram; cost: Record<string, number> }> {
+): Promise<{ latencyMs: Histogram; firstMs: number; cost: Record<string, number> }> {
   const latencyMs = new Histogram();
   const cost: Record<string, number> = {};
+  let firstMs = 0;
   for (let i = -1; i < repeats; i++) {
     const started = performance.now();
     const response = await client.send("GET", path, headers);
     if (response.status !== 200)
       throw new Error(`GET ${path}: ${response.status} ${response.body.slice(0, 300)}`);
-    if (i < 0) continue;
+    if (i < 0) {
+      firstMs = performance.now() - started;
+      continue;
+    }
     latencyMs.record(performance.now() - started);
     for (const name of ["rows-read", "bytes-moved", "samples", "select-ms"])
       cost[name] = Number(response.headers[`x-edgepulse-${name}`] ?? Number.NaN);
   }
-  return { latencyMs, cost };
+  return { latencyMs, firstMs, cost };
 }
 
 function report(rows: Row[]): void {
@@ -141,6 +156,7 @@ function report(rows: Row[]): void {
       "series",
       "expression",
       "target",
+      "first ms",
       "p50 ms",
       "p99 ms",
       "select ms",
@@ -157,6 +173,7 @@ function report(rows: Row[]): void {
         num(row.series),
         row.expr.length > 48 ? `${row.expr.slice(0, 47)}…` : row.expr,
         row.target,
+        num(row.firstMs, 1),
         num(row.latencyMs.quantile(0.5), 1),
         num(row.latencyMs.quantile(0.99), 1),
         ours ? num(row.selectMs) : "-",
@@ -167,7 +184,8 @@ function report(rows: Row[]): void {
       ];
     }),
     [
-      "Both remote-written the same samples; GET query_range with the same parameters, sequential, after one warm-up.",
+      "Both remote-written the same samples; GET query_range with the same parameters, sequential, after one warm-up (first ms).",
+      `Rows without samples (${NO_SAMPLES}, buildinfo, health) are timed ${FIXED_COST_REPEATS} times: a few ms each, their p50 of 3 is noise.`,
       `${RAW_WINDOW.name}: step ${RAW_WINDOW.stepSeconds} s, the raw log. ${ROLLUP_WINDOW.name}: step ${ROLLUP_WINDOW.stepSeconds} s, ${num(ROLLUP_SERIES)} series, 1-minute rollups.`,
       "edgepulse: through wrangler dev's local proxy, the Worker running the engine over 4 shards; sums, counts, topk pushed down to them.",
       "samples, rows read, MB moved, select ms (waiting for shards, which evaluate pushed-down aggregations): per query, from the answer's x-edgepulse-* headers.",
@@ -206,6 +224,7 @@ async function measure(
     );
     const promClient = new HttpClient(prometheus.url, 1);
     try {
+      const auth: Record<string, string> = { authorization: `Bearer ${viewer}` };
       const probes = EXPRESSIONS.map((expr) => {
         const query = new URLSearchParams({
           query: expr,
@@ -213,27 +232,39 @@ async function measure(
           end: String(end / 1000),
           step: String(window.stepSeconds),
         });
-        return { expr, path: `api/v1/query_range?${query}` };
+        const path = `api/v1/query_range?${query}`;
+        return {
+          expr,
+          ours: `/api/v1/boards/${board}/prometheus/${path}`,
+          theirs: `/${path}`,
+          headers: auth,
+        };
       });
-      probes.push({ expr: BUILDINFO, path: "api/v1/status/buildinfo" });
-      for (const { expr, path } of probes) {
+      const buildinfo = "api/v1/status/buildinfo";
+      probes.push(
+        {
+          expr: BUILDINFO,
+          ours: `/api/v1/boards/${board}/prometheus/${buildinfo}`,
+          theirs: `/${buildinfo}`,
+          headers: auth,
+        },
+        { expr: PROXY_FLOOR, ours: "/bench/health", theirs: "/-/healthy", headers: {} },
+      );
+      for (const { expr, ours: ourPath, theirs: theirPath, headers } of probes) {
         await awaitQuietMachine();
         const profile = context.profile
           ? new HotSpotRecorder(server, context.stage.dir, `${window.name} ${num(count)} series: ${expr}`)
           : undefined;
-        const ours = await timeQuery(
-          client,
-          `/api/v1/boards/${board}/prometheus/${path}`,
-          { authorization: `Bearer ${viewer}` },
-          repeats,
-        );
+        const times = [NO_SAMPLES, BUILDINFO, PROXY_FLOOR].includes(expr) ? FIXED_COST_REPEATS : repeats;
+        const ours = await timeQuery(client, ourPath, headers, times);
         await profile?.print();
-        const theirs = await timeQuery(promClient, `/${path}`, {}, repeats);
+        const theirs = await timeQuery(promClient, theirPath, {}, times);
         const shared = { window: window.name, series: count, expr };
         rows.push({
           ...shared,
           target: "edgepulse",
           latencyMs: ours.latencyMs,
+          firstMs: ours.firstMs,
           rowsRead: ours.cost["rows-read"]!,
           bytesMoved: ours.cost["bytes-moved"]!,
           samples: ours.cost.samples!,
@@ -243,6 +274,7 @@ async function measure(
           ...shared,
           target: "prometheus",
           latencyMs: theirs.latencyMs,
+          firstMs: theirs.firstMs,
           rowsRead: 0,
           bytesMoved: 0,
           samples: 0,

@@ -1,5 +1,5 @@
 import { type BucketAggregate, emptyAggregate, ieeeMax, ieeeMin, ieeeSum } from "./columns.ts";
-import { RESOLUTIONS } from "./resolutions.ts";
+import { bucketsPerChunk, RESOLUTIONS } from "./resolutions.ts";
 import { blockOf, localOf, type Rollups } from "./rollups.ts";
 import {
   BUCKET_FIELDS,
@@ -12,6 +12,7 @@ import {
   NEG_INF,
   NON_FINITE_FIELDS,
   POS_INF,
+  type Segment,
   type StoredEntry,
   SUM,
   storedEntries,
@@ -129,10 +130,59 @@ function writePiece(out: SampleColumns, piece: Piece, ms: number, start: number,
   }
 }
 
+/** A chunk of a block as a read sees it: a held segment, or the stored entries of the series wanted. */
+type BlockChunk = { chunk: number; held: Segment } | { chunk: number; entries: Iterable<StoredEntry> };
+
+/**
+ * The chunks of `block` in `[fromChunk, toChunk]` at resolution `res` for the series `locals`: held segments where
+ * held, else the stored rows' entries. With `cached`, through the rollups' read cache: rows are read only where it
+ * does not know which exist or lacks copies of these series' entries, and it keeps copies of what was read.
+ */
+function blockChunks(
+  rollups: Rollups,
+  res: number,
+  block: number,
+  fromChunk: number,
+  toChunk: number,
+  locals: ReadonlySet<number>,
+  cached: boolean,
+): BlockChunk[] {
+  if (!cached)
+    return rollups
+      .chunks(res, block, fromChunk, toChunk)
+      .map((c) => ("held" in c ? c : { chunk: c.chunk, entries: storedEntries(c.body, locals) }));
+  const cache = rollups.readCache;
+  const held = rollups.heldChunks(res, block, fromChunk, toChunk);
+  const read = new Map<number, ArrayBuffer>();
+  for (const [from, to] of cache.unknown(res, block, fromChunk, toChunk)) {
+    const rows = rollups.storedRows(res, block, from, to);
+    cache.learn(
+      res,
+      block,
+      from,
+      to,
+      rows.map((row) => row.chunk),
+    );
+    for (const row of rows) read.set(row.chunk, row.body);
+  }
+  const out: BlockChunk[] = [...held].map(([chunk, segment]) => ({ chunk, held: segment }));
+  for (const chunk of cache.storedChunks(res, block, fromChunk, toChunk)) {
+    if (held.has(chunk)) continue;
+    let entries = cache.get(res, block, chunk, locals);
+    if (!entries) {
+      const body = read.get(chunk) ?? rollups.storedRow(res, block, chunk);
+      entries = body ? cache.put(res, block, chunk, body, locals) : [];
+    }
+    out.push({ chunk, entries });
+  }
+  return out.sort((a, b) => a.chunk - b.chunk);
+}
+
 /**
  * The buckets of resolution `res` of each of `seriesIds` whose last point lies in [start, end], one sample each at
  * that point's time valued by `field`, with each bucket's count of points when `withCounts`. Stored chunks are read
- * straight from their blobs' columns into the samples, and only the wanted series' entries are looked at.
+ * straight from their blobs' columns into the samples, and only the wanted series' entries are looked at; at the
+ * 1-minute and 1-hour resolutions a read small enough keeps copies of them for the next (see `RollupReadCache`).
  */
 export function readBucketSamples(
   rollups: Rollups,
@@ -143,7 +193,16 @@ export function readBucketSamples(
   field: BucketField,
   withCounts: boolean,
 ): BucketSamples[] {
-  const { ms, chunkMs } = RESOLUTIONS[res]!;
+  const resolution = RESOLUTIONS[res]!;
+  const { ms, chunkMs } = resolution;
+  const fromChunk = start - (start % chunkMs);
+  const cached =
+    resolution.name !== "1s" &&
+    rollups.readCache.admits(
+      seriesIds.length,
+      Math.floor((end - fromChunk) / chunkMs) + 1,
+      bucketsPerChunk(resolution),
+    );
   const pieces: Piece[][] = seriesIds.map(() => []);
   const capacity = seriesIds.map(() => 0);
   const byBlock = new Map<number, Map<number, number>>();
@@ -154,7 +213,7 @@ export function readBucketSamples(
   });
   for (const [block, wanted] of byBlock) {
     const locals = new Set(wanted.keys());
-    for (const chunk of rollups.chunks(res, block, start - (start % chunkMs), end)) {
+    for (const chunk of blockChunks(rollups, res, block, fromChunk, end, locals, cached)) {
       if ("held" in chunk) {
         for (const [local, i] of wanted) {
           const buckets = chunk.held.series[local];
@@ -164,7 +223,7 @@ export function readBucketSamples(
         }
         continue;
       }
-      for (const entry of storedEntries(chunk.body, locals)) {
+      for (const entry of chunk.entries) {
         const i = wanted.get(entry.local)!;
         pieces[i]!.push({ chunk: chunk.chunk, entry });
         capacity[i]! += entry.indexes.length;

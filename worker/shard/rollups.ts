@@ -1,6 +1,7 @@
 import { type BucketAggregate, emptyAggregate, emptyColumns, pushBucket } from "./columns.ts";
 import type { Sql } from "./metered-sql.ts";
 import { bucketsPerChunk, RESOLUTIONS, SERIES_PER_BLOCK } from "./resolutions.ts";
+import { RollupReadCache } from "./rollup-read-cache.ts";
 import {
   BUCKET_FIELDS,
   COUNT,
@@ -94,6 +95,8 @@ class StepColumns {
  * read stored rows and overlay the held segments, so they need no checkpoint.
  */
 export class Rollups {
+  /** Copies of stored entries PromQL read, kept equal to their rows (see `RollupReadCache`). */
+  readonly readCache = new RollupReadCache();
   private readonly sql: Sql;
   private held = new Map<string, Held>();
   /** Per resolution, indexed by series id. */
@@ -181,15 +184,8 @@ export class Rollups {
   }
 
   private load(res: number, block: number, chunk: number): Segment | null {
-    const row = this.sql
-      .exec<{ body: ArrayBuffer }>(
-        "SELECT body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk = ?",
-        res,
-        block,
-        chunk,
-      )
-      .toArray()[0];
-    return row ? this.decode(res, chunk, row.body) : null;
+    const body = this.storedRow(res, block, chunk);
+    return body ? this.decode(res, chunk, body) : null;
   }
 
   private decode(res: number, chunk: number, body: ArrayBuffer, only?: ReadonlySet<number>): Segment {
@@ -213,6 +209,7 @@ export class Rollups {
           held.segment.chunk,
           held.segment.encode(),
         );
+        this.readCache.written(held.res, held.block, held.segment.chunk);
         held.segment.dirty = false;
       }
       const kept = newest.get(`${held.res}/${held.block}`);
@@ -233,20 +230,53 @@ export class Rollups {
    */
   chunks(res: number, block: number, fromChunk: number, toChunk: number): StoredOrHeld[] {
     const byChunk = new Map<number, StoredOrHeld>();
+    for (const [chunk, held] of this.heldChunks(res, block, fromChunk, toChunk))
+      byChunk.set(chunk, { chunk, held });
+    for (const { chunk, body } of this.storedRows(res, block, fromChunk, toChunk))
+      if (!byChunk.has(chunk)) byChunk.set(chunk, { chunk, body });
+    return [...byChunk.values()].sort((a, b) => a.chunk - b.chunk);
+  }
+
+  /** The stored rows of a block in `[fromChunk, toChunk]` at one resolution, held segments or not. */
+  storedRows(
+    res: number,
+    block: number,
+    fromChunk: number,
+    toChunk: number,
+  ): Array<{ chunk: number; body: ArrayBuffer }> {
+    return this.sql
+      .exec<{ chunk: number; body: ArrayBuffer }>(
+        "SELECT chunk, body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
+        res,
+        block,
+        fromChunk,
+        toChunk,
+      )
+      .toArray();
+  }
+
+  /** One stored row's blob, or null. */
+  storedRow(res: number, block: number, chunk: number): ArrayBuffer | null {
+    const row = this.sql
+      .exec<{ body: ArrayBuffer }>(
+        "SELECT body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk = ?",
+        res,
+        block,
+        chunk,
+      )
+      .toArray()[0];
+    return row?.body ?? null;
+  }
+
+  /** The segments held of a block in `[fromChunk, toChunk]` at one resolution, by chunk. */
+  heldChunks(res: number, block: number, fromChunk: number, toChunk: number): Map<number, Segment> {
+    const byChunk = new Map<number, Segment>();
     for (const held of this.held.values()) {
       const { chunk } = held.segment;
       if (held.res === res && held.block === block && chunk >= fromChunk && chunk <= toChunk)
-        byChunk.set(chunk, { chunk, held: held.segment });
+        byChunk.set(chunk, held.segment);
     }
-    const rows = this.sql.exec<{ chunk: number; body: ArrayBuffer }>(
-      "SELECT chunk, body FROM rollup_chunks WHERE res = ? AND block = ? AND chunk >= ? AND chunk <= ?",
-      res,
-      block,
-      fromChunk,
-      toChunk,
-    );
-    for (const { chunk, body } of rows) if (!byChunk.has(chunk)) byChunk.set(chunk, { chunk, body });
-    return [...byChunk.values()].sort((a, b) => a.chunk - b.chunk);
+    return byChunk;
   }
 
   /** The segments of a block in `[fromChunk, toChunk]` at one resolution, stored ones overlaid by held ones. */
@@ -356,11 +386,13 @@ export class Rollups {
         budget - 1,
       )
       .toArray()[0];
+    const through = boundary?.chunk ?? lastExpired;
+    this.readCache.deletedThrough(res, block, through);
     return this.sql.exec(
       "DELETE FROM rollup_chunks WHERE res = ? AND block = ? AND chunk <= ?",
       res,
       block,
-      boundary?.chunk ?? lastExpired,
+      through,
     ).rowsWritten;
   }
 

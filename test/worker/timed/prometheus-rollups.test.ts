@@ -1,5 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { answer, evictBoard, freshBoard, ingest, request, token } from "../helpers.ts";
+import type { ShardObject } from "../../../worker/shard/shard-object.ts";
+import { answer, evictBoard, freshBoard, ingest, request, shardStub, token } from "../helpers.ts";
 
 /**
  * Beyond the raw window (here RAW_RETENTION_MS is 400 ms, so any selection spanning more than 800 ms) PromQL reads
@@ -80,5 +82,72 @@ describe("PromQL beyond the raw window", () => {
     expect(await answers()).toEqual(expected);
     await evictBoard(board);
     expect(await answers()).toEqual(expected);
+  });
+});
+
+describe("PromQL over stored rollup rows asked again", () => {
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+  /** Two hours ago, on the hour: the 1-minute rollups' chunk of that hour is a stored row once a later one exists. */
+  const old = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+
+  /** `max_over_time(g[5m])` every 5 minutes from `from` to `to` minutes past the old hour. */
+  async function maxima(board: string, viewer: string, from = 10, to = 20): Promise<string[]> {
+    const params = new URLSearchParams({
+      query: "max_over_time(g[5m])",
+      start: String((old + from * MINUTE) / 1000),
+      end: String((old + to * MINUTE) / 1000),
+      step: "300",
+    });
+    const response = await request(`/api/v1/boards/${board}/prometheus/api/v1/query_range?${params}`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    const { status, body } = await answer(response);
+    expect(status).toBe(200);
+    expect(response.headers.get("x-edgepulse-sources")).toBe("1m");
+    return body.data.result[0].values.map(([, v]: [number, string]) => v);
+  }
+
+  const checkpoint = (board: string) =>
+    runInDurableObject(shardStub(board), (shard: ShardObject) => shard.checkpoint());
+
+  /**
+   * `g` a point a minute over the old hour, its value the minute, the next hour none, and one point in the hour
+   * after, which makes the newest chunk (held in memory): the old hour's is a stored row once checkpointed.
+   */
+  async function seeded(): Promise<{ board: string; device: string; viewer: string }> {
+    const board = freshBoard();
+    const device = await token("device", board, "d");
+    const points = Array.from({ length: 60 }, (_, m) => ({ metric: "g", value: m, ts: old + m * MINUTE }));
+    points.push({ metric: "g", value: 0, ts: old + 2 * HOUR });
+    expect((await ingest(device, { points })).status).toBe(202);
+    await checkpoint(board);
+    return { board, device, viewer: await token("viewer", board) };
+  }
+
+  it("answers the same again, and a late point rewritten into a row the answer came from shows at once", async () => {
+    const { board, device, viewer } = await seeded();
+    // At 10, 15 and 20 minutes the closed window [t − 5 min, t] holds the points of minutes t − 5 … t.
+    expect(await maxima(board, viewer)).toEqual(["10", "15", "20"]);
+    expect(await maxima(board, viewer)).toEqual(["10", "15", "20"]);
+    // A late point into the stored hour: held in memory until the checkpoint writes the row again, then read back.
+    const late = { points: [{ metric: "g", value: 100, ts: old + 12 * MINUTE + 30_000 }] };
+    expect((await ingest(device, late)).status).toBe(202);
+    expect(await maxima(board, viewer)).toEqual(["10", "100", "20"]);
+    await checkpoint(board);
+    expect(await maxima(board, viewer)).toEqual(["10", "100", "20"]);
+    expect(await maxima(board, viewer)).toEqual(["10", "100", "20"]);
+  });
+
+  it("reads a row a checkpoint wrote into an hour that had none when the answer was first read", async () => {
+    const { board, device, viewer } = await seeded();
+    // At 50, 55 and 60 minutes the window holds the old hour's points; at 65 to 75 the empty hour's none.
+    expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59"]);
+    expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59"]);
+    const late = { points: [{ metric: "g", value: 100, ts: old + HOUR + 7 * MINUTE }] };
+    expect((await ingest(device, late)).status).toBe(202);
+    expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59", "100"]);
+    await checkpoint(board);
+    expect(await maxima(board, viewer, 50, 75)).toEqual(["50", "55", "59", "100"]);
   });
 });
