@@ -10,6 +10,16 @@ import {
   type Viewer,
 } from "../helpers.ts";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function subscriptionsOn(stub: DurableObjectStub): Promise<number> {
+  return runInDurableObject(
+    stub,
+    (object: unknown) =>
+      (object as { queries: { counts: { subscriptions: number } } }).queries.counts.subscriptions,
+  );
+}
+
 describe("live PromQL on a relay (2 viewers per object)", () => {
   it("keeps a relay socket's subscription across an eviction of the relay: no gap, no repeat", async () => {
     const board = freshBoard();
@@ -18,6 +28,7 @@ describe("live PromQL on a relay (2 viewers per object)", () => {
     // Two fill the hub; the third is served by relay 0.
     for (let i = 0; i < 3; i++) sockets.push(await connect(board, viewer, "?series=none:none"));
     const onRelay = sockets[2]!;
+    const relay = relayStub(board, 0);
     try {
       await onRelay.nextMessage("hello");
       onRelay.socket.send(JSON.stringify({ type: "query", id: "t", expr: "vector(time())", step: 1000 }));
@@ -29,7 +40,6 @@ describe("live PromQL on a relay (2 viewers per object)", () => {
         return event;
       };
       while ((await take()).kind !== "steps");
-      const relay = relayStub(board, 0);
       await stopLiveQueryClocks(relay);
       await evictDurableObject(relay, { webSockets: "hibernate" });
       // Any event wakes it (here a call into it): it resubscribes from the socket's attachment.
@@ -41,6 +51,8 @@ describe("live PromQL on a relay (2 viewers per object)", () => {
       expect(onRelay.closed).toBeNull();
     } finally {
       for (const socket of sockets) socket.close();
+      // The relay ends its evaluation once it sees the socket go; the test's runtime must not close before.
+      for (let tries = 0; tries < 50 && (await subscriptionsOn(relay)) > 0; tries++) await sleep(100);
     }
   });
 });
