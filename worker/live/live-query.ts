@@ -113,6 +113,9 @@ export class LiveQuery {
   private seeding: Array<[id: number, ts: number, value: number, stale: boolean]> | null = [];
   /** Evaluation times the ring holds every sample for: the last steps (older corrections re-read storage). */
   private coveredFrom: number;
+  /** The memory and correction horizons in whole steps (ms). */
+  private readonly memoryMs: number;
+  private readonly correctionMs: number;
   /** Where the seed and older corrections are read from. */
   private shards: QueriedShard[] = [];
   /** Final steps late points changed: [from, to] evaluation times. */
@@ -123,7 +126,9 @@ export class LiveQuery {
     this.expr = expr;
     this.stepMs = stepMs;
     this.lastFinal = through;
-    this.coveredFrom = through - wholeSteps(LIVE_QUERY_LIMITS.memoryHorizonMs, stepMs);
+    this.memoryMs = wholeSteps(LIVE_QUERY_LIMITS.memoryHorizonMs, stepMs);
+    this.correctionMs = wholeSteps(LIVE_QUERY_LIMITS.correctionHorizonMs, stepMs);
+    this.coveredFrom = through - this.memoryMs;
     this.labelsOf = labelsOf;
   }
 
@@ -208,17 +213,13 @@ export class LiveQuery {
     if (!this.ready || through <= this.lastFinal) return;
     const step = this.stepMs;
     if (this.dirty) {
-      const horizon = this.lastFinal - wholeSteps(LIVE_QUERY_LIMITS.correctionHorizonMs, step);
-      const first = Math.max(Math.ceil(this.dirty[0] / step) * step, horizon);
+      const first = Math.max(Math.ceil(this.dirty[0] / step) * step, this.lastFinal - this.correctionMs);
       const last = Math.min(Math.floor(this.dirty[1] / step) * step, this.lastFinal);
       this.dirty = null;
       if (first <= last && !(await this.send("correction", first, last))) return;
     }
     if (!(await this.send("steps", this.lastFinal + step, through))) return;
-    this.coveredFrom = Math.max(
-      this.coveredFrom,
-      through - wholeSteps(LIVE_QUERY_LIMITS.memoryHorizonMs, step),
-    );
+    this.coveredFrom = Math.max(this.coveredFrom, through - this.memoryMs);
     this.ring.dropBefore(this.coveredFrom);
     this.checkSize();
   }
