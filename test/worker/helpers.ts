@@ -327,5 +327,7 @@ export async function stopLiveQueryClocks(stub: DurableObjectStub): Promise<void
   await runInDurableObject(stub, (object: unknown) => {
     const { clocks } = (object as { queries: { clocks: Map<number, { timer: number }> } }).queries;
     for (const clock of clocks.values()) clearTimeout(clock.timer);
+    // A tick under way re-arms only a clock still in the map.
+    clocks.clear();
   });
 }
