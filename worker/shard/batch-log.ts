@@ -1,5 +1,6 @@
 import { decodeBatch, encodeBatch, type StoredBatch } from "./batch-codec.ts";
 import type { Sql } from "./metered-sql.ts";
+import { RecentBatches } from "./recent-batches.ts";
 
 /** A batch as the log holds it: its seq, when it was received, and its points (series ids are the shard's). */
 export interface LoggedBatch {
@@ -52,6 +53,8 @@ export class BatchLog {
   private lastReceivedAt: number;
   /** The oldest rows, in seq order; refilled from SQLite when it runs out. */
   private head: HeadRow[] = [];
+  /** The newest rows' blobs, read without SQLite. */
+  private readonly recent: RecentBatches;
 
   /** `checkpointPoints` is the point count stored at the last checkpoint; batches after it are counted here. */
   constructor(sql: Sql, retention: LogRetention, checkpointSeq: number, checkpointPoints: number) {
@@ -65,6 +68,7 @@ export class BatchLog {
       sql
         .exec<{ at: number | null }>("SELECT received_at AS at FROM batches WHERE seq = ?", this.lastSeq)
         .toArray()[0]?.at ?? 0;
+    this.recent = new RecentBatches(this.lastSeq);
   }
 
   private oldest(): HeadRow | undefined {
@@ -101,7 +105,8 @@ export class BatchLog {
       if (ts < minTs) minTs = ts;
       if (ts > maxTs) maxTs = ts;
     }
-    const values = [seq, this.lastReceivedAt, count, minTs, maxTs, encodeBatch(batch), key?.key, key?.hash];
+    const blob = encodeBatch(batch);
+    const values = [seq, this.lastReceivedAt, count, minTs, maxTs, blob, key?.key, key?.hash];
     const head = this.oldest();
     if (head && head.seq <= reusableThroughSeq && this.expired(head, this.lastReceivedAt, count)) {
       this.sql.exec(
@@ -111,6 +116,7 @@ export class BatchLog {
         head.seq,
       );
       this.head.shift();
+      this.recent.drop(head.seq);
       this.points -= head.points;
     } else {
       this.sql.exec(
@@ -119,6 +125,7 @@ export class BatchLog {
         ...values.map((value) => value ?? null),
       );
     }
+    this.recent.add({ seq, receivedAt: this.lastReceivedAt, minTs, maxTs, blob: blob.buffer as ArrayBuffer });
     this.lastSeq = seq;
     this.points += count;
     return seq;
@@ -152,6 +159,8 @@ export class BatchLog {
   private firstReceivedSince(since: number): number | null {
     let low = this.firstSeq();
     if (low === null) return null;
+    const recent = this.recent.firstReceivedSince(since, this.lastSeq + 1, low > this.recent.coveredAfter);
+    if (recent !== undefined) return recent;
     let high = this.lastSeq + 1;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
@@ -171,23 +180,25 @@ export class BatchLog {
    * Batches received at or after `since` holding points in `[fromTs, toTs)`, found by binary search on seq
    * (received_at never decreases with seq); batches without such points are skipped before decoding. Rows are
    * scanned by ranges of seq that double (a cursor left early has still read its whole scan), so a reader that
-   * stops early has read at most about twice the rows it used.
+   * stops early has read at most about twice the rows it used. The rows the log keeps in memory come from there.
    */
   *readReceivedSince(since: number, fromTs: number, toTs: number): Generator<LoggedBatch> {
     const first = this.firstReceivedSince(since);
     if (first === null) return;
-    for (let low = first, page = FIRST_PAGE_ROWS; low <= this.lastSeq; low += page, page *= 2) {
+    const storedThrough = Math.min(this.lastSeq, this.recent.coveredAfter);
+    for (let low = first, page = FIRST_PAGE_ROWS; low <= storedThrough; low += page, page *= 2) {
       const rows = this.sql.exec<{ seq: number; received_at: number; body: ArrayBuffer }>(
         `SELECT seq, received_at, body FROM batches WHERE seq >= ? AND seq < ? AND max_ts >= ? AND min_ts < ?
            ORDER BY seq`,
         low,
-        low + page,
+        Math.min(low + page, storedThrough + 1),
         fromTs,
         toTs,
       );
       for (const row of rows)
         yield { seq: row.seq, receivedAt: row.received_at, batch: decodeBatch(row.body) };
     }
+    yield* this.recent.overlapping(first, fromTs, toTs);
   }
 
   /** Batches received at or after `since` that carried an idempotency key, with what a repeat is answered. */
@@ -241,7 +252,10 @@ export class BatchLog {
       this.head.shift();
       deleted++;
     }
-    if (last !== null) this.sql.exec("DELETE FROM batches WHERE seq <= ?", last);
+    if (last !== null) {
+      this.sql.exec("DELETE FROM batches WHERE seq <= ?", last);
+      this.recent.drop(last);
+    }
     return deleted;
   }
 
