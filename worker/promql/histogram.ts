@@ -62,27 +62,36 @@ export function bucketQuantile(q: number, input: readonly Bucket[]): number {
   return start + (bucket.upperBound - start) * (rank / count);
 }
 
-// A series' label set is one object through every step of a query: its bucket set is derived once.
-const bucketSets = new WeakMap<LabelSet, { key: string; labels: LabelSet }>();
+/** A bucket series' place: its bound, and its set's labels without `le` (the key keeps `__name__`, the result drops it). */
+interface BucketOf {
+  upperBound: number | undefined;
+  key: string;
+  labels: LabelSet;
+}
 
-/** The bucket set a bucket belongs to: its labels without `le` (the key keeps `__name__`, the result drops it). */
-function bucketSetOf(labels: LabelSet): { key: string; labels: LabelSet } {
-  let set = bucketSets.get(labels);
-  if (!set) {
+// A series' label set is one object through every step of a query: its bound and bucket set are derived once.
+const buckets = new WeakMap<LabelSet, BucketOf>();
+
+function bucketOf(labels: LabelSet): BucketOf {
+  let bucket = buckets.get(labels);
+  if (!bucket) {
     const withoutLe = without(labels, ["le"]);
-    set = { key: labelsKey(withoutLe), labels: dropMetricName(withoutLe) };
-    bucketSets.set(labels, set);
+    bucket = {
+      upperBound: parseBound(labels.le),
+      key: labelsKey(withoutLe),
+      labels: dropMetricName(withoutLe),
+    };
+    buckets.set(labels, bucket);
   }
-  return set;
+  return bucket;
 }
 
 /** histogram_quantile(q, v): one output series per bucket set (labels without `le` and `__name__`). */
 export function histogramQuantile(q: number, samples: readonly Sample[]): Sample[] {
   const sets = new Map<string, { labels: LabelSet; buckets: Bucket[] }>();
   for (const s of samples) {
-    const upperBound = parseBound(s.labels.le);
+    const { upperBound, key, labels } = bucketOf(s.labels);
     if (upperBound === undefined) continue;
-    const { key, labels } = bucketSetOf(s.labels);
     let set = sets.get(key);
     if (!set) {
       set = { labels, buckets: [] };

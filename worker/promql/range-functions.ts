@@ -15,6 +15,21 @@ export interface WindowContext {
 /** undefined: no output sample for this series at this step. */
 export type WindowFunction = (p: WindowPoints, c: WindowContext) => number | undefined;
 
+// A series' columns do not change while a query reads them (a live query's selection is a new view each time).
+const resetCounts = new WeakMap<Floats, Uint32Array>();
+
+/** How many counter resets (a value below the one before) a series has up to each of its points. */
+function resetsThrough(v: Floats): Uint32Array {
+  let counts = resetCounts.get(v);
+  if (!counts) {
+    counts = new Uint32Array(v.length);
+    for (let i = 1; i < v.length; i++)
+      counts[i] = counts[i - 1]! + ((v[i] as number) < (v[i - 1] as number) ? 1 : 0);
+    resetCounts.set(v, counts);
+  }
+  return counts;
+}
+
 /** rate/increase/delta: the change over the samples, extrapolated towards the window's edges. */
 function extrapolatedDelta(isCounter: boolean, isRate: boolean): WindowFunction {
   return ({ t, v, from, to }, c) => {
@@ -22,7 +37,9 @@ function extrapolatedDelta(isCounter: boolean, isRate: boolean): WindowFunction 
     if (n < 2) return undefined;
     const first = v[from] as number;
     let result = (v[to - 1] as number) - first;
-    if (isCounter) {
+    // Resets are added in order, as Prometheus adds them; a window without one (most) skips the walk.
+    const resets = isCounter ? resetsThrough(v) : undefined;
+    if (resets && resets[to - 1] !== resets[from]) {
       let prev = first;
       for (let i = from + 1; i < to; i++) {
         const cur = v[i] as number;
