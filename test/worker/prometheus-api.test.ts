@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { WriteRequestSchema } from "../../worker/formats/gen/prometheus/remote_pb.ts";
 import { ShardQuerier } from "../../worker/prometheus/shard-querier.ts";
 import { PromQLError } from "../../worker/promql/index.ts";
-import { answer, freshBoard, request, shardStub, token } from "./helpers.ts";
+import { answer, evictBoard, freshBoard, request, shardStub, token } from "./helpers.ts";
 
 type Series = { labels: Record<string, string>; samples: Array<[value: number, ts: number]> };
 
@@ -134,10 +134,17 @@ describe("Prometheus API: queries", () => {
 
   it("states the rows read, bytes moved, samples, sources and time waiting for shards of a query in headers", async () => {
     const { board, viewer } = await seeded();
-    const response = await request(
-      `/api/v1/boards/${board}/prometheus/api/v1/query?query=http_requests_total&time=${SECONDS(END)}`,
-      { headers: { authorization: `Bearer ${viewer}` } },
-    );
+    const query = () =>
+      request(
+        `/api/v1/boards/${board}/prometheus/api/v1/query?query=http_requests_total&time=${SECONDS(END)}`,
+        {
+          headers: { authorization: `Bearer ${viewer}` },
+        },
+      );
+    // Fresh points are still in the shard's memory; once it is evicted they come back from SQLite's rows.
+    expect(Number((await query()).headers.get("x-edgepulse-rows-read"))).toBe(0);
+    await evictBoard(board);
+    const response = await query();
     expect(response.status).toBe(200);
     expect(Number(response.headers.get("x-edgepulse-rows-read"))).toBeGreaterThan(0);
     expect(Number(response.headers.get("x-edgepulse-bytes-moved"))).toBeGreaterThan(0);
