@@ -203,19 +203,26 @@ export class Viewers {
    * `waitMs` for the next flush. A waiting poll keeps its object awake.
    */
   async poll(selectors: string[], after: StreamPosition | null, waitMs: number): Promise<PollAnswer> {
-    if (after && this.caughtUp(after)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.pollers.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, waitMs);
-        this.pollers.add(done);
-      });
+    // Until it answers, a poll keeps this object fed like a socket being greeted: idle, it would be forgotten.
+    this.greetingsInProgress++;
+    let greeting: Greeting;
+    try {
+      if (after && this.caughtUp(after)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.pollers.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, waitMs);
+          this.pollers.add(done);
+        });
+      }
+      greeting = await this.greeting(selectors, after, MAX_POLL_REPLAY_POINTS);
+    } finally {
+      this.greetingsInProgress--;
+      this.lastPollAt = Date.now();
     }
-    const greeting = await this.greeting(selectors, after, MAX_POLL_REPLAY_POINTS);
-    this.lastPollAt = Date.now();
     return {
       positions: greeting.positions,
       messages: greeting.messages,

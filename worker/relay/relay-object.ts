@@ -27,6 +27,8 @@ export class RelayObject extends DurableObject<Env> {
   private readonly replay: ReplaySource;
   private live: Promise<Viewers> | null = null;
   private viewers: Viewers | null = null;
+  /** Viewers' requests being served: the relay stays fed meanwhile (see `active`). */
+  private requests = 0;
   private readonly tick: Tick;
   /** Live PromQL for this relay's sockets: one evaluation per (expression, step), fed the hub's flushes. */
   private readonly queries: LiveQueries;
@@ -122,10 +124,10 @@ export class RelayObject extends DurableObject<Env> {
 
   /**
    * Whether this relay wants the hub's flushes: it serves viewers, had some within the idle grace, or is building its
-   * view for one (forgetting it then would leave that viewer on a view no flush reaches).
+   * view for one or answering one's request (forgetting it then would leave that viewer on a view no flush reaches).
    */
   private get active(): boolean {
-    if (this.ctx.getWebSockets().length > 0 || this.queries.watching) return true;
+    if (this.ctx.getWebSockets().length > 0 || this.queries.watching || this.requests > 0) return true;
     return this.viewers ? !this.viewers.idle : this.live !== null;
   }
 
@@ -152,9 +154,13 @@ export class RelayObject extends DurableObject<Env> {
 
   /** A viewer the hub placed here. */
   override async fetch(request: Request): Promise<Response> {
-    const response = await serveViewer(request, await this.ready());
-    this.ctx.waitUntil(this.sendReport());
-    return response;
+    this.requests++;
+    try {
+      return await serveViewer(request, await this.ready());
+    } finally {
+      this.requests--;
+      this.ctx.waitUntil(this.sendReport());
+    }
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
