@@ -20,11 +20,14 @@ const JOBS = 10;
 const SAMPLES_PER_REQUEST = 9_000;
 /** What any query costs before it reads a sample: HTTP through wrangler dev's proxy, credentials, the engine. */
 const NO_SAMPLES = "vector(1)";
+/** A selector no series matches: what asking every shard costs, on top of `vector(1)`. */
+const NO_SERIES = "no_such_metric";
 const EXPRESSIONS = [
   "sum by (job) (rate(http_requests_total[5m]))",
   "histogram_quantile(0.99, sum by (le) (rate(rpc_duration_seconds_bucket[5m])))",
   "topk(5, rate(http_requests_total[5m]))",
   NO_SAMPLES,
+  NO_SERIES,
 ];
 /** Not a query: the floor under `vector(1)`, HTTP through wrangler dev's proxy and the credential check only. */
 const BUILDINFO = "status/buildinfo (no query)";
@@ -185,7 +188,7 @@ function report(rows: Row[]): void {
     }),
     [
       "Both remote-written the same samples; GET query_range with the same parameters, sequential, after one warm-up (first ms).",
-      `Rows without samples (${NO_SAMPLES}, buildinfo, health) are timed ${FIXED_COST_REPEATS} times: a few ms each, their p50 of 3 is noise.`,
+      `Rows without samples (${NO_SAMPLES}, ${NO_SERIES}, buildinfo, health) are timed ${FIXED_COST_REPEATS} times: a few ms each, their p50 of 3 is noise.`,
       `${RAW_WINDOW.name}: step ${RAW_WINDOW.stepSeconds} s, the raw log. ${ROLLUP_WINDOW.name}: step ${ROLLUP_WINDOW.stepSeconds} s, ${num(ROLLUP_SERIES)} series, 1-minute rollups.`,
       "edgepulse: through wrangler dev's local proxy, the Worker running the engine over 4 shards; sums, counts, topk pushed down to them.",
       "samples, rows read, MB moved, select ms (waiting for shards, which evaluate pushed-down aggregations): per query, from the answer's x-edgepulse-* headers.",
@@ -255,7 +258,9 @@ async function measure(
         const profile = context.profile
           ? new HotSpotRecorder(server, context.stage.dir, `${window.name} ${num(count)} series: ${expr}`)
           : undefined;
-        const times = [NO_SAMPLES, BUILDINFO, PROXY_FLOOR].includes(expr) ? FIXED_COST_REPEATS : repeats;
+        const times = [NO_SAMPLES, NO_SERIES, BUILDINFO, PROXY_FLOOR].includes(expr)
+          ? FIXED_COST_REPEATS
+          : repeats;
         const ours = await timeQuery(client, ourPath, headers, times);
         await profile?.print();
         const theirs = await timeQuery(promClient, theirPath, {}, times);
