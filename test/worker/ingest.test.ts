@@ -259,5 +259,16 @@ describe("series limit", () => {
     expect((await storedBatches(board)).map((batch) => batch.points)).toEqual([1000, 1000, 1000, 1000, 999]);
     expect((await ingest(last, { points: metrics(1) })).status).toBe(202);
     expect((await storedBatches(board)).reduce((sum, batch) => sum + batch.points, 0)).toBe(limit);
+    // The refused batch's series left nothing behind: each metric's series are found once.
+    const viewer = await token("viewer", board);
+    const count = async (metric: string) => {
+      const { body } = await answer(
+        request(`/api/v1/boards/${board}/prometheus/api/v1/query?query=count(${metric})`, {
+          headers: { authorization: `Bearer ${viewer}` },
+        }),
+      );
+      return body.data.result[0].value[1];
+    };
+    expect([await count("m0"), await count("m1"), await count("m999")]).toEqual(["6", "5", "4"]);
   });
 });

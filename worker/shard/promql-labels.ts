@@ -1,28 +1,29 @@
 import { MAX_TIME, MIN_TIME } from "../prometheus/params.ts";
 import { matchesAll } from "../promql/index.ts";
 import type { LabelMatcher, LabelSet } from "../promql/querier.ts";
-import { promqlLabels, type SeriesDef } from "../protocol/index.ts";
 import { RESOLUTIONS } from "./resolutions.ts";
 import type { Rollups } from "./rollups.ts";
-import type { SeriesCatalog } from "./series-catalog.ts";
+import type { LabelledSeries, SeriesCatalog } from "./series-catalog.ts";
 
-/** A catalog series with its PromQL labels. */
-export interface LabelledSeries {
-  def: SeriesDef;
-  labels: LabelSet;
-}
+export type { LabelledSeries };
 
-/** The series matching every matcher of at least one of `sets`. */
+/** The metric a matcher set names with `__name__="…"`, if it does. */
+const metricOf = (matchers: readonly LabelMatcher[]) =>
+  matchers.find((m) => m.name === "__name__" && m.type === "=")?.value;
+
+/**
+ * The series matching every matcher of at least one of `sets`, in id order. When every set names its metric, only
+ * those metrics' series are looked at.
+ */
 export function matchingSeries(
   catalog: SeriesCatalog,
   sets: readonly (readonly LabelMatcher[])[],
 ): LabelledSeries[] {
-  const found: LabelledSeries[] = [];
-  for (const def of catalog.all()) {
-    const labels = promqlLabels(def);
-    if (sets.some((matchers) => matchesAll(labels, matchers))) found.push({ def, labels });
-  }
-  return found;
+  const metrics = sets.map(metricOf);
+  const candidates = metrics.includes(undefined)
+    ? catalog.labelled()
+    : catalog.labelled(new Set(metrics as string[]));
+  return candidates.filter(({ labels }) => sets.some((matchers) => matchesAll(labels, matchers)));
 }
 
 /** A catalog question of the series, labels and label values endpoints. No matcher sets means every series. */

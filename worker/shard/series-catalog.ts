@@ -2,8 +2,10 @@ import type { SeriesKey } from "../ingest/points.ts";
 import {
   fromJsonValue,
   type JsonValue,
+  type Labels,
   lastPoint,
   parseLabels,
+  promqlLabels,
   type Selector,
   type SeriesDef,
   type SeriesKind,
@@ -11,6 +13,12 @@ import {
   selectorMatches,
 } from "../protocol/index.ts";
 import type { Sql } from "./metered-sql.ts";
+
+/** A series with its PromQL labels (`promqlLabels`), built once: callers must not change them. */
+export interface LabelledSeries {
+  def: SeriesDef;
+  labels: Labels;
+}
 
 /** Series one shard may hold: with the rollup retentions, this bounds its storage (README "Storage bound"). */
 export const MAX_SERIES_PER_SHARD = 5_000;
@@ -24,6 +32,8 @@ interface SeriesEntry {
   lastStale: boolean;
   /** Timestamp of the newest staleness marker the series has had, or null. */
   newestMarker: number | null;
+  /** The series with its PromQL labels, once a query asked for them. */
+  labelled?: LabelledSeries;
 }
 
 /** How a latest value is kept in the checkpoint row (JSON): `stale` 1 when it is a staleness marker. */
@@ -43,6 +53,8 @@ function identity(device: string, metric: string, labels: string): string {
 export class SeriesCatalog {
   private readonly byId: SeriesEntry[] = [];
   private readonly byKey = new Map<string, SeriesEntry>();
+  /** Each metric's series in id order: a PromQL selector naming its metric looks at those only. */
+  private readonly byMetric = new Map<string, SeriesEntry[]>();
   private readonly perDevice = new Map<string, number>();
   private readonly sql: Sql;
   /**
@@ -95,6 +107,9 @@ export class SeriesCatalog {
     };
     this.byId[id] = entry;
     this.byKey.set(identity(key.device, key.metric, key.labels), entry);
+    const ofMetric = this.byMetric.get(key.metric);
+    if (ofMetric) ofMetric.push(entry);
+    else this.byMetric.set(key.metric, [entry]);
     this.perDevice.set(key.device, (this.perDevice.get(key.device) ?? 0) + 1);
     return entry;
   }
@@ -114,6 +129,19 @@ export class SeriesCatalog {
 
   all(): SeriesDef[] {
     return this.byId.map((entry) => entry.def);
+  }
+
+  /** Every series, or those of the metrics named, with their PromQL labels, in id order. */
+  labelled(metrics?: ReadonlySet<string>): LabelledSeries[] {
+    let entries = this.byId;
+    if (metrics) {
+      entries = [...metrics].flatMap((metric) => this.byMetric.get(metric) ?? []);
+      if (metrics.size > 1) entries.sort((a, b) => a.def.id - b.def.id);
+    }
+    return entries.map((entry) => {
+      entry.labelled ??= { def: entry.def, labels: promqlLabels(entry.def) };
+      return entry.labelled;
+    });
   }
 
   /** Series matched by any of `selectors`, in id order. */
@@ -173,9 +201,11 @@ export class SeriesCatalog {
   private forget(created: SeriesEntry[]): void {
     if (created.length === 0) return;
     this.byId.length = created[0]!.def.id;
-    for (const { def, labels } of created) {
+    for (const { def, labels } of created.toReversed()) {
       this.byKey.delete(identity(def.device, def.metric, labels));
       this.perDevice.set(def.device, this.perDevice.get(def.device)! - 1);
+      // The newest of its metric's series: the last in that list.
+      this.byMetric.get(def.metric)!.pop();
     }
   }
 
