@@ -152,9 +152,12 @@ describe("live dashboard panels in Chromium", () => {
     // A longer range: each live panel's subscription replaced by one over it.
     await page.click('[data-testid="time-range"]');
     await page.click('[data-testid="time-now-15m"]');
-    await expect.poll(() => page.url()).toContain("from=now-15m");
+    // Waits as long as the panels' other steps do: a page redrawing beside the whole suite takes over a second.
+    await expect.poll(() => page.url(), { timeout: 10_000 }).toContain("from=now-15m");
     await expect
-      .poll(() => traffic.sent.filter((text) => JSON.parse(text).type === "unquery").length)
+      .poll(() => traffic.sent.filter((text) => JSON.parse(text).type === "unquery").length, {
+        timeout: 10_000,
+      })
       .toBeGreaterThanOrEqual(2);
     await page.locator(`${PANEL(1)}[data-state="ready"]`).waitFor();
     expect(traffic.polls).toEqual([]);
