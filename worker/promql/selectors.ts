@@ -69,11 +69,18 @@ export class RangeReader {
   /** The non-empty windows, in the series' order. */
   windows(mint: number, maxt: number): WindowSeries[] {
     const out: WindowSeries[] = [];
-    for (const w of this.windowsOf) {
-      w.from = firstAbove(w.t, w.from, mint - 1);
-      w.to = firstAbove(w.t, Math.max(w.from, w.to), maxt);
-      if (w.to > w.from) out.push(w);
+    for (let i = 0; i < this.windowsOf.length; i++) {
+      const w = this.window(i, mint, maxt);
+      if (w) out.push(w);
     }
     return out;
+  }
+
+  /** Series `i`'s window, undefined when empty. */
+  window(i: number, mint: number, maxt: number): WindowSeries | undefined {
+    const w = this.windowsOf[i]!;
+    w.from = firstAbove(w.t, w.from, mint - 1);
+    w.to = firstAbove(w.t, Math.max(w.from, w.to), maxt);
+    return w.to > w.from ? w : undefined;
   }
 }

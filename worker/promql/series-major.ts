@@ -76,13 +76,15 @@ export function seriesMajorPartials(
       groups.set(key, group);
     }
     const reader = new RangeReader([s]);
+    // One context moved along the steps: a window function reads it and keeps nothing of it.
+    const context = { ts: 0, rangeStart: 0, rangeEnd: 0, params };
     for (let k = 0; k < n; k++) {
-      const ts = steps.start + k * steps.step;
-      const rangeEnd = resolveAt(at, ts, c) - offset;
-      const rangeStart = rangeEnd - matrix.range;
-      const window = reader.windows(rangeStart, rangeEnd)[0];
+      context.ts = steps.start + k * steps.step;
+      context.rangeEnd = resolveAt(at, context.ts, c) - offset;
+      context.rangeStart = context.rangeEnd - matrix.range;
+      const window = reader.window(0, context.rangeStart, context.rangeEnd);
       if (!window) continue;
-      const x = fn.impl(window, { ts, rangeStart, rangeEnd, params });
+      const x = fn.impl(window, context);
       if (x !== undefined) fold(part.op, group, k, x);
     }
   }
