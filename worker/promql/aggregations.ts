@@ -1,10 +1,10 @@
 /** Aggregation operators over one instant vector, grouped `by`/`without`, as Prometheus 2.42 computes them. */
-import type { Aggregate } from "./ast.ts";
+import type { Aggregate, AggregateOp } from "./ast.ts";
 import { execution } from "./errors.ts";
 import { formatFixed, formatGeneral } from "./format.ts";
 import { ByPosition, type Grouping, grouping } from "./labels.ts";
 import { quantile } from "./quantile.ts";
-import type { LabelSet } from "./querier.ts";
+import type { LabelSet, PartialSeries } from "./querier.ts";
 import type { Floats, Sample } from "./values.ts";
 
 interface Group {
@@ -102,6 +102,21 @@ const reducers: Record<string, (values: number[], q: number) => number> = {
   stdvar: variance,
   quantile: (v, q) => quantile(q, v),
 };
+
+/** Folds one series' value into its group at step k, as the reducers of `aggregate` fold a group's values. */
+export function fold(op: AggregateOp, group: PartialSeries, k: number, x: number): void {
+  const values = group.values;
+  if (!group.present[k]) {
+    group.present[k] = 1;
+    values[k] = op === "count" || op === "group" ? 1 : x;
+    return;
+  }
+  const best = values[k] as number;
+  if (op === "sum") values[k] = best + x;
+  else if (op === "count") values[k] = best + 1;
+  else if (op === "max" && (best < x || Number.isNaN(best))) values[k] = x;
+  else if (op === "min" && (best > x || Number.isNaN(best))) values[k] = x;
+}
 
 /** Evaluates an aggregation of `samples`; `param` is k, φ or count_values's label name. */
 export function aggregate(

@@ -5,11 +5,11 @@
  * `count`, `topk` and `bottomk`; `sum` and `avg` (as sum and count) add the same values in another order, so they
  * may differ from one evaluation over all series in the last bits of a float.
  */
-import { aggregate } from "./aggregations.ts";
+import { aggregate, fold } from "./aggregations.ts";
 import type { Aggregate, AggregateOp, Expr } from "./ast.ts";
 import { unwrapParens } from "./ast.ts";
 import { functions } from "./functions.ts";
-import { compareLabels, labelsKey, METRIC_NAME } from "./labels.ts";
+import { compareLabels, grouping, labelsKey, METRIC_NAME } from "./labels.ts";
 import type { PartialSeries, Steps } from "./querier.ts";
 import type { Sample } from "./values.ts";
 
@@ -72,6 +72,27 @@ function mergeNode(e: Aggregate): Aggregate {
   return e.op === "count" || e.op === "avg" ? { ...e, op: "sum" } : e;
 }
 
+/** Merges that fold each group's columns: count's partials add up as sums. */
+const FOLDED = new Set<AggregateOp>(["sum", "count", "min", "max", "group"]);
+
+/**
+ * The merged groups at every step, folded column by column from partials sorted by labels. A group's partials have
+ * its labels, so they sit together in that order and fold in the order `aggregate` folds them step by step.
+ */
+function foldedColumns(merge: Aggregate, sorted: readonly PartialSeries[], n: number): PartialSeries[] {
+  const groups = new Map<string, PartialSeries>();
+  for (const s of sorted) {
+    const { key, labels } = grouping(s.labels, merge.grouping, !merge.without);
+    let group = groups.get(key);
+    if (!group) {
+      group = { labels, values: new Float64Array(n), present: new Uint8Array(n) };
+      groups.set(key, group);
+    }
+    for (let k = 0; k < n; k++) if (s.present[k]) fold(merge.op, group, k, s.values[k] as number);
+  }
+  return [...groups.values()];
+}
+
 /** The partial samples at step k, from series sorted by labels (topk and bottomk break ties in that order). */
 function samplesAt(series: readonly PartialSeries[], k: number): Sample[] {
   const out: Sample[] = [];
@@ -94,6 +115,11 @@ export function mergePartials(
   const param = literal?.type === "number" ? literal.value : undefined;
   const merge = mergeNode(e);
   const byTime = new Map<number, Sample[]>();
+  if (FOLDED.has(e.op)) {
+    const merged = foldedColumns(merge, sorted[0] ?? [], stepCount(steps));
+    for (let k = 0; k < stepCount(steps); k++) byTime.set(steps.start + k * steps.step, samplesAt(merged, k));
+    return byTime;
+  }
   for (let k = 0; k < stepCount(steps); k++) {
     const t = steps.start + k * steps.step;
     if (e.op !== "avg") {

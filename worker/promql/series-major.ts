@@ -4,6 +4,7 @@
  * Series come in label order, so each group adds the same values in the same order as step-by-step evaluation
  * (`aggregate`) does: the result is bit for bit the same, without a sample object per series and step.
  */
+import { fold } from "./aggregations.ts";
 import type { Aggregate, AggregateOp, Call, MatrixSelector } from "./ast.ts";
 import { unwrapParens } from "./ast.ts";
 import { type EvalContext, resolveAt } from "./evaluate.ts";
@@ -34,21 +35,6 @@ function shapeOf(part: Aggregate): Shape | undefined {
   if (!matrix || args.some((a) => a !== matrix && a.type !== "number")) return undefined;
   const params = args.flatMap((a) => (a.type === "number" ? [a.value] : []));
   return { fn, matrix, params };
-}
-
-/** Folds one series' value into its group at step k, as the reducers of `aggregate` fold a group's values. */
-function fold(op: AggregateOp, group: PartialSeries, k: number, x: number): void {
-  const values = group.values;
-  if (!group.present[k]) {
-    group.present[k] = 1;
-    values[k] = op === "count" || op === "group" ? 1 : x;
-    return;
-  }
-  const best = values[k] as number;
-  if (op === "sum") values[k] = best + x;
-  else if (op === "count") values[k] = best + 1;
-  else if (op === "max" && (best < x || Number.isNaN(best))) values[k] = x;
-  else if (op === "min" && (best > x || Number.isNaN(best))) values[k] = x;
 }
 
 /** `part`'s partial groups at every step, or undefined when it does not take the fast path. */
