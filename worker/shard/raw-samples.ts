@@ -11,17 +11,22 @@ export interface RawSamples {
   stale?: Uint8Array;
 }
 
-/** One series' points as they are read, in typed columns that grow by doubling. */
+/** One series' points as they are read, in typed columns that grow fourfold (a window's series has hundreds). */
 class Collected {
-  ts = new Float64Array(16);
-  values = new Float64Array(16);
+  ts = new Float64Array(32);
+  values = new Float64Array(32);
   stale: Uint8Array | undefined;
   length = 0;
   /** Whether every point came after the one before it (no reordering, no repeated timestamp). */
   ascending = true;
 
+  /** Room for `n` more points. */
+  reserve(n: number): void {
+    if (this.length + n > this.ts.length) this.grow(this.length + n);
+  }
+
   add(t: number, value: number, stale: boolean): void {
-    if (this.length === this.ts.length) this.grow();
+    if (this.length === this.ts.length) this.grow(this.length + 1);
     if (this.length > 0 && t <= this.ts[this.length - 1]!) this.ascending = false;
     this.ts[this.length] = t;
     this.values[this.length] = value;
@@ -32,8 +37,8 @@ class Collected {
     this.length++;
   }
 
-  private grow(): void {
-    const size = this.ts.length * 2;
+  private grow(atLeast: number): void {
+    const size = Math.max(this.ts.length * 4, atLeast);
     const copy = <T extends Float64Array | Uint8Array>(from: T, to: T) => {
       to.set(from);
       return to;
@@ -82,6 +87,7 @@ function addPoints(
 ): number {
   const { ts, values, stale } = batch;
   let taken = 0;
+  series.reserve(to - from);
   for (let p = from; p < to; p++) {
     const t = ts[p]!;
     if (t < minTs || t > maxTs) continue;
