@@ -11,7 +11,7 @@ export interface RawSamples {
   stale?: Uint8Array;
 }
 
-/** One series' points as they are read, in typed columns that grow fourfold (a window's series has hundreds). */
+/** One series' points as they are read, in typed columns that grow by doubling: at most twice what they hold. */
 class Collected {
   ts = new Float64Array(32);
   values = new Float64Array(32);
@@ -38,7 +38,7 @@ class Collected {
   }
 
   private grow(atLeast: number): void {
-    const size = Math.max(this.ts.length * 4, atLeast);
+    const size = Math.max(this.ts.length * 2, atLeast);
     const copy = <T extends Float64Array | Uint8Array>(from: T, to: T) => {
       to.set(from);
       return to;
