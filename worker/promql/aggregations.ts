@@ -103,6 +103,9 @@ const reducers: Record<string, (values: number[], q: number) => number> = {
   quantile: (v, q) => quantile(q, v),
 };
 
+/** The aggregations `fold` computes one value at a time. */
+export const FOLDED_OPS: ReadonlySet<AggregateOp> = new Set(["sum", "count", "min", "max", "group"]);
+
 /** Folds one series' value into its group at step k, as the reducers of `aggregate` fold a group's values. */
 export function fold(op: AggregateOp, group: PartialSeries, k: number, x: number): void {
   const values = group.values;

@@ -8,7 +8,7 @@ export type { Aggregate, Expr } from "./ast.ts";
 export { instantQuery, partialAggregates, rangeQuery } from "./engine.ts";
 export { PromQLError, type PromQLErrorType, type QueryParameter } from "./errors.ts";
 export { formatFixed, formatValue, goExponent, type QueryData } from "./format.ts";
-export { compareLabels, labelsKey, matchesAll } from "./labels.ts";
+export { compareLabels, labelsKey, METRIC_NAME, matchesAll } from "./labels.ts";
 export type { EngineOptions } from "./limits.ts";
 export { MAX_DURATION_MS, parseDuration } from "./literals.ts";
 export { parseExpr } from "./parse.ts";

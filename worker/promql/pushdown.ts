@@ -5,7 +5,7 @@
  * `count`, `topk` and `bottomk`; `sum` and `avg` (as sum and count) add the same values in another order, so they
  * may differ from one evaluation over all series in the last bits of a float.
  */
-import { aggregate, fold } from "./aggregations.ts";
+import { aggregate, FOLDED_OPS, fold } from "./aggregations.ts";
 import type { Aggregate, AggregateOp, Expr } from "./ast.ts";
 import { unwrapParens } from "./ast.ts";
 import { functions } from "./functions.ts";
@@ -72,9 +72,6 @@ function mergeNode(e: Aggregate): Aggregate {
   return e.op === "count" || e.op === "avg" ? { ...e, op: "sum" } : e;
 }
 
-/** Merges that fold each group's columns: count's partials add up as sums. */
-const FOLDED = new Set<AggregateOp>(["sum", "count", "min", "max", "group"]);
-
 /**
  * The merged groups at every step, folded column by column from partials sorted by labels. A group's partials have
  * its labels, so they sit together in that order and fold in the order `aggregate` folds them step by step.
@@ -115,9 +112,11 @@ export function mergePartials(
   const param = literal?.type === "number" ? literal.value : undefined;
   const merge = mergeNode(e);
   const byTime = new Map<number, Sample[]>();
-  if (FOLDED.has(e.op)) {
-    const merged = foldedColumns(merge, sorted[0] ?? [], stepCount(steps));
-    for (let k = 0; k < stepCount(steps); k++) byTime.set(steps.start + k * steps.step, samplesAt(merged, k));
+  // Folded merges go column by column (count's partials add up as sums, see `mergeNode`).
+  if (FOLDED_OPS.has(e.op)) {
+    const n = stepCount(steps);
+    const merged = foldedColumns(merge, sorted[0] ?? [], n);
+    for (let k = 0; k < n; k++) byTime.set(steps.start + k * steps.step, samplesAt(merged, k));
     return byTime;
   }
   for (let k = 0; k < stepCount(steps); k++) {

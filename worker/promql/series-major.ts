@@ -4,8 +4,8 @@
  * Series come in label order, so each group adds the same values in the same order as step-by-step evaluation
  * (`aggregate`) does: the result is bit for bit the same, without a sample object per series and step.
  */
-import { fold } from "./aggregations.ts";
-import type { Aggregate, AggregateOp, Call, MatrixSelector } from "./ast.ts";
+import { FOLDED_OPS, fold } from "./aggregations.ts";
+import type { Aggregate, Call, MatrixSelector } from "./ast.ts";
 import { unwrapParens } from "./ast.ts";
 import { type EvalContext, resolveAt } from "./evaluate.ts";
 import { type FunctionDef, functions } from "./functions.ts";
@@ -22,12 +22,10 @@ interface Shape {
   readonly params: readonly number[];
 }
 
-const FOLDED = new Set<AggregateOp>(["sum", "count", "min", "max", "group"]);
-
 /** The function, range selector and literal parameters of `part` when it takes the fast path. */
 function shapeOf(part: Aggregate): Shape | undefined {
   const call = unwrapParens(part.expr);
-  if (!FOLDED.has(part.op) || call.type !== "call") return undefined;
+  if (!FOLDED_OPS.has(part.op) || call.type !== "call") return undefined;
   const fn = functions[call.func];
   if (fn?.kind !== "window") return undefined;
   const args = (call as Call).args.map(unwrapParens);

@@ -1,5 +1,5 @@
 import { MAX_TIME, MIN_TIME } from "../prometheus/params.ts";
-import { matchesAll } from "../promql/index.ts";
+import { METRIC_NAME, matchesAll } from "../promql/index.ts";
 import type { LabelMatcher, LabelSet } from "../promql/querier.ts";
 import { RESOLUTIONS } from "./resolutions.ts";
 import type { Rollups } from "./rollups.ts";
@@ -9,7 +9,7 @@ export type { LabelledSeries };
 
 /** The metric a matcher set names with `__name__="…"`, if it does. */
 const metricOf = (matchers: readonly LabelMatcher[]) =>
-  matchers.find((m) => m.name === "__name__" && m.type === "=")?.value;
+  matchers.find((m) => m.name === METRIC_NAME && m.type === "=")?.value;
 
 /**
  * The series matching every matcher of at least one of `sets`, in id order. When every set names its metric, only
